@@ -1,0 +1,11 @@
+"""kb's command line: one ``kb`` command with subcommands.
+
+Each subcommand lives in its own module, parses its options, imports what it needs
+inside the function (so ``kb --help`` stays fast) and calls a plain function in the core.
+"""
+
+from kb.cli.app import main
+from kb.cli import lint as _lint  # noqa: F401  (registers `kb lint`)
+
+__all__ = ["main"]
+from kb.cli import users as _users  # noqa: F401,E402  (registers `kb users` and `kb tokens`)

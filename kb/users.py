@@ -1,0 +1,148 @@
+"""Users, roles and API tokens.
+
+Passwords are stored as werkzeug hashes (scrypt); API tokens are random, shown once, and
+stored only as a SHA-256 digest. There is no default user and no default password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from kb.db import api_tokens, users, utcnow
+from kb.errors import KBError, NotFound
+
+# Who may see what. A role's visibility grows down the list.
+ROLES = ("customer", "engineer", "author", "admin")
+MIN_PASSWORD_LENGTH = 10
+_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-")
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    role: str
+
+    @property
+    def is_staff(self) -> bool:
+        """Engineers, authors and admins see internal content."""
+        return self.role in ("engineer", "author", "admin")
+
+    @property
+    def can_author(self) -> bool:
+        return self.role in ("author", "admin")
+
+
+def _user(row) -> User:
+    return User(id=row.id, name=row.name, role=row.role)
+
+
+def validate_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise KBError(f"Password too short: use at least {MIN_PASSWORD_LENGTH} characters.")
+    if password.strip() != password:
+        raise KBError("Password must not start or end with whitespace.")
+
+
+def add_user(engine: Engine, name: str, role: str, password: str) -> User:
+    """Create a user; raises KBError for a taken name, unknown role or weak password."""
+    if role not in ROLES:
+        raise KBError(f"Unknown role '{role}'; choose one of {', '.join(ROLES)}.")
+    if not name or len(name) > 80 or not set(name) <= _NAME_CHARS:
+        raise KBError("User names use letters, digits, '.', '_', '@' and '-' (at most 80).")
+    validate_password(password)
+    with engine.begin() as conn:
+        if conn.execute(sa.select(users.c.id).where(users.c.name == name)).first():
+            raise KBError(f"User '{name}' already exists.")
+        result = conn.execute(users.insert().values(
+            name=name, role=role, password_hash=generate_password_hash(password), created_at=utcnow(),
+            disabled=False))
+        return User(id=result.inserted_primary_key[0], name=name, role=role)
+
+
+def get_user(engine: Engine, name: str) -> User:
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(users).where(users.c.name == name)).first()
+    if row is None:
+        raise NotFound(f"No user named '{name}'. Create one with `kb users add {name} --role engineer`.")
+    return _user(row)
+
+
+def get_user_by_id(engine: Engine, user_id: int) -> User | None:
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(users).where(users.c.id == user_id, users.c.disabled.is_(False))).first()
+    return _user(row) if row else None
+
+
+def list_users(engine: Engine) -> list[User]:
+    with engine.connect() as conn:
+        return [_user(r) for r in conn.execute(sa.select(users).order_by(users.c.name))]
+
+
+def set_role(engine: Engine, name: str, role: str) -> User:
+    if role not in ROLES:
+        raise KBError(f"Unknown role '{role}'; choose one of {', '.join(ROLES)}.")
+    user = get_user(engine, name)
+    with engine.begin() as conn:
+        conn.execute(users.update().where(users.c.id == user.id).values(role=role))
+    return User(user.id, user.name, role)
+
+
+# A real hash of a random password: checking against it when the user doesn't exist
+# takes as long as a real check, so response times don't reveal which names exist.
+_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+
+
+def authenticate(engine: Engine, name: str, password: str) -> User | None:
+    """The user if the name and password match an enabled account, else None."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(users).where(users.c.name == name)).first()
+    if row is None or row.disabled:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return _user(row) if check_password_hash(row.password_hash, password) else None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(engine: Engine, name: str, label: str = "") -> str:
+    """Create an API token for a user and return it; it is not stored and can't be shown again."""
+    user = get_user(engine, name)
+    token = "kb_" + secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        conn.execute(api_tokens.insert().values(user_id=user.id, token_hash=_digest(token), label=label,
+                                                created_at=utcnow(), revoked=False))
+    return token
+
+
+def user_for_token(engine: Engine, token: str) -> User | None:
+    """The enabled user a valid, unrevoked token belongs to."""
+    if not token or len(token) > 200:
+        return None
+    query = (sa.select(users, api_tokens.c.id.label("token_id"))
+             .join(api_tokens, api_tokens.c.user_id == users.c.id)
+             .where(api_tokens.c.token_hash == _digest(token), api_tokens.c.revoked.is_(False),
+                    users.c.disabled.is_(False)))
+    with engine.begin() as conn:
+        row = conn.execute(query).first()
+        if row is None:
+            return None
+        conn.execute(api_tokens.update().where(api_tokens.c.id == row.token_id).values(last_used_at=utcnow()))
+    return User(id=row.id, name=row.name, role=row.role)
+
+
+def revoke_tokens(engine: Engine, name: str) -> int:
+    """Revoke every token of a user; returns how many were revoked."""
+    user = get_user(engine, name)
+    with engine.begin() as conn:
+        result = conn.execute(api_tokens.update().where(api_tokens.c.user_id == user.id,
+                                                        api_tokens.c.revoked.is_(False)).values(revoked=True))
+    return result.rowcount
