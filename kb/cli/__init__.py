@@ -6,6 +6,8 @@ inside the function (so ``kb --help`` stays fast) and calls a plain function in 
 
 from kb.cli.app import main
 from kb.cli import lint as _lint  # noqa: F401  (registers `kb lint`)
+from kb.cli import index as _index  # noqa: F401  (registers `kb index`)
+from kb.cli import search as _search  # noqa: F401  (registers `kb search` and `kb suggest`)
 
 __all__ = ["main"]
 from kb.cli import users as _users  # noqa: F401,E402  (registers `kb users` and `kb tokens`)

@@ -45,9 +45,15 @@ BROKEN: dict[str, dict[str, str]] = {
     },
     "duplicate-title": {"bad.md": article_text("title: article TARGET")},
     "review-overdue": {"bad.md": article_text("title: T\nreview_by: 2020-01-01")},
+    "unfilled-template": {"bad.md": article_text("title: T", "## Cause\n\n> TODO: Explain why it happens.\n")},
+    "near-duplicate-title": {
+        "bad.md": article_text("title: Outlook keeps prompting for password after mailbox migration"),
+        "a-first.md": article_text("id: FIRST\ntitle: Outlook keeps prompting for a password after the mailbox migration to Exchange Online"),
+    },
     "taxonomy": {},  # broken through the taxonomy file itself, below
 }
-WARNINGS = {"superseded-not-archived", "public-links-internal", "duplicate-title", "review-overdue"}
+WARNINGS = {"superseded-not-archived", "public-links-internal", "duplicate-title", "review-overdue",
+            "unfilled-template", "near-duplicate-title"}
 
 
 def test_every_rule_has_a_breaking_fixture():

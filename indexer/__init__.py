@@ -1,0 +1,21 @@
+"""kb's search engine: Whoosh schema, analysis, index builds and the search API.
+
+Everything Whoosh stays inside this package; callers get plain dataclasses. The public
+surface is re-exported here.
+"""
+
+from indexer.build import BuildReport, build_index
+from indexer.layout import index_exists
+from indexer.search import MAX_QUERY_CHARS, Facet, SearchHit, SearchPage, Searcher, Signals
+
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "BuildReport",
+    "Facet",
+    "SearchHit",
+    "SearchPage",
+    "Searcher",
+    "Signals",
+    "build_index",
+    "index_exists",
+]

@@ -1,0 +1,600 @@
+"""``kb index``: build and update the public and internal indexes.
+
+Builds are incremental: files are compared with the index by content hash, and only
+added, changed and deleted files are touched. A full rebuild (``rebuild=True``, a new
+schema version, or no usable index) writes a new generation beside the live one and
+switches the pointer atomically, so searchers keep serving the old version until then.
+
+The internal index is the source of truth; the public index is derived from it (its
+published public documents), so if a build dies between the two commits the next build
+repairs the public side from the internal one.
+
+A file that fails to parse keeps its last good version in the index and is reported;
+with ``strict=True`` nothing is written while any lint error remains.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.index import LockError
+
+from indexer.layout import (
+    SYNONYMS_JSON,
+    Pointer,
+    WriteLock,
+    existing_generations,
+    generation_dir_name,
+    now_iso,
+    read_pointer,
+    remove_old_generations,
+    write_pointer,
+)
+from indexer.schema import SCHEMA_VERSION, ArticleSchema, article_from_stored, document_fields
+from indexer.synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
+from kb.articles import content_hash, is_article_file, parse_article
+from kb.errors import IndexBusy, KBError
+from kb.model import Article, Problem
+
+Progress = Callable[[int, int, str], None]
+
+# Above this many articles a full rebuild uses two writer processes (see STACK.md: about
+# twice as fast on two cores); below it, process start-up costs more than it saves.
+PARALLEL_THRESHOLD = 5000
+WRITER_MEMORY_MB = 512
+# Articles per committed segment in a full rebuild: small enough that a writer's postings
+# fit in WRITER_MEMORY_MB (about 300 postings of ~130 bytes per article), large enough
+# that a 100k-article index has about ten segments.
+SERIAL_BATCH = 10_000
+PARALLEL_BATCH = 20_000
+
+
+@dataclass
+class BuildReport:
+    """What a build did. Ids for added/changed/deleted; ``kept`` lists broken files whose
+    last good version stays in the index."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    rebuilt: bool = False
+    kept: list[str] = field(default_factory=list)
+    refused: bool = False
+    notices: list[str] = field(default_factory=list)
+    generation: int = 0
+    internal_count: int = 0
+    public_count: int = 0
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def touched(self) -> int:
+        return len(self.added) + len(self.changed) + len(self.deleted)
+
+    def summary(self) -> str:
+        """One line for people: what changed and how long it took."""
+        if self.refused:
+            return (f"Nothing written: {len(self.errors)} lint error(s) remain "
+                    "(--strict refuses to index until they are fixed).")
+        verb = "Rebuilt" if self.rebuilt else "Updated"
+        return (f"{verb} index (generation {self.generation}): {len(self.added)} added, "
+                f"{len(self.changed)} changed, {len(self.deleted)} deleted, {self.unchanged} unchanged; "
+                f"{self.internal_count} articles ({self.public_count} public) in {self.seconds:.2f} s")
+
+    def as_dict(self) -> dict:
+        return {
+            "added": self.added, "changed": self.changed, "deleted": self.deleted,
+            "unchanged": self.unchanged, "kept": self.kept, "rebuilt": self.rebuilt,
+            "refused": self.refused, "seconds": round(self.seconds, 3), "generation": self.generation,
+            "internal_count": self.internal_count, "public_count": self.public_count,
+            "notices": self.notices, "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the index holds for one file: enough to diff without loading documents."""
+
+    id: str
+    path: str
+    hash: str
+    audience: str
+    status: str
+    reuse: int
+    docnum: int
+    stamp: bytes = b""
+
+    @property
+    def is_public(self) -> bool:
+        return self.audience == "public" and self.status == "published"
+
+
+def build_index(articles_dir: str | os.PathLike, index_root: str | os.PathLike, *, rebuild: bool = False,
+                strict: bool = False, progress: Progress | None = None,
+                signals: Mapping[str, object] | None = None, lock_timeout: float = 10.0,
+                procs: int | None = None) -> BuildReport:
+    """Bring the indexes under ``index_root`` up to date with the articles in ``articles_dir``.
+
+    :param rebuild: write a complete new generation and switch to it atomically.
+    :param strict: refuse to write anything while ``kb lint`` reports an error.
+    :param progress: called as ``progress(done, total, label)`` while files are processed.
+    :param signals: article id -> reuse count (an int, or anything with ``reuse_count``),
+        stored in the index for ranking. Without it, stored counts are kept.
+    :param lock_timeout: seconds to wait for another build to finish before raising
+        :class:`~kb.errors.IndexBusy`.
+    :param procs: writer processes for full rebuilds (default: 2 for large knowledge bases).
+    :raises IndexBusy: another build holds the lock.
+    :raises KBError: the articles folder does not exist.
+    """
+    started = time.perf_counter()
+    articles = Path(articles_dir)
+    root = Path(index_root)
+    if not articles.is_dir():
+        raise KBError(f"No articles folder at {articles}. Pass --articles DIR or set KB_ARTICLES.")
+    report = BuildReport()
+    with WriteLock(root, timeout=lock_timeout) as lock:
+        if note := lock.recovery_message():
+            report.notices.append(note)
+        if strict and _refuse_for_lint(articles, report):
+            report.seconds = time.perf_counter() - started
+            return report
+        synonyms, problems = load_synonyms(articles / SYNONYMS_FILE)
+        report.problems.extend(problems)
+        builder = _Builder(articles, root, report, progress, signals, lock_timeout, procs)
+        pointer = read_pointer(root)
+        reason = _rebuild_reason(root, pointer, rebuild)
+        if reason is None:
+            try:
+                builder.incremental(pointer)
+            except _Unusable as exc:
+                reason = f"the index could not be updated in place ({exc}); rebuilt it"
+        if reason is not None:
+            if reason:
+                report.notices.append(reason)
+            builder.full(pointer, synonyms)
+        else:
+            builder.save_synonyms(pointer.path(root), synonyms)
+            write_pointer(root, Pointer(pointer.generation, pointer.dir, pointer.schema_version,
+                                        pointer.built_at, now_iso()))
+    report.problems = list(dict.fromkeys(report.problems))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@dataclass
+class _File:
+    """An article file found by a scan; read (and hashed) only when it may have changed."""
+
+    path: Path
+    stamp: bytes
+    data: bytes | None = None
+    hash: str | None = None
+
+    def read(self) -> None:
+        try:
+            self.data = self.path.read_bytes()
+            self.hash = content_hash(self.data)
+        except OSError:
+            self.data = self.hash = None  # parse_article reports why
+
+
+def _stamp(path: Path) -> bytes:
+    """Size and modification time: a cheap "may have changed" check before hashing."""
+    try:
+        st = path.stat()
+    except OSError:
+        return b""
+    return f"{st.st_size}:{st.st_mtime_ns}".encode()
+
+
+def walk_articles(root: Path) -> Iterator[tuple[str, Path]]:
+    """(relative path, file) of every article under ``root``: ``kb.articles.is_article_file``
+    rules, with os.walk pruning hidden and ``_`` folders (faster than rglob at 100k files)."""
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
+        base = Path(folder)
+        for name in names:
+            path = base / name
+            rel = path.relative_to(root)
+            if is_article_file(rel):
+                yield rel.as_posix(), path
+
+
+class _Unusable(Exception):
+    """The live generation can't be opened or read; a full rebuild replaces it."""
+
+
+def _refuse_for_lint(articles: Path, report: BuildReport) -> bool:
+    """Run the linter over the whole knowledge base; True (and nothing written) on any error."""
+    from kb.articles import load_knowledge_base
+    from kb.lint import lint
+
+    problems = lint(load_knowledge_base(articles))
+    report.problems.extend(problems)
+    if any(p.is_error for p in problems):
+        report.refused = True
+        return True
+    return False
+
+
+def _rebuild_reason(root: Path, pointer: Pointer | None, requested: bool) -> str | None:
+    """Why a full rebuild is needed ("" when asked for or first build), or None."""
+    if requested:
+        return ""
+    if pointer is None:
+        if existing_generations(root):
+            return "the index pointer was missing or unreadable; rebuilt the index"
+        return ""
+    if pointer.schema_version != SCHEMA_VERSION:
+        return (f"the index was built with schema version {pointer.schema_version} and this kb uses "
+                f"{SCHEMA_VERSION}; rebuilt it")
+    for audience in ("internal", "public"):
+        if not whoosh_index.exists_in(pointer.path(root) / audience):
+            return f"the {audience} index of generation {pointer.generation} was missing; rebuilt it"
+    return None
+
+
+def _reuse_of(value: object) -> int:
+    """A reuse count from whatever the caller's signals mapping holds."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, tuple | list) and value:
+        return int(value[0])
+    return int(getattr(value, "reuse_count", 0) or 0)
+
+
+def read_manifest(searcher) -> dict[str, Entry]:
+    """Path -> :class:`Entry` for every live document, read from columns (no stored fields)."""
+    reader = searcher.reader()
+    if reader.doc_count() == 0:
+        return {}
+    cols = {name: reader.column_reader(name) for name in
+            ("id", "path", "content_hash", "audience", "status", "reuse_count", "file_stamp")}
+    out = {}
+    for docnum in reader.all_doc_ids():
+        path = cols["path"][docnum]
+        out[path] = Entry(cols["id"][docnum], path, cols["content_hash"][docnum], cols["audience"][docnum],
+                          cols["status"][docnum], int(cols["reuse_count"][docnum] or 0), docnum,
+                          cols["file_stamp"][docnum] or b"")
+    return out
+
+
+def fields_from_stored(stored: dict, reuse: int) -> dict:
+    """Index fields for a document rebuilt from its stored fields (last good version)."""
+    return document_fields(article_from_stored(stored), reuse)
+
+
+class _Builder:
+    """One build's state: where things are, what was found, and the report being filled."""
+
+    def __init__(self, articles: Path, root: Path, report: BuildReport, progress: Progress | None,
+                 signals: Mapping[str, object] | None, lock_timeout: float, procs: int | None):
+        self.articles = articles
+        self.root = root
+        self.report = report
+        self.progress = progress
+        self.signals = signals
+        self.lock_timeout = lock_timeout
+        self.procs = procs
+
+    # -- shared steps ---------------------------------------------------------------------
+
+    def scan(self) -> dict[str, _File]:
+        """Every article file by relative path, with its size and modification time (no reading)."""
+        return {rel: _File(path, _stamp(path)) for rel, path in walk_articles(self.articles)}
+
+    def parse(self, file: _File) -> Article | None:
+        """Parse one file, recording its problems; None when it must not be indexed."""
+        result = parse_article(file.path, self.articles, file.data)
+        self.report.problems.extend(result.problems)
+        return result.article if result.ok else None
+
+    def reuse_for(self, article_id: str, previous: int = 0) -> int:
+        if self.signals is None:
+            return previous
+        return _reuse_of(self.signals.get(article_id, 0))
+
+    def tick(self, done: int, total: int, label: str) -> None:
+        if self.progress is not None:
+            self.progress(done, total, label)
+
+    def writer(self, ix, *, parallel: bool = False):
+        try:
+            if parallel:
+                return ix.writer(procs=2, multisegment=True, limitmb=WRITER_MEMORY_MB,
+                                 timeout=self.lock_timeout)
+            return ix.writer(limitmb=WRITER_MEMORY_MB, timeout=self.lock_timeout)
+        except LockError:
+            raise IndexBusy(
+                f"The Whoosh index {ix.storage.folder} is locked by another writer; waited "
+                f"{self.lock_timeout:g} s. Only `kb index` should write to {self.root}; stop the other "
+                "writer and run `kb index` again.") from None
+
+    def duplicate(self, rel: str, article: Article, owner: str) -> None:
+        self.report.problems.append(Problem(
+            (self.articles / rel).as_posix(), article.line_of("id"), "id",
+            f"'{article.id}' is already used by {(self.articles / owner).as_posix()}", rule="duplicate-id"))
+
+    def save_synonyms(self, gen_dir: Path, synonyms: Synonyms) -> None:
+        """Write the synonym groups next to the indexes, atomically (searchers reload them)."""
+        target = gen_dir / SYNONYMS_JSON
+        text = synonyms.to_json()
+        if target.exists() and target.read_text(encoding="utf-8") == text:
+            return
+        tmp = gen_dir / f".{SYNONYMS_JSON}.{os.getpid()}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+
+    def finish_counts(self, ix_int, ix_pub) -> None:
+        self.report.internal_count = ix_int.doc_count()
+        self.report.public_count = ix_pub.doc_count()
+
+    # -- full rebuild ---------------------------------------------------------------------
+
+    def full(self, pointer: Pointer | None, synonyms: Synonyms) -> None:
+        """Write a complete new generation and switch the pointer to it."""
+        report = self.report
+        report.rebuilt = True
+        old = self._open_previous(pointer)
+        previous_entries: dict[str, Entry] = {}
+        old_searcher = None
+        if old is not None:
+            try:
+                old_searcher = old.searcher()
+                previous_entries = read_manifest(old_searcher)
+            except Exception:  # noqa: BLE001 - an unreadable old index has no last good versions
+                previous_entries = {}
+        try:
+            self._write_generation(pointer, synonyms, previous_entries, old_searcher)
+        finally:
+            if old_searcher is not None:
+                old_searcher.close()
+
+    def _open_previous(self, pointer: Pointer | None):
+        if pointer is None:
+            return None
+        try:
+            return whoosh_index.open_dir(str(pointer.path(self.root) / "internal"))
+        except Exception:  # noqa: BLE001 - any unreadable old index just means "no last good versions"
+            return None
+
+    def _write_generation(self, pointer: Pointer | None, synonyms: Synonyms,
+                          previous: dict[str, Entry], old_searcher) -> None:
+        report = self.report
+        number = max([*existing_generations(self.root), pointer.generation if pointer else 0]) + 1
+        gen_dir = self.root / generation_dir_name(number)
+        shutil.rmtree(gen_dir, ignore_errors=True)  # leftovers of a crashed build
+        (gen_dir / "internal").mkdir(parents=True)
+        (gen_dir / "public").mkdir()
+        ix_int = whoosh_index.create_in(str(gen_dir / "internal"), ArticleSchema())
+        ix_pub = whoosh_index.create_in(str(gen_dir / "public"), ArticleSchema())
+        files = self.scan()
+        parallel = (self.procs or (2 if len(files) >= PARALLEL_THRESHOLD else 1)) > 1
+        batch = PARALLEL_BATCH if parallel else SERIAL_BATCH
+        w_int = w_pub = None
+        owners: dict[str, str] = {}
+        previous_by_id = {e.id: e for e in previous.values()}
+        try:
+            in_batch = 0
+            for done, (rel, file) in enumerate(sorted(files.items()), 1):
+                self.tick(done - 1, len(files), rel)
+                fields, article_id = self._fields_for_rebuild(rel, file, previous, previous_by_id, owners,
+                                                              old_searcher)
+                if fields is None:
+                    continue
+                owners[article_id] = rel
+                if w_int is None:
+                    w_int = self.writer(ix_int, parallel=parallel)
+                    w_pub = self.writer(ix_pub, parallel=parallel)
+                w_int.add_document(**fields)
+                if fields["audience"] == "public" and fields["status"] == "published":
+                    w_pub.add_document(**fields)
+                in_batch += 1
+                if in_batch >= batch:
+                    # One segment per batch, sorted in memory: Whoosh's spill-to-disk path
+                    # (pickling every posting) is several times slower than this.
+                    w_int, w_pub = _commit_both(w_int, w_pub)
+                    in_batch = 0
+            self.tick(len(files), len(files), "committing")
+            w_int, w_pub = _commit_both(w_int, w_pub)
+        except BaseException:
+            for w in (w_int, w_pub):
+                if w is not None:
+                    _cancel(w)
+            shutil.rmtree(gen_dir, ignore_errors=True)
+            raise
+        self._classify_rebuild(previous, owners, files)
+        self.save_synonyms(gen_dir, synonyms)
+        stamp = now_iso()
+        write_pointer(self.root, Pointer(number, gen_dir.name, SCHEMA_VERSION, stamp, stamp))
+        keep = {number} | ({pointer.generation} if pointer else set())
+        remove_old_generations(self.root, keep)
+        report.generation = number
+        self.finish_counts(ix_int, ix_pub)
+
+    def _fields_for_rebuild(self, rel: str, file: _File, previous: dict[str, Entry],
+                            previous_by_id: dict[str, Entry], owners: dict[str, str], old_searcher):
+        """Fields for one file in a rebuild: freshly parsed, or its last good version."""
+        article = self.parse(file)
+        if article is not None:
+            if article.id in owners:
+                self.duplicate(rel, article, owners[article.id])
+                article = None
+            else:
+                old = previous_by_id.get(article.id)
+                reuse = self.reuse_for(article.id, old.reuse if old else 0)
+                file.hash = article.content_hash
+                return document_fields(article, reuse) | {"file_stamp": file.stamp}, article.id
+        entry = previous.get(rel)
+        if entry is None or old_searcher is None or entry.id in owners:
+            return None, None
+        self.report.kept.append(rel)
+        stored = old_searcher.stored_fields(entry.docnum)
+        return fields_from_stored(stored, self.reuse_for(entry.id, entry.reuse)), entry.id
+
+    def _classify_rebuild(self, previous: dict[str, Entry], owners: dict[str, str],
+                          files: dict[str, _File]) -> None:
+        report = self.report
+        old_by_id = {e.id: e for e in previous.values()}
+        for article_id, rel in owners.items():
+            old = old_by_id.get(article_id)
+            if old is None:
+                report.added.append(article_id)
+            elif old.path != rel or old.hash != files[rel].hash:
+                report.changed.append(article_id)
+            else:
+                report.unchanged += 1
+        report.deleted = sorted(set(old_by_id) - set(owners))
+        report.added.sort()
+        report.changed.sort()
+
+    # -- incremental update ---------------------------------------------------------------
+
+    def incremental(self, pointer: Pointer) -> None:
+        """Apply added, changed and deleted files to the live generation in place."""
+        report = self.report
+        report.generation = pointer.generation
+        gen_dir = pointer.path(self.root)
+        try:
+            ix_int = whoosh_index.open_dir(str(gen_dir / "internal"))
+            ix_pub = whoosh_index.open_dir(str(gen_dir / "public"))
+            with ix_int.searcher() as searcher:
+                manifest = read_manifest(searcher)
+        except Exception as exc:  # noqa: BLE001 - whatever the cause, a rebuild replaces it
+            raise _Unusable(f"{type(exc).__name__}: {exc}") from exc
+        fresh = self._update_internal(ix_int, manifest)
+        self._sync_public(ix_int, ix_pub, fresh)
+        self.finish_counts(ix_int, ix_pub)
+
+    def _update_internal(self, ix_int, manifest: dict[str, Entry]) -> dict[str, dict]:
+        """Write changes to the internal index; returns the fields written, by path."""
+        report = self.report
+        files = self.scan()
+        deleted = [rel for rel in manifest if rel not in files]
+        to_parse = []
+        for rel in sorted(files):
+            file, entry = files[rel], manifest.get(rel)
+            if entry is not None and file.stamp and entry.stamp == file.stamp:
+                continue  # same size and modification time as when it was indexed
+            file.read()
+            if entry is not None and file.hash is not None and file.hash == entry.hash:
+                continue  # touched but not changed
+            to_parse.append(rel)
+        staying = {e.id: rel for rel, e in manifest.items() if rel in files and rel not in to_parse}
+        old_by_id = {e.id: e for e in manifest.values()}
+        fresh: dict[str, dict] = {}
+        for done, rel in enumerate(to_parse, 1):
+            self.tick(done - 1, len(to_parse), rel)
+            article = self.parse(files[rel])
+            if article is not None and article.id in staying and staying[article.id] != rel:
+                self.duplicate(rel, article, staying[article.id])
+                article = None
+            if article is None:
+                if rel in manifest:
+                    report.kept.append(rel)
+                    staying[manifest[rel].id] = rel
+                continue
+            staying[article.id] = rel
+            old = old_by_id.get(article.id)
+            reuse = self.reuse_for(article.id, old.reuse if old else 0)
+            fresh[rel] = document_fields(article, reuse) | {"file_stamp": files[rel].stamp}
+        if to_parse:
+            self.tick(len(to_parse), len(to_parse), "committing")
+        refresh = []
+        if self.signals is not None:
+            refresh = [rel for rel, e in manifest.items()
+                       if rel in files and rel not in fresh and self.reuse_for(e.id, e.reuse) != e.reuse]
+        # Deleted files and the previous version of every re-parsed file go by path.
+        removed = deleted + list(fresh)
+        if removed or refresh:
+            writer = self.writer(ix_int)
+            try:
+                for rel in removed:
+                    writer.delete_by_term("path", rel)
+                with ix_int.searcher() as searcher:
+                    for rel in refresh:
+                        entry = manifest[rel]
+                        writer.delete_by_term("path", rel)
+                        writer.add_document(**fields_from_stored(searcher.stored_fields(entry.docnum),
+                                                                 self.reuse_for(entry.id, entry.reuse)))
+                for fields in fresh.values():
+                    writer.add_document(**fields)
+                writer.commit()
+            except BaseException:
+                _cancel(writer)
+                raise
+        self._classify_incremental(manifest, fresh, staying, files, to_parse)
+        return fresh
+
+    def _classify_incremental(self, manifest: dict[str, Entry], fresh: dict[str, dict],
+                              staying: dict[str, str], files: dict, to_parse: list[str]) -> None:
+        """Added, changed (edited, renamed or moved) and deleted ids, by comparing id sets."""
+        report = self.report
+        old_ids = {e.id for e in manifest.values()}
+        for fields in fresh.values():
+            (report.changed if fields["id"] in old_ids else report.added).append(fields["id"])
+        report.deleted = sorted(old_ids - set(staying))
+        report.unchanged = sum(1 for rel in files if rel not in to_parse and rel in manifest)
+        report.added.sort()
+        report.changed.sort()
+
+    def _sync_public(self, ix_int, ix_pub, fresh: dict[str, dict]) -> None:
+        """Make the public index hold exactly the internal index's published public documents."""
+        with ix_int.searcher() as s_int, ix_pub.searcher() as s_pub:
+            desired = {rel: e for rel, e in read_manifest(s_int).items() if e.is_public}
+            current = read_manifest(s_pub)
+            stale = [rel for rel, e in current.items()
+                     if rel not in desired or (e.id, e.hash, e.reuse) != (desired[rel].id, desired[rel].hash,
+                                                                         desired[rel].reuse)]
+            missing = [rel for rel in desired if rel not in current or rel in stale]
+            if not stale and not missing:
+                return
+            writer = self.writer(ix_pub)
+            try:
+                for rel in stale:
+                    writer.delete_by_term("path", rel)
+                for rel in missing:
+                    entry = desired[rel]
+                    fields = fresh.get(rel)
+                    if fields is None or fields["content_hash"] != entry.hash or fields["id"] != entry.id:
+                        fields = fields_from_stored(s_int.stored_fields(entry.docnum), entry.reuse)
+                    writer.add_document(**fields)
+                writer.commit()
+            except BaseException:
+                _cancel(writer)
+                raise
+
+
+def _commit_both(w_int, w_pub) -> tuple[None, None]:
+    """Commit a batch to both indexes as new segments (no merging: the build is not live yet)."""
+    for name in ("w_int", "w_pub"):
+        writer = w_int if name == "w_int" else w_pub
+        if writer is not None:
+            writer.commit(merge=False)
+    return None, None
+
+
+def _cancel(writer) -> None:
+    """Cancel a writer and release its lock, whatever state it is in (STACK.md: a failed
+    commit can leave the lock held)."""
+    try:
+        writer.cancel()
+    except Exception:  # noqa: BLE001 - already cancelled or committed; the lock is what matters
+        pass
+    lock = getattr(writer, "writelock", None)
+    if lock is not None:
+        try:
+            lock.release()
+        except Exception:  # noqa: BLE001
+            pass

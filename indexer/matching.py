@@ -1,0 +1,429 @@
+"""Turning a parsed query into Whoosh queries: fields, weights, boosts, in one place.
+
+Ranking model (BM25F-style: Whoosh's BM25 per field, combined with field weights):
+
+* every *unit* (a word, a quoted phrase, or a synonym group) is searched in the
+  ``content`` field, whose sections carry weights (``indexer.schema.SECTION_WEIGHTS``: a
+  word in the symptoms counts twice one in the body), and again in ``title``, whose
+  separate BM25 score lifts title matches far above body matches;
+* an identifier matches whole or by all of its parts (``System.IO.IOException`` finds
+  ``IOException`` and vice versa), the whole form scoring a little higher;
+* the all-terms query (AND of units) ranks above the any-term query (OR of units): the
+  search layer shows AND matches first and then the rest;
+* boosters are optional extras: an exact error code (``error_code`` field, found by trying
+  word n-grams of the query), the query being the title, the query as a phrase in the
+  title, and joined pairs like ``http503``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+
+from indexer.analyzers import Word, code_tokens, query_words, title_key
+from indexer.query import Clause, ParsedQuery
+from indexer.synonyms import Synonyms
+
+# Fields every unit is searched in, and their weights. Section weights live inside
+# ``content`` (see indexer.schema); the title also gets a score of its own.
+FIELD_WEIGHTS: dict[str, float] = {
+    "content": 1.0,
+    "title": 2.0,
+}
+WHOLE_BONUS = 1.5  # an identifier matched whole scores above the same identifier by its parts
+EXACT_CODE_BOOST = 12.0
+EXACT_TITLE_BOOST = 20.0
+TITLE_PHRASE_BOOST = 4.0
+PAIR_BOOST = 2.0
+PAIR_FIELDS = ("content",)
+MAX_CODE_NGRAM = 6  # longest error code, in tokens, looked up exactly
+MAX_CODE_LOOKUPS = 400
+FUZZY_FIELDS = {"content": 1.0, "title": 2.0}
+MAX_FUZZY_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One element of the query that the all-terms query requires.
+
+    ``alternatives`` are word sequences that satisfy it: one for a plain word or a quoted
+    phrase, several for a synonym group. A sequence of more than one word is a phrase.
+    """
+
+    label: str
+    alternatives: tuple[tuple[Word, ...], ...]
+    fuzzy: bool = False  # a word the index does not know: matched within one or two edits
+    # The first alternative is unquoted words (a synonym matched across them): they must all
+    # occur, in any field, but not necessarily as a phrase.
+    loose: bool = False
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return self.alternatives[0]
+
+    def terms(self) -> list[str]:
+        return [t for alt in self.alternatives for w in alt for t in w.terms]
+
+    def query(self, fields: Mapping[str, float]) -> wq.Query:
+        if self.fuzzy:
+            subs = [fuzzy_term(name, self.words[0].parts[0], weight) for name, weight in fields.items()]
+            return subs[0] if len(subs) == 1 else wq.Or(subs)
+        alternatives = self.alternatives
+        subs = []
+        if self.loose and len(self.words) > 1:
+            subs.append(wq.And([Unit(w.raw, ((w,),)).query(fields) for w in self.words]))
+            alternatives = alternatives[1:]
+        subs += [alternative_query(alt, name, weight)
+                 for name, weight in fields.items() for alt in alternatives]
+        return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+
+def fuzzy_term(fieldname: str, text: str, boost: float = 1.0) -> wq.Query:
+    """``text`` within one edit (up to six letters) or two, sharing the first letter."""
+    maxdist = 1 if len(text) <= 6 else 2
+    return wq.FuzzyTerm(fieldname, text, boost=boost, maxdist=maxdist, prefixlength=1, constantscore=False)
+
+
+def is_fuzzable(word: Word) -> bool:
+    """Plain words of four letters or more can be typo-corrected; codes and numbers never."""
+    return word.whole is None and len(word.parts) == 1 and word.parts[0].isalpha() and len(word.parts[0]) >= 4
+
+
+def word_query(word: Word, fieldname: str, boost: float = 1.0) -> wq.Query:
+    """A word in one field: its whole form, or all of its parts.
+
+    A compound with a single meaningful part ("sign-in" -> "sign", "x64" -> "64") only
+    matches whole: its lone part would match far more than was meant.
+    """
+    distinct = list(dict.fromkeys(word.parts))
+    if word.whole is not None and len(distinct) < 2:
+        distinct = []
+    parts: list[wq.Query] = [wq.Term(fieldname, p) for p in distinct]
+    by_parts = parts[0] if len(parts) == 1 else wq.And(parts) if parts else None
+    if word.whole is None:
+        assert by_parts is not None
+        return by_parts.with_boost(boost) if boost != 1.0 else by_parts
+    whole = wq.Term(fieldname, word.whole, boost=WHOLE_BONUS)
+    if by_parts is None:
+        return whole.with_boost(WHOLE_BONUS * boost)
+    return wq.Or([whole, by_parts], boost=boost)
+
+
+def alternative_query(words: tuple[Word, ...], fieldname: str, boost: float = 1.0) -> wq.Query:
+    """One word, or several words as a phrase over their parts, in one field."""
+    if len(words) == 1:
+        return word_query(words[0], fieldname, boost)
+    stream = [p for w in words for p in w.parts]
+    if len(stream) == 1:
+        return wq.Term(fieldname, stream[0], boost=boost)
+    return wq.Phrase(fieldname, stream, slop=1, boost=boost)
+
+
+@dataclass
+class Plan:
+    """Everything the search layer needs to run one query."""
+
+    units: list[Unit] = field(default_factory=list)
+    excluded: list[Unit] = field(default_factory=list)
+    boosters: list[wq.Query] = field(default_factory=list)
+    exact_codes: list[str] = field(default_factory=list)
+    exact_title: bool = False
+    title_key: str = ""
+    synonyms_used: list[tuple[str, ...]] = field(default_factory=list)
+    fields: Mapping[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))
+    unit_weights: list[float] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.units and not self.exact_codes
+
+    def terms(self) -> list[str]:
+        """Analysed terms of the positive units, in order, without repeats."""
+        return list(dict.fromkeys(t for u in self.units for t in u.terms()))
+
+    def strong_terms(self) -> set[str]:
+        """The term naming each query word as a whole (for snippet weighting)."""
+        return {w.whole or w.parts[0] for u in self.units for alt in u.alternatives for w in alt
+                if w.parts or w.whole}
+
+    def _unit_queries(self, fields: Mapping[str, float] | None = None) -> list[wq.Query]:
+        fields = fields or self.fields
+        weights = self.unit_weights or [1.0] * len(self.units)
+        return [u.query(fields).with_boost(w) if w != 1.0 else u.query(fields)
+                for u, w in zip(self.units, weights, strict=True)]
+
+    def all_terms(self) -> wq.Query:
+        """Documents with every unit (in some field), plus boosters."""
+        core = self.core_all()
+        return self._with_boosters(core) if self.units else self._boosters_alone()
+
+    def any_term(self) -> wq.Query:
+        """Documents with at least one unit or an exact error code, plus boosters."""
+        core = self.core_any()
+        return self._with_boosters(core) if self.units else self._boosters_alone()
+
+    def core_all(self) -> wq.Query:
+        """The units alone, all required (no boosters): the cheap query to rank a tier by."""
+        subs = self._unit_queries()
+        if not subs:
+            return self._boosters_alone()
+        return subs[0] if len(subs) == 1 else wq.And(subs)
+
+    def core_any(self) -> wq.Query:
+        """The units alone, any of them (no boosters)."""
+        subs = self._unit_queries()
+        if self.exact_codes:
+            subs.append(self._code_query())
+        if not subs:
+            return wq.NullQuery
+        return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+    def booster_query(self) -> wq.Query | None:
+        """Every booster (exact codes, exact title, title phrase, pairs), for scoring candidates."""
+        boosters = list(self.boosters)
+        if self.exact_codes:
+            boosters.append(self._code_query())
+        if not boosters:
+            return None
+        return boosters[0] if len(boosters) == 1 else wq.Or(boosters)
+
+    def field_query(self, fieldname: str) -> wq.Query | None:
+        """The units searched in one field only (for explanations)."""
+        if fieldname not in self.fields:
+            return None
+        subs = self._unit_queries({fieldname: self.fields[fieldname]})
+        return wq.Or(subs) if subs else None
+
+    def exclusion(self) -> wq.Query | None:
+        if not self.excluded:
+            return None
+        subs = [u.query({name: 1.0 for name in self.fields}) for u in self.excluded]
+        return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+    def _code_query(self) -> wq.Query:
+        subs = [wq.Term("error_code", c, boost=EXACT_CODE_BOOST) for c in self.exact_codes]
+        return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+    def _boosters_alone(self) -> wq.Query:
+        return self._code_query() if self.exact_codes else wq.NullQuery
+
+    def _with_boosters(self, core: wq.Query) -> wq.Query:
+        boosters = list(self.boosters)
+        if self.exact_codes:
+            boosters.append(self._code_query())
+        if not boosters:
+            return core
+        return wq.AndMaybe(core, boosters[0] if len(boosters) == 1 else wq.Or(boosters))
+
+
+def fuzz_unknown_words(plan: Plan, known: Callable[[str], bool],
+                       correct: Callable[[str], list[str]]) -> bool:
+    """Let plain words the index does not contain match their likely corrections.
+
+    :param known: does the index contain this (stemmed) term in a searched field?
+    :param correct: corrections of a raw lowercased word from the index's vocabulary.
+    Returns True if any word was replaced.
+    """
+    changed = False
+    for i, unit in enumerate(plan.units):
+        if len(unit.alternatives) != 1 or len(unit.words) != 1 or not is_fuzzable(unit.words[0]) \
+                or known(unit.words[0].parts[0]):
+            continue
+        fixes = [words for c in correct(unit.words[0].raw.lower()) if (words := tuple(query_words(c)))]
+        if fixes:
+            plan.units[i] = Unit(unit.label, tuple(fixes))
+        else:
+            plan.units[i] = Unit(unit.label, unit.alternatives, fuzzy=True)
+        changed = True
+    return changed
+
+
+def clause_units(clauses: Iterable[Clause],
+                 synonyms: Synonyms | None) -> tuple[list[Unit], list[tuple[str, ...]]]:
+    """Analyse clauses into units, folding synonym matches among plain words into groups."""
+    units: list[Unit] = []
+    used: list[tuple[str, ...]] = []
+    run: list[Word] = []
+
+    def flush() -> None:
+        matches = synonyms.match(run) if synonyms else []
+        i = 0
+        for m in matches:
+            units.extend(Unit(w.raw, ((w,),)) for w in run[i:m.start])
+            original = tuple(run[m.start:m.end])
+            keys = [w.key for w in original]
+            alternatives = (original, *(a for a in m.alternatives if [w.key for w in a] != keys))
+            units.append(Unit(" ".join(w.raw for w in original), alternatives, loose=True))
+            used.append(m.group)
+            i = m.end
+        units.extend(Unit(w.raw, ((w,),)) for w in run[i:])
+        run.clear()
+
+    for clause in clauses:
+        words = query_words(clause.text)
+        if not words:
+            continue
+        if clause.phrase and len(words) > 1:
+            flush()
+            units.append(Unit(clause.text, (tuple(words),)))
+        else:
+            run.extend(words)
+    flush()
+    return units, used
+
+
+def exact_code_candidates(text: str, limit: int = MAX_CODE_LOOKUPS) -> list[str]:
+    """Word n-grams of ``text`` that could be an error code, as ``error_code`` terms.
+
+    >>> exact_code_candidates("Login timeout expired")[:4]
+    ['login', 'login timeout', 'login timeout expired', 'timeout']
+    """
+    tokens = code_tokens(text)
+    out: dict[str, None] = {}
+    for i in range(len(tokens)):
+        for j in range(i + 1, min(len(tokens), i + MAX_CODE_NGRAM) + 1):
+            out[" ".join(tokens[i:j])] = None
+            if len(out) >= limit:
+                return list(out)
+    return list(out)
+
+
+def build_plan(parsed: ParsedQuery, synonyms: Synonyms | None, has_code, title_exists) -> Plan:
+    """Plan a search-box query.
+
+    :param has_code: callable(term) -> bool: does the index know this exact error code?
+    :param title_exists: callable(key) -> bool: is this the key of an indexed title?
+    """
+    plan = Plan()
+    plan.units, plan.synonyms_used = clause_units(parsed.positive, synonyms)
+    plan.excluded, _ = clause_units(parsed.negative, None)
+    text = parsed.text
+    plan.exact_codes = [c for c in exact_code_candidates(text) if has_code(c)]
+    add_title_boosters(plan, text, title_exists)
+    pairs = {w.pair for u in plan.units for w in u.words if w.pair}
+    for pair in sorted(pairs):
+        terms = [wq.Term(f, pair) for f in PAIR_FIELDS]
+        plan.boosters.append(terms[0].with_boost(PAIR_BOOST) if len(terms) == 1 else wq.Or(terms, boost=PAIR_BOOST))
+    return plan
+
+
+def add_title_boosters(plan: Plan, text: str, title_exists) -> None:
+    """Boost the query being the title, and the query's words as a phrase in the title."""
+    key = title_key(text)
+    if key and title_exists(key):
+        plan.exact_title = True
+        plan.title_key = key
+        plan.boosters.append(wq.Term("title_key", key, boost=EXACT_TITLE_BOOST))
+    stream = [p for u in plan.units for w in u.words for p in w.parts]
+    if 2 <= len(stream) <= 12:
+        plan.boosters.append(wq.Phrase("title", stream, slop=2, boost=TITLE_PHRASE_BOOST))
+
+
+def posting_set(reader, fieldname: str, term: str) -> set[int]:
+    """Documents containing a term (deleted documents excluded), as a set."""
+    if (fieldname, term) not in reader:
+        return set()
+    return set(reader.postings(fieldname, term).all_ids())
+
+
+def word_docs(reader, word: Word, fieldname: str = "content") -> set[int]:
+    """Documents a word matches (same rules as :func:`word_query`), from posting lists."""
+    docs = posting_set(reader, fieldname, word.whole) if word.whole else set()
+    distinct = list(dict.fromkeys(word.parts))
+    if distinct and (word.whole is None or len(distinct) >= 2):
+        docs |= intersect(reader, fieldname, distinct)
+    return docs
+
+
+def intersect(reader, fieldname: str, terms: list[str]) -> set[int]:
+    """Documents containing every term: the rarest term's set, narrowed by the others.
+
+    A common term ("err" in every ERR-12345) is never materialized: the few candidates
+    are looked up in its posting list with skip_to instead.
+    """
+    ordered = sorted(terms, key=lambda t: reader.doc_frequency(fieldname, t))
+    docs = posting_set(reader, fieldname, ordered[0])
+    for term in ordered[1:]:
+        if not docs:
+            break
+        if reader.doc_frequency(fieldname, term) <= 8 * len(docs):
+            docs &= posting_set(reader, fieldname, term)
+            continue
+        matcher = reader.postings(fieldname, term)
+        kept = set()
+        for docnum in sorted(docs):
+            if not matcher.is_active():
+                break
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+            if matcher.is_active() and matcher.id() == docnum:
+                kept.add(docnum)
+        docs = kept
+    return docs
+
+
+def unit_docs(searcher, plan: Plan) -> list[set[int]]:
+    """The documents each unit matches (then those with an exact error code), as sets.
+
+    Equivalent to running each unit's query, but several times faster: ``content`` holds
+    every searchable section (the title too), so one posting list per term is enough, and
+    sets are combined in C instead of walking a matcher tree. Phrases and typo-tolerant
+    words still go through Whoosh's matchers.
+    """
+    reader = searcher.reader()
+    out: list[set[int]] = []
+    for unit in plan.units:
+        alternatives = unit.alternatives
+        docs: set[int] = set()
+        if unit.fuzzy:
+            out.append(set(searcher.docs_for_query(unit.query({"content": 1.0}).normalize())))
+            continue
+        if unit.loose and len(unit.words) > 1:
+            docs |= set.intersection(*(word_docs(reader, w) for w in unit.words))
+            alternatives = alternatives[1:]
+        for alt in alternatives:
+            if len(alt) == 1:
+                docs |= word_docs(reader, alt[0])
+            else:
+                docs |= set(searcher.docs_for_query(alternative_query(alt, "content")))
+        out.append(docs)
+    if plan.exact_codes:
+        out.append(set().union(*(posting_set(reader, "error_code", c) for c in plan.exact_codes)))
+    return out
+
+
+def plan_docs(searcher, plan: Plan) -> set[int]:
+    """Every document the any-term query matches (see :func:`unit_docs`)."""
+    return set().union(*unit_docs(searcher, plan))
+
+
+def coordination_pool(unit_sets: list[set[int]], eligible: set[int], size: int, total: int) -> set[int]:
+    """The ``size`` documents of ``eligible`` that match the most (and rarest) units.
+
+    Ranking every some-terms match with BM25 walks thousands of documents for common
+    words; this cheap idf-weighted count picks the few worth scoring properly.
+    """
+    if len(eligible) <= size:
+        return eligible
+    weight: dict[int, float] = {}
+    for docs in unit_sets:
+        if not docs:
+            continue
+        idf = math.log(1 + total / len(docs))
+        for d in docs & eligible:
+            weight[d] = weight.get(d, 0.0) + idf
+    return set(heapq.nlargest(size, weight, key=weight.__getitem__))
+
+
+def fuzzy_query(plan: Plan) -> wq.Query | None:
+    """Typo-tolerant fallback when nothing matched: any longer plain word, approximately."""
+    words = [w for u in plan.units for w in u.words if is_fuzzable(w)]
+    subs = [fuzzy_term(name, w.parts[0], weight) for w in words[:MAX_FUZZY_WORDS]
+            for name, weight in FUZZY_FIELDS.items()]
+    if not subs:
+        return None
+    return wq.Or(subs)

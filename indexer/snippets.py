@@ -1,0 +1,111 @@
+"""Highlighted snippets: the passage of an article that best matches the query.
+
+Snippets are built from the stored plain text with the same analysis as the index, so a
+match on ``0x80070005`` or on the stem of "connections" is marked where it occurs. The
+output is HTML that is safe to insert as-is: every character of the article is escaped,
+and the only markup is ``<mark>`` around matched words.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Collection
+
+from indexer.analyzers import TOKEN_RE, expand, fold, is_stop, stem_word
+
+SNIPPET_CHARS = 220
+MAX_SCAN_CHARS = 8000  # look for matches in this much text at most; keeps snippets cheap
+
+
+def _matches(text: str, terms: Collection[str], strong: Collection[str]) -> list[tuple[int, int, int]]:
+    """(start, end, weight) of raw tokens whose analysed forms include a query term.
+
+    A token matching a query word as a whole (``ORA-12154``, ``timeout``) weighs more than
+    one matching only by a part (the ``ora`` of ``tnsnames.ora``).
+    """
+    spans = []
+    for m in TOKEN_RE.finditer(text):
+        raw = m.group(0)
+        if is_stop(raw):
+            continue
+        exp = expand(raw)
+        forms = [stem_word(fold(p)) for p in exp.parts]
+        if exp.whole:
+            forms.append(fold(exp.whole))
+        forms.extend(alt for _, alt in exp.alternates)
+        if any(f in terms for f in forms):
+            whole = fold(exp.whole) if exp.whole else (forms[0] if len(forms) == 1 else None)
+            spans.append((m.start(), m.end(), 3 if whole in strong else 1))
+    return spans
+
+
+def _best_window(spans: list[tuple[int, int, int]], width: int) -> int:
+    """Start of the ``width``-character window with the heaviest matches."""
+    best_start, best_score = spans[0][0], 0
+    j = 0
+    score = 0
+    for i, (start, _, _) in enumerate(spans):
+        while j < len(spans) and spans[j][1] <= start + width:
+            score += spans[j][2]
+            j += 1
+        if score > best_score:
+            best_start, best_score = start, score
+        score -= spans[i][2] if i < j else 0
+        j = max(j, i + 1)
+    return best_start
+
+
+def make_snippet(text: str, terms: Collection[str], width: int = SNIPPET_CHARS,
+                 strong: Collection[str] = ()) -> str:
+    """An HTML snippet of ``text`` around the best cluster of ``terms``, matches in ``<mark>``.
+
+    >>> make_snippet("The <b>login</b> timed out", {"login"})
+    'The &lt;b&gt;<mark>login</mark>&lt;/b&gt; timed out'
+    """
+    text = " ".join(text[:MAX_SCAN_CHARS].split())
+    spans = _matches(text, set(terms), set(strong)) if terms else []
+    if not spans:
+        return _escape_cut(text, 0, width)
+    start = _best_window(spans, width)
+    # Start a little before the first match, at a word boundary.
+    start = max(0, start - width // 5)
+    if start:
+        space = text.rfind(" ", 0, start)
+        start = space + 1 if space != -1 else start
+    end = min(len(text), start + width)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
+    out = ["…" if start else ""]
+    cursor = start
+    for s, e, _ in spans:
+        if s < start or e > end:
+            continue
+        out.append(html.escape(text[cursor:s]))
+        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        cursor = e
+    out.append(html.escape(text[cursor:end]))
+    out.append("…" if end < len(text) else "")
+    return "".join(out)
+
+
+def _escape_cut(text: str, start: int, width: int) -> str:
+    end = min(len(text), start + width)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
+    return html.escape(text[start:end]) + ("…" if end < len(text) else "")
+
+
+def plain_excerpt(text: str, width: int = SNIPPET_CHARS) -> str:
+    """The start of ``text`` as escaped HTML, for browse lists without a query."""
+    return _escape_cut(" ".join(text[:MAX_SCAN_CHARS].split()), 0, width)
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def strip_marks(snippet: str) -> str:
+    """Plain text of a snippet (for terminals and logs)."""
+    return html.unescape(_TAG.sub("", snippet))

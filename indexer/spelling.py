@@ -1,0 +1,83 @@
+"""'Did you mean' and typo matching: corrections drawn from the index's own vocabulary.
+
+Suggestions come from the unstemmed ``spell`` field of the index being searched, so the
+public index can only ever suggest words that occur in public articles. Only words the
+index does not contain are corrected, which keeps the common case (every word known) to
+one dictionary lookup per word.
+
+Whoosh's edit-distance automaton counts a swap of two letters ("obdc") as two edits; the
+candidates it finds are re-ranked here by true Damerau distance (a swap is one edit), then
+by how many articles use the word.
+"""
+
+from __future__ import annotations
+
+import re
+
+from indexer.analyzers import STOP_WORDS, fold
+
+SPELL_FIELD = "spell"
+_WORD = re.compile(r"[^\W_]+")  # the spell field's tokens: runs of letters and digits
+
+
+def damerau(a: str, b: str) -> int:
+    """Edit distance where an insertion, deletion, substitution or swap of neighbours costs one.
+
+    >>> damerau("obdc", "odbc"), damerau("timout", "timeout"), damerau("abc", "abc")
+    (1, 1, 0)
+    """
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = ca != cb
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
+
+
+def max_edits(word: str) -> int:
+    """Edits allowed for a word of this length: none below four letters, one up to six, else two."""
+    return 0 if len(word) < 4 else 1 if len(word) <= 6 else 2
+
+
+def corrections(reader, word: str, limit: int = 2) -> list[str]:
+    """Vocabulary words within :func:`max_edits` of a lowercased ``word``, best first."""
+    allowed = max_edits(word)
+    if not allowed:
+        return []
+    found = []
+    for candidate in reader.terms_within(SPELL_FIELD, word, min(allowed + 1, 2), prefix=1):
+        dist = damerau(word, candidate)
+        if 0 < dist <= allowed:
+            found.append((dist, -reader.doc_frequency(SPELL_FIELD, candidate), candidate))
+    return [c for _, _, c in sorted(found)[:limit]]
+
+
+def is_known(reader, word: str) -> bool:
+    return (SPELL_FIELD, word) in reader
+
+
+def correct(reader, text: str) -> str | None:
+    """``text`` with unknown words replaced by their best correction, or None if nothing changed."""
+    changed = False
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal changed
+        word = match.group(0)
+        if not 3 <= len(word) <= 30 or not word.isalpha():
+            return word  # codes and numbers are matched exactly, never "corrected"
+        low = fold(word.lower())
+        if low in STOP_WORDS or is_known(reader, low):
+            return word
+        found = corrections(reader, low, limit=1)
+        if not found:
+            return word
+        changed = True
+        return found[0].upper() if word.isupper() and len(word) > 1 else found[0]
+
+    fixed = _WORD.sub(fix, text)
+    return fixed if changed else None

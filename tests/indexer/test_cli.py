@@ -1,0 +1,124 @@
+"""`kb index`, `kb search` and `kb suggest` from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import indexer
+from indexer import SearchPage
+from kb.cli import main
+from kb.errors import IndexBusy
+from tests.indexer.conftest import tsg, write
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_index_then_search(runner: CliRunner, corpus) -> None:
+    articles, root = corpus({"a.md": tsg("A1", "ODBC login timeout", symptoms="Login timeout expired.")})
+    result = runner.invoke(main, ["index", "--articles", str(articles), "--index", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "1 added" in result.stdout
+    result = runner.invoke(main, ["search", "login", "timeout", "--index", str(root), "--explain"])
+    assert result.exit_code == 0, result.output
+    assert "A1" in result.stdout and "why:" in result.stdout
+    result = runner.invoke(main, ["search", "login", "--index", str(root), "--json", "--audience", "public"])
+    page = json.loads(result.stdout)
+    assert page["hits"][0]["id"] == "A1" and page["total"] == 1
+
+
+def test_index_reports_broken_files_and_exits_nonzero(runner: CliRunner, corpus) -> None:
+    articles, root = corpus({"a.md": tsg("A1", "Fine article")})
+    assert runner.invoke(main, ["index", "--articles", str(articles), "--index", str(root)]).exit_code == 0
+    write(articles, "a.md", "---\ntitle: [broken\n---\n")
+    result = runner.invoke(main, ["index", "--articles", str(articles), "--index", str(root)])
+    assert result.exit_code == 1
+    assert "a.md" in result.stderr and "kept its last good version" in result.stderr
+
+
+def test_strict_index_refuses(runner: CliRunner, corpus) -> None:
+    articles, root = corpus({"a.md": "---\ntitle: x\nbogus: 1\n---\n"})
+    result = runner.invoke(main, ["index", "--strict", "--articles", str(articles), "--index", str(root)])
+    assert result.exit_code == 1 and "Nothing written" in result.stdout
+    assert not indexer.index_exists(root)
+
+
+def test_search_without_an_index_is_a_clean_error(runner: CliRunner, tmp_path) -> None:
+    result = runner.invoke(main, ["search", "x", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "Run `kb index` first" in result.stderr and "Traceback" not in result.output
+
+
+def test_busy_index_is_a_clean_error(runner: CliRunner, monkeypatch, tmp_path) -> None:
+    def busy(*args, **kwargs):
+        raise IndexBusy("The index at X is being updated by another `kb index`; try again.")
+
+    monkeypatch.setattr(indexer, "build_index", busy)
+    result = runner.invoke(main, ["index", "--articles", str(tmp_path), "--index", str(tmp_path)])
+    assert result.exit_code == 1 and "another `kb index`" in result.stderr
+
+
+class FakeSearcher:
+    calls: list[tuple[str, tuple, dict]] = []
+
+    def __init__(self, root, **kwargs):
+        self.root = root
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def _page(self) -> SearchPage:
+        return SearchPage(query="q", total=0, hits=[], facets={}, did_you_mean="odbc", offset=0, limit=10,
+                          took_ms=1.0)
+
+    def search(self, query, **kwargs):
+        self.calls.append(("search", (query,), kwargs))
+        return self._page()
+
+    def suggest(self, title, description="", **kwargs):
+        self.calls.append(("suggest", (title, description), kwargs))
+        return self._page()
+
+
+def test_search_options_reach_the_api(runner: CliRunner, monkeypatch, tmp_path) -> None:
+    FakeSearcher.calls = []
+    monkeypatch.setattr(indexer, "Searcher", FakeSearcher)
+    result = runner.invoke(main, ["search", "obdc", "-oracle", "--index", str(tmp_path), "--type", "tsg",
+                                  "--product", "SQL Server", "--audience", "internal", "--status", "draft",
+                                  "--status", "published", "--limit", "5", "--offset", "10"])
+    assert result.exit_code == 0, result.output
+    assert "Did you mean: odbc" in result.stdout
+    name, args, kwargs = FakeSearcher.calls[0]
+    assert (name, args) == ("search", ("obdc -oracle",))
+    assert kwargs == {"audience": "internal", "statuses": ("draft", "published"), "type": "tsg",
+                      "product": "SQL Server", "tag": None, "limit": 5, "offset": 10, "explain": False}
+
+
+def test_suggest_reads_the_description_file(runner: CliRunner, monkeypatch, tmp_path) -> None:
+    FakeSearcher.calls = []
+    monkeypatch.setattr(indexer, "Searcher", FakeSearcher)
+    result = runner.invoke(main, ["suggest", "--title", "Cannot connect", "--description-file", "-",
+                                  "--product", "SQL Server", "--index", str(tmp_path)],
+                           input="ORA-12154 since this morning\n")
+    assert result.exit_code == 0, result.output
+    name, args, kwargs = FakeSearcher.calls[0]
+    assert args == ("Cannot connect", "ORA-12154 since this morning\n")
+    assert kwargs["product"] == "SQL Server" and kwargs["limit"] == 5
+
+
+def test_suggest_on_the_sample(runner: CliRunner, sample_index, tmp_path) -> None:
+    ticket = tmp_path / "ticket.txt"
+    ticket.write_text("Since the upgrade users get 'The certificate chain was issued by an authority that is "
+                      "not trusted' when the app connects through ODBC Driver 18.", encoding="utf-8")
+    result = runner.invoke(main, ["suggest", "--title", "ODBC connections fail after upgrade",
+                                  "--description-file", str(ticket), "--index", str(sample_index), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["hits"][0]["id"] == "KB0004"
