@@ -38,6 +38,9 @@ RULES: dict[str, str] = {
     "duplicate-title": "no two articles have the same title (warning)",
     "review-overdue": "review_by is not in the past (warning)",
     "taxonomy": "resolution-codes.yaml is valid: fields, booleans, unique codes",
+    # Authoring (kb/authoring.py): template guidance and near-duplicate titles.
+    "unfilled-template": "no 'TODO:' guidance from the article template is left (warning)",
+    "near-duplicate-title": "no two articles have nearly the same title, by distinctive words (warning)",
 }
 
 Check = Callable[[Article, KnowledgeBase, date], Iterator[Problem]]
@@ -129,8 +132,35 @@ def check_review_date(article: Article, kb: KnowledgeBase, today: date) -> Itera
                        f"review was due on {article.review_by.isoformat()}", "review-overdue", "warning")
 
 
+# --- authoring rules (owned with kb/authoring.py) ---
+
+def check_unfilled_template(article: Article, kb: KnowledgeBase, today: date) -> Iterator[Problem]:
+    from kb.authoring import guidance_lines
+
+    for body_line, text in guidance_lines(article.body):
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        yield _problem(article, kb, article.body_line + body_line - 1, "body",
+                       f"template guidance not filled in: 'TODO: {shown}'", "unfilled-template", "warning")
+
+
+def _near_duplicate_titles(kb: KnowledgeBase) -> Iterator[Problem]:
+    from kb.authoring import near_duplicate_pairs
+
+    # Archived articles are left out: a replacement often has nearly the old title.
+    current = [a for a in kb.articles.values() if a.status != "archived"]
+    exact = {a.id: " ".join(sorted(re.findall(r"\w+", a.title.lower()))) for a in current}
+    titles = {a.id: a.title for a in current}
+    for first_id, second_id, score in near_duplicate_pairs(titles):
+        if exact[first_id] == exact[second_id]:
+            continue  # already a duplicate-title
+        first, second = kb.articles[first_id], kb.articles[second_id]
+        yield _problem(second, kb, second.line_of("title"), "title",
+                       f"nearly the same title as {first.id} ({first.path}), {score:.0%} of words shared; "
+                       "merge them or make the titles say how they differ", "near-duplicate-title", "warning")
+
+
 CHECKS: tuple[Check, ...] = (check_sections, check_steps, check_resolution_codes, check_references,
-                             check_links, check_review_date)
+                             check_links, check_review_date, check_unfilled_template)
 
 
 def _heading_line(article: Article, section: str) -> int:
@@ -169,4 +199,5 @@ def lint(kb: KnowledgeBase, today: date | None = None) -> list[Problem]:
         for check in CHECKS:
             problems.extend(check(article, kb, today))
     problems.extend(_duplicate_titles(kb))
+    problems.extend(_near_duplicate_titles(kb))
     return sorted(problems, key=lambda p: (p.path, p.line, p.field, p.message))

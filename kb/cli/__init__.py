@@ -11,3 +11,6 @@ from kb.cli import search as _search  # noqa: F401  (registers `kb search` and `
 
 __all__ = ["main"]
 from kb.cli import users as _users  # noqa: F401,E402  (registers `kb users` and `kb tokens`)
+from kb.cli import cases as _cases  # noqa: F401,E402  (registers `kb cases`)
+from kb.cli import serve as _serve  # noqa: F401,E402  (registers `kb serve`)
+from kb.cli import authoring as _authoring  # noqa: F401,E402  (registers `kb new`, `kb report`, `kb watch`)

@@ -1,0 +1,37 @@
+"""``kb serve``: the web app on a production WSGI server (waitress)."""
+
+from __future__ import annotations
+
+import click
+
+from kb import settings
+from kb.cli.app import articles_option, db_option, index_option, main
+
+
+@main.command("serve")
+@articles_option
+@index_option
+@db_option
+@click.option("--host", default=None, help=settings.help_for("host"))
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help=settings.help_for("port"))
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Worker threads answering requests.")
+@click.option("--watch", is_flag=True, envvar="KB_WATCH",
+              help="Reindex articles as their files change, for authors' live preview. [env: KB_WATCH]")
+def serve_command(articles_dir: str | None, index_dir: str | None, db_url: str | None, host: str | None,
+                  port: int | None, threads: int, watch: bool) -> None:
+    """Serve search, articles, the help center and the API.
+
+    Builds the index first when there is none yet. The session key comes from
+    KB_SECRET_KEY or is generated once into INSTANCE/secret_key.
+    """
+    from web.server import serve
+
+    if watch:  # read by web.authoring.init_app when the app is built
+        import os
+
+        os.environ["KB_WATCH"] = "1"
+    serve(articles_dir=settings.get("articles_dir", articles_dir),
+          index_dir=settings.get("index_dir", index_dir),
+          db_url=settings.get("db_url", db_url), host=settings.get("host", host),
+          port=int(settings.get("port", port)), threads=threads, echo=click.echo)

@@ -1,0 +1,122 @@
+"""The search log, helpfulness votes and the signals the Searcher ranks by."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from indexer import Signals
+from kb import activity
+from kb.db import engine_for
+from kb.errors import KBError
+from web.signals import CombinedSignals, helpfulness_provider
+
+
+@pytest.fixture
+def engine(tmp_path):
+    return engine_for(f"sqlite:///{tmp_path / 'activity.sqlite3'}")
+
+
+def test_votes_become_signals(engine):
+    activity.record_feedback(engine, "KB1", True)
+    activity.record_feedback(engine, "KB1", True, "clear steps")
+    activity.record_feedback(engine, "KB1", False)
+    activity.record_feedback(engine, "KB2", False, "outdated")
+    assert activity.signals(engine) == {"KB1": (2, 1), "KB2": (0, 1)}
+    assert activity.feedback_counts(engine, "KB1") == (2, 1)
+    assert activity.feedback_counts(engine, "nothing") == (0, 0)
+    assert [c["comment"] for c in activity.feedback_comments(engine, "KB1")] == ["clear steps"]
+
+
+def test_a_signed_in_user_keeps_one_vote_per_article(engine):
+    from kb.users import add_user
+
+    user = add_user(engine, "voter", "engineer", "a-long-password")
+    activity.record_feedback(engine, "KB1", True, user_id=user.id)
+    activity.record_feedback(engine, "KB1", False, user_id=user.id)
+    assert activity.signals(engine) == {"KB1": (0, 1)}
+
+
+def test_long_comments_are_refused(engine):
+    with pytest.raises(KBError, match="limited"):
+        activity.record_feedback(engine, "KB1", True, "x" * (activity.MAX_COMMENT_LENGTH + 1))
+
+
+def test_search_log_buffers_and_flushes_in_batches(engine):
+    log = activity.SearchLog(engine, max_batch=3, max_delay=3600)
+    for q in ("a", "b"):
+        log.record(activity.SearchRecord(q, "public", 1, 2.5))
+    assert activity.recent_searches(engine) == []
+    log.record(activity.SearchRecord("c", "internal", 0, 1.0, kind="api"))
+    rows = activity.recent_searches(engine)
+    assert [r["query"] for r in rows] == ["c", "b", "a"]
+    assert rows[0]["audience"] == "internal" and rows[0]["kind"] == "api" and rows[0]["total"] == 0
+
+
+def test_search_log_flushes_old_records(engine):
+    log = activity.SearchLog(engine, max_batch=1000, max_delay=0)
+    log.record(activity.SearchRecord("now", "public", 3, 1.0))
+    assert [r["query"] for r in activity.recent_searches(engine)] == ["now"]
+
+
+def test_search_log_is_thread_safe(engine):
+    log = activity.SearchLog(engine, max_batch=7, max_delay=3600)
+
+    def work(n):
+        for i in range(50):
+            log.record(activity.SearchRecord(f"q{n}-{i}", "public", i, 1.0))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    log.flush()
+    assert len(activity.recent_searches(engine, limit=1000)) == 400
+
+
+def test_long_queries_are_truncated_in_the_log(engine):
+    activity.record_searches(engine, [activity.SearchRecord("x" * 5000, "public", 0, 1.0)])
+    assert len(activity.recent_searches(engine)[0]["query"]) == activity.MAX_QUERY_LENGTH
+
+
+def test_top_queries_and_content_gaps(engine):
+    records = [activity.SearchRecord(q, "public", total, 1.0)
+               for q, total in [("VPN", 3), ("vpn", 3), ("printer", 0), ("printer", 0), ("dns", 1)]]
+    activity.record_searches(engine, records)
+    assert activity.top_queries(engine)[0] == ("printer", 2) or activity.top_queries(engine)[0] == ("vpn", 2)
+    assert activity.top_queries(engine, zero_results=True) == [("printer", 2)]
+
+
+def test_combined_signals_merge_providers(engine):
+    activity.record_feedback(engine, "KB1", True)
+    combined = CombinedSignals([helpfulness_provider(engine)], ttl=0)
+    combined.add(lambda: {"KB1": {"reuse_count": 4}, "KB9": {"reuse_count": 1}})
+    merged = combined()
+    assert merged["KB1"] == Signals(reuse_count=4, helpful=1, unhelpful=0)
+    assert merged["KB9"] == Signals(reuse_count=1)
+    assert combined.get("missing") == Signals()
+
+
+def test_combined_signals_cache_until_invalidated(engine):
+    calls = []
+
+    def provider():
+        calls.append(1)
+        return {"KB1": {"helpful": len(calls)}}
+
+    combined = CombinedSignals([provider], ttl=3600)
+    assert combined()["KB1"].helpful == 1
+    assert combined()["KB1"].helpful == 1
+    combined.invalidate()
+    assert combined()["KB1"].helpful == 2
+
+
+def test_a_failing_provider_does_not_break_ranking(engine, caplog):
+    def broken():
+        raise RuntimeError("case store offline")
+
+    combined = CombinedSignals([broken, lambda: {"KB1": {"helpful": 2}}], ttl=0)
+    assert combined()["KB1"].helpful == 2
+    assert "case store offline" in caplog.text

@@ -1,0 +1,256 @@
+"""Signing in and out, sessions, rate limiting, roles and the admin users page."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.db import engine_for
+from kb.users import ROLES, add_user, get_user
+from tests.web.helpers import PASSWORD, Account, account, csrf_token_from, login_client, soup
+from web.auth import visibility
+from web.ratelimit import LoginLimiter
+from web.services import Reader
+from web.util import safe_next
+
+
+def test_visibility_by_role():
+    class U:
+        def __init__(self, role):
+            self.role = role
+            self.is_staff = role in ("engineer", "author", "admin")
+            self.can_author = role in ("author", "admin")
+
+    assert visibility(None) == ("public", ("published",))
+    assert visibility(U("customer")) == ("public", ("published",))
+    assert visibility(U("engineer")) == ("internal", ("published",))
+    assert visibility(U("author")) == ("internal", ("published", "review", "draft"))
+    assert visibility(U("admin")) == ("internal", ("published", "review", "draft"))
+
+
+def test_only_staff_may_filter_archived():
+    assert "archived" in Reader("internal", ("published",)).filter_statuses
+    assert Reader("public", ("published",)).filter_statuses == ("published",)
+
+
+def test_login_page_is_accessible(client):
+    page = soup(client.get("/login"))
+    form = page.find("form", action="/login")
+    for field in ("name", "password"):
+        control = form.find("input", attrs={"name": field})
+        assert page.find("label", attrs={"for": control["id"]}), f"{field} has no label"
+    assert page.find("main", id="main")
+    assert page.find("a", class_="skip-link")["href"] == "#main"
+
+
+def test_engineer_signs_in_and_lands_on_search(client, db_url):
+    acct = account(db_url, "engineer")
+    response = login_client(client, acct)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/search"
+    page = soup(client.get("/search"))
+    assert acct.name in page.find(class_="account").get_text()
+
+
+def test_customer_lands_on_help_center(client, db_url):
+    response = login_client(client, account(db_url, "customer"))
+    assert response.headers["Location"] == "/help"
+
+
+def test_login_follows_only_local_next(client, db_url):
+    acct = account(db_url, "engineer")
+    assert login_client(client, acct, "/articles/KB0009").headers["Location"] == "/articles/KB0009"
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/search"))})
+    assert login_client(client, acct, "https://evil.example/").headers["Location"] == "/search"
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example", "/\\evil.example",
+                                    "javascript:x",
+                                    "", None, "/ok\r\nSet-Cookie: x"])
+def test_safe_next_rejects_offsite_targets(target):
+    assert safe_next(target, "/home") == "/home"
+
+
+def test_safe_next_keeps_local_paths():
+    assert safe_next("/search?q=x", "/home") == "/search?q=x"
+
+
+def test_wrong_password_says_so_without_revealing_which_part(client, db_url):
+    acct = account(db_url, "engineer")
+    bad = Account(acct.name, acct.role, "not-the-password")
+    text = soup(login_client(client, bad)).get_text()
+    assert "Wrong name or password" in text
+    text = soup(login_client(client, Account("no-such-user", "engineer", "whatever-long"))).get_text()
+    assert "Wrong name or password" in text
+
+
+def test_new_session_on_login_prevents_fixation(client, db_url):
+    token_before = csrf_token_from(client.get("/login"))
+    cookie_before = client.get_cookie("kb_session").value
+    login_client(client, account(db_url, "engineer"))
+    assert client.get_cookie("kb_session").value != cookie_before
+    token_after = csrf_token_from(client.get("/search"))
+    assert token_after != token_before
+
+
+def test_planted_session_cookie_does_not_survive_login(app, db_url):
+    attacker = app.test_client()
+    attacker.get("/login")
+    planted = attacker.get_cookie("kb_session").value
+    victim = app.test_client()
+    victim.set_cookie("kb_session", planted)
+    login_client(victim, account(db_url, "engineer"))
+    # The attacker's copy of the old cookie is still anonymous.
+    attacker.set_cookie("kb_session", planted)
+    assert attacker.get("/search").status_code == 302
+
+
+def test_logout_needs_post_and_csrf(client, login):
+    login("engineer")
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 400
+    token = csrf_token_from(client.get("/search"))
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/search").status_code == 302  # signed out: back to the login page
+
+
+def test_rate_limit_blocks_after_five_failures(make_app, db_url):
+    app = make_app()
+    client = app.test_client()
+    acct = account(db_url, "engineer")
+    bad = Account(acct.name, acct.role, "wrong-password-x")
+    for _ in range(5):
+        assert login_client(client, bad).status_code == 200
+    response = login_client(client, acct)  # even the right password is refused while blocked
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in soup(response).get_text()
+    assert int(response.headers["Retry-After"]) > 0
+    # Another name from the same address is still allowed.
+    assert login_client(client, account(db_url, "author")).status_code == 302
+
+
+def test_rate_limit_is_per_address(make_app, db_url):
+    app = make_app()
+    acct = account(db_url, "customer")
+    bad = Account(acct.name, acct.role, "wrong-password-x")
+    one = app.test_client()
+    for _ in range(5):
+        login_client(one, bad)
+    other = app.test_client()
+    token = csrf_token_from(other.get("/login", environ_base={"REMOTE_ADDR": "10.0.0.2"}))
+    response = other.post("/login", data={"name": acct.name, "password": acct.password, "csrf_token": token},
+                          environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert response.status_code == 302
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_limiter_window_slides():
+    clock = FakeClock()
+    limiter = LoginLimiter(max_failures=5, max_per_address=50, window=900, clock=clock)
+    for _ in range(5):
+        limiter.failed("Alice", "1.2.3.4")
+    assert 0 < limiter.retry_after("alice", "1.2.3.4") <= 900  # names are case-insensitive
+    assert limiter.retry_after("bob", "1.2.3.4") == 0
+    clock.now += 901
+    assert limiter.retry_after("alice", "1.2.3.4") == 0
+
+
+def test_limiter_blocks_password_spraying_per_address():
+    limiter = LoginLimiter(max_failures=5, max_per_address=10, window=900, clock=FakeClock())
+    for i in range(10):
+        limiter.failed(f"user{i}", "5.6.7.8")
+    assert limiter.retry_after("someone-new", "5.6.7.8") > 0
+    assert limiter.retry_after("someone-new", "9.9.9.9") == 0
+
+
+def test_limiter_success_clears_the_name():
+    limiter = LoginLimiter(max_failures=2, clock=FakeClock())
+    limiter.failed("a", "ip")
+    limiter.succeeded("a", "ip")
+    limiter.failed("a", "ip")
+    assert limiter.retry_after("a", "ip") == 0
+
+
+def test_limiter_memory_is_bounded(monkeypatch):
+    monkeypatch.setattr(LoginLimiter, "MAX_KEYS", 100)
+    limiter = LoginLimiter(clock=FakeClock())
+    for i in range(500):
+        limiter.failed(f"user{i}", f"ip{i}")
+    assert len(limiter._failures) <= 200
+
+
+# --- who may see which pages ----------------------------------------------------------------
+
+def test_anonymous_search_redirects_to_login(client):
+    response = client.get("/search?q=printer")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_customer_is_sent_to_the_help_center(client, login):
+    login("customer")
+    assert client.get("/search?q=x").headers["Location"] == "/help"
+    assert client.get("/articles/KB0009").headers["Location"] == "/help"
+
+
+def test_disabled_user_loses_the_session(client, login, db_url):
+
+    from kb.db import users as users_table
+
+    engine = engine_for(db_url)
+    add_user(engine, "short-lived", "engineer", PASSWORD)
+    assert login_client(client, Account("short-lived", "engineer", PASSWORD)).status_code == 302
+    with engine.begin() as conn:
+        conn.execute(users_table.update().where(users_table.c.name == "short-lived").values(disabled=True))
+    assert client.get("/search").status_code == 302
+
+
+# --- admin -------------------------------------------------------------------------------------
+
+def test_users_page_is_for_admins_only(client, login):
+    assert client.get("/admin/users").status_code == 302
+    login("engineer")
+    assert client.get("/admin/users").status_code == 403
+
+
+def test_admin_lists_users_and_changes_a_role(client, login, db_url):
+    login("admin")
+    engine = engine_for(db_url)
+    target = add_user(engine, "role-change-target", "customer", PASSWORD)
+    page = soup(client.get("/admin/users"))
+    names = [th.get_text(strip=True) for th in page.select("tbody th[scope=row]")]
+    assert "role-change-target" in names
+    form = page.find("form", action=f"/admin/users/{target.id}/role")
+    select = form.find("select")
+    assert page.find("label", attrs={"for": select["id"]})
+    assert sorted(o["value"] for o in select.find_all("option")) == sorted(ROLES)
+    token = form.find("input", attrs={"name": "csrf_token"})["value"]
+    response = client.post(f"/admin/users/{target.id}/role", data={"role": "author", "csrf_token": token},
+                           follow_redirects=True)
+    assert "role-change-target is now author" in soup(response).get_text()
+    assert get_user(engine, "role-change-target").role == "author"
+
+
+def test_admin_cannot_demote_themselves(client, login, db_url):
+    acct = login("admin")
+    me = get_user(engine_for(db_url), acct.name)
+    token = csrf_token_from(client.get("/admin/users"))
+    response = client.post(f"/admin/users/{me.id}/role", data={"role": "engineer", "csrf_token": token},
+                           follow_redirects=True)
+    assert "can't remove your own admin role" in soup(response).get_text()
+    assert get_user(engine_for(db_url), acct.name).role == "admin"
+
+
+def test_admin_rejects_unknown_role(client, login, db_url):
+    login("admin")
+    target = add_user(engine_for(db_url), "role-typo-target", "engineer", PASSWORD)
+    token = csrf_token_from(client.get("/admin/users"))
+    response = client.post(f"/admin/users/{target.id}/role", data={"role": "wizard", "csrf_token": token},
+                           follow_redirects=True)
+    assert "Unknown role" in soup(response).get_text()

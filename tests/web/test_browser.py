@@ -1,0 +1,159 @@
+"""A real Chromium (Debian's, through Playwright) against `kb serve` on loopback.
+
+Run `make browser` when the browser is missing; these tests fail rather than skip, so a
+CI machine without it can't pass silently.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.web.helpers import INTERNAL_ID, LINKS_ID, SECRET, account
+
+pytestmark = pytest.mark.browser
+
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update",
+               "--no-first-run"]
+
+
+def chromium_path() -> str:
+    for candidate in (shutil.which("chromium-headless-shell"), shutil.which("chromium"),
+                      "/usr/bin/chromium-headless-shell", "/usr/bin/chromium"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    pytest.fail("No Chromium found for the browser tests: run `make browser` (installs Debian's "
+                "chromium-headless-shell). Never `playwright install`.", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    errors: list[str] = []
+    # 404 pages are expected in these tests; CSP violations and script errors are not.
+    page.on("console", lambda m: errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+    assert not errors, f"browser console errors (CSP violations show up here): {errors}"
+
+
+def sign_in(page, role: str, db_url: str) -> None:
+    acct = account(db_url, role)
+    page.goto("/login")
+    page.get_by_label("User name").fill(acct.name)
+    page.get_by_label("Password").fill(acct.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r".*/(search|help)$"))
+
+
+def test_engineer_searches_with_a_typo_filters_and_opens_an_article(page, live_server):
+    sign_in(page, "engineer", live_server.db_url)
+    box = page.get_by_role("combobox")
+    box.fill("spoolr")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r".*/search\?q=spoolr"))
+    did_you_mean = page.locator(".did-you-mean a, a.did-you-mean-link")
+    if did_you_mean.count():
+        did_you_mean.first.click()
+        page.wait_for_url(re.compile(r".*q=spooler"))
+    results = page.locator("ol.results .result-title a")
+    assert results.count() > 0
+    facet = page.locator("aside.facets a.facet-link").first
+    facet.click()
+    page.wait_for_load_state()
+    assert page.locator("ul.chips a.chip").count() == 1
+    page.locator("ol.results .result-title a").first.click()
+    page.wait_for_url(re.compile(r".*/articles/"))
+    assert page.locator("h1#article-title").is_visible()
+    assert page.locator("nav.toc").count() <= 1
+    assert page.get_by_role("button", name="Copy link").is_visible()  # revealed by the script
+
+
+def test_autocomplete_is_keyboard_navigable(page, live_server):
+    sign_in(page, "engineer", live_server.db_url)
+    box = page.get_by_role("combobox")
+    box.press_sequentially("print", delay=30)
+    listbox = page.get_by_role("listbox")
+    listbox.wait_for(state="visible")
+    assert box.get_attribute("aria-expanded") == "true"
+    box.press("ArrowDown")
+    active = box.get_attribute("aria-activedescendant")
+    assert active and page.locator(f"#{active}").get_attribute("aria-selected") == "true"
+    box.press("Escape")
+    assert listbox.is_hidden() and box.get_attribute("aria-expanded") == "false"
+    box.press("ArrowDown")
+    listbox.wait_for(state="visible")
+    box.press("ArrowDown")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r".*/articles/"))
+
+
+def test_customer_cannot_reach_internal_articles(page, live_server):
+    page.goto("/help")
+    assert page.get_by_role("heading", name="How can we help?").is_visible()
+    page.get_by_role("link", name=re.compile("Print Services")).first.click()
+    page.wait_for_url(re.compile(r".*/help/browse"))
+    assert page.locator(f'a[href="/help/articles/{LINKS_ID}"]').count() == 1
+
+    sign_in(page, "customer", live_server.db_url)
+    box = page.get_by_role("combobox")
+    box.press_sequentially(SECRET[:5], delay=30)
+    page.wait_for_timeout(600)  # debounce plus a round trip
+    assert page.get_by_role("option").count() == 0
+    box.press("Enter")
+    page.wait_for_url(re.compile(r".*/help/search"))
+    assert page.locator("ol.results li").count() == 0
+    assert page.locator(".empty-state").is_visible()
+
+    response = page.goto(f"/help/articles/{INTERNAL_ID}")
+    assert response.status == 404
+    response = page.goto(f"/articles/{INTERNAL_ID}")
+    assert page.url.endswith("/help")  # customers are sent to the help center
+    api = page.request.get(f"/api/articles/{INTERNAL_ID}")
+    assert api.status == 404
+    search = page.request.get(f"/api/search?q={SECRET}").json()
+    assert search["total"] == 0
+    assert SECRET not in page.content().lower()
+
+
+def test_post_without_csrf_token_is_refused(page, live_server):
+    sign_in(page, "engineer", live_server.db_url)
+    page.goto(f"/articles/{LINKS_ID}")
+    # A forged form: same action, no token (what another site could submit).
+    status = page.evaluate("""async (url) => {
+        const r = await fetch(url, {method: 'POST', body: new URLSearchParams({vote: 'yes'}),
+                                    credentials: 'same-origin'});
+        return r.status;
+    }""", f"/articles/{LINKS_ID}/feedback")
+    assert status == 400
+    # The page's own form, with its token, works.
+    page.get_by_role("button", name="Yes, it helped").click()
+    page.wait_for_url(re.compile(r".*#feedback$"))
+    assert page.get_by_text("Thanks for your feedback").is_visible()
+
+
+def test_pages_have_no_console_or_csp_errors(page, live_server):
+    for path in ("/help", f"/help/articles/{LINKS_ID}", "/help/search?q=printer", "/login", "/no-such-page"):
+        page.goto(path)
+    sign_in(page, "author", live_server.db_url)
+    for path in ("/search?q=spooler", f"/articles/{INTERNAL_ID}"):
+        page.goto(path)

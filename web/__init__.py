@@ -1,0 +1,110 @@
+"""kb's web app: engineer search, article pages, the public help center and the JSON API.
+
+Everything is built by :func:`create_app`; nothing happens at import time, so tests and
+``kb serve`` each get an app wired to their own folders and database.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+from kb import settings
+
+# Requests bigger than this are refused with 413 before a view reads them (documented in the API).
+MAX_BODY_BYTES = 64 * 1024
+SECRET_KEY_FILE = "secret_key"
+
+
+def _defaults() -> dict:
+    """Settings every app starts from; the instance file, environment and caller override them."""
+    return {
+        "ARTICLES_DIR": settings.get("articles_dir"),
+        "INDEX_DIR": None,  # default: KB_INDEX, else INSTANCE/index (resolved after overrides)
+        "DB_URL": None,  # default: KB_DB, else sqlite:///INSTANCE/kb.sqlite3
+        "PER_PAGE": 10,
+        "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
+        "SESSION_COOKIE_NAME": "kb_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # "auto": Secure when the request came over https; True/False force it.
+        "SESSION_COOKIE_SECURE": "auto",
+        "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        # Number of reverse proxies in front of kb whose X-Forwarded-* headers to trust.
+        "TRUSTED_PROXIES": 0,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_MAX_FAILURES_PER_IP": 50,
+        "LOGIN_WINDOW_SECONDS": 15 * 60,
+        "SIGNALS_TTL_SECONDS": 30.0,
+        "SEARCH_LOG_BATCH": 50,
+        "SEARCH_LOG_DELAY_SECONDS": 2.0,
+    }
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the app: defaults, then ``INSTANCE/kb.cfg``, then env, then ``config``."""
+    config = dict(config or {})
+    instance = Path(config.get("INSTANCE_DIR") or settings.get("instance_dir")).resolve()
+    app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
+    app.config.from_mapping(_defaults())
+    app.config.from_pyfile("kb.cfg", silent=True)
+    if os.environ.get("KB_SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["KB_SECRET_KEY"]
+    app.config.update(config)
+    app.config["INSTANCE_DIR"] = str(instance)
+    # Index and database default to the environment, else to this app's instance folder.
+    app.config["INDEX_DIR"] = str(Path(app.config["INDEX_DIR"] or os.environ.get("KB_INDEX")
+                                       or instance / "index").resolve())
+    app.config["DB_URL"] = (app.config["DB_URL"] or os.environ.get("KB_DB")
+                            or f"sqlite:///{(instance / 'kb.sqlite3').as_posix()}")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_or_create_secret_key(instance)
+
+    from web import admin, api, articles, auth, csrf, errors, help, home, search, security, services
+
+    security.init_app(app)
+    services.init_app(app)
+    auth.init_app(app)
+    csrf.init_app(app)
+    errors.init_app(app)
+    for module in (home, auth, search, articles, help, api, admin):
+        app.register_blueprint(module.bp)
+    from web import cases, insights, support  # case workspace and API, contact form, insight pages
+    for module in (cases, support, insights):
+        app.register_blueprint(module.bp)
+    from web import authoring  # review queue, content health, live preview; `kb serve --watch`
+    app.register_blueprint(authoring.bp)
+    authoring.init_app(app)
+    return app
+
+
+def load_or_create_secret_key(instance: Path) -> str:
+    """The instance's secret key, generated on first use and kept in a 0600 file.
+
+    A fixed default would let anyone who read the source forge sessions; a key generated
+    per start would sign everyone out on every restart.
+    """
+    path = instance / SECRET_KEY_FILE
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Write a private temporary file, then link it into place: the link either creates the
+    # complete file or fails because another process got there first, never half-written.
+    tmp = instance / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key + "\n")
+        os.link(tmp, path)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    finally:
+        tmp.unlink(missing_ok=True)
+    return key

@@ -1,0 +1,87 @@
+"""Article pages for engineers at /articles/<id>, and "was this helpful?" votes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+
+from kb import activity
+from kb.errors import KBError
+from kb.model import Article
+from web.auth import staff_required
+from web.render import article_view
+from web.services import Reader, catalog, services
+
+bp = Blueprint("articles", __name__)
+
+MAX_ANONYMOUS_VOTES = 50  # articles remembered per session to stop repeat anonymous votes
+
+
+def get_article_or_404(reader: Reader, article_id: str, *, include_archived: bool = False) -> Article:
+    """The article if ``reader`` may see it.
+
+    :raises werkzeug.exceptions.NotFound: when it doesn't exist *or* is hidden from the
+        reader; both give the same 404 so a page never reveals that a hidden id exists.
+    :raises kb.errors.IndexMissing: when there is no index yet (a 503 page).
+    """
+    article = catalog().get(reader, article_id, include_archived=include_archived)
+    if article is None:
+        abort(404)
+    return article
+
+
+def redirected_from(reader: Reader, article: Article) -> Article | None:
+    """The archived article a reader was redirected from (``?from=ID``), if it really points here."""
+    old_id = request.args.get("from")
+    if not old_id:
+        return None
+    old = catalog().get(reader, old_id, include_archived=True)
+    return old if old is not None and old.superseded_by == article.id else None
+
+
+def record_vote(reader: Reader, article: Article, endpoint: str):
+    """Store a helpfulness vote from the form and go back to the article."""
+    vote = request.form.get("vote")
+    back = url_for(endpoint, article_id=article.id, _anchor="feedback")
+    if vote not in ("yes", "no"):
+        flash("Choose “Yes” or “No”.", "error")
+        return redirect(back)
+    user_id = reader.user.id if reader.user else None
+    if user_id is None:
+        voted = session.get("voted", [])
+        if article.id in voted:
+            flash("You already told us about this article. Thank you!", "info")
+            return redirect(back)
+        session["voted"] = (voted + [article.id])[-MAX_ANONYMOUS_VOTES:]
+    try:
+        activity.record_feedback(services().engine, article.id, vote == "yes",
+                                 request.form.get("comment", ""), user_id)
+    except KBError as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+    services().signals.invalidate()
+    flash("Thanks for your feedback.", "success")
+    return redirect(back)
+
+
+@bp.route("/articles/<article_id>")
+@staff_required
+def article(article_id: str):
+    """An article, rendered; an archived one forwards to its replacement unless asked not to."""
+    art = get_article_or_404(g.reader, article_id, include_archived=True)
+    if art.status == "archived" and art.superseded_by and not request.args.get("archived"):
+        replacement = catalog().get(g.reader, art.superseded_by)
+        if replacement is not None:
+            return redirect(url_for("articles.article", article_id=replacement.id, **{"from": art.id}))
+    view = article_view(art, g.reader, "articles.article")
+    return render_template("articles/article.html", view=view, article=art,
+                           redirected_from=redirected_from(g.reader, art),
+                           share_url=url_for("articles.article", article_id=art.id, _external=True),
+                           feedback_url=url_for("articles.feedback", article_id=art.id))
+
+
+@bp.route("/articles/<article_id>/feedback", methods=["POST"])
+@staff_required
+def feedback(article_id: str):
+    """Record "was this helpful?" for an article the engineer can see."""
+    art = get_article_or_404(g.reader, article_id, include_archived=True)
+    return record_vote(g.reader, art, "articles.article")

@@ -1,0 +1,81 @@
+"""The one error handler: every failure becomes ``errors/<status>.html`` or JSON for the API.
+
+Error pages never echo the requested path or id: a 404 for an internal article must be
+byte-for-byte the 404 for an id that doesn't exist.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, current_app, g, jsonify, render_template
+from jinja2 import TemplateNotFound
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from kb.errors import IndexBusy, IndexMissing, KBError, NotFound
+from web.util import is_api_request
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Bad request", 401: "Sign-in required", 403: "Not allowed", 404: "Not found",
+    405: "Method not allowed", 413: "Request too large", 429: "Too many requests",
+    500: "Something went wrong", 503: "Search is not available yet",
+}
+
+# Fixed messages for statuses whose detail could reveal something about the request.
+PUBLIC_MESSAGES = {
+    404: "There is no page at this address, or you don't have access to it.",
+    500: "An unexpected error happened. It has been logged; please try again.",
+}
+
+API_MESSAGES = {404: "Not found, or not visible to you."}
+
+
+def _status_and_message(exc: Exception) -> tuple[int, str, Exception]:
+    if isinstance(exc, HTTPException):
+        return exc.code or 500, exc.description or "", exc
+    if isinstance(exc, NotFound):
+        return 404, str(exc), exc
+    if isinstance(exc, IndexMissing | IndexBusy):
+        return 503, str(exc), exc
+    if isinstance(exc, KBError):
+        return 400, str(exc), exc
+    if current_app.testing:  # let tests see the real traceback instead of a tidy 500 page
+        raise exc
+    log.error("unhandled error", exc_info=exc)
+    return 500, "", InternalServerError()
+
+
+def handle_error(exc: Exception) -> Response:
+    """Render any error for the reader: JSON under /api/, a page elsewhere."""
+    status, message, original = _status_and_message(exc)
+    message = PUBLIC_MESSAGES.get(status) or message or TITLES.get(status, "Error")
+    if is_api_request():
+        message = API_MESSAGES.get(status, message)
+        body = {"error": message, "status": status}
+        parameter = getattr(original, "parameter", None)
+        if parameter:
+            body["parameter"] = parameter
+        response = jsonify(body)
+        response.status_code = status
+    else:
+        context = {"status": status, "title": TITLES.get(status, "Error"), "message": message}
+        try:
+            html = render_template(f"errors/{status}.html", **context)
+        except TemplateNotFound:
+            html = render_template("errors/error.html", **context)
+        response = current_app.make_response((html, status))
+    if isinstance(original, HTTPException):
+        for name, value in original.get_headers():
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value
+    if status == 401 and is_api_request():
+        challenge = 'Bearer realm="kb"' + (', error="invalid_token"' if g.get("token_error") else "")
+        response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Route every exception through :func:`handle_error`."""
+    app.register_error_handler(Exception, handle_error)

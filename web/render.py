@@ -1,0 +1,70 @@
+"""What an article page shows, computed once for HTML pages and the JSON API.
+
+Links inside the body, related articles and the replacement are all resolved through the
+reader's catalog: a link to something the reader may not see is dropped (its text stays),
+so an internal id never reaches a public page, not even as a dead link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import nh3
+from flask import url_for
+from markupsafe import Markup
+
+from kb.markdown import Heading, render
+from kb.model import Article
+from web.services import Reader, catalog, services
+
+TOC_MAX_LEVEL = 3
+
+
+@dataclass
+class ArticleView:
+    """An article with everything its page needs, already filtered for the reader."""
+
+    article: Article
+    html: Markup
+    toc: list[Heading]
+    related: list[Article] = field(default_factory=list)
+    replacement: Article | None = None
+    resolution_codes: list[tuple[str, str]] = field(default_factory=list)
+    reuse_count: int = 0
+    helpful: int = 0
+    unhelpful: int = 0
+
+    @property
+    def review_overdue(self) -> bool:
+        return self.article.review_by is not None and self.article.review_by < date.today()
+
+
+def article_url(endpoint: str, article_id: str, anchor: str | None = None, *, external: bool = False) -> str:
+    """URL of an article page (engineer or help center)."""
+    return url_for(endpoint, article_id=article_id, _anchor=anchor, _external=external)
+
+
+def article_view(article: Article, reader: Reader, endpoint: str) -> ArticleView:
+    """Render ``article`` for ``reader``; links point at ``endpoint`` pages."""
+    cat = catalog()
+
+    def resolve(article_id: str, anchor: str | None) -> str | None:
+        if cat.get(reader, article_id) is None:
+            return None
+        return article_url(endpoint, article_id, anchor)
+
+    html = Markup(render(article.body, resolve))
+    toc = [h for h in article.outline.headings if h.level <= TOC_MAX_LEVEL]
+    related = [a for a in cat.visible_ids(reader, article.related) if a.id != article.id]
+    replacement = cat.get(reader, article.superseded_by) if article.superseded_by else None
+    svc = services()
+    codes = [(code, svc.code_name(code)) for code in article.resolution_codes]
+    signals = svc.signals.get(article.id)
+    return ArticleView(article, html, toc, related, replacement, codes, signals.reuse_count,
+                       signals.helpful, signals.unhelpful)
+
+
+def clean_snippet(snippet: str | None) -> Markup:
+    """The indexer's highlighted snippet, re-sanitized so only ``<mark>`` survives."""
+    return Markup(nh3.clean(snippet or "", tags={"mark"}, attributes={}))
