@@ -11,7 +11,7 @@ from kb import settings
 from kb.cli.app import articles_option, main
 
 
-@main.command("lint")
+@main.command("lint", short_help="Check articles and the resolution-code taxonomy.")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @articles_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,

@@ -163,3 +163,30 @@ def test_hostile_article_renders_inert(engineer, path):
     assert body.find("a", href="https://example.com/docs")["rel"] == ["noopener", "noreferrer"]
     page = soup(response)
     assert all(s.get("src") for s in page.find_all("script"))
+
+
+def _nav_links(page) -> set[str]:
+    return {a.get_text(strip=True) for a in page.select("header nav a, nav a")}
+
+
+def test_engineers_reach_cases_and_insights_but_not_author_pages(engineer):
+    page = soup(engineer.get(f"/articles/{INTERNAL_ID}"))
+    links = _nav_links(page)
+    assert {"Search", "Cases", "Insights", "Help center"} <= links
+    assert "Review queue" not in links
+
+
+def test_authors_also_reach_the_review_queue(client, login):
+    login("author")
+    links = _nav_links(soup(client.get(f"/articles/{INTERNAL_ID}")))
+    assert {"Review queue", "Content health"} <= links
+
+
+def test_engineer_article_page_shows_its_history_section(engineer):
+    page = soup(engineer.get(f"/articles/{INTERNAL_ID}"))
+    assert page.find("section", class_="history") is not None
+
+
+def test_help_center_offers_contact_support(client):
+    page = soup(client.get("/help"))
+    assert "Contact support" in _nav_links(page)
