@@ -6,7 +6,7 @@ surface is re-exported here.
 
 from indexer.build import BuildReport, build_index
 from indexer.layout import index_exists
-from indexer.search import MAX_QUERY_CHARS, Facet, SearchHit, SearchPage, Searcher, Signals
+from indexer.search import MAX_QUERY_CHARS, Facet, Searcher, SearchHit, SearchPage, Signals
 
 __all__ = [
     "MAX_QUERY_CHARS",

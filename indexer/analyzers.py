@@ -39,14 +39,18 @@ from whoosh.support.charset import accent_map
 # query. Deliberately short: "not", "no", "off", "out", "up", "down", "over" and "under"
 # stay, because "not found", "no response", "timed out", "out of memory" and "link down"
 # are symptoms.
-STOP_WORDS = frozenset(
-    "a about above after again all also am an and any are as at be because been before being below "
-    "between both but by can could did do does doing during each few for from further had has have "
-    "having he her here hers herself him himself his how i if in into is it its itself just me more most "
-    "my myself nor of on once only or other our ours ourselves own same she should so some such than that "
-    "the their theirs them themselves then there these they this those through to too until very was we "
-    "were what when where which while who whom why will with would you your yours yourself yourselves".split()
-)
+STOP_WORDS = frozenset({
+    "a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at",
+    "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could",
+    "did", "do", "does", "doing", "during", "each", "few", "for", "from", "further", "had", "has", "have",
+    "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in",
+    "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "nor", "of", "on",
+    "once", "only", "or", "other", "our", "ours", "ourselves", "own", "same", "she", "should", "so",
+    "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there",
+    "these", "they", "this", "those", "through", "to", "too", "until", "very", "was", "we", "were", "what",
+    "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your",
+    "yours", "yourself", "yourselves",
+})
 
 # Characters that join the pieces of an identifier: ORA-12154, System.IO.IOException,
 # C:\temp\x.log, user@contoso.com. "_" is part of \w, so ERROR_ACCESS_DENIED is one match.

@@ -15,10 +15,11 @@ with ``strict=True`` nothing is written while any lint error remains.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,7 @@ Progress = Callable[[int, int, str], None]
 
 # Above this many articles a full rebuild uses two writer processes (see STACK.md: about
 # twice as fast on two cores); below it, process start-up costs more than it saves.
+PUBLIC_SYNC_FILE = "public.synced"
 PARALLEL_THRESHOLD = 5000
 WRITER_MEMORY_MB = 512
 # Articles per committed segment in a full rebuild: small enough that a writer's postings
@@ -123,7 +125,7 @@ class Entry:
 def build_index(articles_dir: str | os.PathLike, index_root: str | os.PathLike, *, rebuild: bool = False,
                 strict: bool = False, progress: Progress | None = None,
                 signals: Mapping[str, object] | None = None, lock_timeout: float = 10.0,
-                procs: int | None = None) -> BuildReport:
+                procs: int | None = None, paths: Iterable[str | os.PathLike] | None = None) -> BuildReport:
     """Bring the indexes under ``index_root`` up to date with the articles in ``articles_dir``.
 
     :param rebuild: write a complete new generation and switch to it atomically.
@@ -134,6 +136,9 @@ def build_index(articles_dir: str | os.PathLike, index_root: str | os.PathLike, 
     :param lock_timeout: seconds to wait for another build to finish before raising
         :class:`~kb.errors.IndexBusy`.
     :param procs: writer processes for full rebuilds (default: 2 for large knowledge bases).
+    :param paths: only these files changed (a file watcher knows): skip scanning the whole
+        folder, so a one-file update takes milliseconds at any size. Ignored when a full
+        rebuild is needed. ``unchanged`` then counts only the given files.
     :raises IndexBusy: another build holds the lock.
     :raises KBError: the articles folder does not exist.
     """
@@ -156,7 +161,7 @@ def build_index(articles_dir: str | os.PathLike, index_root: str | os.PathLike, 
         reason = _rebuild_reason(root, pointer, rebuild)
         if reason is None:
             try:
-                builder.incremental(pointer)
+                builder.incremental(pointer, _relative_paths(articles, paths))
             except _Unusable as exc:
                 reason = f"the index could not be updated in place ({exc}); rebuilt it"
         if reason is not None:
@@ -189,26 +194,51 @@ class _File:
             self.data = self.hash = None  # parse_article reports why
 
 
-def _stamp(path: Path) -> bytes:
-    """Size and modification time: a cheap "may have changed" check before hashing."""
-    try:
-        st = path.stat()
-    except OSError:
-        return b""
-    return f"{st.st_size}:{st.st_mtime_ns}".encode()
+def walk_articles(root: Path) -> Iterator[tuple[str, Path, bytes]]:
+    """(relative path, file, stamp) of every article under ``root``.
+
+    The rules are ``kb.articles.is_article_file``'s (Markdown, not README, nothing hidden or
+    starting with "_"); os.scandir with plain strings is several times faster than
+    Path.rglob at 100k files, and gives each file's size and modification time cheaply.
+    """
+    stack = [("", os.fspath(root))]
+    while stack:
+        prefix, folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith((".", "_")):
+                continue
+            rel = prefix + name
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((rel + "/", entry.path))
+            elif name.lower().endswith(".md") and name.lower() != "readme.md":
+                try:
+                    st = entry.stat()
+                    stamp = f"{st.st_size}:{st.st_mtime_ns}".encode()
+                except OSError:
+                    stamp = b""
+                yield rel, Path(entry.path), stamp
 
 
-def walk_articles(root: Path) -> Iterator[tuple[str, Path]]:
-    """(relative path, file) of every article under ``root``: ``kb.articles.is_article_file``
-    rules, with os.walk pruning hidden and ``_`` folders (faster than rglob at 100k files)."""
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
-        base = Path(folder)
-        for name in names:
-            path = base / name
-            rel = path.relative_to(root)
-            if is_article_file(rel):
-                yield rel.as_posix(), path
+def _relative_paths(root: Path, paths: Iterable[str | os.PathLike] | None) -> list[str] | None:
+    """Given files as paths relative to the articles folder (absolute ones are made relative)."""
+    if paths is None:
+        return None
+    out = []
+    base = root.resolve()
+    for p in paths:
+        path = Path(p)
+        if path.is_absolute():
+            try:
+                path = path.resolve().relative_to(base)
+            except ValueError:
+                continue  # not under the articles folder
+        out.append(path.as_posix())
+    return sorted(set(out))
 
 
 class _Unusable(Exception):
@@ -259,15 +289,64 @@ def read_manifest(searcher) -> dict[str, Entry]:
     reader = searcher.reader()
     if reader.doc_count() == 0:
         return {}
-    cols = {name: reader.column_reader(name) for name in
-            ("id", "path", "content_hash", "audience", "status", "reuse_count", "file_stamp")}
+    # Iterating a whole column is several times faster than indexing it per document.
+    names = ("id", "path", "content_hash", "audience", "status", "reuse_count", "file_stamp")
+    ids, paths, hashes, audiences, statuses, reuses, stamps = (list(reader.column_reader(n)) for n in names)
     out = {}
     for docnum in reader.all_doc_ids():
-        path = cols["path"][docnum]
-        out[path] = Entry(cols["id"][docnum], path, cols["content_hash"][docnum], cols["audience"][docnum],
-                          cols["status"][docnum], int(cols["reuse_count"][docnum] or 0), docnum,
-                          cols["file_stamp"][docnum] or b"")
+        path = paths[docnum]
+        out[path] = Entry(ids[docnum], path, hashes[docnum], audiences[docnum], statuses[docnum],
+                          int(reuses[docnum] or 0), docnum, stamps[docnum] or b"")
     return out
+
+
+def read_entries(searcher, paths: list[str]) -> dict[str, Entry]:
+    """Like :func:`read_manifest`, for a few paths only (looked up by term, no full scan)."""
+    reader = searcher.reader()
+    names = ("id", "content_hash", "audience", "status", "reuse_count", "file_stamp")
+    cols = {name: reader.column_reader(name) for name in names} if reader.doc_count() else {}
+    out = {}
+    for rel in paths:
+        docnum = searcher.document_number(path=rel)
+        if docnum is None:
+            continue
+        out[rel] = Entry(cols["id"][docnum], rel, cols["content_hash"][docnum], cols["audience"][docnum],
+                         cols["status"][docnum], int(cols["reuse_count"][docnum] or 0), docnum,
+                         cols["file_stamp"][docnum] or b"")
+    return out
+
+
+def _path_of_id(searcher) -> Callable[[str], str | None]:
+    """id -> indexed path, looked up in the index."""
+    paths = searcher.reader().column_reader("path") if searcher.doc_count() else None
+
+    def lookup(article_id: str) -> str | None:
+        docnum = searcher.document_number(id=article_id)
+        return paths[docnum] if docnum is not None and paths is not None else None
+
+    return lookup
+
+
+class _Owners(dict):
+    """Article id -> path of the document that keeps it, for duplicate-id checks.
+
+    Holds the files this build looked at; ``lookup`` answers for the rest of the index
+    (targeted updates), ignoring paths that this build is replacing or deleting.
+    """
+
+    def __init__(self, data: dict[str, str], lookup: Callable[[str], str | None] | None, excluded: set[str]):
+        super().__init__(data)
+        self._lookup = lookup
+        self._excluded = excluded
+
+    def owner(self, article_id: str) -> str | None:
+        if article_id in self:
+            return self[article_id]
+        if self._lookup is not None:
+            path = self._lookup(article_id)
+            if path is not None and path not in self._excluded:
+                return path
+        return None
 
 
 def fields_from_stored(stored: dict, reuse: int) -> dict:
@@ -290,9 +369,23 @@ class _Builder:
 
     # -- shared steps ---------------------------------------------------------------------
 
+    def stat_paths(self, paths: list[str]) -> dict[str, _File]:
+        """The given article files that exist now, by relative path."""
+        out = {}
+        for rel in paths:
+            path = self.articles / rel
+            if not is_article_file(Path(rel)):
+                continue
+            try:
+                st = path.stat()
+            except OSError:
+                continue  # gone: deleted from the index
+            out[rel] = _File(path, f"{st.st_size}:{st.st_mtime_ns}".encode())
+        return out
+
     def scan(self) -> dict[str, _File]:
         """Every article file by relative path, with its size and modification time (no reading)."""
-        return {rel: _File(path, _stamp(path)) for rel, path in walk_articles(self.articles)}
+        return {rel: _File(path, stamp) for rel, path, stamp in walk_articles(self.articles)}
 
     def parse(self, file: _File) -> Article | None:
         """Parse one file, recording its problems; None when it must not be indexed."""
@@ -310,11 +403,17 @@ class _Builder:
             self.progress(done, total, label)
 
     def writer(self, ix, *, parallel: bool = False):
+        """A writer that waits for Whoosh's lock and writes plain (non-compound) segment files.
+
+        Whoosh reads a compound segment by copying each of its parts into memory, once per
+        open reader; with one reader per search thread that costs hundreds of MB at 100k
+        articles. Separate files are read through the OS page cache instead.
+        """
         try:
             if parallel:
                 return ix.writer(procs=2, multisegment=True, limitmb=WRITER_MEMORY_MB,
-                                 timeout=self.lock_timeout)
-            return ix.writer(limitmb=WRITER_MEMORY_MB, timeout=self.lock_timeout)
+                                 timeout=self.lock_timeout, compound=False)
+            return ix.writer(limitmb=WRITER_MEMORY_MB, timeout=self.lock_timeout, compound=False)
         except LockError:
             raise IndexBusy(
                 f"The Whoosh index {ix.storage.folder} is locked by another writer; waited "
@@ -415,6 +514,7 @@ class _Builder:
             shutil.rmtree(gen_dir, ignore_errors=True)
             raise
         self._classify_rebuild(previous, owners, files)
+        write_sync_marker(gen_dir, ix_int.latest_generation())
         self.save_synonyms(gen_dir, synonyms)
         stamp = now_iso()
         write_pointer(self.root, Pointer(number, gen_dir.name, SCHEMA_VERSION, stamp, stamp))
@@ -461,26 +561,44 @@ class _Builder:
 
     # -- incremental update ---------------------------------------------------------------
 
-    def incremental(self, pointer: Pointer) -> None:
-        """Apply added, changed and deleted files to the live generation in place."""
+    def incremental(self, pointer: Pointer, paths: list[str] | None = None) -> None:
+        """Apply added, changed and deleted files to the live generation in place.
+
+        :param paths: only look at these files (relative to the articles folder); without
+            them every file is checked (by size and modification time, then hash).
+        """
         report = self.report
         report.generation = pointer.generation
         gen_dir = pointer.path(self.root)
         try:
             ix_int = whoosh_index.open_dir(str(gen_dir / "internal"))
             ix_pub = whoosh_index.open_dir(str(gen_dir / "public"))
-            with ix_int.searcher() as searcher:
-                manifest = read_manifest(searcher)
+            before = ix_int.latest_generation()
+            searcher = ix_int.searcher()
         except Exception as exc:  # noqa: BLE001 - whatever the cause, a rebuild replaces it
             raise _Unusable(f"{type(exc).__name__}: {exc}") from exc
-        fresh = self._update_internal(ix_int, manifest)
-        self._sync_public(ix_int, ix_pub, fresh)
+        with searcher:
+            lookup = None
+            if paths is None:
+                manifest, files = read_manifest(searcher), self.scan()
+            else:
+                manifest, files = read_entries(searcher, paths), self.stat_paths(paths)
+                lookup = _path_of_id(searcher)
+            fresh, touched = self._update_internal(ix_int, manifest, files, lookup)
+        self._sync_public(ix_int, ix_pub, fresh, touched, gen_dir, before)
         self.finish_counts(ix_int, ix_pub)
 
-    def _update_internal(self, ix_int, manifest: dict[str, Entry]) -> dict[str, dict]:
-        """Write changes to the internal index; returns the fields written, by path."""
+    def _update_internal(self, ix_int, manifest: dict[str, Entry], files: dict[str, _File],
+                         lookup: Callable[[str], str | None] | None = None,
+                         ) -> tuple[dict[str, dict], set[str]]:
+        """Write changes to the internal index.
+
+        :param manifest: what the index holds for the files considered (all, or only ``paths``).
+        :param files: those files as found on disk now.
+        :param lookup: id -> indexed path, for ids outside ``manifest`` (targeted updates).
+        Returns the fields written (by path) and every path whose document changed.
+        """
         report = self.report
-        files = self.scan()
         deleted = [rel for rel in manifest if rel not in files]
         to_parse = []
         for rel in sorted(files):
@@ -491,14 +609,16 @@ class _Builder:
             if entry is not None and file.hash is not None and file.hash == entry.hash:
                 continue  # touched but not changed
             to_parse.append(rel)
-        staying = {e.id: rel for rel, e in manifest.items() if rel in files and rel not in to_parse}
+        staying = _Owners({e.id: rel for rel, e in manifest.items() if rel in files and rel not in to_parse},
+                          lookup, excluded=set(deleted) | set(to_parse))
         old_by_id = {e.id: e for e in manifest.values()}
         fresh: dict[str, dict] = {}
         for done, rel in enumerate(to_parse, 1):
             self.tick(done - 1, len(to_parse), rel)
             article = self.parse(files[rel])
-            if article is not None and article.id in staying and staying[article.id] != rel:
-                self.duplicate(rel, article, staying[article.id])
+            owner = staying.owner(article.id) if article is not None else None
+            if article is not None and owner is not None and owner != rel:
+                self.duplicate(rel, article, owner)
                 article = None
             if article is None:
                 if rel in manifest:
@@ -535,21 +655,60 @@ class _Builder:
                 _cancel(writer)
                 raise
         self._classify_incremental(manifest, fresh, staying, files, to_parse)
-        return fresh
+        return fresh, set(removed) | set(refresh)
 
     def _classify_incremental(self, manifest: dict[str, Entry], fresh: dict[str, dict],
-                              staying: dict[str, str], files: dict, to_parse: list[str]) -> None:
+                              staying: _Owners, files: dict, to_parse: list[str]) -> None:
         """Added, changed (edited, renamed or moved) and deleted ids, by comparing id sets."""
         report = self.report
         old_ids = {e.id for e in manifest.values()}
         for fields in fresh.values():
             (report.changed if fields["id"] in old_ids else report.added).append(fields["id"])
-        report.deleted = sorted(old_ids - set(staying))
+        report.deleted = sorted(i for i in old_ids if staying.owner(i) is None)
         report.unchanged = sum(1 for rel in files if rel not in to_parse and rel in manifest)
         report.added.sort()
         report.changed.sort()
 
-    def _sync_public(self, ix_int, ix_pub, fresh: dict[str, dict]) -> None:
+    def _sync_public(self, ix_int, ix_pub, fresh: dict[str, dict], touched: set[str], gen_dir: Path,
+                     before: int) -> None:
+        """Bring the public index in line with the internal one.
+
+        Normally only the paths this build touched are copied over. If the public side
+        missed an earlier internal commit (a build died between the two), everything is
+        compared and repaired: the marker file records which internal commit the public
+        index was last synchronized with.
+        """
+        if read_sync_marker(gen_dir) == before:
+            if touched:
+                self._copy_public(ix_int, ix_pub, fresh, sorted(touched))
+        else:
+            self._repair_public(ix_int, ix_pub, fresh)
+        write_sync_marker(gen_dir, ix_int.latest_generation())
+
+    def _copy_public(self, ix_int, ix_pub, fresh: dict[str, dict], paths: list[str]) -> None:
+        """Replace the public documents of ``paths`` with the internal ones that are public."""
+        writer = self.writer(ix_pub)
+        try:
+            with ix_int.searcher() as s_int:
+                for rel in paths:
+                    writer.delete_by_term("path", rel)
+                    docnum = s_int.document_number(path=rel)
+                    if docnum is None:
+                        continue
+                    stored = s_int.stored_fields(docnum)
+                    if stored.get("audience") != "public" or stored.get("status") != "published":
+                        continue
+                    fields = fresh.get(rel)
+                    if fields is None or fields["content_hash"] != stored.get("content_hash"):
+                        reuse = s_int.reader().column_reader("reuse_count")[docnum]
+                        fields = fields_from_stored(stored, int(reuse or 0))
+                    writer.add_document(**fields)
+            writer.commit()
+        except BaseException:
+            _cancel(writer)
+            raise
+
+    def _repair_public(self, ix_int, ix_pub, fresh: dict[str, dict]) -> None:
         """Make the public index hold exactly the internal index's published public documents."""
         with ix_int.searcher() as s_int, ix_pub.searcher() as s_pub:
             desired = {rel: e for rel, e in read_manifest(s_int).items() if e.is_public}
@@ -576,6 +735,20 @@ class _Builder:
                 raise
 
 
+def read_sync_marker(gen_dir: Path) -> int | None:
+    """The internal commit the public index was last synchronized with, if recorded."""
+    try:
+        return int((gen_dir / PUBLIC_SYNC_FILE).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def write_sync_marker(gen_dir: Path, generation: int) -> None:
+    tmp = gen_dir / f".{PUBLIC_SYNC_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(str(generation), encoding="utf-8")
+    os.replace(tmp, gen_dir / PUBLIC_SYNC_FILE)
+
+
 def _commit_both(w_int, w_pub) -> tuple[None, None]:
     """Commit a batch to both indexes as new segments (no merging: the build is not live yet)."""
     for name in ("w_int", "w_pub"):
@@ -588,13 +761,9 @@ def _commit_both(w_int, w_pub) -> tuple[None, None]:
 def _cancel(writer) -> None:
     """Cancel a writer and release its lock, whatever state it is in (STACK.md: a failed
     commit can leave the lock held)."""
-    try:
+    with contextlib.suppress(Exception):  # already cancelled or committed: the lock is what matters
         writer.cancel()
-    except Exception:  # noqa: BLE001 - already cancelled or committed; the lock is what matters
-        pass
     lock = getattr(writer, "writelock", None)
     if lock is not None:
-        try:
+        with contextlib.suppress(Exception):  # released by cancel() already
             lock.release()
-        except Exception:  # noqa: BLE001
-            pass

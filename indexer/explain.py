@@ -12,26 +12,7 @@ from whoosh import query as wq
 from indexer.analyzers import analyse
 from indexer.matching import EXACT_CODE_BOOST, EXACT_TITLE_BOOST, TITLE_PHRASE_BOOST, Plan
 from indexer.schema import SECTION_WEIGHTS, article_from_stored, article_sections
-
-
-def score_in_doc(searcher, q: wq.Query | None, docnum: int) -> float:
-    """The score ``q`` gives document ``docnum`` (0.0 when it does not match)."""
-    if q is None:
-        return 0.0
-    q = q.normalize()
-    for sub, offset in searcher.leaf_searchers():
-        if not offset <= docnum < offset + sub.doc_count_all():
-            continue
-        local = docnum - offset
-        matcher = q.matcher(sub, sub.context(needs_current=True))
-        if not matcher.is_active():
-            return 0.0
-        if matcher.id() < local:
-            matcher.skip_to(local)
-        if matcher.is_active() and matcher.id() == local:
-            return float(matcher.score())
-        return 0.0
-    return 0.0
+from indexer.scoring import score_in_doc
 
 
 def explain_hit(searcher, plan: Plan | None, docnum: int, *, tier: str, text_score: float,

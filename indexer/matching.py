@@ -307,7 +307,8 @@ def build_plan(parsed: ParsedQuery, synonyms: Synonyms | None, has_code, title_e
     pairs = {w.pair for u in plan.units for w in u.words if w.pair}
     for pair in sorted(pairs):
         terms = [wq.Term(f, pair) for f in PAIR_FIELDS]
-        plan.boosters.append(terms[0].with_boost(PAIR_BOOST) if len(terms) == 1 else wq.Or(terms, boost=PAIR_BOOST))
+        booster = terms[0].with_boost(PAIR_BOOST) if len(terms) == 1 else wq.Or(terms, boost=PAIR_BOOST)
+        plan.boosters.append(booster)
     return plan
 
 

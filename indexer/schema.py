@@ -113,6 +113,10 @@ class ArticleSchema(SchemaClass):
 COLUMN_FIELDS = frozenset(name for name, fieldtype in ArticleSchema().items() if fieldtype.column_type)
 
 
+# Sections whose words feed the "did you mean" vocabulary.
+SPELL_SECTIONS = ("title", "headings", "keywords", "product", "error_codes", "symptoms")
+
+
 def article_sections(article: Article) -> dict[str, str]:
     """The text of each weighted section of an article (see :data:`SECTION_WEIGHTS`)."""
     outline = article.outline
@@ -157,8 +161,7 @@ def document_fields(article: Article, reuse_count: int = 0) -> dict:
         "text": article.outline.text,
         "meta": json.dumps(article.metadata(), ensure_ascii=False),
         "markdown": article.body,
-        "spell": "\n".join(sections[name] for name in ("title", "headings", "keywords", "product", "error_codes",
-                                                        "symptoms")),
+        "spell": "\n".join(sections[name] for name in SPELL_SECTIONS),
     }
     # Column fields get a value in every document (Whoosh cannot read a column whose last
     # documents lack one); other empty values are left out.

@@ -13,6 +13,7 @@ version for new searches while searches in flight finish on the old one.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import logging
 import math
@@ -47,6 +48,7 @@ from indexer.matching import (
 )
 from indexer.query import MAX_QUERY_CHARS, Clause, ParsedQuery, clean_text, parse_query
 from indexer.schema import SCHEMA_VERSION, article_from_stored
+from indexer.scoring import matched_terms, score_docs
 from indexer.snippets import make_snippet, plain_excerpt
 from indexer.spelling import correct, corrections
 from indexer.suggest import MAX_DESCRIPTION_CHARS, MAX_KEY_TERMS, plan_long_text
@@ -62,6 +64,7 @@ AUDIENCES = ("public", "internal")
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
 RERANK_WINDOW = 30  # candidates re-ranked with reuse/helpfulness, beyond the page itself
+DIRECT_SCORING = 3000  # tiers up to this size are scored document by document
 SOME_TERMS_POOL = 300  # some-terms matches scored in full (picked by idf-weighted term count)
 CHECK_INTERVAL = 0.5
 SIGNALS_TTL = 30.0
@@ -312,7 +315,8 @@ class Searcher:
             if same_generation and old.is_current():
                 continue
             try:
-                ix = old.ix if same_generation else whoosh_index.open_dir(str(pointer.path(self.root) / audience))
+                folder = pointer.path(self.root) / audience
+                ix = old.ix if same_generation else whoosh_index.open_dir(str(folder))
                 view = _View(ix, audience, pointer)
             except Exception as exc:  # noqa: BLE001 - keep serving the version we have
                 if old is None:
@@ -461,10 +465,9 @@ class Searcher:
         need = offset + limit
         window = max(need, RERANK_WINDOW)
         fuzzy = relaxed = False
-        q_any = plan.any_term().normalize()
         candidates: list[_Candidate] = []
         if long_text:
-            found = self._collect(s, q_any, window, allow, deny, explain, "key terms")
+            found = self._collect(s, plan.any_term().normalize(), window, allow, deny, explain, "key terms")
             candidates = self._rerank(ctx, found, boosts)
             docs = {c.docnum for c in candidates}
         else:
@@ -473,17 +476,17 @@ class Searcher:
         if docs and not long_text:
             units = unit_sets[:len(plan.units)]
             every = _filtered(set.intersection(*units), allow, deny) if units else set(docs)
-            first = self._collect(s, plan.core_all().normalize(), window, every, frozenset(), explain, "all terms")
-            first = self._boost(ctx, plan, first, every, explain, "all terms")
+            first = self._score_tier(s, plan.core_all(), every, window, "all terms")
+            first = self._boost(ctx, plan, first, every, "all terms")
             candidates = self._rerank(ctx, first, boosts)
             if len(every) < need and len(every) < len(docs):
                 # Not enough documents have every term: follow them with those that have some,
                 # scoring only the ones that match the most (and rarest) terms.
                 rest = docs - every
                 pool = coordination_pool(unit_sets, rest, max(SOME_TERMS_POOL, 2 * need), s.doc_count_all())
-                more = self._collect(s, plan.core_any().normalize(), need - len(every) + RERANK_WINDOW, pool,
-                                     frozenset(), explain, "some terms")
-                more = self._boost(ctx, plan, more, pool, explain, "some terms")
+                wanted = need - len(every) + RERANK_WINDOW
+                more = self._score_tier(s, plan.core_any(), pool, wanted, "some terms")
+                more = self._boost(ctx, plan, more, pool, "some terms")
                 relaxed = not every
                 candidates += self._rerank(ctx, more, boosts)
         elif not long_text and (fq := fuzzy_query(plan)) is not None:
@@ -498,7 +501,23 @@ class Searcher:
                           did_you_mean=None, offset=offset, limit=limit, took_ms=0.0, fuzzy=fuzzy,
                           relaxed=relaxed, terms=plan.terms())
 
-    def _boost(self, ctx: _Context, plan: Plan, found: list[_Candidate], tier: set[int], explain: bool,
+    def _score_tier(self, s: WhooshSearcher, q: wq.Query, docs: set[int], limit: int,
+                    tier: str) -> list[_Candidate]:
+        """The ``limit`` best of ``docs`` (all known to match ``q``) by ``q``'s score.
+
+        Up to DIRECT_SCORING documents are scored one by one (:func:`score_docs`); beyond
+        that Whoosh's own top-N collector with block-quality skipping is faster.
+        """
+        q = q.normalize()
+        if len(docs) <= DIRECT_SCORING:
+            scores = score_docs(s, q, docs)
+            best = heapq.nlargest(limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))
+            return [_Candidate(d, score, tier, []) for d, score in best]
+        collector = collectors.FilterCollector(collectors.TopCollector(limit), allow=docs)
+        s.search_with_collector(q, collector)
+        return [_Candidate(hit.docnum, float(hit.score or 0.0), tier, []) for hit in collector.results()]
+
+    def _boost(self, ctx: _Context, plan: Plan, found: list[_Candidate], tier: set[int],
                label: str) -> list[_Candidate]:
         """Add booster scores (exact code, exact title, title phrase, pairs) to a tier's candidates.
 
@@ -519,10 +538,8 @@ class Searcher:
             strong |= posting_set(ctx.reader, "title_key", plan.title_key)
         extra = (strong & tier) - have
         if extra:
-            found = found + self._collect(s, plan.core_any().normalize(), len(extra), extra, frozenset(), explain,
-                                          label)
-        scores = {hit.docnum: float(hit.score or 0.0)
-                  for hit in _top(s, booster.normalize(), len(found), {c.docnum for c in found}, (), False)}
+            found = found + self._score_tier(s, plan.core_any(), extra, len(extra), label)
+        scores = score_docs(s, booster, [c.docnum for c in found])
         for c in found:
             c.score += scores.get(c.docnum, 0.0)
         return sorted(found, key=lambda c: -c.score)
@@ -560,10 +577,14 @@ class Searcher:
                       audience: str) -> str | None:
         """The query with unknown words corrected from this index's vocabulary."""
         reader = ctx.reader
+
+        def known(word: str) -> bool:
+            return any(("content", w.parts[0]) in reader for w in query_words(word) if w.parts)
+
         changed = False
         clauses = []
         for clause in parsed.clauses:
-            fixed = None if clause.negated else correct(reader, clause.text)
+            fixed = None if clause.negated else correct(reader, clause.text, known)
             changed = changed or fixed is not None
             clauses.append(Clause(fixed or clause.text, clause.phrase, clause.negated))
         if not changed:
@@ -635,8 +656,9 @@ class Searcher:
             snippet = plain_excerpt(text)
         explanation = None
         if explain:
+            matched = c.matched or (matched_terms(ctx.searcher, plan.any_term(), c.docnum) if plan else [])
             explanation = explain_hit(ctx.searcher, plan, c.docnum, tier=c.tier, text_score=c.score,
-                                      boosts=c.boosts, multiplier=c.multiplier, matched=c.matched)
+                                      boosts=c.boosts, multiplier=c.multiplier, matched=matched)
         live = self._live_signals().get(stored.get("id", ""))
         return SearchHit(
             id=stored.get("id", ""),

@@ -13,6 +13,7 @@ by how many articles use the word.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from indexer.analyzers import STOP_WORDS, fold
 
@@ -61,8 +62,12 @@ def is_known(reader, word: str) -> bool:
     return (SPELL_FIELD, word) in reader
 
 
-def correct(reader, text: str) -> str | None:
-    """``text`` with unknown words replaced by their best correction, or None if nothing changed."""
+def correct(reader, text: str, known: Callable[[str], bool] | None = None) -> str | None:
+    """``text`` with unknown words replaced by their best correction, or None if nothing changed.
+
+    :param known: whether the index knows a lowercased word some other way (the spelling
+        vocabulary covers titles, headings, tags and symptoms, not every body word).
+    """
     changed = False
 
     def fix(match: re.Match[str]) -> str:
@@ -71,7 +76,7 @@ def correct(reader, text: str) -> str | None:
         if not 3 <= len(word) <= 30 or not word.isalpha():
             return word  # codes and numbers are matched exactly, never "corrected"
         low = fold(word.lower())
-        if low in STOP_WORDS or is_known(reader, low):
+        if low in STOP_WORDS or is_known(reader, low) or (known is not None and known(low)):
             return word
         found = corrections(reader, low, limit=1)
         if not found:

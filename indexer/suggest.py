@@ -43,7 +43,8 @@ def _primary_term(word: Word) -> str:
     return word.whole or word.parts[0]
 
 
-def key_terms(reader, weighted: Iterable[tuple[Word, float]], *, max_terms: int = MAX_KEY_TERMS) -> list[KeyTerm]:
+def key_terms(reader, weighted: Iterable[tuple[Word, float]], *,
+              max_terms: int = MAX_KEY_TERMS) -> list[KeyTerm]:
     """The ``max_terms`` most distinctive words, by tf-idf against the index.
 
     :param weighted: (word, weight of this occurrence) pairs; repeats add up.
@@ -90,7 +91,8 @@ def units_from_key_terms(terms: list[KeyTerm], synonyms: Synonyms | None) -> tup
 
 
 def plan_long_text(reader, title: str, description: str, synonyms: Synonyms | None,
-                   has_code: Callable[[str], bool], *, max_terms: int = MAX_KEY_TERMS) -> tuple[Plan, list[KeyTerm]]:
+                   has_code: Callable[[str], bool], *,
+                   max_terms: int = MAX_KEY_TERMS) -> tuple[Plan, list[KeyTerm]]:
     """A plan for a ticket (title + description) or an overlong query: codes + key terms."""
     plan = Plan()
     text = f"{title}\n{description}"

@@ -43,7 +43,8 @@ class _Progress:
 @index_option
 @click.option("--rebuild", is_flag=True,
               help="Write a complete new index beside the old one and switch to it atomically.")
-@click.option("--strict", is_flag=True, help="Refuse to write anything while `kb lint` reports an error (for CI).")
+@click.option("--strict", is_flag=True,
+              help="Refuse to write anything while `kb lint` reports an error (for CI).")
 @click.option("--lock-timeout", type=float, default=10.0, show_default=True, metavar="SECONDS",
               help="How long to wait for another `kb index` to finish.")
 @json_output

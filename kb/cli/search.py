@@ -89,7 +89,8 @@ def _terminal_snippet(snippet: str) -> str:
 
 def _print_page(page, explain: bool, heading: str = "Query") -> None:
     shown = f"{page.offset + 1}-{page.offset + len(page.hits)} of " if page.hits else ""
-    click.echo(f"{heading}: {page.query or '(everything)'}  —  {shown}{page.total} result(s), {page.took_ms:.1f} ms")
+    click.echo(f"{heading}: {page.query or '(everything)'}  —  {shown}{page.total} result(s), "
+               f"{page.took_ms:.1f} ms")
     if page.notice:
         click.echo(f"Note: {page.notice}")
     if page.did_you_mean:

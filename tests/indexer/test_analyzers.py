@@ -115,7 +115,8 @@ def test_spell_analyzer_keeps_words_unstemmed() -> None:
 
 
 def test_title_words_are_unstemmed_for_prefix_matching() -> None:
-    assert analyse("ODBC Login-timeouts Résumé", TitleWordsAnalyzer()) == ["odbc", "login", "timeouts", "resume"]
+    tokens = analyse("ODBC Login-timeouts Résumé", TitleWordsAnalyzer())
+    assert tokens == ["odbc", "login", "timeouts", "resume"]
 
 
 def test_title_key_ignores_punctuation() -> None:

@@ -172,6 +172,9 @@ def test_rebuild_switches_atomically_while_a_reader_is_open(corpus) -> None:
         # The searcher still serves the version it opened...
         assert ids(s, "login timeout") == ["A1"] and ids(s, "gnarlywidget") == []
         assert s.get_article("A1").title == "ODBC login timeout"
+        assert s.list_articles(sort="updated", audience="internal")[0] == 3
+        assert s.facet_values()["type"][0].count == 2
+        assert s.autocomplete("odbc")[0]["id"] == "A1"
         # ...and picks up the new one without a restart.
         s.refresh()
         assert ids(s, "gnarlywidget") == ["A1"]
@@ -378,5 +381,24 @@ def test_scan_finds_the_same_files_as_the_core(corpus) -> None:
 
     articles, _ = corpus({**BASE, "_drafts/x.md": tsg("X", "hidden"), ".git/y.md": "x", "README.md": "# hi",
                           "deep/er/z.md": tsg("Z", "deep")})
-    assert sorted(rel for rel, _ in walk_articles(articles)) == sorted(
+    assert sorted(rel for rel, _, _ in walk_articles(articles)) == sorted(
         p.relative_to(articles).as_posix() for p in iter_article_paths(articles))
+
+
+def test_targeted_update_of_given_paths(corpus) -> None:
+    articles, root = corpus(BASE)
+    build_index(articles, root)
+    write(articles, "db/odbc.md", tsg("A1", "ODBC login timeout", symptoms="targetedword"))
+    write(articles, "db/new.md", tsg("A4", "Fresh article"))
+    write(articles, "db/dup.md", tsg("A2", "Claims the id of ora.md"))
+    (articles / "net/vpn.md").unlink()
+    write(articles, "db/ora.md", tsg("A2", "ORA-12154 edited but not listed", symptoms="unlistedword"))
+    report = build_index(articles, root,
+                         paths=["db/odbc.md", articles / "db/new.md", "db/dup.md", "net/vpn.md", "/elsewhere.md"])
+    assert (report.added, report.changed, report.deleted) == (["A4"], ["A1"], ["A3"])
+    assert any(p.rule == "duplicate-id" and "db/dup.md" in p.path for p in report.problems)
+    with fresh(root) as s:
+        assert ids(s, "targetedword") == ["A1"]
+        assert ids(s, "unlistedword") == []  # not listed, not looked at
+        assert ids(s, "tunnel", audience="internal") == []
+    assert build_index(articles, root).changed == ["A2"]  # a full check finds the rest

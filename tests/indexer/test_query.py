@@ -13,8 +13,10 @@ from indexer.search import FAILED_NOTICE
 
 def test_words_phrases_exclusions_and_filters() -> None:
     parsed = parse_query('odbc "login timeout" -oracle -"named instance" type:tsg product:"sql server"')
-    assert parsed.clauses == [Clause("odbc"), Clause("login timeout", phrase=True),
-                              Clause("oracle", negated=True), Clause("named instance", phrase=True, negated=True)]
+    assert parsed.clauses == [
+        Clause("odbc"), Clause("login timeout", phrase=True), Clause("oracle", negated=True),
+        Clause("named instance", phrase=True, negated=True),
+    ]
     assert parsed.filters == {"type": ["tsg"], "product": ["sql server"]}
     assert parsed.display() == 'odbc "login timeout" -oracle -"named instance" type:tsg product:"sql server"'
 

@@ -16,6 +16,9 @@ def ranked(searcher: Searcher, query: str, **kwargs) -> list[str]:
     return [h.id for h in searcher.search(query, limit=20, **kwargs).hits]
 
 
+GIZMO = "product: Gizmo\n"
+
+
 @pytest.fixture
 def small(corpus):
     """A small corpus built so that each ranking rule decides one pair of articles."""
@@ -24,15 +27,15 @@ def small(corpus):
         "a.md": tsg("A", "Notes on several things", symptoms="alpha and beta both fail here."),
         "b.md": tsg("B", "Alpha alpha alpha", symptoms="alpha alpha alpha only."),
         # exact error code: both mention 0x8007000e, only D declares it
-        "c.md": tsg("C", "Memory trouble in the worker", symptoms="Error 0x8007000e is logged, and more words."),
+        "c.md": tsg("C", "Memory trouble in the worker", symptoms="Error 0x8007000e is logged, and more."),
         "d.md": tsg("D", "Worker runs out of memory", symptoms="The worker stops; see 0x8007000e.",
                     extra="error_codes: [\"0x8007000E\"]\n"),
         # exact title
-        "e.md": tsg("E", "Printer spooler crashes", symptoms="Printer spooler crashes printer spooler crashes."),
+        "e.md": tsg("E", "Printer spooler crashes", symptoms="Printer spooler crashes, spooler crashes."),
         "f.md": tsg("F", "Printer spooler crashes after driver update", symptoms="Spooler."),
         # helpfulness and reuse
-        "g.md": tsg("G", "Gizmo calibration drift", symptoms="gizmo drifts", extra="product: Gizmo\n"),
-        "h.md": tsg("H", "Gizmo calibration drift recurring", symptoms="gizmo drifts", extra="product: Gizmo\n"),
+        "g.md": tsg("G", "Gizmo calibration drift", symptoms="gizmo drifts", extra=GIZMO),
+        "h.md": tsg("H", "Gizmo calibration drift recurring", symptoms="gizmo drifts", extra=GIZMO),
         # snippets must be escaped
         "x.md": tsg("X", "Script injection sample", symptoms="<script>alert('boom')</script> & <b>bold</b>",
                     extra="tags: [security, html]\nupdated: 2026-10-01\n"),
@@ -69,7 +72,7 @@ def test_signals_give_a_modest_boost(corpus) -> None:
     articles, root = corpus({
         "g.md": tsg("G", "Gizmo calibration drift", symptoms="gizmo drifts"),
         "h.md": tsg("H", "Gizmo calibration drift", symptoms="gizmo drifts"),
-        "k.md": tsg("K", "Gizmo calibration drift gizmo calibration", symptoms="gizmo calibration drift gizmo"),
+        "k.md": tsg("K", "Gizmo calibration drift gizmo calibration", symptoms="gizmo calibration drift"),
     })
     build_index(articles, root)
     signals = {"H": Signals(reuse_count=50, helpful=20, unhelpful=0), "K": Signals(unhelpful=30)}

@@ -12,7 +12,8 @@ DRAFT_WORD = "quarkwidget"  # appears only in an internal draft
 
 FILES = {
     "public/odbc.md": tsg("P1", "ODBC login timeout on public networks", symptoms="Login timeout expired.",
-                          extra="product: SQL Server\ntags: [odbc, timeout]\nresolution_codes: [configuration-change]\n"),
+                          extra="product: SQL Server\ntags: [odbc, timeout]\n"
+                                "resolution_codes: [configuration-change]\n"),
     "public/vpn.md": tsg("P2", "VPN drops every few minutes", symptoms="The xylophone tunnel drops.",
                          extra="product: VPN Gateway\ntags: [vpn]\n"),
     "internal/secret.md": tsg(
@@ -55,8 +56,9 @@ def test_public_side_never_shows_internal_words(planted: Searcher, query: str) -
     assert all(h["id"].startswith("P") for h in planted.autocomplete(query))
     assert all(h.id.startswith("P") for h in planted.suggest(query, query).hits)
     flat = _everything_public(planted, query)
-    for word in (SECRET, DRAFT_WORD, "secret backend", "secret-tag", "escalated-engineering", "reviewonlyterm",
-                 "'i1'", "'i2'", "'i3'", "failover"):
+    leaks = (SECRET, DRAFT_WORD, "secret backend", "secret-tag", "escalated-engineering", "reviewonlyterm",
+             "'i1'", "'i2'", "'i3'", "failover")
+    for word in leaks:
         if word.strip("'") in query.lower():
             continue  # a query's own words are echoed back (query, terms); that is not a leak
         assert word not in flat, f"{word!r} leaked for query {query!r}"

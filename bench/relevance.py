@@ -1,0 +1,395 @@
+#!/usr/bin/env python3
+"""Relevance of kb's search and suggestions on real data, against stock Whoosh and tantivy.
+
+    python bench/relevance.py [--only officedocs,seamonkey,stackfaq] [--work DIR]
+
+Data comes from the shared data folder (bench/datasets.py; KB_SHARED_DATA overrides it). A
+data set that is absent is skipped with a message. For every data set the articles are
+written as kb files with write_kb into a temporary folder and indexed with
+build_index(rebuild=True); every article is public and published, so kb is asked with
+audience "public". The references (bench/references.py) index the same id/title/body.
+
+(a) officedocs, known items (officedocs_known_items): exact titles, error codes that occur
+    in exactly one article, and pasted error messages that occur in exactly one article.
+    Each is sent to search() (limit 10); success@1 and MRR@10. Stock Whoosh is used as a
+    newcomer uses it: MultifieldParser over title+body, default AND grouping. tantivy:
+    BM25, conjunction by default (syntax characters stripped, as in references.py).
+
+(b) ticket-to-article suggestions
+    SeaMonkey duplicates (per ../shared/data/README.md): all 1,076 reports indexed; each of
+    the 75 reports with judged duplicates is sent as title + description to suggest(limit
+    20); its own id is removed from the list; nDCG@10, MRR@10, Recall@10, MAP@20 against its
+    duplicates, averaged over the 75. Also its title alone through search(limit 20).
+    StackFAQ: 1,249 paraphrases through search(limit 10) and through suggest(title="",
+    description=paraphrase, limit 10) ("short ticket descriptions"); success@1, MRR@10,
+    nDCG@10, Recall@10. p50/p95 latency per call for every engine.
+
+(c) "with and without what cases taught us" (SeaMonkey, kb only). Protocol, leave-one-out:
+    every one of the 75 judged reports becomes a case in a fresh SQLite database through
+    kb.cases.store (create_case with its summary and description, product SeaMonkey;
+    link_article(solved=True) to ONE of its duplicates -- the smallest id, a deterministic
+    choice; close_case with solved-existing-article). The case index is read back with
+    kb.cases.learning.build_index(engine). For each ticket, a CaseIndex is built from all
+    the OTHER cases (the ticket's own case is excluded, so neither its text nor its judged
+    link is seen); the cases most similar to the ticket (learned_boosts' defaults: 20 cases,
+    min similarity 0.1) give boosts_from(...) which are passed to suggest(boosts=...). A
+    boost can only name an article that closed another case; when that is the ticket's own
+    article it is removed like any self-hit. What remains is what a real team would have
+    learned: "reports like this one were solved by article X".
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from datasets import (DatasetMissing, load_officedocs, load_seamonkey, load_stackfaq,  # noqa: E402
+                      officedocs_known_items, write_kb)
+from metrics import average_precision, mean, mrr_at_k, ndcg_at_k, percentile, recall_at_k, success_at_1  # noqa: E402
+from references import StockWhoosh, Tantivy  # noqa: E402
+
+AUDIENCE = "public"
+STATUSES = ("published",)
+
+
+def emit(line: str = "") -> None:
+    print(line, flush=True)
+    LINES.append(line)
+
+
+LINES: list[str] = []
+
+
+def code_state() -> str:
+    """Commit and uncommitted changes under indexer/ (others edit the tree while we measure)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "indexer"], cwd=ROOT, capture_output=True,
+                               text=True).stdout.split("\n")
+        dirty = [line for line in dirty if line.strip()]
+        return f"git {head}" + (f" + {len(dirty)} uncommitted file(s) in indexer/" if dirty else "")
+    except OSError:
+        return "git state unknown"
+
+
+class Kb:
+    """kb's Searcher through the references' interface, counting failed calls."""
+
+    name = "kb"
+
+    def __init__(self, articles: list[dict], work: Path):
+        from indexer import Searcher, build_index
+        from indexer.search import FAILED_NOTICE
+
+        self.failed_notice = FAILED_NOTICE
+        self.failed = 0
+        art_dir, idx_dir = work / "articles", work / "index"
+        write_kb(articles, art_dir)
+        t0 = time.perf_counter()
+        report = build_index(art_dir, idx_dir, rebuild=True)
+        self.build_seconds = time.perf_counter() - t0
+        self.report = report
+        self.searcher = Searcher(idx_dir)
+
+    def _ids(self, page) -> list[str]:
+        if page.notice and self.failed_notice in page.notice:
+            self.failed += 1
+        return [h.id for h in page.hits]
+
+    def search(self, q: str, limit: int = 10) -> list[str]:
+        return self._ids(self.searcher.search(q, audience=AUDIENCE, statuses=STATUSES, limit=limit))
+
+    def suggest(self, title: str, description: str, limit: int = 10, boosts=None) -> list[str]:
+        return self._ids(self.searcher.suggest(title, description, audience=AUDIENCE, statuses=STATUSES,
+                                               limit=limit, boosts=boosts))
+
+
+class Ref:
+    """A reference engine; a query that raises counts as an empty result (and is counted)."""
+
+    def __init__(self, engine, docs: list[dict]):
+        self.engine = engine
+        self.name = engine.name
+        self.failed = 0
+        self.first_error = None
+        self.build_seconds = engine.build(docs)
+
+    def _safe(self, fn, *args):
+        try:
+            return fn(*args)
+        except Exception as exc:  # noqa: BLE001
+            self.failed += 1
+            if self.first_error is None:
+                self.first_error = f"{str(args[0])[:50]!r}: {type(exc).__name__}: {str(exc)[:100]}"
+                emit(f"  ({self.name} raised on a query, counted as no result; first: {self.first_error})")
+            return []
+
+    def search(self, q: str, limit: int = 10) -> list[str]:
+        return self._safe(self.engine.search, q, limit)
+
+    def suggest(self, title: str, description: str, limit: int = 10) -> list[str]:
+        return self._safe(self.engine.suggest, title, description, limit)
+
+
+def engines_for(articles: list[dict], work: Path) -> list:
+    docs = [{"id": a["id"], "title": a["title"], "body": a.get("body") or ""} for a in articles]
+    out = [Kb(articles, work / "kb"), Ref(StockWhoosh(work / "whoosh"), docs)]
+    try:
+        out.append(Ref(Tantivy(None), docs))
+    except ImportError:
+        emit("  (tantivy not installed: pip install -e '.[bench]'; skipped)")
+    emit(f"  indexed {len(docs):,} articles: " + ", ".join(f"{e.name} {e.build_seconds:.1f}s" for e in out))
+    kb = out[0]
+    if kb.report.errors:
+        emit(f"  kb build reported {len(kb.report.errors)} errors; first: {kb.report.errors[0]}")
+    return out
+
+
+def timed(fn, *args, **kw):
+    t0 = time.perf_counter()
+    result = fn(*args, **kw)
+    return result, (time.perf_counter() - t0) * 1000
+
+
+def lat(ms: list[float]) -> str:
+    return f"{percentile(ms, 50):7.1f} {percentile(ms, 95):7.1f}"
+
+
+def table_header(cols: list[str]) -> None:
+    head = f"{'':<30}" + "".join(f"{c:>9}" for c in cols) + f"{'p50 ms':>9}{'p95 ms':>8}{'fail':>6}"
+    emit(head)
+    emit("-" * len(head))
+
+
+def table_row(label: str, values: list[float], ms: list[float], failed: int) -> None:
+    emit(f"{label:<30}" + "".join(f"{v:>9.3f}" for v in values) + f"  {lat(ms)}{failed:>6}")
+
+
+# ----------------------------------------------------------------------------------------
+# (a) officedocs known items
+# ----------------------------------------------------------------------------------------
+
+def run_officedocs(work: Path) -> dict:
+    articles = load_officedocs()
+    known = officedocs_known_items(articles)
+    emit(f"\n## (a) officedocs known-item search: {len(articles):,} articles; {len(known.titles)} titles, "
+         f"{len(known.error_codes)} error codes, {len(known.messages)} pasted messages (each has one right answer)")
+    engines = engines_for(articles, work / "officedocs")
+    out = {}
+    for kind, items in (("titles", known.titles), ("error codes", known.error_codes),
+                        ("pasted messages", known.messages)):
+        emit(f"\n{kind} via search(limit 10)")
+        table_header(["s@1", "MRR@10"])
+        for e in engines:
+            before = e.failed
+            s1, mrr, ms = [], [], []
+            for q, aid in items:
+                ids, t = timed(e.search, q, 10)
+                ms.append(t)
+                s1.append(success_at_1(ids, {aid}))
+                mrr.append(mrr_at_k(ids, {aid}, 10))
+            table_row(e.name, [mean(s1), mean(mrr)], ms, e.failed - before)
+            out[(kind, e.name)] = mean(s1)
+    kb_ok = {k: v for k, v in out.items() if k[1] == "kb"}
+    emit("\ntargets: kb success@1 >= 0.98 titles: %s (%.3f), >= 0.98 error codes: %s (%.3f), "
+         ">= 0.95 pasted messages: %s (%.3f)" % (
+             _ok(kb_ok[("titles", "kb")] >= 0.98), kb_ok[("titles", "kb")],
+             _ok(kb_ok[("error codes", "kb")] >= 0.98), kb_ok[("error codes", "kb")],
+             _ok(kb_ok[("pasted messages", "kb")] >= 0.95), kb_ok[("pasted messages", "kb")]))
+    return out
+
+
+def _ok(flag: bool) -> str:
+    return "met" if flag else "MISSED"
+
+
+# ----------------------------------------------------------------------------------------
+# (b) + (c) SeaMonkey
+# ----------------------------------------------------------------------------------------
+
+def _score_dups(ranked: list[str], own: str, relevant) -> list[float]:
+    ranked = [i for i in ranked if i != own]
+    return [ndcg_at_k(ranked, relevant, 10), mrr_at_k(ranked, relevant, 10), recall_at_k(ranked, relevant, 10),
+            average_precision(ranked, relevant, 20)]
+
+
+def _avg(rows: list[list[float]]) -> list[float]:
+    return [mean(col) for col in zip(*rows)] if rows else []
+
+
+def case_boosts(work: Path, articles: list[dict], tickets, judgments) -> tuple[dict[str, dict], dict]:
+    """Leave-one-out learned boosts per ticket id (see the module docstring)."""
+    from kb.cases import learning
+    from kb.cases.store import close_case, create_case, link_article
+    from kb.db import engine_for
+    from kb.resolution_codes import load_taxonomy
+
+    db = work / "cases.sqlite3"
+    if db.exists():
+        db.unlink()
+    engine = engine_for(f"sqlite:///{db}")
+    taxonomy, problems = load_taxonomy(ROOT / "articles" / "resolution-codes.yaml")
+    if problems:
+        emit(f"  taxonomy problems: {problems[:2]}")
+    case_of: dict[int, str] = {}
+    text_of: dict[int, tuple[str, str]] = {}
+    for aid, title, desc in tickets:
+        case = create_case(engine, channel="import", title=title[:300] or aid, description=desc or None,
+                           product="SeaMonkey")
+        solved_by = sorted(judgments[aid])[0]
+        link_article(engine, case.id, solved_by, solved=True)
+        close_case(engine, taxonomy, case.id, "solved-existing-article")
+        case_of[case.id] = aid
+        text_of[case.id] = (title[:300] or aid, desc or "")
+    full = learning.build_index(engine)  # read back what the store recorded
+    boosts, stats = {}, {"with_boosts": 0, "boost_hits_relevant": 0}
+    for aid, title, desc in tickets:
+        others = [(d, learning.case_text(*text_of[d.case_id])) for d in full.docs if case_of[d.case_id] != aid]
+        index = learning.CaseIndex(others)
+        similar = index.similar(title, desc, product="SeaMonkey", limit=20, min_similarity=0.1)
+        b = learning.boosts_from(similar)
+        boosts[aid] = b
+        if b:
+            stats["with_boosts"] += 1
+        if set(b) & judgments[aid]:
+            stats["boost_hits_relevant"] += 1
+    stats["cases"] = len(full)
+    return boosts, stats
+
+
+def run_seamonkey(work: Path) -> dict:
+    articles, tickets, judgments = load_seamonkey()
+    emit(f"\n## (b) SeaMonkey duplicate reports: {len(articles):,} reports indexed, {len(tickets)} tickets with "
+         f"{sum(len(v) for v in judgments.values())} judged duplicates")
+    emit("protocol: ticket = Summary + Description -> suggest(limit 20); own id removed; scored against its "
+         "duplicates; title-only = search(Summary, limit 20)")
+    engines = engines_for(articles, work / "seamonkey")
+    cols = ["nDCG@10", "MRR@10", "R@10", "MAP@20"]
+    res = {}
+    for label, call in (("suggest (title+description)", "suggest"), ("title-only search", "search")):
+        emit(f"\n{label}")
+        table_header(cols)
+        for e in engines:
+            before = e.failed
+            rows, ms = [], []
+            for aid, title, desc in tickets:
+                if call == "suggest":
+                    ids, t = timed(e.suggest, title, desc, 20)
+                else:
+                    ids, t = timed(e.search, title, 20)
+                ms.append(t)
+                rows.append(_score_dups(ids, aid, judgments[aid]))
+            avg = _avg(rows)
+            res[(call, e.name)] = avg
+            table_row(e.name, avg, ms, e.failed - before)
+    kb_n, wh_n = res[("suggest", "kb")][0], res[("suggest", "stock whoosh")][0]
+    emit(f"\nkb vs stock whoosh, suggest nDCG@10: {kb_n:.3f} vs {wh_n:.3f} = {100 * (kb_n / wh_n - 1):+.1f}% "
+         f"(target >= +10%: {_ok(kb_n >= 1.1 * wh_n)}); 75 queries: differences of a few hundredths are noise")
+
+    # (c) learned boosts
+    emit("\n## (c) SeaMonkey suggestions with and without what cases taught us (kb only)")
+    emit("protocol: leave-one-out. The 75 judged reports are closed cases (kb.cases.store), each linked "
+         "solved=True to its smallest-id duplicate. For each ticket the case index holds only the OTHER 74 "
+         "cases; boosts_from(similar(ticket), 20 cases, min similarity 0.1) -> suggest(boosts=...). Own id "
+         "removed as in (b).")
+    kb = engines[0]
+    boosts, stats = case_boosts(work / "seamonkey", articles, tickets, judgments)
+    emit(f"cases indexed: {stats['cases']}; tickets that got any boost: {stats['with_boosts']}/{len(tickets)}; "
+         f"tickets whose boosts name one of their duplicates: {stats['boost_hits_relevant']}")
+    table_header(cols)
+    for label, use in (("kb without case boosts", False), ("kb with case boosts", True)):
+        rows, ms = [], []
+        before = kb.failed
+        for aid, title, desc in tickets:
+            ids, t = timed(kb.suggest, title, desc, 20, boosts=(boosts[aid] or None) if use else None)
+            ms.append(t)
+            rows.append(_score_dups(ids, aid, judgments[aid]))
+        avg = _avg(rows)
+        res[("boosts" if use else "noboosts", "kb")] = avg
+        table_row(label, avg, ms, kb.failed - before)
+    a, b = res[("noboosts", "kb")][0], res[("boosts", "kb")][0]
+    emit(f"case boosts change kb nDCG@10 by {b - a:+.3f} ({100 * (b / a - 1) if a else 0:+.1f}%)")
+    return res
+
+
+# ----------------------------------------------------------------------------------------
+# (b) StackFAQ
+# ----------------------------------------------------------------------------------------
+
+def run_stackfaq(work: Path) -> dict:
+    articles, queries = load_stackfaq()
+    emit(f"\n## (b) StackFAQ paraphrases: {len(articles)} threads indexed, {len(queries):,} paraphrases "
+         "(one relevant thread each)")
+    engines = engines_for(articles, work / "stackfaq")
+    res = {}
+    for label, call in (("search(paraphrase, limit 10)", "search"),
+                        ("suggest(title='', description=paraphrase, limit 10)", "suggest")):
+        emit(f"\n{label}")
+        table_header(["s@1", "MRR@10", "nDCG@10", "R@10"])
+        for e in engines:
+            before = e.failed
+            rows, ms = [], []
+            for q, aid in queries:
+                if call == "search":
+                    ids, t = timed(e.search, q, 10)
+                else:
+                    ids, t = timed(e.suggest, "", q, 10)
+                ms.append(t)
+                rel = {aid}
+                rows.append([success_at_1(ids, rel), mrr_at_k(ids, rel, 10), ndcg_at_k(ids, rel, 10),
+                             recall_at_k(ids, rel, 10)])
+            avg = _avg(rows)
+            res[(call, e.name)] = avg
+            table_row(e.name, avg, ms, e.failed - before)
+    for call in ("search", "suggest"):
+        kb_n, wh_n = res[(call, "kb")][2], res[(call, "stock whoosh")][2]
+        emit(f"kb vs stock whoosh, {call} nDCG@10: {kb_n:.3f} vs {wh_n:.3f} = {100 * (kb_n / wh_n - 1):+.1f}% "
+             f"(target >= +10%: {_ok(kb_n >= 1.1 * wh_n)})")
+    return res
+
+
+RUNNERS = {"officedocs": run_officedocs, "seamonkey": run_seamonkey, "stackfaq": run_stackfaq}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", default="officedocs,seamonkey,stackfaq")
+    ap.add_argument("--work", default=None, help="folder for temporary indexes (default: a new temp folder)")
+    ap.add_argument("--out", default=str(HERE / "out" / "relevance.txt"), help="copy of the printed report")
+    args = ap.parse_args(argv)
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="kb-relevance-"))
+    emit(f"relevance bench {time.strftime('%Y-%m-%d %H:%M:%S')}; kb audience={AUDIENCE!r} statuses={STATUSES}; "
+         "metrics from bench/metrics.py; latencies are per call, in-process, searcher reused; " + code_state())
+    status = 0
+    try:
+        for name in [s.strip() for s in args.only.split(",") if s.strip()]:
+            if name not in RUNNERS:
+                emit(f"unknown data set {name!r}; choose from {', '.join(RUNNERS)}")
+                status = 2
+                continue
+            try:
+                RUNNERS[name](work)
+            except DatasetMissing as exc:
+                emit(f"\n## {name}: skipped -- {exc}")
+    finally:
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(LINES) + "\n")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
