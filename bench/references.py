@@ -21,7 +21,7 @@ from pathlib import Path
 
 # Characters that the engines' query languages treat as syntax; the references strip
 # them from pasted text the way a newcomer's "just make it not crash" fix would.
-_SYNTAX = re.compile(r"[\"'()\[\]{}:^~*?\\/+\-!&|<>=]")
+_SYNTAX = re.compile(r"[\"'`()\[\]{}:^~*?\\/+\-!&|<>=]")
 
 
 def _plain(text: str) -> str:
