@@ -145,8 +145,13 @@ class KbRunner:
         self.failed = 0
 
     def build(self) -> dict:
+        import shutil
+
         from indexer import build_index
 
+        # a full build from nothing: an older generation would be kept beside the new one
+        # (doubling the size on disk) and may be read for last-good versions
+        shutil.rmtree(self.index, ignore_errors=True)
         t0 = time.perf_counter()
         report = build_index(self.corpus, self.index, rebuild=True)
         seconds = time.perf_counter() - t0

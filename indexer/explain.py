@@ -83,6 +83,8 @@ def _booster_name(q: wq.Query) -> str:
         return "query as a phrase in the title"
     if isinstance(q, wq.Term) and q.fieldname == "title_key":
         return "query is the title"
-    if isinstance(q, wq.Term) and q.fieldname == "product":
-        return "product"
-    return "joined pair (e.g. http503)" if isinstance(q, wq.Or) else "product"
+    if isinstance(q, wq.Or) and q.subqueries and all(isinstance(s, wq.Phrase) for s in q.subqueries):
+        return "runs of the query word for word in the text"
+    if isinstance(q, wq.Term) and q.fieldname == "content":
+        return "joined pair (e.g. http503)"
+    return "product"

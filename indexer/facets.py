@@ -1,22 +1,26 @@
-"""Facet counts (type, product, tag, resolution code) over a set of matching documents.
+"""Per-segment caches: facet values, error codes and filter sets, shared across index versions.
 
-Whoosh's ``groupedby`` rebuilds per-document value lists for multi-valued fields on
-every search, which is too slow at 100k articles. Here the lists are built once per
-index version (one pass over each facet field's postings) and shared by every search on
-that version; counting then costs one dictionary update per matching document, or one
-set intersection per value when the result set is large.
+Whoosh's ``groupedby`` rebuilds per-document value lists for multi-valued fields on every
+search, which is too slow at 100k articles. Here value lists are built once per *segment*
+(one pass over each facet field's postings) and kept while the segment exists. An
+incremental build adds a small segment and leaves the others alone, so a new index
+version only pays for what changed instead of rebuilding everything for 100k articles.
+
+Cached sets may still include documents deleted later in a segment; that is harmless
+because every result set they are combined with comes from postings, which exclude them.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
 
 # Public facet name -> index field.
 FACET_FIELDS = {"type": "type", "product": "product", "tag": "tag", "resolution_code": "resolution_code"}
 MAX_FACET_VALUES = 30
+MAX_CACHED_FILTERS = 128
 _LARGE_RESULT = 4000  # above this many documents, intersect per-value sets instead of looping
 
 
@@ -28,42 +32,106 @@ class Facet:
     count: int
 
 
-class FacetTable:
-    """Per-index-version lookup from document number to facet values, built lazily."""
+@dataclass
+class SegmentData:
+    """What is cached for one segment (local document numbers)."""
 
-    def __init__(self, reader, lock: threading.Lock | None = None):
-        """:param lock: guards lazy builds; pass the lock of anything else sharing ``reader``."""
-        self._reader = reader
-        self._lock = lock or threading.Lock()
-        self._by_doc: dict[str, dict[int, tuple[str, ...]]] = {}
-        self._by_value: dict[str, dict[str, frozenset[int]]] = {}
+    by_value: dict[str, dict[str, frozenset[int]]] = field(default_factory=dict)
+    by_doc: dict[str, dict[int, tuple[str, ...]]] = field(default_factory=dict)
+    codes: frozenset[str] | None = None
+    filters: dict[tuple, frozenset[int]] = field(default_factory=dict)
 
-    def _build(self, fieldname: str) -> None:
-        by_value: dict[str, set[int]] = {}
-        reader = self._reader
-        if fieldname in reader.indexed_field_names():
-            for btext in reader.lexicon(fieldname):
-                value = btext.decode("utf-8")
-                docs = set(reader.postings(fieldname, btext).all_ids())
-                if docs:
-                    by_value[value] = docs
-        by_doc: dict[int, list[str]] = {}
-        for value, docs in by_value.items():
-            for d in docs:
-                by_doc.setdefault(d, []).append(value)
-        self._by_value[fieldname] = {v: frozenset(d) for v, d in by_value.items()}
-        self._by_doc[fieldname] = {d: tuple(vs) for d, vs in by_doc.items()}
+
+class SegmentCache:
+    """Segment id -> :class:`SegmentData`, shared by every version a Searcher opens."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, SegmentData] = {}
+        self._lock = threading.Lock()
+
+    def get(self, segment_id: str) -> SegmentData:
+        with self._lock:
+            data = self._data.get(segment_id)
+            if data is None:
+                data = self._data[segment_id] = SegmentData()
+            return data
+
+    def keep_only(self, segment_ids: set[str]) -> None:
+        """Forget segments that no open version uses any more (merged away, old generations)."""
+        with self._lock:
+            for key in [k for k in self._data if k not in segment_ids]:
+                del self._data[key]
+
+
+def leaves(searcher) -> Iterator[tuple[str, object, int, int]]:
+    """(segment key, leaf searcher, first global docnum, docnum count) for each segment.
+
+    The key names the segment's folder and id, so the public and internal indexes and
+    successive generations never share an entry.
+    """
+    for sub, offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        segment = reader.segment() if hasattr(reader, "segment") else None
+        if segment is None:  # an empty index: nothing worth caching across versions
+            key = f"reader:{id(reader)}"
+        else:
+            folder = getattr(getattr(reader, "_storage", None), "folder", "")
+            key = f"{folder}:{segment.segment_id()}"
+        yield key, sub, offset, sub.doc_count_all()
+
+
+class IndexCaches:
+    """Facets, error codes and filter sets of one index version, built from segment caches.
+
+    :param searcher: a Whoosh searcher on the version (used only under ``lock``).
+    :param cache: the Searcher-wide segment cache.
+    """
+
+    def __init__(self, searcher, cache: SegmentCache, lock: threading.Lock):
+        self._searcher = searcher
+        self._cache = cache
+        self._lock = lock
+        self._leaves = [(key, sub, offset, count, cache.get(key))
+                        for key, sub, offset, count in leaves(searcher)]
+        self._values: dict[str, dict[str, int]] = {}
+        self._filters: dict[tuple, set[int]] = {}
+
+    @property
+    def segment_ids(self) -> set[str]:
+        return {key for key, *_ in self._leaves}
+
+    # -- facets ---------------------------------------------------------------------------
 
     def _ensure(self, fieldname: str) -> None:
-        if fieldname not in self._by_value:
+        for _key, sub, _offset, _count, data in self._leaves:
+            if fieldname in data.by_value:
+                continue
             with self._lock:
-                if fieldname not in self._by_value:
-                    self._build(fieldname)
+                if fieldname in data.by_value:
+                    continue
+                reader = sub.reader()
+                by_value: dict[str, set[int]] = {}
+                for btext in reader.lexicon(fieldname):
+                    docs = set(reader.postings(fieldname, btext).all_ids())
+                    if docs:
+                        by_value[btext.decode("utf-8")] = docs
+                by_doc: dict[int, list[str]] = {}
+                for value, docs in by_value.items():
+                    for d in docs:
+                        by_doc.setdefault(d, []).append(value)
+                data.by_doc[fieldname] = {d: tuple(vs) for d, vs in by_doc.items()}
+                data.by_value[fieldname] = {v: frozenset(d) for v, d in by_value.items()}
 
-    def values(self, fieldname: str) -> dict[str, frozenset[int]]:
-        """Every value of a facet field and the documents that have it."""
-        self._ensure(fieldname)
-        return self._by_value[fieldname]
+    def values(self, fieldname: str) -> dict[str, int]:
+        """Every value of a facet field and how many documents (live or not) have it."""
+        if fieldname not in self._values:
+            self._ensure(fieldname)
+            totals: Counter[str] = Counter()
+            for *_, data in self._leaves:
+                for value, docs in data.by_value[fieldname].items():
+                    totals[value] += len(docs)
+            self._values[fieldname] = dict(totals)
+        return self._values[fieldname]
 
     def resolve(self, fieldname: str, value: str) -> str | None:
         """The indexed spelling of a value, matched case-insensitively ("sql server" -> "SQL Server")."""
@@ -77,21 +145,82 @@ class FacetTable:
         return None
 
     def counts(self, docs: Collection[int], limit: int = MAX_FACET_VALUES) -> dict[str, list[Facet]]:
-        """Facet counts over ``docs``: most frequent first, then alphabetical."""
+        """Facet counts over ``docs`` (global docnums): most frequent first, then alphabetical."""
+        by_segment = self._split(docs)
         out: dict[str, list[Facet]] = {}
         for name, fieldname in FACET_FIELDS.items():
             self._ensure(fieldname)
             counter: Counter[str] = Counter()
-            if len(docs) > _LARGE_RESULT:
-                docset = docs if isinstance(docs, set | frozenset) else set(docs)
-                for value, members in self._by_value[fieldname].items():
-                    n = len(members & docset) if len(members) < len(docset) else len(docset & members)
-                    if n:
-                        counter[value] = n
-            else:
-                by_doc = self._by_doc[fieldname]
-                for d in docs:
-                    counter.update(by_doc.get(d, ()))
+            for (*_, data), local in zip(self._leaves, by_segment, strict=True):
+                if not local:
+                    continue
+                if len(local) > _LARGE_RESULT:
+                    for value, members in data.by_value[fieldname].items():
+                        n = len(members & local) if len(members) < len(local) else len(local & members)
+                        if n:
+                            counter[value] += n
+                else:
+                    by_doc = data.by_doc[fieldname]
+                    for d in local:
+                        counter.update(by_doc.get(d, ()))
             ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
             out[name] = [Facet(v, n) for v, n in ranked[:limit]]
         return out
+
+    def _split(self, docs: Collection[int]) -> list[set[int]]:
+        """Global docnums -> local docnums per segment."""
+        out: list[set[int]] = [set() for _ in self._leaves]
+        if not docs:
+            return out
+        bounds = [(offset, offset + count, i) for i, (_k, _r, offset, count, _d) in enumerate(self._leaves)]
+        if len(bounds) == 1:
+            out[0] = set(docs) if not isinstance(docs, set) else docs
+            return out
+        for d in docs:
+            for start, end, i in bounds:
+                if start <= d < end:
+                    out[i].add(d - start)
+                    break
+        return out
+
+    # -- error codes ----------------------------------------------------------------------
+
+    def has_code(self, code: str) -> bool:
+        """Whether an exact error code occurs in this version."""
+        for _key, sub, _offset, _count, data in self._leaves:
+            if data.codes is None:
+                with self._lock:
+                    if data.codes is None:
+                        data.codes = frozenset(b.decode("utf-8") for b in sub.reader().lexicon("error_code"))
+            if code in data.codes:
+                return True
+        return False
+
+    # -- filters --------------------------------------------------------------------------
+
+    def allowed(self, key: tuple, q) -> set[int]:
+        """Global docnums matching a filter query; per-segment results are cached.
+
+        A plain set because that is what Whoosh's ``filter=`` accepts; callers never modify it.
+        """
+        found = self._filters.get(key)
+        if found is not None:
+            return found
+        result: set[int] = set()
+        q = q.normalize()
+        for _key, sub, offset, _count, data in self._leaves:
+            local = data.filters.get(key)
+            if local is None:
+                with self._lock:
+                    local = data.filters.get(key)
+                    if local is None:
+                        local = data.filters[key] = frozenset(sub.docs_for_query(q))
+            if offset:
+                result.update(d + offset for d in local)
+            else:
+                result.update(local)
+        with self._lock:
+            if len(self._filters) >= MAX_CACHED_FILTERS:
+                self._filters.pop(next(iter(self._filters)))
+            self._filters[key] = result
+        return result

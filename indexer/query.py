@@ -15,6 +15,7 @@ Parsing is pure Python; :mod:`indexer.matching` turns the result into Whoosh que
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -40,6 +41,8 @@ FILTER_FIELDS = {
 _CHOICES = {"type": set(ARTICLE_TYPES), "status": set(STATUSES)}
 _QUOTES = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\uff02": '"'}
 _OPERATORS = {"AND", "OR", "NOT", "&&", "||"}
+# What a filter value may look like: a word, code or id, not more punctuation or a path.
+_FILTER_VALUE = re.compile(r"[\w\"][\w .\-\"]*\Z")
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,8 @@ def parse_query(text: str, *, limit: int = MAX_QUERY_CHARS) -> ParsedQuery:
         i = end
         name, sep, value = token.partition(":")
         key = FILTER_FIELDS.get(name.lower()) if sep else None
+        if key is not None and value and not _FILTER_VALUE.match(value):
+            key = None  # "ID::Core::Processor", "type:\\server": pasted text, not a filter
         if key is not None:
             if not value and i < n and cleaned[i] == '"':
                 close = cleaned.find('"', i + 1)

@@ -33,17 +33,17 @@ from whoosh.searching import Searcher as WhooshSearcher
 
 from indexer.analyzers import fold, normalize_code, query_words, title_key
 from indexer.explain import explain_hit
-from indexer.facets import FACET_FIELDS, Facet, FacetTable
+from indexer.facets import FACET_FIELDS, Facet, IndexCaches, SegmentCache
 from indexer.layout import SYNONYMS_JSON, Pointer, read_pointer
 from indexer.matching import (
     Plan,
+    best_by_estimate,
     build_plan,
-    coordination_pool,
     fuzz_unknown_words,
     fuzzy_query,
     plan_docs,
     posting_set,
-    unit_docs,
+    unit_weights,
     word_query,
 )
 from indexer.query import MAX_QUERY_CHARS, Clause, ParsedQuery, clean_text, parse_query
@@ -64,8 +64,9 @@ AUDIENCES = ("public", "internal")
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
 RERANK_WINDOW = 30  # candidates re-ranked with reuse/helpfulness, beyond the page itself
-DIRECT_SCORING = 3000  # tiers up to this size are scored document by document
-SOME_TERMS_POOL = 300  # some-terms matches scored in full (picked by idf-weighted term count)
+DIRECT_SCORING = 300  # tiers up to this size are scored exactly, document by document
+TIER_POOL = 200  # larger tiers: the best this many by estimated score are scored exactly
+SOME_TERMS_POOL = 200  # some-terms matches scored exactly (the best by estimated score)
 CHECK_INTERVAL = 0.5
 SIGNALS_TTL = 30.0
 MAX_QUERY_UNITS = 12
@@ -74,7 +75,6 @@ REUSE_WEIGHT = 0.04
 HELPFUL_WEIGHT = 0.1
 MULTIPLIER_RANGE = (0.85, 1.25)
 CASE_BOOST_RANGE = (0.25, 4.0)
-MAX_CACHED_FILTERS = 128
 MAX_PREFIX_TERMS = 200
 PRODUCT_BOOST = 3.0
 FAILED_NOTICE = "This query could not be run; showing nothing. Try fewer or simpler words."
@@ -154,8 +154,9 @@ class _View:
     per-version caches (facet lists, error-code vocabulary) are shared by all of them.
     """
 
-    def __init__(self, ix: FileIndex, audience: str, pointer: Pointer):
+    def __init__(self, ix: FileIndex, audience: str, pointer: Pointer, segment_cache: SegmentCache):
         self.ix = ix
+        self.segment_cache = segment_cache
         self.audience = audience
         self.pointer = pointer
         self.toc = ix.latest_generation()
@@ -167,9 +168,7 @@ class _View:
         self.retired = False
         self.closed = False
         self._primary = self._open()
-        self._facets: FacetTable | None = None
-        self._codes: frozenset[str] | None = None
-        self._filters: dict[tuple, set[int]] = {}
+        self._caches: IndexCaches | None = None
 
     def _open(self) -> WhooshSearcher:
         try:
@@ -211,34 +210,29 @@ class _View:
                 log.debug("error closing a retired searcher", exc_info=True)
 
     @property
-    def facets(self) -> FacetTable:
+    def caches(self) -> IndexCaches:
+        """Facet values, error codes and filter sets of this version (per-segment caches)."""
         with self._cache_lock:
-            if self._facets is None:
-                self._facets = FacetTable(self._primary.reader(), lock=self._cache_lock)
-            return self._facets
+            if self._caches is None:
+                self._caches = IndexCaches(self._primary, self.segment_cache, self._cache_lock)
+            return self._caches
 
     @property
-    def codes(self) -> frozenset[str]:
-        """Every exact error code in this version (for n-gram lookups in queries and tickets)."""
-        with self._cache_lock:
-            if self._codes is None:
-                reader = self._primary.reader()
-                self._codes = frozenset(b.decode("utf-8") for b in reader.lexicon("error_code"))
-            return self._codes
+    def facets(self) -> IndexCaches:
+        return self.caches
+
+    def segment_ids(self) -> set[str]:
+        return self.caches.segment_ids
+
+    def has_code(self, code: str) -> bool:
+        return self.caches.has_code(code)
 
     def allowed(self, searcher: WhooshSearcher, key: tuple, q: wq.Query) -> set[int]:
-        """Documents passing a filter, cached per version (status filters repeat on every search).
+        """Documents passing a filter (cached per segment, so a new version pays only for new segments)."""
+        return self.caches.allowed(key, q)
 
-        A plain set because that is what Whoosh's ``filter=`` accepts; callers never modify it.
-        """
-        docs = self._filters.get(key)
-        if docs is None:
-            docs = set(searcher.docs_for_query(q.normalize()))
-            with self._cache_lock:
-                if len(self._filters) >= MAX_CACHED_FILTERS:
-                    self._filters.pop(next(iter(self._filters)))
-                self._filters[key] = docs
-        return docs
+    def doc_count(self) -> int:
+        return self._primary.doc_count()
 
 
 @dataclass
@@ -246,10 +240,17 @@ class _Context:
     view: _View
     searcher: WhooshSearcher
     synonyms: Synonyms
+    _columns: dict = field(default_factory=dict)
 
     @property
     def reader(self):
         return self.searcher.reader()
+
+    def column(self, name: str):
+        """A column reader, opened once per search."""
+        if name not in self._columns:
+            self._columns[name] = self.reader.column_reader(name)
+        return self._columns[name]
 
 
 class Searcher:
@@ -273,6 +274,7 @@ class Searcher:
         self._signals_lock = threading.Lock()
         self._lock = threading.RLock()
         self._views: dict[str, _View] = {}
+        self._segment_cache = SegmentCache()
         self._pointer: Pointer | None = None
         self._synonyms = Synonyms()
         self._synonyms_stamp: tuple[str, int] | None = None
@@ -317,7 +319,7 @@ class Searcher:
             try:
                 folder = pointer.path(self.root) / audience
                 ix = old.ix if same_generation else whoosh_index.open_dir(str(folder))
-                view = _View(ix, audience, pointer)
+                view = _View(ix, audience, pointer, self._segment_cache)
             except Exception as exc:  # noqa: BLE001 - keep serving the version we have
                 if old is None:
                     raise IndexMissing(pointer.path(self.root) / audience) from exc
@@ -328,6 +330,12 @@ class Searcher:
                 self._retire(old)
         self._pointer = pointer
         self._load_synonyms(pointer)
+        # Forget cached data of segments no current version uses (merged away, old generations);
+        # views still finishing a search keep their own references.
+        live: set[str] = set()
+        for view in self._views.values():
+            live |= view.segment_ids()
+        self._segment_cache.keep_only(live)
 
     def _load_synonyms(self, pointer: Pointer) -> None:
         path = pointer.path(self.root) / SYNONYMS_JSON
@@ -424,12 +432,11 @@ class Searcher:
     def _search(self, ctx: _Context, parsed: ParsedQuery, audience: str, statuses: Collection[str],
                 api_filters: dict, limit: int, offset: int, explain: bool) -> SearchPage:
         allow = self._allowed(ctx, audience, statuses, api_filters, parsed.filters)
-        codes = ctx.view.codes
         reader = ctx.reader
-        plan = build_plan(parsed, ctx.synonyms, codes.__contains__, lambda key: ("title_key", key) in reader)
+        plan = build_plan(parsed, ctx.synonyms, ctx.view.has_code, lambda key: ("title_key", key) in reader)
         notice = parsed.notice
         if len(plan.units) > MAX_QUERY_UNITS:
-            long_plan, _ = plan_long_text(reader, "", parsed.text, ctx.synonyms, codes.__contains__)
+            long_plan, _ = plan_long_text(reader, "", parsed.text, ctx.synonyms, ctx.view.has_code)
             long_plan.excluded = plan.excluded
             plan = long_plan
             notice = _join(notice, f"Long query: searched for its {len(plan.units)} most distinctive terms.")
@@ -471,19 +478,23 @@ class Searcher:
             candidates = self._rerank(ctx, found, boosts)
             docs = {c.docnum for c in candidates}
         else:
-            unit_sets = unit_docs(s, plan)
-            docs = _filtered(set().union(*unit_sets), allow, deny)
+            unit_maps = unit_weights(s, plan)
+            docs = _filtered(set().union(*(m.keys() for m in unit_maps)), allow, deny)
         if docs and not long_text:
-            units = unit_sets[:len(plan.units)]
-            every = _filtered(set.intersection(*units), allow, deny) if units else set(docs)
-            first = self._score_tier(s, plan.core_all(), every, window, "all terms")
+            total = s.doc_count_all()
+            units = [m.keys() for m in unit_maps[:len(plan.units)]]
+            every = _filtered(set(units[0]).intersection(*units[1:]), allow, deny) if units else set(docs)
+            pool = every
+            if len(every) > DIRECT_SCORING:
+                pool = best_by_estimate(unit_maps, every, TIER_POOL, total)
+            first = self._score_tier(s, plan.core_all(), pool, window, "all terms")
             first = self._boost(ctx, plan, first, every, "all terms")
             candidates = self._rerank(ctx, first, boosts)
             if len(every) < need and len(every) < len(docs):
                 # Not enough documents have every term: follow them with those that have some,
                 # scoring only the ones that match the most (and rarest) terms.
                 rest = docs - every
-                pool = coordination_pool(unit_sets, rest, max(SOME_TERMS_POOL, 2 * need), s.doc_count_all())
+                pool = best_by_estimate(unit_maps, rest, max(SOME_TERMS_POOL, 2 * need), total)
                 wanted = need - len(every) + RERANK_WINDOW
                 more = self._score_tier(s, plan.core_any(), pool, wanted, "some terms")
                 more = self._boost(ctx, plan, more, pool, "some terms")
@@ -501,21 +512,17 @@ class Searcher:
                           did_you_mean=None, offset=offset, limit=limit, took_ms=0.0, fuzzy=fuzzy,
                           relaxed=relaxed, terms=plan.terms())
 
-    def _score_tier(self, s: WhooshSearcher, q: wq.Query, docs: set[int], limit: int,
+    @staticmethod
+    def _score_tier(s: WhooshSearcher, q: wq.Query, docs: set[int], limit: int,
                     tier: str) -> list[_Candidate]:
-        """The ``limit`` best of ``docs`` (all known to match ``q``) by ``q``'s score.
+        """The ``limit`` best of ``docs`` (all known to match ``q``) by ``q``'s exact score.
 
-        Up to DIRECT_SCORING documents are scored one by one (:func:`score_docs`); beyond
-        that Whoosh's own top-N collector with block-quality skipping is faster.
+        ``docs`` is small by construction (a tier, or its best estimates), so each is
+        scored directly (:func:`score_docs`) rather than by walking everything ``q`` matches.
         """
-        q = q.normalize()
-        if len(docs) <= DIRECT_SCORING:
-            scores = score_docs(s, q, docs)
-            best = heapq.nlargest(limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))
-            return [_Candidate(d, score, tier, []) for d, score in best]
-        collector = collectors.FilterCollector(collectors.TopCollector(limit), allow=docs)
-        s.search_with_collector(q, collector)
-        return [_Candidate(hit.docnum, float(hit.score or 0.0), tier, []) for hit in collector.results()]
+        scores = score_docs(s, q.normalize(), docs)
+        best = heapq.nlargest(limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))
+        return [_Candidate(d, score, tier, []) for d, score in best]
 
     def _boost(self, ctx: _Context, plan: Plan, found: list[_Candidate], tier: set[int],
                label: str) -> list[_Candidate]:
@@ -562,9 +569,8 @@ class Searcher:
         """Apply reuse, helpfulness and case boosts to a tier's candidates and re-sort them."""
         if not candidates:
             return candidates
-        reader = ctx.reader
-        ids = reader.column_reader("id")
-        reuse = reader.column_reader("reuse_count")
+        ids = ctx.column("id")
+        reuse = ctx.column("reuse_count")
         live = self._live_signals()
         for c in candidates:
             article_id = ids[c.docnum]
@@ -592,7 +598,7 @@ class Searcher:
         suggestion = ParsedQuery(raw="", clauses=clauses, filters=parsed.filters)
         if audience == "internal":
             # The internal vocabulary includes drafts; only suggest what this reader can find.
-            plan = build_plan(suggestion, ctx.synonyms, ctx.view.codes.__contains__, lambda key: False)
+            plan = build_plan(suggestion, ctx.synonyms, ctx.view.has_code, lambda key: False)
             if plan.is_empty:
                 return None
             if not _filtered(plan_docs(ctx.searcher, plan), allow, frozenset()):
@@ -708,7 +714,7 @@ class Searcher:
     def _suggest(self, ctx: _Context, title: str, description: str, audience: str,
                  statuses: Collection[str], product: str | None, limit: int,
                  boosts: Mapping[str, float] | None, explain: bool) -> SearchPage:
-        plan, _ = plan_long_text(ctx.reader, title, description, ctx.synonyms, ctx.view.codes.__contains__,
+        plan, _ = plan_long_text(ctx.reader, title, description, ctx.synonyms, ctx.view.has_code,
                                  max_terms=MAX_KEY_TERMS)
         if plan.is_empty:
             return _empty_page(title, limit, 0, "No distinctive terms found in the ticket text.")
@@ -873,7 +879,7 @@ def _text(term: bytes | str) -> str:
 
 
 def _stored_reuse(ctx: _Context, docnum: int) -> int:
-    return int(ctx.reader.column_reader("reuse_count")[docnum] or 0)
+    return int(ctx.column("reuse_count")[docnum] or 0)
 
 
 def _any_of(fieldname: str, values: list[str]) -> wq.Query:

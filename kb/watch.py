@@ -126,8 +126,16 @@ class Watcher:
         report, error = None, None
         try:
             if build is None:
-                from indexer import build_index as build
-            report = build(self.articles_dir, self.index_dir)
+                from indexer import build_index
+
+                # Only Markdown changed: name the files, so the indexer skips scanning the
+                # whole folder (a one-file update stays fast at any size). A YAML change
+                # (synonyms, taxonomy) touches everything, so it gets a full incremental pass.
+                only_markdown = all(path.lower().endswith(".md") for path in changed)
+                report = build_index(self.articles_dir, self.index_dir,
+                                     paths=sorted(changed) if only_markdown else None)
+            else:
+                report = build(self.articles_dir, self.index_dir)
         except Exception as exc:  # noqa: BLE001  (the watcher must outlive any one bad reindex)
             error = f"{type(exc).__name__}: {exc}"
             log.warning("reindex after changes to %s failed: %s", ", ".join(sorted(changed)), error)

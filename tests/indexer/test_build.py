@@ -393,8 +393,8 @@ def test_targeted_update_of_given_paths(corpus) -> None:
     write(articles, "db/dup.md", tsg("A2", "Claims the id of ora.md"))
     (articles / "net/vpn.md").unlink()
     write(articles, "db/ora.md", tsg("A2", "ORA-12154 edited but not listed", symptoms="unlistedword"))
-    report = build_index(articles, root,
-                         paths=["db/odbc.md", articles / "db/new.md", "db/dup.md", "net/vpn.md", "/elsewhere.md"])
+    listed = ["db/odbc.md", articles / "db/new.md", "db/dup.md", "net/vpn.md", "/elsewhere.md"]
+    report = build_index(articles, root, paths=listed)
     assert (report.added, report.changed, report.deleted) == (["A4"], ["A1"], ["A3"])
     assert any(p.rule == "duplicate-id" and "db/dup.md" in p.path for p in report.problems)
     with fresh(root) as s:
