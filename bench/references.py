@@ -171,4 +171,5 @@ class KbEngine:
         return [hit.id for hit in page.hits]
 
     def close(self) -> None:
-        pass
+        if self.searcher is not None:
+            self.searcher.close()

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,6 +54,7 @@ sys.path.insert(0, str(HERE))
 
 from datasets import (DatasetMissing, load_officedocs, load_seamonkey, load_stackfaq,  # noqa: E402
                       officedocs_known_items, write_kb)
+from provenance import code_state  # noqa: E402
 from metrics import average_precision, mean, mrr_at_k, ndcg_at_k, percentile, recall_at_k, success_at_1  # noqa: E402
 from references import StockWhoosh, Tantivy  # noqa: E402
 
@@ -68,19 +68,6 @@ def emit(line: str = "") -> None:
 
 
 LINES: list[str] = []
-
-
-def code_state() -> str:
-    """Commit and uncommitted changes under indexer/ (others edit the tree while we measure)."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "indexer"], cwd=ROOT, capture_output=True,
-                               text=True).stdout.split("\n")
-        dirty = [line for line in dirty if line.strip()]
-        return f"git {head}" + (f" + {len(dirty)} uncommitted file(s) in indexer/" if dirty else "")
-    except OSError:
-        return "git state unknown"
 
 
 class Kb:

@@ -44,6 +44,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
+from provenance import code_state  # noqa: E402
 from metrics import mean, percentile, recall_at_k, success_at_1  # noqa: E402
 
 KB_AUDIENCE = "internal"
@@ -118,19 +119,6 @@ def bench_inputs(n: int, n_queries: int, n_tickets: int, seed: int = 0) -> dict:
 def lat_stats(values: list[float]) -> dict:
     ms = [v * 1000 for v in values]
     return {"p50": percentile(ms, 50), "p95": percentile(ms, 95), "n": len(ms)}
-
-
-def code_state() -> str:
-    """Commit and uncommitted changes under indexer/ (others edit the tree while we measure)."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "indexer"], cwd=ROOT, capture_output=True,
-                               text=True).stdout.split("\n")
-        dirty = [line for line in dirty if line.strip()]
-        return f"git {head}" + (f" + {len(dirty)} uncommitted file(s) in indexer/" if dirty else "")
-    except OSError:
-        return "git state unknown"
 
 
 # ----------------------------------------------------------------------------------------

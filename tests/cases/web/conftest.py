@@ -1,4 +1,7 @@
-"""Fixtures for the case pages and API: the web suite's corpus and index, a fresh database per test."""
+"""Fixtures for the case pages and API: the web suite's corpus and index.
+
+The database (``db_url``, ``engine``) comes fresh for each test from tests/cases/conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +11,6 @@ from kb.db import engine_for
 from kb.users import create_token
 from tests.web.conftest import app_config, corpus, index_dir  # noqa: F401  (session fixtures, reused)
 from tests.web.helpers import account, login_client
-
-
-@pytest.fixture
-def db_url(tmp_path):
-    """A fresh database per test: case numbers and insight counts start from zero."""
-    return f"sqlite:///{tmp_path / 'kb.sqlite3'}"
-
-
-@pytest.fixture
-def engine(db_url):
-    engine = engine_for(db_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
