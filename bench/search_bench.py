@@ -377,7 +377,7 @@ def ratio(a: float, b: float) -> str:
 
 
 def bench_size(n: int, work: Path, n_queries: int, n_tickets: int, engines: list[str], emit,
-               ref_tickets: int = 0) -> None:
+               ref_tickets: int = 0, reuse_builds: bool = False) -> None:
     emit(f"\n=== N = {n:,} synthetic articles (make_corpus seed 0) ===")
     corpus = ensure_corpus(n, work)
     files = corpus_files(corpus)
@@ -408,8 +408,20 @@ def bench_size(n: int, work: Path, n_queries: int, n_tickets: int, engines: list
     results = {}
     for engine in engines:
         index = work / f"index-{engine}-{n}"
-        print(f"  building {engine} ...", file=sys.stderr, flush=True)
-        b = run_child("build", engine, corpus=corpus, index=index)
+        raw = work / f"raw-{engine}-{n}.json"
+        if reuse_builds and index.exists() and raw.exists():
+            # Searching only: the index and its build figures come from an earlier run. For kb
+            # an incremental `kb index` first brings it up to date (nothing to re-add).
+            b = json.loads(raw.read_text())["build"]
+            if engine == "kb":
+                from indexer import build_index
+
+                report = build_index(corpus, index)
+                b["reused_update"] = report.summary()
+            emit(f"{engine}: build figures reused from {raw.name} (earlier run); index reused")
+        else:
+            print(f"  building {engine} ...", file=sys.stderr, flush=True)
+            b = run_child("build", engine, corpus=corpus, index=index)
         print(f"  built {engine} in {b['seconds']:.1f}s; searching ...", file=sys.stderr, flush=True)
         s = run_child("search", engine, corpus=corpus, index=index, inputs=inputs_path, statuses=status_path,
                       change=(engine == "kb"), **{"ref-tickets": ref_tickets or None})
@@ -501,6 +513,8 @@ def main(argv=None) -> int:
     ap.add_argument("--queries", type=int, default=300, help="short queries and error-code queries each")
     ap.add_argument("--tickets", type=int, default=150, help="ticket suggestions per engine")
     ap.add_argument("--engines", default="kb,whoosh,tantivy")
+    ap.add_argument("--reuse-builds", action="store_true",
+                    help="reuse indexes (and their build figures) left by an earlier run; measure searching only")
     # child mode (internal)
     ap.add_argument("--child", choices=("build", "search"))
     ap.add_argument("--engine")
@@ -530,7 +544,7 @@ def main(argv=None) -> int:
         emit(f"search_bench {time.strftime('%Y-%m-%d %H:%M:%S')}  python {sys.version.split()[0]}  "
              f"cpus={os.cpu_count()}  {code_state()}  (other work may share this machine; timings are wall-clock)")
         try:
-            bench_size(n, work, args.queries, args.tickets, engines, emit, args.ref_tickets)
+            bench_size(n, work, args.queries, args.tickets, engines, emit, args.ref_tickets, args.reuse_builds)
         finally:
             (work / f"search_bench-{n}.txt").write_text("\n".join(lines) + "\n")
     return 0

@@ -496,6 +496,48 @@ def analyse_positions(text: str, analyzer=None) -> list[tuple[str, int]]:
     return [(t.text, t.pos) for t in analyzer(text, positions=True)]
 
 
+@lru_cache(maxsize=100_000)
+def token_forms(raw: str) -> tuple[tuple[str, ...], str | None]:
+    """The index terms one raw token of text stands for, and the one naming it whole.
+
+    Mirrors :func:`ArticleAnalyzer` token by token, for snippets and phrase checks on stored
+    text. Cached: the same words recur across articles.
+    """
+    if is_stop(raw):
+        return (), None
+    exp = expand(raw)
+    forms = [stem_word(fold(p)) for p in exp.parts]
+    if exp.whole:
+        forms.append(fold(exp.whole))
+    forms.extend(alt for _, alt in exp.alternates)
+    whole = fold(exp.whole) if exp.whole else (forms[0] if len(forms) == 1 else None)
+    return tuple(forms), whole
+
+
+def text_has_phrase(text: str, words: list[str], slop: int) -> bool:
+    """Whether analysed ``words`` occur in order in ``text``, each at most ``slop`` tokens
+    after the one before (stop words do not count, as in the index)."""
+    positions: dict[str, list[int]] = {}
+    wanted = set(words)
+    pos = 0
+    for m in TOKEN_RE.finditer(text):
+        forms, _ = token_forms(m.group(0))
+        if not forms:
+            continue
+        for f in forms:
+            if f in wanted:
+                positions.setdefault(f, []).append(pos)
+        pos += 1
+    if any(w not in positions for w in words):
+        return False
+    ends = positions[words[0]]
+    for word in words[1:]:
+        ends = [p for p in positions[word] if any(0 < p - e <= slop for e in ends)]
+        if not ends:
+            return False
+    return True
+
+
 @lru_cache(maxsize=1)
 def _article_analyzer():
     return ArticleAnalyzer()

@@ -37,6 +37,7 @@ from indexer.layout import (
     remove_old_generations,
     write_pointer,
 )
+from indexer.postings import write_missing_sidecars
 from indexer.schema import SCHEMA_VERSION, ArticleSchema, article_from_stored, document_fields
 from indexer.synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
 from kb.articles import content_hash, is_article_file, parse_article
@@ -399,6 +400,7 @@ class _Builder:
         return _reuse_of(self.signals.get(article_id, 0))
 
     def tick(self, done: int, total: int, label: str) -> None:
+        self._last_total = total
         if self.progress is not None:
             self.progress(done, total, label)
 
@@ -434,6 +436,13 @@ class _Builder:
         tmp = gen_dir / f".{SYNONYMS_JSON}.{os.getpid()}.tmp"
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, target)
+
+    def write_sidecars(self, ix_int, ix_pub) -> None:
+        """Fast-postings sidecars for segments that lack one (see :mod:`indexer.postings`)."""
+        for name, ix in (("internal", ix_int), ("public", ix_pub)):
+            end = getattr(self, "_last_total", 0)
+            write_missing_sidecars(ix, lambda done, total, name=name, end=end: self.tick(
+                end, end, f"fast postings: {name} segment {done + 1} of {total}"))
 
     def finish_counts(self, ix_int, ix_pub) -> None:
         self.report.internal_count = ix_int.doc_count()
@@ -507,6 +516,7 @@ class _Builder:
                     in_batch = 0
             self.tick(len(files), len(files), "committing")
             w_int, w_pub = _commit_both(w_int, w_pub)
+            self.write_sidecars(ix_int, ix_pub)
         except BaseException:
             for w in (w_int, w_pub):
                 if w is not None:
@@ -586,6 +596,7 @@ class _Builder:
                 lookup = _path_of_id(searcher)
             fresh, touched = self._update_internal(ix_int, manifest, files, lookup)
         self._sync_public(ix_int, ix_pub, fresh, touched, gen_dir, before)
+        self.write_sidecars(ix_int, ix_pub)
         self.finish_counts(ix_int, ix_pub)
 
     def _update_internal(self, ix_int, manifest: dict[str, Entry], files: dict[str, _File],

@@ -2,7 +2,8 @@
 
 Whoosh's ``groupedby`` rebuilds per-document value lists for multi-valued fields on every
 search, which is too slow at 100k articles. Here value lists are built once per *segment*
-(one pass over each facet field's postings) and kept while the segment exists. An
+(one pass over each facet field's postings) and kept while the segment exists; counting
+is one ``numpy.bincount`` over (document, value) pairs masked by the matching documents. An
 incremental build adds a small segment and leaves the others alone, so a new index
 version only pays for what changed instead of rebuilding everything for 100k articles.
 
@@ -17,11 +18,14 @@ from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from indexer.vectors import SegmentArrays
+
 # Public facet name -> index field.
 FACET_FIELDS = {"type": "type", "product": "product", "tag": "tag", "resolution_code": "resolution_code"}
 MAX_FACET_VALUES = 30
 MAX_CACHED_FILTERS = 128
-_LARGE_RESULT = 4000  # above this many documents, intersect per-value sets instead of looping
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,11 @@ class SegmentData:
     """What is cached for one segment (local document numbers)."""
 
     by_value: dict[str, dict[str, frozenset[int]]] = field(default_factory=dict)
-    by_doc: dict[str, dict[int, tuple[str, ...]]] = field(default_factory=dict)
     codes: frozenset[str] | None = None
     filters: dict[tuple, frozenset[int]] = field(default_factory=dict)
+    # (values, local docnums, value index per docnum) for vectorized facet counts.
+    pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = field(default_factory=dict)
+    arrays: SegmentArrays = field(default_factory=SegmentArrays)
 
 
 class SegmentCache:
@@ -95,6 +101,8 @@ class IndexCaches:
                         for key, sub, offset, count in leaves(searcher)]
         self._values: dict[str, dict[str, int]] = {}
         self._filters: dict[tuple, set[int]] = {}
+        self._pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+        self.size = max((offset + count for _k, _s, offset, count, _d in self._leaves), default=0)
 
     @property
     def segment_ids(self) -> set[str]:
@@ -115,11 +123,6 @@ class IndexCaches:
                     docs = set(reader.postings(fieldname, btext).all_ids())
                     if docs:
                         by_value[btext.decode("utf-8")] = docs
-                by_doc: dict[int, list[str]] = {}
-                for value, docs in by_value.items():
-                    for d in docs:
-                        by_doc.setdefault(d, []).append(value)
-                data.by_doc[fieldname] = {d: tuple(vs) for d, vs in by_doc.items()}
                 data.by_value[fieldname] = {v: frozenset(d) for v, d in by_value.items()}
 
     def values(self, fieldname: str) -> dict[str, int]:
@@ -144,44 +147,55 @@ class IndexCaches:
                 return candidate
         return None
 
-    def counts(self, docs: Collection[int], limit: int = MAX_FACET_VALUES) -> dict[str, list[Facet]]:
-        """Facet counts over ``docs`` (global docnums): most frequent first, then alphabetical."""
-        by_segment = self._split(docs)
+    def _global_pairs(self, fieldname: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Every (document, value) pair of a facet field in this version, as arrays."""
+        found = self._pairs.get(fieldname)
+        if found is not None:
+            return found
+        self._ensure(fieldname)
+        values: list[str] = []
+        index: dict[str, int] = {}
+        doc_parts, value_parts = [], []
+        for _key, _sub, offset, _count, data in self._leaves:
+            local = data.pairs.get(fieldname)
+            if local is None:
+                with self._lock:
+                    local = data.pairs.get(fieldname)
+                    if local is None:
+                        local = data.pairs[fieldname] = _pairs(data.by_value[fieldname])
+            local_values, docs, value_ids = local
+            remap = np.asarray([index.setdefault(v, len(index)) for v in local_values], dtype=np.int64)
+            doc_parts.append(docs.astype(np.int64) + offset)
+            value_parts.append(remap[value_ids] if len(remap) else value_ids.astype(np.int64))
+        values = [None] * len(index)  # type: ignore[list-item]
+        for value, i in index.items():
+            values[i] = value
+        docs = np.concatenate(doc_parts) if doc_parts else np.zeros(0, dtype=np.int64)
+        value_ids = np.concatenate(value_parts) if value_parts else np.zeros(0, dtype=np.int64)
+        found = self._pairs[fieldname] = (values, docs, value_ids)
+        return found
+
+    def counts(self, docs, limit: int = MAX_FACET_VALUES) -> dict[str, list[Facet]]:
+        """Facet counts over matching documents: a boolean mask over global docnums, or a
+        collection of docnums. Most frequent first, then alphabetical."""
+        mask = docs if isinstance(docs, np.ndarray) else self.mask_of(docs)
         out: dict[str, list[Facet]] = {}
         for name, fieldname in FACET_FIELDS.items():
-            self._ensure(fieldname)
-            counter: Counter[str] = Counter()
-            for (*_, data), local in zip(self._leaves, by_segment, strict=True):
-                if not local:
-                    continue
-                if len(local) > _LARGE_RESULT:
-                    for value, members in data.by_value[fieldname].items():
-                        n = len(members & local) if len(members) < len(local) else len(local & members)
-                        if n:
-                            counter[value] += n
-                else:
-                    by_doc = data.by_doc[fieldname]
-                    for d in local:
-                        counter.update(by_doc.get(d, ()))
-            ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
+            values, doc_ids, value_ids = self._global_pairs(fieldname)
+            if not len(doc_ids) or not mask.any():
+                out[name] = []
+                continue
+            hits = np.bincount(value_ids[mask[doc_ids]], minlength=len(values))
+            ranked = sorted(((values[i], int(hits[i])) for i in np.flatnonzero(hits)),
+                            key=lambda kv: (-kv[1], kv[0].casefold()))
             out[name] = [Facet(v, n) for v, n in ranked[:limit]]
         return out
 
-    def _split(self, docs: Collection[int]) -> list[set[int]]:
-        """Global docnums -> local docnums per segment."""
-        out: list[set[int]] = [set() for _ in self._leaves]
-        if not docs:
-            return out
-        bounds = [(offset, offset + count, i) for i, (_k, _r, offset, count, _d) in enumerate(self._leaves)]
-        if len(bounds) == 1:
-            out[0] = set(docs) if not isinstance(docs, set) else docs
-            return out
-        for d in docs:
-            for start, end, i in bounds:
-                if start <= d < end:
-                    out[i].add(d - start)
-                    break
-        return out
+    def mask_of(self, docs: Collection[int]) -> np.ndarray:
+        mask = np.zeros(self.size, dtype=bool)
+        if docs:
+            mask[np.fromiter(docs, dtype=np.int64, count=len(docs))] = True
+        return mask
 
     # -- error codes ----------------------------------------------------------------------
 
@@ -198,15 +212,15 @@ class IndexCaches:
 
     # -- filters --------------------------------------------------------------------------
 
-    def allowed(self, key: tuple, q) -> set[int]:
+    def allowed(self, key: tuple, q) -> DocSet:
         """Global docnums matching a filter query; per-segment results are cached.
 
-        A plain set because that is what Whoosh's ``filter=`` accepts; callers never modify it.
+        A set (what Whoosh's ``filter=`` accepts) that also keeps its mask; callers never modify it.
         """
         found = self._filters.get(key)
         if found is not None:
             return found
-        result: set[int] = set()
+        result = DocSet()
         q = q.normalize()
         for _key, sub, offset, _count, data in self._leaves:
             local = data.filters.get(key)
@@ -224,3 +238,26 @@ class IndexCaches:
                 self._filters.pop(next(iter(self._filters)))
             self._filters[key] = result
         return result
+
+    def as_mask(self, docs: Collection[int]) -> np.ndarray:
+        """A boolean mask of docnums; a filter set from :meth:`allowed` keeps its mask."""
+        if isinstance(docs, DocSet):
+            if docs.mask is None:
+                docs.mask = self.mask_of(docs)
+            return docs.mask
+        return self.mask_of(docs)
+
+
+class DocSet(set):
+    """A cached filter's documents (global docnums), with its boolean mask once built."""
+
+    mask: np.ndarray | None = None
+
+
+def _pairs(by_value: dict[str, frozenset[int]]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    values = sorted(by_value)
+    docs = [np.fromiter(by_value[v], dtype=np.int32, count=len(by_value[v])) for v in values]
+    ids = [np.full(len(d), i, dtype=np.int32) for i, d in enumerate(docs)]
+    if not docs:
+        return values, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
+    return values, np.concatenate(docs), np.concatenate(ids)

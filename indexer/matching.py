@@ -17,13 +17,10 @@ Ranking model (BM25F-style: Whoosh's BM25 per field, combined with field weights
 
 from __future__ import annotations
 
-import heapq
-import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from whoosh import query as wq
-from whoosh.matching.wrappers import FilterMatcher
 
 from indexer.analyzers import Word, code_tokens, query_words, title_key
 from indexer.query import Clause, ParsedQuery
@@ -48,7 +45,6 @@ MAX_CODE_NGRAM = 6  # longest error code, in tokens, looked up exactly
 MAX_CODE_LOOKUPS = 400
 FUZZY_FIELDS = {"content": 1.0, "title": 2.0}
 MAX_FUZZY_WORDS = 6
-BM25_K1 = 1.2  # Whoosh's default, for the cheap score estimate
 
 
 @dataclass(frozen=True)
@@ -163,7 +159,7 @@ class Plan:
         return {w.whole or w.parts[0] for u in self.units for alt in u.alternatives for w in alt
                 if w.parts or w.whole}
 
-    def _unit_queries(self, fields: Mapping[str, float] | None = None) -> list[wq.Query]:
+    def unit_queries(self, fields: Mapping[str, float] | None = None) -> list[wq.Query]:
         fields = fields or self.fields
         weights = self.unit_weights or [1.0] * len(self.units)
         return [u.query(fields).with_boost(w) if w != 1.0 else u.query(fields)
@@ -181,16 +177,16 @@ class Plan:
 
     def core_all(self) -> wq.Query:
         """The units alone, all required (no boosters): the cheap query to rank a tier by."""
-        subs = self._unit_queries()
+        subs = self.unit_queries()
         if not subs:
             return self._boosters_alone()
         return subs[0] if len(subs) == 1 else wq.And(subs)
 
     def core_any(self) -> wq.Query:
         """The units alone, any of them (no boosters)."""
-        subs = self._unit_queries()
+        subs = self.unit_queries()
         if self.exact_codes:
-            subs.append(self._code_query())
+            subs.append(self.code_query())
         if not subs:
             return wq.NullQuery
         return subs[0] if len(subs) == 1 else wq.Or(subs)
@@ -199,7 +195,7 @@ class Plan:
         """Every booster (exact codes, exact title, title phrase, pairs), for scoring candidates."""
         boosters = list(self.boosters)
         if self.exact_codes:
-            boosters.append(self._code_query())
+            boosters.append(self.code_query())
         if not boosters:
             return None
         return boosters[0] if len(boosters) == 1 else wq.Or(boosters)
@@ -208,7 +204,7 @@ class Plan:
         """The units searched in one field only (for explanations)."""
         if fieldname not in self.fields:
             return None
-        subs = self._unit_queries({fieldname: self.fields[fieldname]})
+        subs = self.unit_queries({fieldname: self.fields[fieldname]})
         return wq.Or(subs) if subs else None
 
     def exclusion(self) -> wq.Query | None:
@@ -217,17 +213,17 @@ class Plan:
         subs = [u.query({name: 1.0 for name in self.fields}) for u in self.excluded]
         return subs[0] if len(subs) == 1 else wq.Or(subs)
 
-    def _code_query(self) -> wq.Query:
+    def code_query(self) -> wq.Query:
         subs = [wq.Term("error_code", c, boost=EXACT_CODE_BOOST) for c in self.exact_codes]
         return subs[0] if len(subs) == 1 else wq.Or(subs)
 
     def _boosters_alone(self) -> wq.Query:
-        return self._code_query() if self.exact_codes else wq.NullQuery
+        return self.code_query() if self.exact_codes else wq.NullQuery
 
     def _with_boosters(self, core: wq.Query) -> wq.Query:
         boosters = list(self.boosters)
         if self.exact_codes:
-            boosters.append(self._code_query())
+            boosters.append(self.code_query())
         if not boosters:
             return core
         return wq.AndMaybe(core, boosters[0] if len(boosters) == 1 else wq.Or(boosters))
@@ -333,164 +329,20 @@ def add_title_boosters(plan: Plan, text: str, title_exists) -> None:
         plan.exact_title = True
         plan.title_key = key
         plan.boosters.append(wq.Term("title_key", key, boost=EXACT_TITLE_BOOST))
-    stream = [p for u in plan.units for w in u.words for p in w.parts]
+    owned = [(p, i) for i, w in enumerate(w for u in plan.units for w in u.words) for p in w.parts]
+    stream = [p for p, _ in owned]
     if 2 <= len(stream) <= 12:
         plan.boosters.append(wq.Phrase("title", stream, slop=2, boost=TITLE_PHRASE_BOOST))
-    if len(stream) > SHINGLE:
-        # A pasted message occurs word for word in the article that explains it: every run of
-        # SHINGLE consecutive query words found as a phrase in the content adds a little.
-        runs = [stream[i:i + SHINGLE] for i in range(len(stream) - SHINGLE + 1)][:MAX_SHINGLES]
-        unique = dict.fromkeys(tuple(run) for run in runs)
+    # A pasted message occurs word for word in the article that explains it: every run of
+    # SHINGLE consecutive query words found as a phrase in the content adds a little. Runs
+    # inside one identifier (the parts of System.IO.IOException) are left out: the
+    # identifier already matches whole.
+    runs = [tuple(stream[i:i + SHINGLE]) for i in range(len(stream) - SHINGLE + 1)
+            if len(stream) > SHINGLE and owned[i][1] != owned[i + SHINGLE - 1][1]]
+    unique = list(dict.fromkeys(runs))[:MAX_SHINGLES]
+    if unique:
         plan.boosters.append(wq.Or([wq.Phrase("content", list(run), slop=1) for run in unique],
                                    boost=SHINGLE_BOOST))
-
-
-def posting_set(reader, fieldname: str, term: str) -> set[int]:
-    """Documents containing a term (deleted documents excluded), as a set."""
-    if (fieldname, term) not in reader:
-        return set()
-    return set(reader.postings(fieldname, term).all_ids())
-
-
-def term_weights(searcher, fieldname: str, term: str) -> dict[int, float]:
-    """Document -> weighted term frequency of a term, for every live document that has it.
-
-    Reads Whoosh's posting blocks directly (ids and weights arrays, one block at a time)
-    instead of stepping a matcher per posting: about ten times faster on long lists.
-    """
-    out: dict[int, float] = {}
-    for sub, offset in searcher.leaf_searchers():
-        reader = sub.reader()
-        if (fieldname, term) not in reader:
-            continue
-        matcher = reader.postings(fieldname, term)
-        deleted = None
-        if isinstance(matcher, FilterMatcher):
-            deleted, matcher = reader.deleted_docs_set, matcher.child
-        if hasattr(matcher, "_read_ids") and hasattr(matcher, "_read_weights"):
-            while matcher.is_active():
-                matcher._read_ids()
-                matcher._read_weights()
-                for docnum, weight in zip(matcher._ids, matcher._weights, strict=False):
-                    out[docnum + offset] = weight
-                matcher._next_block()
-        else:  # inlined single postings and other matcher kinds
-            while matcher.is_active():
-                out[matcher.id() + offset] = matcher.weight()
-                matcher.next()
-        if deleted:
-            for docnum in deleted:
-                out.pop(docnum + offset, None)
-    return out
-
-
-def _weights_in(searcher, fieldname: str, term: str, docs: Iterable[int]) -> dict[int, float]:
-    """Weights of a (common) term for a few documents only, looked up with skip_to."""
-    reader = searcher.reader()
-    if (fieldname, term) not in reader:
-        return {}
-    matcher = reader.postings(fieldname, term)
-    out = {}
-    for docnum in sorted(docs):
-        if not matcher.is_active():
-            break
-        if matcher.id() < docnum:
-            matcher.skip_to(docnum)
-        if matcher.is_active() and matcher.id() == docnum:
-            out[docnum] = matcher.weight()
-    return out
-
-
-def word_weights(searcher, word: Word, fieldname: str = "content") -> dict[int, float]:
-    """Documents a word matches (same rules as :func:`word_query`) with its term weight there.
-
-    By parts, a document needs every part and gets the smallest part weight; the rarest
-    part is read in full and the others are looked up only for its documents.
-    """
-    reader = searcher.reader()
-    found = term_weights(searcher, fieldname, word.whole) if word.whole else {}
-    distinct = list(dict.fromkeys(word.parts))
-    if distinct and (word.whole is None or len(distinct) >= 2):
-        ordered = sorted(distinct, key=lambda t: reader.doc_frequency(fieldname, t))
-        by_parts = term_weights(searcher, fieldname, ordered[0])
-        for term in ordered[1:]:
-            if not by_parts:
-                break
-            other = (term_weights(searcher, fieldname, term)
-                     if reader.doc_frequency(fieldname, term) <= 8 * len(by_parts)
-                     else _weights_in(searcher, fieldname, term, by_parts))
-            by_parts = {d: min(w, other[d]) for d, w in by_parts.items() if d in other}
-        for docnum, weight in by_parts.items():
-            if weight > found.get(docnum, 0.0):
-                found[docnum] = weight
-    return found
-
-
-def unit_weights(searcher, plan: Plan) -> list[dict[int, float]]:
-    """For each unit (then the exact error codes): document -> weight of its best match.
-
-    The keys are exactly the documents the unit's query matches. Equivalent to running
-    each unit's query for its document set, but several times faster: ``content`` holds
-    every searchable section (the title too), so one posting list per term is enough.
-    Phrases and typo-tolerant words go through Whoosh's matchers (weight 1).
-    """
-    out: list[dict[int, float]] = []
-    for unit in plan.units:
-        found: dict[int, float] = {}
-        alternatives = unit.alternatives
-        if unit.fuzzy:
-            q = unit.query({"content": 1.0}).normalize()
-            out.append(dict.fromkeys(searcher.docs_for_query(q), 1.0))
-            continue
-        if unit.loose and len(unit.words) > 1:
-            maps = [word_weights(searcher, w) for w in unit.words]
-            common = set(maps[0]).intersection(*maps[1:])
-            found.update({d: min(m[d] for m in maps) for d in common})
-            alternatives = alternatives[1:]
-        for alt in alternatives:
-            if len(alt) == 1:
-                weights = word_weights(searcher, alt[0])
-            else:
-                weights = dict.fromkeys(searcher.docs_for_query(alternative_query(alt, "content")), 1.0)
-            for docnum, weight in weights.items():
-                if weight > found.get(docnum, 0.0):
-                    found[docnum] = weight
-        out.append(found)
-    if plan.exact_codes:
-        codes: dict[int, float] = {}
-        for code in plan.exact_codes:
-            codes.update(term_weights(searcher, "error_code", code))
-        out.append(codes)
-    return out
-
-
-def plan_docs(searcher, plan: Plan) -> set[int]:
-    """Every document the any-term query matches (see :func:`unit_weights`)."""
-    return set().union(*(m.keys() for m in unit_weights(searcher, plan)))
-
-
-def best_by_estimate(unit_maps: list[dict[int, float]], eligible: set[int], size: int,
-                     total: int) -> set[int]:
-    """The ``size`` documents of ``eligible`` with the highest estimated BM25 score.
-
-    The estimate is BM25 without length normalization (idf from each unit's document
-    count, saturated weighted term frequency). It only chooses which documents Whoosh
-    then scores exactly, so that a query matching tens of thousands of documents costs a
-    few hundred exact scores.
-    """
-    if len(eligible) <= size:
-        return set(eligible)
-    estimate = dict.fromkeys(eligible, 0.0)
-    for weights in unit_maps:
-        if not weights:
-            continue
-        idf = math.log(1 + (total - len(weights) + 0.5) / (len(weights) + 0.5))
-        small, large = (weights, estimate) if len(weights) < len(estimate) else (estimate, weights)
-        for docnum in small:
-            if docnum in large:
-                w = weights[docnum]
-                estimate[docnum] += idf * w * (BM25_K1 + 1) / (w + BM25_K1)
-    return set(heapq.nlargest(size, estimate, key=estimate.__getitem__))
 
 
 def fuzzy_query(plan: Plan) -> wq.Query | None:

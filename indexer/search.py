@@ -13,7 +13,6 @@ version for new searches while searches in flight finish on the old one.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import logging
 import math
@@ -25,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 from whoosh import collectors
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -33,26 +33,17 @@ from whoosh.searching import Searcher as WhooshSearcher
 
 from indexer.analyzers import fold, normalize_code, query_words, title_key
 from indexer.explain import explain_hit
-from indexer.facets import FACET_FIELDS, Facet, IndexCaches, SegmentCache
+from indexer.facets import FACET_FIELDS, Facet, IndexCaches, SegmentCache, leaves
 from indexer.layout import SYNONYMS_JSON, Pointer, read_pointer
-from indexer.matching import (
-    Plan,
-    best_by_estimate,
-    build_plan,
-    fuzz_unknown_words,
-    fuzzy_query,
-    plan_docs,
-    posting_set,
-    unit_weights,
-    word_query,
-)
+from indexer.matching import Plan, build_plan, fuzz_unknown_words, fuzzy_query, word_query
 from indexer.query import MAX_QUERY_CHARS, Clause, ParsedQuery, clean_text, parse_query
 from indexer.schema import SCHEMA_VERSION, article_from_stored
-from indexer.scoring import matched_terms, score_docs
+from indexer.scoring import matched_terms
 from indexer.snippets import make_snippet, plain_excerpt
 from indexer.spelling import correct, corrections
 from indexer.suggest import MAX_DESCRIPTION_CHARS, MAX_KEY_TERMS, plan_long_text
 from indexer.synonyms import Synonyms
+from indexer.vectors import Evaluation, Vectors, top
 from kb.errors import IndexMissing, KBError
 from kb.model import STATUSES, Article
 
@@ -64,9 +55,7 @@ AUDIENCES = ("public", "internal")
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
 RERANK_WINDOW = 30  # candidates re-ranked with reuse/helpfulness, beyond the page itself
-DIRECT_SCORING = 300  # tiers up to this size are scored exactly, document by document
-TIER_POOL = 200  # larger tiers: the best this many by estimated score are scored exactly
-SOME_TERMS_POOL = 200  # some-terms matches scored exactly (the best by estimated score)
+PHRASE_POOL = 30  # best candidates of a tier whose phrase boosters (title phrase, pasted runs) are checked
 CHECK_INTERVAL = 0.5
 SIGNALS_TTL = 30.0
 MAX_QUERY_UNITS = 12
@@ -169,6 +158,7 @@ class _View:
         self.closed = False
         self._primary = self._open()
         self._caches: IndexCaches | None = None
+        self._vectors: Vectors | None = None
 
     def _open(self) -> WhooshSearcher:
         try:
@@ -221,6 +211,15 @@ class _View:
     def facets(self) -> IndexCaches:
         return self.caches
 
+    @property
+    def vectors(self) -> Vectors:
+        """Document space, live documents and posting sidecars of this version."""
+        with self._cache_lock:
+            if self._vectors is None:
+                self._vectors = Vectors(self._primary, list(leaves(self._primary)),
+                                        lambda key: self.segment_cache.get(key).arrays)
+            return self._vectors
+
     def segment_ids(self) -> set[str]:
         return self.caches.segment_ids
 
@@ -240,17 +239,15 @@ class _Context:
     view: _View
     searcher: WhooshSearcher
     synonyms: Synonyms
-    _columns: dict = field(default_factory=dict)
 
     @property
     def reader(self):
         return self.searcher.reader()
 
-    def column(self, name: str):
-        """A column reader, opened once per search."""
-        if name not in self._columns:
-            self._columns[name] = self.reader.column_reader(name)
-        return self._columns[name]
+    def column(self, name: str) -> list:
+        """Every document's value of a column field (read once per segment, then cached)."""
+        return self.view.vectors.column(name, [(None, sub, offset, sub.doc_count_all())
+                                               for sub, offset in self.searcher.leaf_searchers()])
 
 
 class Searcher:
@@ -463,106 +460,89 @@ class Searcher:
                      long_text: bool) -> SearchPage:
         """Rank a plan: all-terms matches first, then some-terms matches, then fuzzy as a last resort.
 
-        Filters are document sets applied by the collector before scoring (``filter=``);
-        exclusions and the first tier are masked out the same way. For long text (tickets)
+        Every query is evaluated over whole posting lists at once (:mod:`indexer.vectors`), so
+        totals and facets are exact however many documents match. For long text (tickets)
         only the best candidates are counted: ``total`` and facets describe those, because an
-        OR of a dozen terms matches most of a knowledge base and counting it all is slow.
+        OR of a dozen terms matches most of a knowledge base and "12,000 matches" says nothing.
         """
-        s = ctx.searcher
         need = offset + limit
         window = max(need, RERANK_WINDOW)
+        ev = Evaluation(ctx.view.vectors, ctx.searcher)
+        visible = self._visible(ctx, ev, allow, deny)
         fuzzy = relaxed = False
         candidates: list[_Candidate] = []
         if long_text:
-            found = self._collect(s, plan.any_term().normalize(), window, allow, deny, explain, "key terms")
+            core = ev.run(plan.core_any())
+            found = self._tier(ev, plan, core.score, core.mask & visible, window, "key terms")
             candidates = self._rerank(ctx, found, boosts)
-            docs = {c.docnum for c in candidates}
+            matched = ctx.view.vectors.mask_of([c.docnum for c in candidates])
         else:
-            unit_maps = unit_weights(s, plan)
-            docs = _filtered(set().union(*(m.keys() for m in unit_maps)), allow, deny)
-        if docs and not long_text:
-            total = s.doc_count_all()
-            units = [m.keys() for m in unit_maps[:len(plan.units)]]
-            every = _filtered(set(units[0]).intersection(*units[1:]), allow, deny) if units else set(docs)
-            pool = every
-            if len(every) > DIRECT_SCORING:
-                pool = best_by_estimate(unit_maps, every, TIER_POOL, total)
-            first = self._score_tier(s, plan.core_all(), pool, window, "all terms")
-            first = self._boost(ctx, plan, first, every, "all terms")
-            candidates = self._rerank(ctx, first, boosts)
-            if len(every) < need and len(every) < len(docs):
-                # Not enough documents have every term: follow them with those that have some,
-                # scoring only the ones that match the most (and rarest) terms.
-                rest = docs - every
-                pool = best_by_estimate(unit_maps, rest, max(SOME_TERMS_POOL, 2 * need), total)
-                wanted = need - len(every) + RERANK_WINDOW
-                more = self._score_tier(s, plan.core_any(), pool, wanted, "some terms")
-                more = self._boost(ctx, plan, more, pool, "some terms")
-                relaxed = not every
-                candidates += self._rerank(ctx, more, boosts)
-        elif not long_text and (fq := fuzzy_query(plan)) is not None:
-            fq = fq.normalize()
-            docs = _filtered(set(s.docs_for_query(fq)), allow, deny)
-            if docs:
-                fuzzy = True
-                found = self._collect(s, fq, window, allow, deny, explain, "fuzzy")
-                candidates = self._rerank(ctx, found, boosts)
+            units = [ev.run(q) for q in plan.unit_queries()]
+            codes = ev.run(plan.code_query()) if plan.exact_codes else None
+            matched = np.zeros(len(visible), dtype=bool)
+            every = visible.copy() if units else matched.copy()
+            all_score = np.zeros(len(visible), dtype=np.float64)
+            for unit in units:
+                matched |= unit.mask
+                every &= unit.mask
+                all_score += unit.score
+            if codes is not None:
+                matched |= codes.mask
+            matched &= visible
+            total_every = int(np.count_nonzero(every))
+            if matched.any():
+                first = self._tier(ev, plan, all_score, every, window, "all terms")
+                candidates = self._rerank(ctx, first, boosts)
+                if total_every < need and total_every < int(np.count_nonzero(matched)):
+                    # Not enough documents have every term: follow them with those that have some.
+                    any_score = all_score + codes.score if codes is not None else all_score
+                    wanted = need - total_every + RERANK_WINDOW
+                    more = self._tier(ev, plan, any_score, matched & ~every, wanted, "some terms")
+                    relaxed = total_every == 0
+                    candidates += self._rerank(ctx, more, boosts)
+            elif (fq := fuzzy_query(plan)) is not None:
+                loose = ev.run(fq)
+                matched = loose.mask & visible
+                if matched.any():
+                    fuzzy = True
+                    best = top(loose.score, matched, window)
+                    candidates = self._rerank(ctx, [_Candidate(d, v, "fuzzy", []) for d, v in best], boosts)
         hits = [self._hit(ctx, c, plan, explain) for c in candidates[offset:need]]
-        return SearchPage(query="", total=len(docs), hits=hits, facets=ctx.view.facets.counts(docs),
-                          did_you_mean=None, offset=offset, limit=limit, took_ms=0.0, fuzzy=fuzzy,
-                          relaxed=relaxed, terms=plan.terms())
+        return SearchPage(query="", total=int(np.count_nonzero(matched)), hits=hits,
+                          facets=ctx.view.facets.counts(matched), did_you_mean=None, offset=offset,
+                          limit=limit, took_ms=0.0, fuzzy=fuzzy, relaxed=relaxed, terms=plan.terms())
 
     @staticmethod
-    def _score_tier(s: WhooshSearcher, q: wq.Query, docs: set[int], limit: int,
-                    tier: str) -> list[_Candidate]:
-        """The ``limit`` best of ``docs`` (all known to match ``q``) by ``q``'s exact score.
+    def _visible(ctx: _Context, ev: Evaluation, allow: set[int] | None, deny: frozenset[int]) -> np.ndarray:
+        """Live documents that pass the filters and are not excluded, as a mask."""
+        visible = ev.v.live.copy()
+        if allow is not None:
+            visible &= ctx.view.facets.as_mask(allow)
+        if deny:
+            visible[np.fromiter(deny, dtype=np.int64, count=len(deny))] = False
+        return visible
 
-        ``docs`` is small by construction (a tier, or its best estimates), so each is
-        scored directly (:func:`score_docs`) rather than by walking everything ``q`` matches.
+    @staticmethod
+    def _tier(ev: Evaluation, plan: Plan, base: np.ndarray, tier: np.ndarray, limit: int,
+              label: str) -> list[_Candidate]:
+        """The ``limit`` best documents of a tier by text score plus boosters.
+
+        Term boosters (exact error code, exact title, joined pairs, product) count for every
+        document of the tier; phrase boosters (the query as a phrase in the title, runs of
+        pasted words) are checked by Whoosh for the best :data:`PHRASE_POOL` candidates only.
         """
-        scores = score_docs(s, q.normalize(), docs)
-        best = heapq.nlargest(limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))
-        return [_Candidate(d, score, tier, []) for d, score in best]
-
-    def _boost(self, ctx: _Context, plan: Plan, found: list[_Candidate], tier: set[int],
-               label: str) -> list[_Candidate]:
-        """Add booster scores (exact code, exact title, title phrase, pairs) to a tier's candidates.
-
-        Boosters are scored for the candidates only, not inside the ranking query: a phrase
-        booster in the query tree would make Whoosh test it against every matching document.
-        Documents with an exact error code or the exact title join the candidates even when
-        their plain text score left them out.
-        """
+        if not tier.any():
+            return []
         booster = plan.booster_query()
         if booster is None:
-            return found
-        s = ctx.searcher
-        have = {c.docnum for c in found}
-        strong: set[int] = set()
-        for code in plan.exact_codes:
-            strong |= posting_set(ctx.reader, "error_code", code)
-        if plan.title_key:
-            strong |= posting_set(ctx.reader, "title_key", plan.title_key)
-        extra = (strong & tier) - have
-        if extra:
-            found = found + self._score_tier(s, plan.core_any(), extra, len(extra), label)
-        scores = score_docs(s, booster, [c.docnum for c in found])
-        for c in found:
-            c.score += scores.get(c.docnum, 0.0)
-        return sorted(found, key=lambda c: -c.score)
-
-    @staticmethod
-    def _collect(s: WhooshSearcher, q: wq.Query, limit: int, allow: set[int] | None,
-                 deny: frozenset[int] | set[int], explain: bool, tier: str) -> list[_Candidate]:
-        results = _top(s, q, max(limit, 1), allow, deny, explain)
-        out = []
-        for hit in results:
-            matched = []
-            if explain:
-                matched = [(f, t.decode("utf-8", "replace") if isinstance(t, bytes) else str(t))
-                           for f, t in (hit.matched_terms() or ())]
-            out.append(_Candidate(hit.docnum, float(hit.score or 0.0), tier, matched))
-        return out
+            return [_Candidate(d, score, label, []) for d, score in top(base, tier, limit)]
+        nothing = np.zeros(len(tier), dtype=bool)
+        terms_only = ev.run(booster, restrict=nothing)
+        score = base + np.where(terms_only.mask, terms_only.score, 0.0)
+        pool = ev.v.mask_of([d for d, _ in top(score, tier, max(limit, PHRASE_POOL))])
+        full = ev.run(booster, restrict=pool)
+        score = base + np.where(full.mask, full.score, 0.0)
+        return [_Candidate(d, value, label, []) for d, value in top(score, pool, limit)]
 
     def _rerank(self, ctx: _Context, candidates: list[_Candidate],
                 boosts: Mapping[str, float] | None) -> list[_Candidate]:
@@ -601,7 +581,10 @@ class Searcher:
             plan = build_plan(suggestion, ctx.synonyms, ctx.view.has_code, lambda key: False)
             if plan.is_empty:
                 return None
-            if not _filtered(plan_docs(ctx.searcher, plan), allow, frozenset()):
+            ev = Evaluation(ctx.view.vectors, ctx.searcher)
+            queries = plan.unit_queries() + ([plan.code_query()] if plan.exact_codes else [])
+            visible = self._visible(ctx, ev, allow, frozenset())
+            if not any((ev.run(q).mask & visible).any() for q in queries):
                 return None
         return suggestion.display()
 
@@ -756,7 +739,7 @@ class Searcher:
                 subs.append(terms[0] if len(terms) == 1 else wq.Or(terms))
             q = subs[0] if len(subs) == 1 else wq.And(subs)
             results = _run(ctx.searcher, q, allow, frozenset(), limit=200)
-            reuse = reader.column_reader("reuse_count")
+            reuse = ctx.column("reuse_count")
             key = title_key(text)
             rows = []
             for hit in results:

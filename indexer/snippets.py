@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Collection
 
-from indexer.analyzers import TOKEN_RE, expand, fold, is_stop, stem_word
+from indexer.analyzers import TOKEN_RE, token_forms
 
 SNIPPET_CHARS = 220
 MAX_SCAN_CHARS = 8000  # look for matches in this much text at most; keeps snippets cheap
@@ -26,16 +26,8 @@ def _matches(text: str, terms: Collection[str], strong: Collection[str]) -> list
     """
     spans = []
     for m in TOKEN_RE.finditer(text):
-        raw = m.group(0)
-        if is_stop(raw):
-            continue
-        exp = expand(raw)
-        forms = [stem_word(fold(p)) for p in exp.parts]
-        if exp.whole:
-            forms.append(fold(exp.whole))
-        forms.extend(alt for _, alt in exp.alternates)
-        if any(f in terms for f in forms):
-            whole = fold(exp.whole) if exp.whole else (forms[0] if len(forms) == 1 else None)
+        forms, whole = token_forms(m.group(0))
+        if forms and any(f in terms for f in forms):
             spans.append((m.start(), m.end(), 3 if whole in strong else 1))
     return spans
 

@@ -59,11 +59,15 @@ def split(text: str) -> tuple[str, str, int, int]:
     raise FrontMatterError(start + 1, "front matter is never closed: add a '---' line after the YAML")
 
 
+# libyaml's parser when PyYAML has it (about ten times faster; same nodes and line marks).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse(text: str) -> FrontMatter:
     """Parse front matter into nodes by key; raises :class:`FrontMatterError` on bad YAML."""
     yaml_text, body, first, body_line = split(text)
     try:
-        node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
+        node = yaml.compose(yaml_text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = first + mark.line if mark is not None else first

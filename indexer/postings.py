@@ -1,0 +1,260 @@
+"""Posting lists as numpy arrays: read from Whoosh's blocks, or from a per-segment sidecar.
+
+Whoosh stores each posting block as a zlib-compressed pickle of ids, weights and positions.
+Decoding costs about 0.7 µs per posting in Python, so a word found in 90,000 of 100,000
+articles costs some 65 ms before any scoring. Every long list (:data:`SIDECAR_MIN_DF`
+postings or more) of the fields searched by default is therefore also written, after each
+commit, as flat arrays in a sidecar file next to the segment (``MAIN_<segment>.kbp``; the
+name makes Whoosh delete it together with its segment). Reading a list from the sidecar is
+an array slice of a memory map. Lists too short for the sidecar, and segments whose
+sidecar is missing, are decoded from Whoosh's blocks (:func:`decode_postings`).
+
+Positions are not in the sidecar: phrases are still checked by Whoosh's matchers, for the
+few documents that have all of a phrase's words.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+from whoosh.reading import TermNotFound
+
+SIDECAR_FIELDS = ("content", "title")
+SIDECAR_MIN_DF = 256
+SIDECAR_EXT = ".kbp"
+_MAGIC = b"KBP1"
+_HEADER = struct.Struct("<4sqq")  # magic, number of lists, number of postings
+_INT = struct.Struct(">i")
+EMPTY_IDS = np.zeros(0, dtype=np.int32)
+EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
+
+
+def _btext(text: str | bytes) -> bytes:
+    return text.encode("utf-8") if isinstance(text, str) else text
+
+
+def _terms_reader(reader):
+    """Whoosh's per-segment terms reader, or None when this is not a W3 segment reader."""
+    terms = getattr(reader, "_terms", None)
+    if terms is None or not hasattr(terms, "_postfile") or not hasattr(terms, "term_info"):
+        return None
+    return terms
+
+
+class _Cursor:
+    """A minimal file over bytes that remembers how far the unpickler read."""
+
+    __slots__ = ("data", "pos")
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.pos = 0
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self.data) if n < 0 else self.pos + n
+        chunk = self.data[self.pos:end]
+        self.pos = min(end, len(self.data))
+        return chunk
+
+    def readline(self) -> bytes:
+        end = self.data.find(b"\n", self.pos)
+        end = len(self.data) if end == -1 else end + 1
+        chunk = self.data[self.pos:end]
+        self.pos = end
+        return chunk
+
+    def readinto(self, buffer) -> int:
+        chunk = self.read(len(buffer))
+        buffer[:len(chunk)] = chunk
+        return len(chunk)
+
+    def peek(self, n: int = 1) -> bytes:
+        return self.data[self.pos:self.pos + n]
+
+
+def _info_and_data(blob: bytes) -> tuple[tuple, bytes]:
+    cursor = _Cursor(blob)
+    info = pickle.Unpickler(cursor).load()
+    return info, blob[cursor.pos:]
+
+
+def decode_postings(reader, fieldname: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(local ids int32, weights float32) of a term in one segment, deleted documents included."""
+    btext = _btext(text)
+    terms = _terms_reader(reader)
+    if terms is None:
+        return _decode_with_matcher(reader, fieldname, btext)
+    try:
+        info = terms.term_info(fieldname, btext)
+    except TermNotFound:
+        return EMPTY_IDS, EMPTY_WEIGHTS
+    if info.is_inlined():
+        ids, weights, _ = info.inlined_postings()
+        return np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32)
+    offset = info.extent()[0]
+    return _read_list(terms._postfile, offset)
+
+
+def _read_list(postfile, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    pos = offset + 4
+    id_parts, weight_parts = [], []
+    while True:
+        length = _INT.unpack(postfile.get(pos, 4))[0]
+        last = length < 0
+        length = abs(length)
+        info, data = _info_and_data(postfile.get(pos + 4, length))
+        count, compression = info[0], info[3]
+        if compression:
+            data = zlib.decompress(data)
+        ids, weights, _values = pickle.loads(data)
+        id_parts.append(np.cumsum(np.asarray(ids, dtype=np.int64)))
+        if weights is None:
+            weight_parts.append(np.ones(count, dtype=np.float32))
+        elif isinstance(weights, float):
+            weight_parts.append(np.full(count, weights, dtype=np.float32))
+        else:
+            weight_parts.append(np.asarray(weights, dtype=np.float32))
+        if last:
+            break
+        pos += 4 + length
+    return np.concatenate(id_parts).astype(np.int32), np.concatenate(weight_parts)
+
+
+def _decode_with_matcher(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """The slow, generic path (any reader Whoosh can give): step a matcher."""
+    if (fieldname, btext) not in reader:
+        return EMPTY_IDS, EMPTY_WEIGHTS
+    ids, weights = [], []
+    matcher = reader.postings(fieldname, btext)
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    return np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32)
+
+
+# -- sidecar files --------------------------------------------------------------------------
+
+
+def sidecar_path(reader) -> Path | None:
+    """Where a segment reader's sidecar lives (None for readers that are not on disk)."""
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    folder = getattr(getattr(reader, "_storage", None), "folder", None)
+    if segment is None or folder is None:
+        return None
+    return Path(folder) / f"{segment.segment_id()}{SIDECAR_EXT}"
+
+
+def write_sidecar(reader, fields: tuple[str, ...] = SIDECAR_FIELDS,
+                  min_df: int = SIDECAR_MIN_DF) -> Path | None:
+    """Write the long posting lists of one segment to its sidecar (atomically). Returns its path."""
+    path = sidecar_path(reader)
+    terms = _terms_reader(reader)
+    if path is None or terms is None:
+        return None
+    keys: list[int] = []
+    id_parts: list[np.ndarray] = []
+    weight_parts: list[np.ndarray] = []
+    for fieldname in fields:
+        if fieldname not in reader.schema:
+            continue
+        for (name, _), info in terms.items_from(fieldname, b""):
+            if name != fieldname:
+                break
+            if info.doc_frequency() < min_df or info.is_inlined():
+                continue
+            offset = info.extent()[0]
+            ids, weights = _read_list(terms._postfile, offset)
+            keys.append(offset)
+            id_parts.append(ids)
+            weight_parts.append(weights)
+    order = np.argsort(np.asarray(keys, dtype=np.int64), kind="stable")
+    offsets = np.asarray(keys, dtype=np.int64)[order]
+    sizes = np.asarray([len(id_parts[i]) for i in order], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    ids = np.concatenate([id_parts[i] for i in order]) if keys else EMPTY_IDS
+    weights = np.concatenate([weight_parts[i] for i in order]) if keys else EMPTY_WEIGHTS
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(_HEADER.pack(_MAGIC, len(offsets), len(ids)))
+        for array in (offsets, starts, ids.astype("<i4"), weights.astype("<f4")):
+            f.write(np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes())
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+class Sidecar:
+    """A segment's sidecar, memory-mapped: long posting lists by their Whoosh offset."""
+
+    def __init__(self, path: Path):
+        raw = np.memmap(path, dtype=np.uint8, mode="r")
+        magic, lists, postings = _HEADER.unpack(bytes(raw[:_HEADER.size]))
+        if magic != _MAGIC:
+            raise ValueError(f"{path} is not a kb posting sidecar")
+        at = _HEADER.size
+        self.offsets = np.frombuffer(raw, dtype="<i8", count=lists, offset=at)
+        at += 8 * lists
+        self.starts = np.frombuffer(raw, dtype="<i8", count=lists + 1, offset=at)
+        at += 8 * (lists + 1)
+        self.ids = np.frombuffer(raw, dtype="<i4", count=postings, offset=at)
+        at += 4 * postings
+        self.weights = np.frombuffer(raw, dtype="<f4", count=postings, offset=at)
+
+    @classmethod
+    def open(cls, reader) -> Sidecar | None:
+        path = sidecar_path(reader)
+        if path is None or not path.exists():
+            return None
+        try:
+            return cls(path)
+        except (OSError, ValueError, struct.error):
+            return None
+
+    def lookup(self, offset: int) -> tuple[np.ndarray, np.ndarray] | None:
+        i = int(np.searchsorted(self.offsets, offset))
+        if i >= len(self.offsets) or self.offsets[i] != offset:
+            return None
+        start, end = self.starts[i], self.starts[i + 1]
+        return self.ids[start:end], self.weights[start:end]
+
+
+def segment_postings(reader, sidecar: Sidecar | None, fieldname: str,
+                     text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A term's postings in one segment: from the sidecar when it has them, else decoded."""
+    if sidecar is not None:
+        terms = _terms_reader(reader)
+        if terms is not None:
+            try:
+                info = terms.term_info(fieldname, _btext(text))
+            except TermNotFound:
+                return EMPTY_IDS, EMPTY_WEIGHTS
+            if not info.is_inlined():
+                found = sidecar.lookup(info.extent()[0])
+                if found is not None:
+                    return found
+    return decode_postings(reader, fieldname, text)
+
+
+def write_missing_sidecars(ix, progress=None) -> int:
+    """Write a sidecar for every segment of an index that has none yet. Returns how many.
+
+    Called by ``kb index`` after each commit: a full build writes them all, an incremental
+    one only for its new (small) segments. Readers fall back to decoding until it exists.
+    """
+    written = 0
+    with ix.reader() as reader:
+        subs = [sub for sub, _offset in reader.leaf_readers()]
+        todo = [sub for sub in subs if (path := sidecar_path(sub)) is not None and not path.exists()]
+        for done, sub in enumerate(todo):
+            if progress is not None:
+                progress(done, len(todo))
+            if write_sidecar(sub) is not None:
+                written += 1
+    return written

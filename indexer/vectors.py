@@ -1,0 +1,373 @@
+"""Whoosh queries evaluated over whole posting lists at once, as numpy arrays.
+
+Whoosh's matchers visit matching documents one at a time in Python, which at 100,000
+articles costs hundreds of milliseconds for a few common words. Here a query tree is
+evaluated bottom-up over dense per-document arrays (a match mask and a score): each term
+is one posting list (:mod:`indexer.postings`), each And/Or one vectorized operation.
+
+Scores are Whoosh's own BM25F (same idf, average and per-document field lengths, boosts,
+sums for And/Or), so the two can be swapped and are tested against each other. Phrases
+need positions, which only Whoosh has: their candidates are the documents with every word
+of the phrase, and Whoosh's phrase matcher checks (and scores) those candidates alone.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.util.numeric import byte_to_length
+
+from indexer.analyzers import text_has_phrase
+from indexer.postings import Sidecar, segment_postings
+from indexer.scoring import score_docs
+
+BM25_B = 0.75
+BM25_K1 = 1.2
+MAX_PHRASE_CHECKS = 1500  # phrase candidates verified by Whoosh, best by term score first
+MAX_EXPANSIONS = 64  # terms a fuzzy word may expand to
+_BYTE_TO_LENGTH = np.asarray([byte_to_length(b) for b in range(256)], dtype=np.float32)
+
+
+@dataclass
+class SegmentArrays:
+    """What never changes for a segment: its sidecar and per-document field lengths."""
+
+    sidecar: Sidecar | None = None
+    sidecar_checked: bool = False
+    lengths: dict[str, np.ndarray] = field(default_factory=dict)
+    columns: dict[str, list] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """A query's matches: ``mask[d]`` says whether document ``d`` matches, ``score[d]`` how well."""
+
+    mask: np.ndarray
+    score: np.ndarray
+
+    def count(self) -> int:
+        return int(np.count_nonzero(self.mask))
+
+
+class Vectors:
+    """Per index version: global document space, live documents and field statistics.
+
+    :param searcher: a Whoosh searcher pinned to the version (statistics only).
+    :param segment_data: callable(segment key) -> the :class:`SegmentArrays` to reuse.
+    """
+
+    def __init__(self, searcher, leaves, segment_data):
+        self.size = searcher.doc_count_all()
+        self.leaves = [(key, offset, count, segment_data(key)) for key, _sub, offset, count in leaves]
+        self._searcher = searcher
+        self._lock = threading.Lock()
+        self._avg: dict[str, float] = {}
+        self._lengths: dict[str, np.ndarray] = {}
+        self._columns: dict[str, list] = {}
+        live = np.ones(self.size, dtype=bool)
+        for _key, sub, offset, count in leaves:
+            reader = sub.reader()
+            if reader.has_deletions():
+                deleted = reader.deleted_docs_set if hasattr(reader, "deleted_docs_set") \
+                    else [d for d in range(count) if reader.is_deleted(d)]
+                if deleted:
+                    live[np.fromiter(deleted, dtype=np.int64, count=len(deleted)) + offset] = False
+        self.live = live
+        for (_key, sub, _offset, _count), (*_, data) in zip(leaves, self.leaves, strict=True):
+            if not data.sidecar_checked:
+                data.sidecar = Sidecar.open(sub.reader())
+                data.sidecar_checked = data.sidecar is not None
+
+    def avg_length(self, fieldname: str) -> float:
+        if fieldname not in self._avg:
+            self._avg[fieldname] = self._searcher.avg_field_length(fieldname) or 1.0
+        return self._avg[fieldname]
+
+    def lengths(self, fieldname: str, leaves) -> np.ndarray:
+        """Every document's length in a field (Whoosh's byte approximation), global order."""
+        found = self._lengths.get(fieldname)
+        if found is not None:
+            return found
+        with self._lock:
+            parts = []
+            for (_key, sub, _offset, count), (*_, data) in zip(leaves, self.leaves, strict=True):
+                local = data.lengths.get(fieldname)
+                if local is None:
+                    local = data.lengths[fieldname] = _segment_lengths(sub.reader(), fieldname, count)
+                parts.append(local)
+            found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+            self._lengths[fieldname] = found
+        return found
+
+    def column(self, name: str, leaves) -> list:
+        """Every document's value of a column field, global order (read once per segment)."""
+        found = self._columns.get(name)
+        if found is not None:
+            return found
+        with self._lock:
+            values: list = []
+            for (_key, sub, _offset, count), (*_, data) in zip(leaves, self.leaves, strict=True):
+                local = data.columns.get(name)
+                if local is None:
+                    reader = sub.reader()
+                    local = list(reader.column_reader(name)) if reader.has_column(name) else [None] * count
+                    data.columns[name] = local
+                values.extend(local)
+            self._columns[name] = values
+        return values
+
+    def empty(self) -> Result:
+        return Result(np.zeros(self.size, dtype=bool), np.zeros(self.size, dtype=np.float64))
+
+    def mask_of(self, docnums) -> np.ndarray:
+        mask = np.zeros(self.size, dtype=bool)
+        if docnums:
+            mask[np.fromiter(docnums, dtype=np.int64, count=len(docnums))] = True
+        return mask
+
+
+def _segment_lengths(reader, fieldname: str, count: int) -> np.ndarray:
+    perdoc = getattr(reader, "_perdoc", None)
+    column = None
+    if perdoc is not None and hasattr(perdoc, "_cached_reader"):
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+        column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if column is None:
+        return np.ones(count, dtype=np.float32)
+    try:
+        raw = np.frombuffer(column._dbfile.get(column._basepos, count), dtype=np.uint8)
+    except Exception:  # noqa: BLE001 - any other column layout: read it value by value
+        raw = np.asarray([column[d] for d in range(count)], dtype=np.uint8)
+    return _BYTE_TO_LENGTH[raw]
+
+
+class Evaluation:
+    """One query's evaluation on a borrowed searcher (posting lists read once per query)."""
+
+    def __init__(self, vectors: Vectors, searcher):
+        self.v = vectors
+        self.searcher = searcher
+        self.leaves = list(_leaf_pairs(searcher))
+        self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._doc_frequency: dict[tuple[str, str], int] = {}
+        self._texts: dict[int, str] = {}
+        self.schema = searcher.schema
+        self.reader = searcher.reader()
+
+    # -- postings -------------------------------------------------------------------------
+
+    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Global ids (live documents only) and weights of a term."""
+        key = (fieldname, text)
+        found = self._postings.get(key)
+        if found is not None:
+            return found
+        id_parts, weight_parts = [], []
+        for (_key, sub, offset, _count), (*_, data) in zip(self.leaves, self.v.leaves, strict=True):
+            ids, weights = segment_postings(sub.reader(), data.sidecar, fieldname, text)
+            if len(ids):
+                id_parts.append(ids.astype(np.int64) + offset if offset else ids.astype(np.int64))
+                weight_parts.append(weights)
+        if not id_parts:
+            found = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        else:
+            ids = np.concatenate(id_parts) if len(id_parts) > 1 else id_parts[0]
+            weights = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
+            keep = self.v.live[ids]
+            found = (ids[keep], weights[keep]) if not keep.all() else (ids, weights)
+        self._postings[key] = found
+        return found
+
+    def text(self, docnum: int) -> str:
+        """Title and plain text of a document (stored fields, read once per query)."""
+        found = self._texts.get(docnum)
+        if found is None:
+            stored = self.searcher.stored_fields(docnum)
+            found = self._texts[docnum] = f"{stored.get('title', '')}\n{stored.get('text', '')}"
+        return found
+
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        key = (fieldname, text)
+        if key not in self._doc_frequency:
+            self._doc_frequency[key] = self.reader.doc_frequency(fieldname, text)
+        return self._doc_frequency[key]
+
+    # -- evaluation -----------------------------------------------------------------------
+
+    def run(self, q: wq.Query | None, restrict: np.ndarray | None = None) -> Result:
+        """Evaluate a query. ``restrict`` limits the documents phrases are checked in."""
+        if q is None:
+            return self.v.empty()
+        return self._eval(q.normalize(), restrict)
+
+    def _eval(self, q: wq.Query, restrict: np.ndarray | None) -> Result:
+        if isinstance(q, wq.Term):
+            result = self._term(q.fieldname, q.text)
+        elif isinstance(q, wq.And):
+            result = self._and([self._eval(s, restrict) for s in q.subqueries])
+        elif isinstance(q, wq.Or):
+            result = self._or([self._eval(s, restrict) for s in q.subqueries])
+        elif isinstance(q, wq.AndMaybe):
+            required = self._eval(q.a, restrict)
+            optional = self._eval(q.b, restrict if restrict is not None else required.mask)
+            score = required.score + np.where(optional.mask & required.mask, optional.score, 0.0)
+            result = Result(required.mask, np.where(required.mask, score, 0.0))
+        elif isinstance(q, wq.AndNot):
+            positive = self._eval(q.a, restrict)
+            negative = self._eval(q.b, restrict)
+            mask = positive.mask & ~negative.mask
+            result = Result(mask, np.where(mask, positive.score, 0.0))
+        elif isinstance(q, wq.Phrase):
+            result = self._phrase(q, restrict)
+        elif isinstance(q, wq.MultiTerm):
+            result = self._eval(_expand(q, self.reader), restrict)
+        elif isinstance(q, wq.Every):
+            result = Result(self.v.live.copy(), np.where(self.v.live, 1.0, 0.0))
+        elif q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+            return self.v.empty()
+        else:
+            result = self._by_whoosh(q)
+        boost = getattr(q, "boost", 1.0)
+        if boost != 1.0 and not isinstance(q, wq.MultiTerm):
+            result.score = result.score * boost
+        return result
+
+    def _term(self, fieldname: str, text) -> Result:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        result = self.v.empty()
+        if fieldname not in self.schema:
+            return result
+        ids, weights = self.postings(fieldname, text)
+        if not len(ids):
+            return result
+        result.mask[ids] = True
+        if not self.schema[fieldname].scorable:
+            result.score[ids] = weights
+            return result
+        df = self.doc_frequency(fieldname, text)
+        idf = math.log(self.v.size / (df + 1)) + 1
+        lengths = self.v.lengths(fieldname, self.leaves)[ids]
+        avg = self.v.avg_length(fieldname)
+        w = weights.astype(np.float64)
+        norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / avg)
+        result.score[ids] = idf * (w * (BM25_K1 + 1)) / (w + norm)
+        return result
+
+    @staticmethod
+    def _and(parts: list[Result]) -> Result:
+        mask = parts[0].mask.copy()
+        for p in parts[1:]:
+            mask &= p.mask
+        score = np.zeros_like(parts[0].score)
+        for p in parts:
+            score += p.score
+        return Result(mask, np.where(mask, score, 0.0))
+
+    @staticmethod
+    def _or(parts: list[Result]) -> Result:
+        mask = parts[0].mask.copy()
+        score = parts[0].score.copy()
+        for p in parts[1:]:
+            mask |= p.mask
+            score += p.score
+        return Result(mask, score)
+
+    def _phrase(self, q: wq.Phrase, restrict: np.ndarray | None) -> Result:
+        """Documents with the words in order (within ``slop``), scored as Whoosh does: the sum
+        of the words' scores. Title phrases are checked against the titles themselves;
+        others by Whoosh's phrase matcher, which reads positions from the postings."""
+        words = [w for w in q.words if w]
+        if not words:
+            return self.v.empty()
+        candidates = self._and([self._term(q.fieldname, w) for w in words])
+        mask = candidates.mask if restrict is None else candidates.mask & restrict
+        docs = np.flatnonzero(mask)
+        if len(docs) > MAX_PHRASE_CHECKS:
+            best = np.argpartition(-candidates.score[docs], MAX_PHRASE_CHECKS)[:MAX_PHRASE_CHECKS]
+            docs = np.sort(docs[best])
+        result = self.v.empty()
+        if not len(docs):
+            return result
+        if q.fieldname == "title":
+            titles = self.v.column("title_sort", self.leaves)
+            analyzer = self.schema["title"].analyzer
+            found = [d for d in docs.tolist() if titles[d] and has_phrase(analyzer, titles[d], words, q.slop)]
+        elif restrict is not None and q.fieldname == "content":
+            # A booster on a few candidates: checking their stored text costs less than
+            # reading positions from the postings of every word.
+            found = [d for d in docs.tolist() if text_has_phrase(self.text(d), words, q.slop)]
+        else:
+            found = list(score_docs(self.searcher, q, docs.tolist()))
+        if found:
+            where = np.asarray(found, dtype=np.int64)
+            result.mask[where] = True
+            result.score[where] = candidates.score[where]
+        return result
+
+    def _by_whoosh(self, q: wq.Query) -> Result:
+        """Any other query kind: Whoosh finds and scores it (rare, small)."""
+        result = self.v.empty()
+        docs = list(self.searcher.docs_for_query(q))
+        if docs:
+            scores = score_docs(self.searcher, q, docs)
+            found = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
+            result.mask[found] = True
+            result.score[found] = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
+        return result
+
+
+def has_phrase(analyzer, text: str, words: list[str], slop: int) -> bool:
+    """Whether ``words`` (analysed terms) occur in order in ``text``, each within ``slop``
+    positions of the one before (Whoosh's phrase rule)."""
+    positions: dict[str, list[int]] = {}
+    for token in analyzer(text, positions=True):
+        positions.setdefault(token.text, []).append(token.pos)
+    if any(w not in positions for w in words):
+        return False
+    ends = positions[words[0]]
+    for word in words[1:]:
+        ends = [p for p in positions[word] if any(0 < p - e <= slop for e in ends)]
+        if not ends:
+            return False
+    return True
+
+
+def _expand(q: wq.MultiTerm, reader) -> wq.Query:
+    fieldname = q.field()
+    if fieldname not in reader.schema:
+        return wq.NullQuery
+    terms = []
+    for btext in sorted(set(q._btexts(reader))):
+        terms.append(wq.Term(fieldname, btext.decode("utf-8") if isinstance(btext, bytes) else btext,
+                             boost=q.boost))
+        if len(terms) >= MAX_EXPANSIONS:
+            break
+    if not terms:
+        return wq.NullQuery
+    return terms[0] if len(terms) == 1 else wq.Or(terms)
+
+
+def _leaf_pairs(searcher):
+    for sub, offset in searcher.leaf_searchers():
+        yield None, sub, offset, sub.doc_count_all()
+
+
+def top(scores: np.ndarray, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best (document, score) of the masked documents: highest score, then lowest id."""
+    docs = np.flatnonzero(mask)
+    if not len(docs) or k <= 0:
+        return []
+    values = scores[docs]
+    if len(docs) > k:
+        # Keep ties at the cut-off so the final order is decided by document number.
+        cut = np.partition(values, len(values) - k)[len(values) - k]
+        keep = values >= cut
+        docs, values = docs[keep], values[keep]
+    order = np.lexsort((docs, -values))[:k]
+    return [(int(docs[i]), float(values[i])) for i in order]

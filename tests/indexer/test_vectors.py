@@ -1,0 +1,180 @@
+"""The vectorized query evaluator and the posting sidecars: same answers as Whoosh, faster."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+
+from indexer import Searcher, build_index
+from indexer.analyzers import ArticleAnalyzer, text_has_phrase
+from indexer.facets import leaves
+from indexer.matching import build_plan
+from indexer.postings import SIDECAR_EXT, Sidecar, decode_postings, segment_postings, write_sidecar
+from indexer.query import parse_query
+from indexer.scoring import score_docs
+from indexer.synonyms import Synonyms
+from indexer.vectors import Evaluation, SegmentArrays, Vectors, has_phrase, top
+from tests.conftest import ARTICLES
+from tests.indexer.conftest import tsg
+
+QUERIES = [
+    "access denied", "odbc login timeout", "0x80070005", "outlook password prompt", "sql server deadlock",
+    "ORA-12154", "mfa sign-in loop", '"access denied" share', "certificate chain not trusted",
+    "windows update 0x800f0922", "relay 550 5.7.1", "dns resolution fails", "kerberos spn",
+]
+
+
+def _generation(root: Path, audience: str = "internal") -> Path:
+    pointer = json.loads((root / "CURRENT").read_text(encoding="utf-8"))
+    return root / pointer["dir"] / audience
+
+
+@pytest.fixture(scope="module")
+def whoosh_searcher(tmp_path_factory):
+    root = tmp_path_factory.mktemp("vectors")
+    build_index(ARTICLES, root)
+    ix = whoosh_index.open_dir(str(_generation(root)))
+    with ix.searcher() as s:
+        for sub, _offset in s.leaf_searchers():
+            write_sidecar(sub.reader(), min_df=1)  # every list, so the sidecar path is exercised
+        yield s
+
+
+def _evaluation(searcher) -> Evaluation:
+    cache: dict[str, SegmentArrays] = {}
+    vectors = Vectors(searcher, list(leaves(searcher)), lambda key: cache.setdefault(key, SegmentArrays()))
+    return Evaluation(vectors, searcher)
+
+
+def _plan(searcher, text: str):
+    reader = searcher.reader()
+    return build_plan(parse_query(text), Synonyms(), lambda c: ("error_code", c) in reader,
+                      lambda key: ("title_key", key) in reader)
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_matches_and_scores_equal_whooshs_own(whoosh_searcher, text: str) -> None:
+    s = whoosh_searcher
+    plan = _plan(s, text)
+    ev = _evaluation(s)
+    queries = [plan.core_all(), plan.core_any(), *plan.unit_queries()]
+    booster = plan.booster_query()
+    if booster is not None:
+        queries.append(booster)
+    for q in queries:
+        result = ev.run(q)
+        expected = set(s.docs_for_query(q.normalize()))
+        assert set(np.flatnonzero(result.mask).tolist()) == expected, q
+        scores = score_docs(s, q, expected)
+        for docnum, score in scores.items():
+            assert result.score[docnum] == pytest.approx(score, rel=1e-6), (q, docnum)
+
+
+def test_sidecar_lists_equal_the_decoded_postings(whoosh_searcher) -> None:
+    checked = 0
+    for sub, _offset in whoosh_searcher.leaf_searchers():
+        reader = sub.reader()
+        sidecar = Sidecar.open(reader)
+        assert sidecar is not None and len(sidecar.offsets) > 0
+        for fieldname in ("content", "title"):
+            for btext in list(reader.lexicon(fieldname))[:400]:
+                ids, weights = segment_postings(reader, sidecar, fieldname, btext)
+                expected_ids, expected_weights = decode_postings(reader, fieldname, btext)
+                m = reader.postings(fieldname, btext)
+                assert ids.tolist() == expected_ids.tolist() == list(m.all_ids())
+                assert np.allclose(weights, expected_weights)
+                checked += 1
+    assert checked > 100
+
+
+def test_a_missing_sidecar_changes_nothing_but_speed(corpus) -> None:
+    articles, root = corpus({f"a{i}.md": tsg(f"A{i}", f"Login timeout {i}", symptoms="Login timeout expired.")
+                             for i in range(5)})
+    build_index(articles, root)
+    with Searcher(root) as s:
+        before = s.search("login timeout", audience="internal")
+    for path in _generation(root).glob(f"*{SIDECAR_EXT}"):
+        path.unlink()
+    with Searcher(root) as s:
+        after = s.search("login timeout", audience="internal")
+    assert [(h.id, h.score) for h in after.hits] == [(h.id, h.score) for h in before.hits]
+    assert after.total == before.total == 5
+
+
+def test_every_segment_gets_a_sidecar_and_whoosh_removes_it_with_the_segment(corpus) -> None:
+    files = {f"a{i}.md": tsg(f"A{i}", f"Printer offline {i}") for i in range(3)}
+    articles, root = corpus(files)
+    build_index(articles, root)
+    folder = _generation(root)
+    first = {p.name for p in folder.glob(f"*{SIDECAR_EXT}")}
+    assert first
+    for i in range(3, 40):  # enough small commits that Whoosh merges segments
+        (articles / f"a{i}.md").write_text(tsg(f"A{i}", f"Printer offline {i}"), encoding="utf-8")
+        build_index(articles, root)
+    ix = whoosh_index.open_dir(str(folder))
+    segments = {seg.segment_id() for seg in ix._segments()}
+    sidecars = {p.name.removesuffix(SIDECAR_EXT) for p in folder.glob(f"*{SIDECAR_EXT}")}
+    assert sidecars == segments
+    with Searcher(root) as s:
+        assert s.search("printer offline", audience="internal").total == 40
+
+
+def test_title_phrases_are_checked_on_the_title_text() -> None:
+    analyzer = ArticleAnalyzer()
+    assert has_phrase(analyzer, "outlook keeps asking for a password", ["ask", "password"], slop=2)
+    assert not has_phrase(analyzer, "outlook keeps asking for a password", ["password", "ask"], slop=2)
+    assert not has_phrase(analyzer, "password reset asks the user twice", ["password", "ask"], slop=1)
+
+
+def test_content_phrases_are_checked_on_the_stored_text() -> None:
+    text = "Users see Access is denied when they open the share."
+    assert text_has_phrase(text, ["access", "deni"], slop=1)  # "is" is a stop word, as in the index
+    assert text_has_phrase(text, ["open", "share"], slop=1)
+    assert not text_has_phrase(text, ["share", "open"], slop=1)
+    assert not text_has_phrase(text, ["user", "deni"], slop=1)
+
+
+def test_phrase_matches_agree_with_whoosh_on_the_candidates_checked(whoosh_searcher) -> None:
+    s = whoosh_searcher
+    ev = _evaluation(s)
+    for words in (["access", "deni"], ["login", "timeout"], ["password", "prompt"]):
+        q = wq.Phrase("content", words, slop=1)
+        expected = set(s.docs_for_query(q))
+        everything = np.ones(ev.v.size, dtype=bool)
+        by_text = set(np.flatnonzero(ev.run(q, restrict=everything).mask).tolist())
+        by_whoosh = set(np.flatnonzero(ev.run(q).mask).tolist())
+        assert by_whoosh == expected
+        # The stored-text check sees only the body and the title, so it may miss a phrase
+        # that exists only in a heading or a tag; it never invents one.
+        assert by_text <= expected and len(by_text) >= len(expected) - 1
+
+
+def test_top_breaks_ties_by_document_number() -> None:
+    scores = np.array([1.0, 3.0, 3.0, 2.0, 3.0])
+    mask = np.array([True, True, True, True, False])
+    assert top(scores, mask, 2) == [(1, 3.0), (2, 3.0)]
+    assert top(scores, mask, 10) == [(1, 3.0), (2, 3.0), (3, 2.0), (0, 1.0)]
+    assert top(scores, np.zeros(5, dtype=bool), 3) == []
+
+
+def test_search_copes_with_a_sidecar_that_is_not_one(corpus) -> None:
+    articles, root = corpus({"a.md": tsg("A1", "Login timeout")})
+    build_index(articles, root)
+    for path in _generation(root).glob(f"*{SIDECAR_EXT}"):
+        path.write_bytes(b"garbage")
+    with Searcher(root) as s:
+        assert [h.id for h in s.search("login timeout", audience="internal").hits] == ["A1"]
+
+
+def test_sidecars_are_rebuilt_with_the_index(corpus) -> None:
+    articles, root = corpus({"a.md": tsg("A1", "Login timeout")})
+    build_index(articles, root)
+    old = _generation(root)
+    build_index(articles, root, rebuild=True)
+    new = _generation(root)
+    assert new != old and list(new.glob(f"*{SIDECAR_EXT}"))
