@@ -3,7 +3,7 @@
 Whoosh's ``groupedby`` rebuilds per-document value lists for multi-valued fields on every
 search, which is too slow at 100k articles. Here value lists are built once per *segment*
 (one pass over each facet field's postings) and kept while the segment exists; counting
-is one ``numpy.bincount`` over (document, value) pairs masked by the matching documents. An
+is a gather and a segmented sum over (document, value) pairs grouped by value. An
 incremental build adds a small segment and leaves the others alone, so a new index
 version only pays for what changed instead of rebuilding everything for 100k articles.
 
@@ -148,7 +148,7 @@ class IndexCaches:
         return None
 
     def _global_pairs(self, fieldname: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """Every (document, value) pair of a facet field in this version, as arrays."""
+        """(values, documents grouped by value, where each value's group starts) for a facet field."""
         found = self._pairs.get(fieldname)
         if found is not None:
             return found
@@ -172,7 +172,11 @@ class IndexCaches:
             values[i] = value
         docs = np.concatenate(doc_parts) if doc_parts else np.zeros(0, dtype=np.int64)
         value_ids = np.concatenate(value_parts) if value_parts else np.zeros(0, dtype=np.int64)
-        found = self._pairs[fieldname] = (values, docs, value_ids)
+        # Grouped by value, so that a count is one gather and one segmented sum.
+        order = np.argsort(value_ids, kind="stable")
+        docs, value_ids = docs[order].astype(np.int32), value_ids[order]
+        starts = np.searchsorted(value_ids, np.arange(len(values)))
+        found = self._pairs[fieldname] = (values, docs, starts)
         return found
 
     def counts(self, docs, limit: int = MAX_FACET_VALUES) -> dict[str, list[Facet]]:
@@ -181,11 +185,11 @@ class IndexCaches:
         mask = docs if isinstance(docs, np.ndarray) else self.mask_of(docs)
         out: dict[str, list[Facet]] = {}
         for name, fieldname in FACET_FIELDS.items():
-            values, doc_ids, value_ids = self._global_pairs(fieldname)
+            values, doc_ids, starts = self._global_pairs(fieldname)
             if not len(doc_ids) or not mask.any():
                 out[name] = []
                 continue
-            hits = np.bincount(value_ids[mask[doc_ids]], minlength=len(values))
+            hits = np.add.reduceat(mask[doc_ids].view(np.uint8), starts, dtype=np.int64)
             ranked = sorted(((values[i], int(hits[i])) for i in np.flatnonzero(hits)),
                             key=lambda kv: (-kv[1], kv[0].casefold()))
             out[name] = [Facet(v, n) for v, n in ranked[:limit]]

@@ -25,7 +25,7 @@ import numpy as np
 from whoosh.reading import TermNotFound
 
 SIDECAR_FIELDS = ("content", "title")
-SIDECAR_MIN_DF = 256
+SIDECAR_MIN_DF = 24
 SIDECAR_EXT = ".kbp"
 _MAGIC = b"KBP1"
 _HEADER = struct.Struct("<4sqq")  # magic, number of lists, number of postings

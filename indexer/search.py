@@ -43,7 +43,7 @@ from indexer.snippets import make_snippet, plain_excerpt
 from indexer.spelling import correct, corrections
 from indexer.suggest import MAX_DESCRIPTION_CHARS, MAX_KEY_TERMS, plan_long_text
 from indexer.synonyms import Synonyms
-from indexer.vectors import Evaluation, Vectors, top
+from indexer.vectors import Evaluation, Statistics, Vectors, top
 from kb.errors import IndexMissing, KBError
 from kb.model import STATUSES, Article
 
@@ -433,7 +433,8 @@ class Searcher:
         plan = build_plan(parsed, ctx.synonyms, ctx.view.has_code, lambda key: ("title_key", key) in reader)
         notice = parsed.notice
         if len(plan.units) > MAX_QUERY_UNITS:
-            long_plan, _ = plan_long_text(reader, "", parsed.text, ctx.synonyms, ctx.view.has_code)
+            long_plan, _ = plan_long_text(Statistics(ctx.view.vectors, reader), "", parsed.text, ctx.synonyms,
+                                          ctx.view.has_code)
             long_plan.excluded = plan.excluded
             plan = long_plan
             notice = _join(notice, f"Long query: searched for its {len(plan.units)} most distinctive terms.")
@@ -697,7 +698,8 @@ class Searcher:
     def _suggest(self, ctx: _Context, title: str, description: str, audience: str,
                  statuses: Collection[str], product: str | None, limit: int,
                  boosts: Mapping[str, float] | None, explain: bool) -> SearchPage:
-        plan, _ = plan_long_text(ctx.reader, title, description, ctx.synonyms, ctx.view.has_code,
+        plan, _ = plan_long_text(Statistics(ctx.view.vectors, ctx.reader), title, description, ctx.synonyms,
+                                 ctx.view.has_code,
                                  max_terms=MAX_KEY_TERMS)
         if plan.is_empty:
             return _empty_page(title, limit, 0, "No distinctive terms found in the ticket text.")

@@ -18,17 +18,23 @@ SNIPPET_CHARS = 220
 MAX_SCAN_CHARS = 8000  # look for matches in this much text at most; keeps snippets cheap
 
 
-def _matches(text: str, terms: Collection[str], strong: Collection[str]) -> list[tuple[int, int, int]]:
+def _matches(text: str, terms: set[str], strong: Collection[str]) -> list[tuple[int, int, int]]:
     """(start, end, weight) of raw tokens whose analysed forms include a query term.
 
     A token matching a query word as a whole (``ORA-12154``, ``timeout``) weighs more than
     one matching only by a part (the ``ora`` of ``tnsnames.ora``).
     """
     spans = []
+    weights: dict[str, int] = {}  # raw token -> 0 (no match), 1 (a part matches) or 3 (whole)
     for m in TOKEN_RE.finditer(text):
-        forms, whole = token_forms(m.group(0))
-        if forms and any(f in terms for f in forms):
-            spans.append((m.start(), m.end(), 3 if whole in strong else 1))
+        raw = m.group(0)
+        weight = weights.get(raw)
+        if weight is None:
+            forms, whole = token_forms(raw)
+            hit = bool(forms) and not terms.isdisjoint(forms)
+            weight = weights[raw] = (3 if whole in strong else 1) if hit else 0
+        if weight:
+            spans.append((m.start(), m.end(), weight))
     return spans
 
 

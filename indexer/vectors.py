@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +30,11 @@ BM25_B = 0.75
 BM25_K1 = 1.2
 MAX_PHRASE_CHECKS = 1500  # phrase candidates verified by Whoosh, best by term score first
 MAX_EXPANSIONS = 64  # terms a fuzzy word may expand to
+# Scored posting lists kept per index version (ids + scores, 12 bytes a posting): the words
+# people search for recur, and a cached word costs one scatter instead of a dozen
+# term-dictionary lookups and a BM25 pass.
+MAX_CACHED_POSTINGS = 3_000_000
+MAX_CACHED_FREQUENCIES = 500_000  # document frequencies kept per version (ticket words recur)
 _BYTE_TO_LENGTH = np.asarray([byte_to_length(b) for b in range(256)], dtype=np.float32)
 
 
@@ -68,6 +74,9 @@ class Vectors:
         self._avg: dict[str, float] = {}
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, list] = {}
+        self._scored: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._scored_size = 0
+        self._frequencies: dict[tuple[str, str], int] = {}
         live = np.ones(self.size, dtype=bool)
         for _key, sub, offset, count in leaves:
             reader = sub.reader()
@@ -120,6 +129,37 @@ class Vectors:
             self._columns[name] = values
         return values
 
+    def doc_frequency(self, reader, fieldname: str, text: str) -> int:
+        """How many documents of this version have a term (cached; Whoosh asks every segment)."""
+        key = (fieldname, text)
+        found = self._frequencies.get(key)
+        if found is None:
+            found = reader.doc_frequency(fieldname, text)
+            if len(self._frequencies) >= MAX_CACHED_FREQUENCIES:
+                self._frequencies.clear()
+            self._frequencies[key] = found
+        return found
+
+    def cached(self, key: tuple[str, str]) -> tuple[np.ndarray, np.ndarray] | None:
+        with self._lock:
+            found = self._scored.get(key)
+            if found is not None:
+                self._scored.move_to_end(key)
+            return found
+
+    def remember(self, key: tuple[str, str], value: tuple[np.ndarray, np.ndarray]) -> None:
+        size = len(value[0])
+        if size > MAX_CACHED_POSTINGS // 4:
+            return
+        with self._lock:
+            if key in self._scored:
+                return
+            self._scored[key] = value
+            self._scored_size += size
+            while self._scored_size > MAX_CACHED_POSTINGS and self._scored:
+                _old, (ids, _scores) = self._scored.popitem(last=False)
+                self._scored_size -= len(ids)
+
     def empty(self) -> Result:
         return Result(np.zeros(self.size, dtype=bool), np.zeros(self.size, dtype=np.float64))
 
@@ -154,7 +194,6 @@ class Evaluation:
         self.searcher = searcher
         self.leaves = list(_leaf_pairs(searcher))
         self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-        self._doc_frequency: dict[tuple[str, str], int] = {}
         self._texts: dict[int, str] = {}
         self.schema = searcher.schema
         self.reader = searcher.reader()
@@ -171,10 +210,10 @@ class Evaluation:
         for (_key, sub, offset, _count), (*_, data) in zip(self.leaves, self.v.leaves, strict=True):
             ids, weights = segment_postings(sub.reader(), data.sidecar, fieldname, text)
             if len(ids):
-                id_parts.append(ids.astype(np.int64) + offset if offset else ids.astype(np.int64))
+                id_parts.append(ids + np.int32(offset) if offset else ids)
                 weight_parts.append(weights)
         if not id_parts:
-            found = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+            found = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
         else:
             ids = np.concatenate(id_parts) if len(id_parts) > 1 else id_parts[0]
             weights = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
@@ -192,10 +231,7 @@ class Evaluation:
         return found
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
-        key = (fieldname, text)
-        if key not in self._doc_frequency:
-            self._doc_frequency[key] = self.reader.doc_frequency(fieldname, text)
-        return self._doc_frequency[key]
+        return self.v.doc_frequency(self.reader, fieldname, text)
 
     # -- evaluation -----------------------------------------------------------------------
 
@@ -243,21 +279,31 @@ class Evaluation:
         result = self.v.empty()
         if fieldname not in self.schema:
             return result
-        ids, weights = self.postings(fieldname, text)
-        if not len(ids):
-            return result
-        result.mask[ids] = True
-        if not self.schema[fieldname].scorable:
-            result.score[ids] = weights
-            return result
-        df = self.doc_frequency(fieldname, text)
-        idf = math.log(self.v.size / (df + 1)) + 1
-        lengths = self.v.lengths(fieldname, self.leaves)[ids]
-        avg = self.v.avg_length(fieldname)
-        w = weights.astype(np.float64)
-        norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / avg)
-        result.score[ids] = idf * (w * (BM25_K1 + 1)) / (w + norm)
+        ids, scores = self.scored(fieldname, text)
+        if len(ids):
+            result.mask[ids] = True
+            result.score[ids] = scores
         return result
+
+    def scored(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """A term's documents and their BM25F scores (Whoosh's formula), cached per version."""
+        key = (fieldname, text)
+        found = self.v.cached(key)
+        if found is not None:
+            return found
+        ids, weights = self.postings(fieldname, text)
+        if not len(ids) or not self.schema[fieldname].scorable:
+            found = (ids, weights.astype(np.float64))
+        else:
+            df = self.doc_frequency(fieldname, text)
+            idf = math.log(self.v.size / (df + 1)) + 1
+            lengths = self.v.lengths(fieldname, self.leaves)[ids]
+            avg = self.v.avg_length(fieldname)
+            w = weights.astype(np.float64)
+            norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / avg)
+            found = (ids, idf * (w * (BM25_K1 + 1)) / (w + norm))
+        self.v.remember(key, found)
+        return found
 
     @staticmethod
     def _and(parts: list[Result]) -> Result:
@@ -320,6 +366,20 @@ class Evaluation:
             result.mask[found] = True
             result.score[found] = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
         return result
+
+
+class Statistics:
+    """The reader methods key-term selection needs, with this version's frequency cache."""
+
+    def __init__(self, vectors: Vectors, reader):
+        self._vectors = vectors
+        self._reader = reader
+
+    def doc_count(self) -> int:
+        return self._reader.doc_count()
+
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        return self._vectors.doc_frequency(self._reader, fieldname, text)
 
 
 def has_phrase(analyzer, text: str, words: list[str], slop: int) -> bool:

@@ -25,6 +25,7 @@ from flask import (
 )
 
 from kb.users import User, authenticate, get_user_by_id, user_for_token
+from kb.logins import DatabaseFailures
 from web.ratelimit import LoginLimiter
 from web.services import Reader, services
 from web.util import client_address, is_api_request, safe_next
@@ -160,10 +161,11 @@ def logout():
 
 
 def init_app(app: Flask) -> None:
-    """Load the user before each request and share one login limiter per app."""
+    """Load the user before each request; count failed sign-ins in the database, which
+    every server process shares."""
     app.extensions["kb_login_limiter"] = LoginLimiter(
         app.config["LOGIN_MAX_FAILURES"], app.config["LOGIN_MAX_FAILURES_PER_IP"],
-        app.config["LOGIN_WINDOW_SECONDS"])
+        app.config["LOGIN_WINDOW_SECONDS"], store=DatabaseFailures(app.extensions["kb"].engine))
     app.before_request(load_user)
 
     @app.context_processor

@@ -1,7 +1,14 @@
-"""Running the app for real: make sure an index exists, then serve it with waitress."""
+"""Running the app for real: make sure an index exists, then serve it.
+
+Several processes (gunicorn's pre-fork server, each process with a few threads) when asked
+for more than one and the platform can fork; otherwise one waitress process. Each process
+opens the index itself after the fork; the posting sidecars are memory-mapped, so the
+processes share them through the page cache.
+"""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -41,20 +48,70 @@ def build_app(*, articles_dir: str, index_dir: str, db_url: str, **config) -> Fl
     return create_app({"ARTICLES_DIR": articles_dir, "INDEX_DIR": index_dir, "DB_URL": db_url, **config})
 
 
-def serve(*, articles_dir: str, index_dir: str, db_url: str, host: str, port: int, threads: int = 8,
-          echo: Callable[[str], None] = print) -> None:
+def serve(*, articles_dir: str, index_dir: str, db_url: str, host: str, port: int, workers: int = 1,
+          threads: int | None = None, echo: Callable[[str], None] = print) -> None:
     """Build the index if needed, then serve until interrupted."""
-    import waitress
-
     ensure_index(articles_dir, index_dir, echo)
-    app = build_app(articles_dir=articles_dir, index_dir=index_dir, db_url=db_url)
-    _ = app.extensions["kb"].catalog.searcher  # open the index now: fail at start, not on first use
+    config = {"articles_dir": articles_dir, "index_dir": index_dir, "db_url": db_url}
+    if workers > 1 and _can_fork():
+        echo(f"kb serving {articles_dir} on http://{host}:{port}/ with {workers} processes "
+             "(help center at /help, API at /api/)")
+        _serve_processes(config, host, port, workers, threads or 4)
+        return
+    app = _open_app(config)
     # Stop cleanly on SIGTERM (service managers, `kill`) so the finally below still runs.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     echo(f"kb serving {articles_dir} on http://{host}:{port}/ (help center at /help, API at /api/)")
     try:
+        import waitress
+
         # Generous connection limit for busy teams; the body limit is enforced by Flask (413).
-        waitress.serve(app, host=host, port=port, threads=threads, ident="kb", connection_limit=200,
+        waitress.serve(app, host=host, port=port, threads=threads or 8, ident="kb", connection_limit=200,
                        channel_timeout=60)
     finally:
         app.extensions["kb"].search_log.flush()
+
+
+def _open_app(config: dict) -> Flask:
+    app = build_app(**config)
+    _ = app.extensions["kb"].catalog.searcher  # open the index now: fail at start, not on first use
+    return app
+
+
+def _can_fork() -> bool:
+    if not hasattr(os, "fork"):
+        return False
+    try:
+        import gunicorn  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _serve_processes(config: dict, host: str, port: int, workers: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    opened: list[Flask] = []
+
+    def flush_log(_server, _worker) -> None:
+        for app in opened:
+            app.extensions["kb"].search_log.flush()
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            options = {
+                "bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
+                "threads": threads, "timeout": 60, "graceful_timeout": 10, "keepalive": 5,
+                "proc_name": "kb", "accesslog": None, "errorlog": "-", "loglevel": "warning",
+                # Long search URLs are judged by the app (a JSON 400/413 naming the parameter).
+                "limit_request_line": 0, "worker_exit": flush_log,
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            app = _open_app(config)
+            opened.append(app)
+            return app
+
+    Server().run()

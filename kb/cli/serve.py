@@ -1,4 +1,4 @@
-"""``kb serve``: the web app on a production WSGI server (waitress)."""
+"""``kb serve``: the web app on a production WSGI server (gunicorn processes, or waitress)."""
 
 from __future__ import annotations
 
@@ -14,16 +14,20 @@ from kb.cli.app import articles_option, db_option, index_option, main
 @db_option
 @click.option("--host", default=None, help=settings.help_for("host"))
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help=settings.help_for("port"))
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Worker threads answering requests.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help=settings.help_for("workers"))
+@click.option("--threads", type=click.IntRange(1, 64), default=None,
+              help="Threads answering requests in each process. Default: 8 with one process, else 4.")
 @click.option("--watch", is_flag=True, envvar="KB_WATCH",
               help="Reindex articles as their files change, for authors' live preview. [env: KB_WATCH]")
 def serve_command(articles_dir: str | None, index_dir: str | None, db_url: str | None, host: str | None,
-                  port: int | None, threads: int, watch: bool) -> None:
+                  port: int | None, workers: int | None, threads: int | None, watch: bool) -> None:
     """Serve search, articles, the help center and the API.
 
-    Builds the index first when there is none yet. The session key comes from
-    KB_SECRET_KEY or is generated once into INSTANCE/secret_key.
+    Builds the index first when there is none yet. Search is CPU-bound Python, so several
+    processes (gunicorn, one per core by default) answer more requests than threads can;
+    with one process, or where gunicorn can't run, waitress serves. --watch uses one
+    process. The session key comes from KB_SECRET_KEY or is generated once into
+    INSTANCE/secret_key.
     """
     from web.server import serve
 
@@ -34,4 +38,5 @@ def serve_command(articles_dir: str | None, index_dir: str | None, db_url: str |
     serve(articles_dir=settings.get("articles_dir", articles_dir),
           index_dir=settings.get("index_dir", index_dir),
           db_url=settings.get("db_url", db_url), host=settings.get("host", host),
-          port=int(settings.get("port", port)), threads=threads, echo=click.echo)
+          port=int(settings.get("port", port)), workers=1 if watch else int(settings.get("workers", workers)),
+          threads=threads, echo=click.echo)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from kb.db import engine_for
+from kb.logins import DatabaseFailures, login_failures
 from kb.users import ROLES, add_user, get_user
 from tests.web.helpers import PASSWORD, Account, account, csrf_token_from, login_client, soup
 from web.auth import visibility
-from web.ratelimit import LoginLimiter
+from web.ratelimit import LoginLimiter, MemoryFailures
 from web.services import Reader
 from web.util import safe_next
 
@@ -113,6 +115,15 @@ def test_logout_needs_post_and_csrf(client, login):
     assert client.get("/search").status_code == 302  # signed out: back to the login page
 
 
+@pytest.fixture
+def forget_failures(db_url):
+    """Failed sign-ins are shared through the session-wide database: clear them afterwards."""
+    yield
+    with engine_for(db_url).begin() as conn:
+        conn.execute(login_failures.delete())
+
+
+@pytest.mark.usefixtures("forget_failures")
 def test_rate_limit_blocks_after_five_failures(make_app, db_url):
     app = make_app()
     client = app.test_client()
@@ -128,6 +139,7 @@ def test_rate_limit_blocks_after_five_failures(make_app, db_url):
     assert login_client(client, account(db_url, "author")).status_code == 302
 
 
+@pytest.mark.usefixtures("forget_failures")
 def test_rate_limit_is_per_address(make_app, db_url):
     app = make_app()
     acct = account(db_url, "customer")
@@ -178,11 +190,33 @@ def test_limiter_success_clears_the_name():
 
 
 def test_limiter_memory_is_bounded(monkeypatch):
-    monkeypatch.setattr(LoginLimiter, "MAX_KEYS", 100)
+    monkeypatch.setattr(MemoryFailures, "MAX_KEYS", 100)
     limiter = LoginLimiter(clock=FakeClock())
     for i in range(500):
         limiter.failed(f"user{i}", f"ip{i}")
-    assert len(limiter._failures) <= 200
+    assert len(limiter.store.times) <= 200
+
+
+def test_processes_sharing_a_database_share_the_limit(tmp_path):
+    """Two server processes are two limiters on one database: failures add up."""
+    engine = engine_for(f"sqlite:///{tmp_path / 'kb.sqlite3'}")
+    clock = FakeClock()
+    first, second = (LoginLimiter(max_failures=4, clock=clock, store=DatabaseFailures(engine))
+                     for _ in range(2))
+    first.failed("alice", "1.2.3.4")
+    second.failed("alice", "1.2.3.4")
+    first.failed("alice", "1.2.3.4")
+    assert first.retry_after("alice", "1.2.3.4") == 0
+    second.failed("alice", "1.2.3.4")
+    assert first.retry_after("alice", "1.2.3.4") > 0 and second.retry_after("Alice", "1.2.3.4") > 0
+    clock.now += 901
+    assert second.retry_after("alice", "1.2.3.4") == 0
+    second.failed("bob", "1.2.3.4")  # old rows are forgotten as new failures arrive
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(login_failures)).scalar() == 2
+    first.failed("carol", "5.5.5.5")
+    first.succeeded("carol", "5.5.5.5")
+    assert second.store.recent("user:carol|5.5.5.5", 0) == []
 
 
 # --- who may see which pages ----------------------------------------------------------------
