@@ -37,9 +37,9 @@ class DatabaseFailures:
     def recent(self, key: str, since: float) -> list[float]:
         """Times of the key's failures after ``since``, oldest first."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(login_failures.c.at)
-                                .where(login_failures.c.key == key[:MAX_KEY_LENGTH], login_failures.c.at > since)
-                                .order_by(login_failures.c.at))
+            table = login_failures.c
+            rows = conn.execute(sa.select(table.at).where(table.key == key[:MAX_KEY_LENGTH], table.at > since)
+                                .order_by(table.at))
             return [row.at for row in rows]
 
     def add(self, keys: list[str], at: float, forget_before: float) -> None:
