@@ -80,7 +80,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(articles: str, index: str, threads: int, workdir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(articles: str, index: str, threads: int | None, workers: int | None,
+                 workdir: Path) -> tuple[subprocess.Popen, str]:
     """`kb serve` on a free port with a throwaway database; returns the process and its URL."""
     kb = Path(sys.executable).parent / "kb"
     port = free_port()
@@ -89,7 +90,9 @@ def start_server(articles: str, index: str, threads: int, workdir: Path) -> tupl
     log = open(workdir / "serve.log", "wb")  # noqa: SIM115 - stays open for the server's lifetime
     proc = subprocess.Popen([str(kb), "serve", "--articles", articles, "--index", index,
                              "--db", f"sqlite:///{workdir / 'bench.sqlite3'}", "--host", "127.0.0.1",
-                             "--port", str(port), "--threads", str(threads)],
+                             "--port", str(port),
+                             *(["--threads", str(threads)] if threads else []),
+                             *(["--workers", str(workers)] if workers else [])],
                             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 1800  # a first run may build a large index
@@ -103,6 +106,20 @@ def start_server(articles: str, index: str, threads: int, workdir: Path) -> tupl
             time.sleep(0.2)
     proc.kill()
     sys.exit("kb serve did not start in time")
+
+
+AUTH: dict[str, str] = {}  # Authorization header when benchmarking as an engineer
+
+
+def engineer_token(db_url: str) -> str:
+    """Create an engineer account and an API token in the benchmark's database."""
+    kb = Path(sys.executable).parent / "kb"
+    subprocess.run([str(kb), "users", "add", "bench-engineer", "--role", "engineer", "--password-stdin",
+                    "--db", db_url], input="a long benchmark password\n", text=True, check=True,
+                   capture_output=True)
+    out = subprocess.run([str(kb), "tokens", "create", "bench-engineer", "--db", db_url], text=True,
+                         check=True, capture_output=True).stdout
+    return out.strip().splitlines()[-1].split()[-1]
 
 
 def make_request(kind: str, rng: random.Random, queries: list[str], tickets: list[tuple[str, str]]):
@@ -121,7 +138,7 @@ def client_loop(url: str, kind: str, stop_at: float, seed: int, queries, tickets
     rng = random.Random(seed)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
     latencies, failed = [], 0
-    headers = {"Content-Type": "application/json", "Connection": "keep-alive"}
+    headers = {"Content-Type": "application/json", "Connection": "keep-alive", **AUTH}
     while time.perf_counter() < stop_at:
         method, path, body = make_request(kind, rng, queries, tickets)
         start = time.perf_counter()
@@ -149,9 +166,18 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 
 def run_phase(url: str, kind: str, clients: int, seconds: float, queries, tickets, warmup: float) -> Result:
-    """Warm up, then run ``clients`` threads for ``seconds`` against one endpoint."""
+    """Warm up, then run ``clients`` threads for ``seconds`` against one endpoint.
+
+    The warm-up uses as many connections as the measurement, so that every server process
+    has answered requests before timing starts (steady state, not a cold start)."""
     if warmup > 0:
-        client_loop(url, kind, time.perf_counter() + warmup, 999, queries, tickets, [], [])
+        stop = time.perf_counter() + warmup
+        warmers = [threading.Thread(target=client_loop, args=(url, kind, stop, 1000 + i, queries, tickets, [], []))
+                   for i in range(clients)]
+        for t in warmers:
+            t.start()
+        for t in warmers:
+            t.join()
     latencies: list[float] = []
     errors: list[int] = []
     stop_at = time.perf_counter() + seconds
@@ -194,12 +220,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20,
                         help="measured seconds per endpoint (default 20)")
     parser.add_argument("--warmup", type=float, default=2, help="warm-up seconds per endpoint (default 2)")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads (default 8)")
+    parser.add_argument("--threads", type=int, default=None, help="server threads per process (default: kb serve's)")
+    parser.add_argument("--workers", type=int, default=None, help="server processes (default: kb serve's, one per CPU)")
     parser.add_argument("--synthetic", type=int, default=None, metavar="N",
                         help="the corpus is bench/make_corpus.py's N articles: use its queries and tickets")
     parser.add_argument("--seed", type=int, default=0, help="make_corpus seed (default 0)")
     parser.add_argument("--endpoints", default="search,suggest", help="comma-separated: search, suggest")
     parser.add_argument("--url", default=None, help="benchmark this running server instead of starting one")
+    parser.add_argument("--as-engineer", action="store_true",
+                        help="search as a signed-in engineer (API token): the internal index, every "
+                             "published article, instead of the anonymous help-center view")
     parser.add_argument("--json", dest="json_out", default=None,
                         help="also write results as JSON to this file")
     args = parser.parse_args(argv)
@@ -210,7 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     url = args.url
     if url is None:
         index = args.index or str(workdir / "index")
-        proc, url = start_server(args.articles, index, args.threads, workdir)
+        proc, url = start_server(args.articles, index, args.threads, args.workers, workdir)
+        if args.as_engineer:
+            db_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+            AUTH["Authorization"] = f"Bearer {engineer_token(db_url)}"
     try:
         results = [run_phase(url, kind.strip(), args.clients, args.seconds, queries, tickets, args.warmup)
                    for kind in args.endpoints.split(",") if kind.strip()]
@@ -221,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+    print(f"as {'an engineer (internal index)' if AUTH else 'an anonymous customer (public index)'}")
     print(f"{'endpoint':16} {'clients':>7} {'requests':>9} {'errors':>6} {'req/s':>8} {'p50 ms':>8} "
           f"{'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for r in results:

@@ -35,7 +35,7 @@ from indexer.analyzers import fold, normalize_code, query_words, title_key
 from indexer.explain import explain_hit
 from indexer.facets import FACET_FIELDS, Facet, IndexCaches, SegmentCache, leaves
 from indexer.layout import SYNONYMS_JSON, Pointer, read_pointer
-from indexer.matching import Plan, build_plan, fuzz_unknown_words, fuzzy_query, word_query
+from indexer.matching import FIELD_WEIGHTS, Plan, build_plan, fuzz_unknown_words, fuzzy_query, word_query
 from indexer.query import MAX_QUERY_CHARS, Clause, ParsedQuery, clean_text, parse_query
 from indexer.schema import SCHEMA_VERSION, article_from_stored
 from indexer.scoring import matched_terms
@@ -291,6 +291,21 @@ class Searcher:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def warm(self) -> None:
+        """Load what the first searches would otherwise load: per-version lengths, columns,
+        facet lists and error codes of both indexes (a server calls this before serving)."""
+        for audience in AUDIENCES:
+            with self._use(audience) as ctx:
+                vectors = ctx.view.vectors
+                leaves_ = [(None, sub, offset, sub.doc_count_all())
+                           for sub, offset in ctx.searcher.leaf_searchers()]
+                for fieldname in FIELD_WEIGHTS:
+                    vectors.lengths(fieldname, leaves_)
+                for name in ("id", "reuse_count", "title_sort"):
+                    vectors.column(name, leaves_)
+                ctx.view.facets.counts(vectors.live)
+                ctx.view.has_code("")
 
     def refresh(self) -> None:
         """Check for a newer index version now (instead of waiting for ``check_interval``)."""

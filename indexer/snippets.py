@@ -22,20 +22,41 @@ def _matches(text: str, terms: set[str], strong: Collection[str]) -> list[tuple[
     """(start, end, weight) of raw tokens whose analysed forms include a query term.
 
     A token matching a query word as a whole (``ORA-12154``, ``timeout``) weighs more than
-    one matching only by a part (the ``ora`` of ``tnsnames.ora``).
+    one matching only by a part (the ``ora`` of ``tnsnames.ora``). The distinct tokens are
+    analysed once each; their occurrences are then found with ``str.find`` and checked to
+    be whole tokens (not the ``time`` inside ``timeout`` or the ``IO`` of ``System.IO``).
     """
+    weights: dict[str, int] = {}
+    for raw in set(TOKEN_RE.findall(text)):
+        forms, whole = token_forms(raw)
+        if forms and not terms.isdisjoint(forms):
+            weights[raw] = 3 if whole in strong else 1
+    if not weights:
+        return []
     spans = []
-    weights: dict[str, int] = {}  # raw token -> 0 (no match), 1 (a part matches) or 3 (whole)
-    for m in TOKEN_RE.finditer(text):
-        raw = m.group(0)
-        weight = weights.get(raw)
-        if weight is None:
-            forms, whole = token_forms(raw)
-            hit = bool(forms) and not terms.isdisjoint(forms)
-            weight = weights[raw] = (3 if whole in strong else 1) if hit else 0
-        if weight:
-            spans.append((m.start(), m.end(), weight))
+    for raw, weight in weights.items():
+        at = text.find(raw)
+        while at != -1:
+            end = at + len(raw)
+            token = TOKEN_RE.match(text, at)
+            if token is not None and token.end() == end and not _inside_token(text, at):
+                spans.append((at, end, weight))
+            at = text.find(raw, end)
+    spans.sort()
     return spans
+
+
+def _inside_token(text: str, start: int) -> bool:
+    """Whether ``start`` continues a token that began earlier (right after a word character,
+    or after a connector such as '.' that follows one)."""
+    i = start
+    while i > 0 and text[i - 1] in _CONNECTOR_CHARS:
+        i -= 1
+    return i > 0 and _WORD_CHAR.match(text, i - 1) is not None
+
+
+_CONNECTOR_CHARS = frozenset(".-/\\:@")
+_WORD_CHAR = re.compile(r"\w")
 
 
 def _best_window(spans: list[tuple[int, int, int]], width: int) -> int:

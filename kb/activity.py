@@ -13,6 +13,7 @@ batches: one INSERT per search would serialise a busy server on SQLite's write l
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable
@@ -93,13 +94,18 @@ class SearchLog:
     that crosses a threshold does the write; nothing runs in the background.
     """
 
-    def __init__(self, engine: Engine, *, max_batch: int = 50, max_delay: float = 2.0):
+    def __init__(self, engine: Engine, *, max_batch: int = 50, max_delay: float = 2.0,
+                 background: bool = False):
         self.engine = engine
         self.max_batch = max_batch
         self.max_delay = max_delay
+        # In a server, a due batch is written by a short-lived thread, so the request that
+        # crossed the threshold never waits for the database's write lock.
+        self.background = background
         self._pending: list[SearchRecord] = []
         self._oldest = 0.0
         self._lock = threading.Lock()
+        self._writing = False
 
     def record(self, record: SearchRecord) -> None:
         """Queue a search; write the batch if it is full or old enough."""
@@ -109,8 +115,22 @@ class SearchLog:
                 self._oldest = time.monotonic()
             self._pending.append(record)
             due = len(self._pending) >= self.max_batch or time.monotonic() - self._oldest >= self.max_delay
-        if due:
+            start_writer = due and self.background and not self._writing
+            if start_writer:
+                self._writing = True
+        if start_writer:
+            threading.Thread(target=self._write_in_background, name="kb-search-log", daemon=True).start()
+        elif due and not self.background:
             self.flush()
+
+    def _write_in_background(self) -> None:
+        try:
+            self.flush()
+        except Exception:  # noqa: BLE001 - the log is for insight; a failed write must not kill anything
+            logging.getLogger(__name__).warning("could not write the search log", exc_info=True)
+        finally:
+            with self._lock:
+                self._writing = False
 
     def flush(self) -> int:
         """Write everything waiting; returns how many records were written."""

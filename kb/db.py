@@ -142,16 +142,26 @@ def apply_migrations(engine: Engine) -> list[int]:
     with engine.begin() as conn:
         metadata.create_all(conn, tables=[schema_migrations])
     for version, description, apply in MIGRATIONS:
-        with engine.begin() as conn:
-            done = conn.execute(sa.select(schema_migrations.c.version)
-                                .where(schema_migrations.c.version == version)).first()
-            if done:
-                continue
-            apply(conn)
-            conn.execute(schema_migrations.insert().values(version=version, description=description,
-                                                           applied_at=utcnow()))
-            applied.append(version)
+        try:
+            with engine.begin() as conn:
+                if _is_applied(conn, version):
+                    continue
+                apply(conn)
+                conn.execute(schema_migrations.insert().values(version=version, description=description,
+                                                               applied_at=utcnow()))
+                applied.append(version)
+        except sa.exc.DBAPIError:
+            # Another process (a second server worker) applied it at the same moment: fine,
+            # as long as it is recorded now.
+            with engine.connect() as conn:
+                if not _is_applied(conn, version):
+                    raise
     return applied
+
+
+def _is_applied(conn: Connection, version: int) -> bool:
+    return conn.execute(sa.select(schema_migrations.c.version)
+                        .where(schema_migrations.c.version == version)).first() is not None
 
 
 def current_version(engine: Engine) -> int:

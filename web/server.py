@@ -1,13 +1,18 @@
 """Running the app for real: make sure an index exists, then serve it.
 
-Several processes (gunicorn's pre-fork server, each process with a few threads) when asked
-for more than one and the platform can fork; otherwise one waitress process. Each process
-opens the index itself after the fork; the posting sidecars are memory-mapped, so the
-processes share them through the page cache.
+Several processes (gunicorn's pre-fork server, one request at a time per process) when
+asked for more than one and the platform can fork; otherwise one waitress process with
+threads. Search is CPU-bound Python: threads of one process take turns on one core, and
+measured at 100k articles, processes that each take the next waiting request gave about
+half the 95th-percentile latency of threads. Each process opens the index itself after the
+fork; the posting sidecars are memory-mapped, so the processes share them through the
+page cache. Processes that serve one request at a time should sit behind a buffering
+reverse proxy (nginx, a load balancer) when clients are on slow networks.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -52,11 +57,14 @@ def serve(*, articles_dir: str, index_dir: str, db_url: str, host: str, port: in
           threads: int | None = None, echo: Callable[[str], None] = print) -> None:
     """Build the index if needed, then serve until interrupted."""
     ensure_index(articles_dir, index_dir, echo)
+    from kb.db import engine_for
+
+    engine_for(db_url).dispose()  # migrate the database once, before any worker starts
     config = {"articles_dir": articles_dir, "index_dir": index_dir, "db_url": db_url}
     if workers > 1 and _can_fork():
         echo(f"kb serving {articles_dir} on http://{host}:{port}/ with {workers} processes "
              "(help center at /help, API at /api/)")
-        _serve_processes(config, host, port, workers, threads or 4)
+        _serve_processes(config, host, port, workers)
         return
     app = _open_app(config)
     # Stop cleanly on SIGTERM (service managers, `kill`) so the finally below still runs.
@@ -74,7 +82,12 @@ def serve(*, articles_dir: str, index_dir: str, db_url: str, host: str, port: in
 
 def _open_app(config: dict) -> Flask:
     app = build_app(**config)
-    _ = app.extensions["kb"].catalog.searcher  # open the index now: fail at start, not on first use
+    # Open the index now (fail at start, not on first use) and load what searches need.
+    app.extensions["kb"].catalog.searcher.warm()
+    # What is loaded now lives as long as the process: keep the collector from walking it
+    # again and again (full collections over 100k-article caches showed as latency spikes).
+    gc.collect()
+    gc.freeze()
     return app
 
 
@@ -88,7 +101,7 @@ def _can_fork() -> bool:
     return True
 
 
-def _serve_processes(config: dict, host: str, port: int, workers: int, threads: int) -> None:
+def _serve_processes(config: dict, host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     opened: list[Flask] = []
@@ -100,8 +113,8 @@ def _serve_processes(config: dict, host: str, port: int, workers: int, threads: 
     class Server(BaseApplication):
         def load_config(self) -> None:
             options = {
-                "bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
-                "threads": threads, "timeout": 60, "graceful_timeout": 10, "keepalive": 5,
+                "bind": f"{host}:{port}", "workers": workers, "worker_class": "sync",
+                "timeout": 60, "graceful_timeout": 10,
                 "proc_name": "kb", "accesslog": None, "errorlog": "-", "loglevel": "warning",
                 # Long search URLs are judged by the app (a JSON 400/413 naming the parameter).
                 "limit_request_line": 0, "worker_exit": flush_log,

@@ -159,7 +159,7 @@ class Services:
         from kb.activity import SearchLog
 
         self.search_log = SearchLog(self.engine, max_batch=cfg["SEARCH_LOG_BATCH"],
-                                    max_delay=cfg["SEARCH_LOG_DELAY_SECONDS"])
+                                    max_delay=cfg["SEARCH_LOG_DELAY_SECONDS"], background=True)
         self.articles_dir = Path(cfg["ARTICLES_DIR"])
         self._taxonomy: Taxonomy | None = None
 

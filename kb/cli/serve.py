@@ -16,7 +16,7 @@ from kb.cli.app import articles_option, db_option, index_option, main
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help=settings.help_for("port"))
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help=settings.help_for("workers"))
 @click.option("--threads", type=click.IntRange(1, 64), default=None,
-              help="Threads answering requests in each process. Default: 8 with one process, else 4.")
+              help="Threads answering requests when serving with one process (waitress). Default: 8.")
 @click.option("--watch", is_flag=True, envvar="KB_WATCH",
               help="Reindex articles as their files change, for authors' live preview. [env: KB_WATCH]")
 def serve_command(articles_dir: str | None, index_dir: str | None, db_url: str | None, host: str | None,
@@ -24,9 +24,10 @@ def serve_command(articles_dir: str | None, index_dir: str | None, db_url: str |
     """Serve search, articles, the help center and the API.
 
     Builds the index first when there is none yet. Search is CPU-bound Python, so several
-    processes (gunicorn, one per core by default) answer more requests than threads can;
-    with one process, or where gunicorn can't run, waitress serves. --watch uses one
-    process. The session key comes from KB_SECRET_KEY or is generated once into
+    processes (gunicorn; CPU count + 1 by default) answer more requests, and more evenly,
+    than threads can; with --workers 1, or where gunicorn can't run, one waitress process
+    serves with threads. --watch uses one process. Put a buffering reverse proxy in front
+    when clients are on slow networks. The session key comes from KB_SECRET_KEY or is generated once into
     INSTANCE/secret_key.
     """
     from web.server import serve

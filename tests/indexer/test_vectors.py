@@ -7,16 +7,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
 from indexer import Searcher, build_index
-from indexer.analyzers import ArticleAnalyzer, text_has_phrase
+from indexer.analyzers import TOKEN_RE, ArticleAnalyzer, text_has_phrase, token_forms
 from indexer.facets import leaves
 from indexer.matching import build_plan
 from indexer.postings import SIDECAR_EXT, Sidecar, decode_postings, segment_postings, write_sidecar
 from indexer.query import parse_query
 from indexer.scoring import score_docs
+from indexer.snippets import _matches
 from indexer.synonyms import Synonyms
 from indexer.vectors import Evaluation, SegmentArrays, Vectors, has_phrase, top
 from tests.conftest import ARTICLES
@@ -178,3 +181,32 @@ def test_sidecars_are_rebuilt_with_the_index(corpus) -> None:
     build_index(articles, root, rebuild=True)
     new = _generation(root)
     assert new != old and list(new.glob(f"*{SIDECAR_EXT}"))
+
+
+def _token_by_token(text: str, terms: set[str], strong: set[str]) -> list[tuple[int, int, int]]:
+    """The plain definition of snippet matches: every raw token, analysed one by one."""
+    spans = []
+    for m in TOKEN_RE.finditer(text):
+        forms, whole = token_forms(m.group(0))
+        if forms and not terms.isdisjoint(forms):
+            spans.append((m.start(), m.end(), 3 if whole in strong else 1))
+    return spans
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["System.IO.IOException", "io", "IO", "time", "timeout", "time-out", "-time",
+                                 "x.time", "C:\\temp\\io.log", "ORA-12154", "ora", ".", "-", " ", "  ", "\n",
+                                 "Login", "login:", "_io", "io_", "é", "0x80070005", "denied.", "x", "ex"]),
+                max_size=40),
+       st.sets(st.sampled_from(["io", "time", "ioexcept", "system.io.ioexception", "ora", "login",
+                                "80070005", "0x80070005", "ora-12154", "deni"]), max_size=4))
+def test_snippet_matches_equal_the_token_by_token_definition(pieces, terms) -> None:
+    text = "".join(pieces)
+    strong = set(list(terms)[:1])
+    assert _matches(text, set(terms), strong) == _token_by_token(text, set(terms), strong)
+
+
+def test_snippet_matches_are_whole_tokens_only() -> None:
+    text = "time xtime x.time time_x time-out TIME"
+    found = [text[s:e] for s, e, _ in _matches(text, {"time"}, set())]
+    assert found == ["time", "x.time", "time_x", "time-out", "TIME"]  # never the "time" of "xtime"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -58,6 +59,16 @@ def test_search_log_flushes_old_records(engine):
     log = activity.SearchLog(engine, max_batch=1000, max_delay=0)
     log.record(activity.SearchRecord("now", "public", 3, 1.0))
     assert [r["query"] for r in activity.recent_searches(engine)] == ["now"]
+
+
+def test_a_server_writes_due_batches_off_the_request_thread(engine):
+    log = activity.SearchLog(engine, max_batch=2, max_delay=3600, background=True)
+    log.record(activity.SearchRecord("first", "public", 1, 1.0))
+    log.record(activity.SearchRecord("second", "public", 1, 1.0))
+    deadline = time.monotonic() + 5
+    while len(activity.recent_searches(engine)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [r["query"] for r in activity.recent_searches(engine)] == ["second", "first"]
 
 
 def test_search_log_is_thread_safe(engine):
