@@ -271,7 +271,12 @@ def _timed(fn, items) -> tuple[list[float], list[list[str]]]:
 
 
 def one_file_change(runner: KbRunner) -> dict:
-    """Append a unique word to one published article; time incremental build + until found."""
+    """Append a unique word to one published article; time until a search finds it.
+
+    Twice: the way `kb watch` / `kb serve --watch` do it (the changed file's path is passed to
+    build_index, so nothing else is scanned), and the way a plain `kb index` does it (every
+    file's size and modification time compared with the index).
+    """
     from indexer import build_index
 
     target = None
@@ -281,13 +286,15 @@ def one_file_change(runner: KbRunner) -> dict:
             target = path
             break
     original = target.read_bytes()
-    word = f"{MARKER_WORD}{int(time.time())}"
-    out = {}
-    try:
+    rel = target.relative_to(runner.corpus).as_posix()
+    out: dict = {"article": target.stem}
+
+    def change(label: str, paths) -> None:
+        word = f"{MARKER_WORD}{label}{int(time.time())}"
         t0 = time.perf_counter()
         with target.open("ab") as fh:
             fh.write(f"\n\nBenchmark marker {word}.\n".encode())
-        report = build_index(runner.corpus, runner.index, rebuild=False)
+        report = build_index(runner.corpus, runner.index, rebuild=False, paths=paths)
         t_build = time.perf_counter() - t0
         runner.searcher.refresh()
         found = False
@@ -297,8 +304,17 @@ def one_file_change(runner: KbRunner) -> dict:
                 break
             time.sleep(0.01)
             runner.searcher.refresh()
-        out = {"article": target.stem, "build_seconds": t_build, "total_seconds": time.perf_counter() - t0,
-               "found": found, "summary": report.summary()}
+        out[label] = {"build_seconds": t_build, "total_seconds": time.perf_counter() - t0, "found": found,
+                      "summary": report.summary()}
+        target.write_bytes(original)
+        build_index(runner.corpus, runner.index, rebuild=False, paths=[rel])
+
+    try:
+        change("watch", [rel])
+        change("scan", None)
+        # The figures the report has always shown: the full-scan path.
+        out.update(build_seconds=out["scan"]["build_seconds"], total_seconds=out["scan"]["total_seconds"],
+                   found=out["scan"]["found"], summary=out["scan"]["summary"])
     finally:
         target.write_bytes(original)
         t1 = time.perf_counter()
@@ -377,7 +393,7 @@ def ratio(a: float, b: float) -> str:
 
 
 def bench_size(n: int, work: Path, n_queries: int, n_tickets: int, engines: list[str], emit,
-               ref_tickets: int = 0, reuse_builds: bool = False) -> None:
+               ref_tickets: int = 0, reuse_builds: tuple[str, ...] = ()) -> None:
     emit(f"\n=== N = {n:,} synthetic articles (make_corpus seed 0) ===")
     corpus = ensure_corpus(n, work)
     files = corpus_files(corpus)
@@ -409,7 +425,7 @@ def bench_size(n: int, work: Path, n_queries: int, n_tickets: int, engines: list
     for engine in engines:
         index = work / f"index-{engine}-{n}"
         raw = work / f"raw-{engine}-{n}.json"
-        if reuse_builds and index.exists() and raw.exists():
+        if (engine in reuse_builds or "all" in reuse_builds) and index.exists() and raw.exists():
             # Searching only: the index and its build figures come from an earlier run. For kb
             # an incremental `kb index` first brings it up to date (nothing to re-add).
             b = json.loads(raw.read_text())["build"]
@@ -466,7 +482,13 @@ def bench_size(n: int, work: Path, n_queries: int, n_tickets: int, engines: list
             emit(f"kb build errors (first 5): {kb_b['errors']}")
         ch = kb_s.get("change")
         if ch:
-            emit(f"kb one-file change ({ch['article']}): incremental build {ch['build_seconds'] * 1000:.0f} ms, "
+            if "watch" in ch:
+                w = ch["watch"]
+                emit(f"kb one-file change, as `kb watch` does it (changed path given): build "
+                     f"{w['build_seconds'] * 1000:.0f} ms, searchable after {w['total_seconds'] * 1000:.0f} ms "
+                     f"(found={w['found']})")
+            emit(f"kb one-file change ({ch['article']}), full scan as `kb index` does it: incremental build "
+                 f"{ch['build_seconds'] * 1000:.0f} ms, "
                  f"searchable after {ch['total_seconds'] * 1000:.0f} ms (found={ch['found']}); "
                  f"restore build {ch['restore_seconds'] * 1000:.0f} ms; "
                  f"no-change incremental build {ch['noop_incremental_seconds'] * 1000:.0f} ms")
@@ -492,10 +514,10 @@ def bench_size(n: int, work: Path, n_queries: int, n_tickets: int, engines: list
                  f"code s@1 (published) kb {kb_s['code_s1_published']:.3f} vs {rs['code_s1_published']:.3f}")
         emit("ratios are kb / reference: below 1.00x kb is faster.")
         t = kb_s
-        emit("targets (meant for N=100,000): build <= 300 s: %s; one-file change <= 1 s: %s; "
+        emit("targets (meant for N=100,000): build <= 300 s: %s; one-file change (watch) <= 1 s: %s; "
              "p95 short <= 50 ms: %s; p95 codes <= 50 ms: %s; p95 suggest <= 150 ms: %s; "
              "searcher RSS <= 500 MB: %s; suggest >= 5x faster than stock whoosh: %s" % (
-                 _ok(kb_b["seconds"] <= 300), _ok(ch and ch["total_seconds"] <= 1 and ch["found"]),
+                 _ok(kb_b["seconds"] <= 300), _ok(ch and ch.get("watch", ch)["total_seconds"] <= 1 and ch.get("watch", ch)["found"]),
                  _ok(t["short"]["p95"] <= 50), _ok(t["codes"]["p95"] <= 50), _ok(t["tickets"]["p95"] <= 150),
                  _ok(t["peak_rss_kb"] <= 500 * 1024),
                  _ok("whoosh" in results and results["whoosh"][1]["tickets"]["p50"]
@@ -513,8 +535,9 @@ def main(argv=None) -> int:
     ap.add_argument("--queries", type=int, default=300, help="short queries and error-code queries each")
     ap.add_argument("--tickets", type=int, default=150, help="ticket suggestions per engine")
     ap.add_argument("--engines", default="kb,whoosh,tantivy")
-    ap.add_argument("--reuse-builds", action="store_true",
-                    help="reuse indexes (and their build figures) left by an earlier run; measure searching only")
+    ap.add_argument("--reuse-builds", default="", metavar="ENGINES",
+                    help="comma-separated engines (or 'all') whose index and build figures are reused from an "
+                         "earlier run; only their searching is measured")
     # child mode (internal)
     ap.add_argument("--child", choices=("build", "search"))
     ap.add_argument("--engine")
@@ -544,7 +567,8 @@ def main(argv=None) -> int:
         emit(f"search_bench {time.strftime('%Y-%m-%d %H:%M:%S')}  python {sys.version.split()[0]}  "
              f"cpus={os.cpu_count()}  {code_state()}  (other work may share this machine; timings are wall-clock)")
         try:
-            bench_size(n, work, args.queries, args.tickets, engines, emit, args.ref_tickets, args.reuse_builds)
+            bench_size(n, work, args.queries, args.tickets, engines, emit, args.ref_tickets,
+                       tuple(e for e in args.reuse_builds.split(",") if e))
         finally:
             (work / f"search_bench-{n}.txt").write_text("\n".join(lines) + "\n")
     return 0

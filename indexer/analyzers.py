@@ -514,20 +514,33 @@ def token_forms(raw: str) -> tuple[tuple[str, ...], str | None]:
     return tuple(forms), whole
 
 
+@lru_cache(maxsize=100_000)
+def token_positions(raw: str) -> tuple[int, tuple[tuple[int, str], ...]]:
+    """(positions the raw token takes, its terms with their offsets), as :class:`IdentifierFilter`
+    assigns them: parts in consecutive positions, the whole and alternates beside a part."""
+    if is_stop(raw):
+        return 0, ()
+    exp = expand(raw)
+    terms = [(i, stem_word(fold(p))) for i, p in enumerate(exp.parts)]
+    if exp.whole:
+        terms.append((0, fold(exp.whole)))
+    terms.extend((i, alt) for i, alt in exp.alternates)
+    width = len(exp.parts) or (1 if exp.whole is not None else 0)
+    return width, tuple(terms)
+
+
 def text_has_phrase(text: str, words: list[str], slop: int) -> bool:
-    """Whether analysed ``words`` occur in order in ``text``, each at most ``slop`` tokens
-    after the one before (stop words do not count, as in the index)."""
+    """Whether analysed ``words`` occur in order in ``text``, each at most ``slop`` positions
+    after the one before, with positions counted as the index counts them."""
     positions: dict[str, list[int]] = {}
     wanted = set(words)
     pos = 0
-    for m in TOKEN_RE.finditer(text):
-        forms, _ = token_forms(m.group(0))
-        if not forms:
-            continue
-        for f in forms:
-            if f in wanted:
-                positions.setdefault(f, []).append(pos)
-        pos += 1
+    for raw in TOKEN_RE.findall(text):
+        width, terms = token_positions(raw)
+        for offset, term in terms:
+            if term in wanted:
+                positions.setdefault(term, []).append(pos + offset)
+        pos += width
     if any(w not in positions for w in words):
         return False
     ends = positions[words[0]]

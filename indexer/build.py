@@ -26,6 +26,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
+from indexer.codec import KbCodec
 from indexer.layout import (
     SYNONYMS_JSON,
     Pointer,
@@ -37,7 +38,7 @@ from indexer.layout import (
     remove_old_generations,
     write_pointer,
 )
-from indexer.postings import write_missing_sidecars
+from indexer.postings import missing_sidecars, write_sidecars
 from indexer.schema import SCHEMA_VERSION, ArticleSchema, article_from_stored, document_fields
 from indexer.synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
 from kb.articles import content_hash, is_article_file, parse_article
@@ -414,8 +415,9 @@ class _Builder:
         try:
             if parallel:
                 return ix.writer(procs=2, multisegment=True, limitmb=WRITER_MEMORY_MB,
-                                 timeout=self.lock_timeout, compound=False)
-            return ix.writer(limitmb=WRITER_MEMORY_MB, timeout=self.lock_timeout, compound=False)
+                                 timeout=self.lock_timeout, compound=False, codec=KbCodec())
+            return ix.writer(limitmb=WRITER_MEMORY_MB, timeout=self.lock_timeout, compound=False,
+                             codec=KbCodec())
         except LockError:
             raise IndexBusy(
                 f"The Whoosh index {ix.storage.folder} is locked by another writer; waited "
@@ -439,10 +441,14 @@ class _Builder:
 
     def write_sidecars(self, ix_int, ix_pub) -> None:
         """Fast-postings sidecars for segments that lack one (see :mod:`indexer.postings`)."""
-        for name, ix in (("internal", ix_int), ("public", ix_pub)):
-            end = getattr(self, "_last_total", 0)
-            write_missing_sidecars(ix, lambda done, total, name=name, end=end: self.tick(
-                end, end, f"fast postings: {name} segment {done + 1} of {total}"))
+        tasks = missing_sidecars(ix_int) + missing_sidecars(ix_pub)
+        if not tasks:
+            return
+        large = sum(docs for *_, docs in tasks) >= PARALLEL_THRESHOLD
+        procs = (self.procs or 2) if large else 1
+        end = getattr(self, "_last_total", 0)
+        write_sidecars(tasks, procs=procs, progress=lambda done, total: self.tick(
+            end, end, f"fast postings: {done} of {total} segments"))
 
     def finish_counts(self, ix_int, ix_pub) -> None:
         self.report.internal_count = ix_int.doc_count()

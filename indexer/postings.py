@@ -242,19 +242,50 @@ def segment_postings(reader, sidecar: Sidecar | None, fieldname: str,
     return decode_postings(reader, fieldname, text)
 
 
-def write_missing_sidecars(ix, progress=None) -> int:
-    """Write a sidecar for every segment of an index that has none yet. Returns how many.
-
-    Called by ``kb index`` after each commit: a full build writes them all, an incremental
-    one only for its new (small) segments. Readers fall back to decoding until it exists.
-    """
-    written = 0
+def missing_sidecars(ix) -> list[tuple[str, str, str, int]]:
+    """(folder, index name, segment id, documents) of every segment of ``ix`` without a sidecar."""
+    out = []
     with ix.reader() as reader:
-        subs = [sub for sub, _offset in reader.leaf_readers()]
-        todo = [sub for sub in subs if (path := sidecar_path(sub)) is not None and not path.exists()]
-        for done, sub in enumerate(todo):
-            if progress is not None:
-                progress(done, len(todo))
-            if write_sidecar(sub) is not None:
-                written += 1
+        for sub, _offset in reader.leaf_readers():
+            path = sidecar_path(sub)
+            if path is not None and not path.exists():
+                segment = sub.segment()
+                out.append((str(path.parent), segment.indexname, segment.segment_id(), sub.doc_count_all()))
+    return out
+
+
+def write_sidecars(tasks: list[tuple[str, str, str, int]], *, procs: int = 1, progress=None) -> int:
+    """Write the sidecars of :func:`missing_sidecars` tasks, in ``procs`` processes when there
+    are several large segments (a full build of 100k articles: about 20 s of decoding).
+    Returns how many were written."""
+    if procs > 1 and len(tasks) > 1:
+        import concurrent.futures
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+        with concurrent.futures.ProcessPoolExecutor(max_workers=procs, mp_context=context) as pool:
+            futures = [pool.submit(_write_task, task) for task in sorted(tasks, key=lambda t: -t[3])]
+            written = 0
+            for done, future in enumerate(concurrent.futures.as_completed(futures)):
+                written += future.result()
+                if progress is not None:
+                    progress(done + 1, len(tasks))
+            return written
+    written = 0
+    for done, task in enumerate(tasks):
+        written += _write_task(task)
+        if progress is not None:
+            progress(done + 1, len(tasks))
     return written
+
+
+def _write_task(task: tuple[str, str, str, int]) -> int:
+    from whoosh import index as whoosh_index
+
+    folder, indexname, segment_id, _docs = task
+    ix = whoosh_index.open_dir(folder, indexname=indexname)
+    with ix.reader() as reader:
+        for sub, _offset in reader.leaf_readers():
+            if sub.segment().segment_id() == segment_id:
+                return 1 if write_sidecar(sub) is not None else 0
+    return 0  # merged away meanwhile: nothing to write

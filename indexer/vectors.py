@@ -342,8 +342,7 @@ class Evaluation:
             return result
         if q.fieldname == "title":
             titles = self.v.column("title_sort", self.leaves)
-            analyzer = self.schema["title"].analyzer
-            found = [d for d in docs.tolist() if titles[d] and has_phrase(analyzer, titles[d], words, q.slop)]
+            found = [d for d in docs.tolist() if titles[d] and text_has_phrase(titles[d], words, q.slop)]
         elif restrict is not None and q.fieldname == "content":
             # A booster on a few candidates: checking their stored text costs less than
             # reading positions from the postings of every word.
@@ -380,22 +379,6 @@ class Statistics:
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
         return self._vectors.doc_frequency(self._reader, fieldname, text)
-
-
-def has_phrase(analyzer, text: str, words: list[str], slop: int) -> bool:
-    """Whether ``words`` (analysed terms) occur in order in ``text``, each within ``slop``
-    positions of the one before (Whoosh's phrase rule)."""
-    positions: dict[str, list[int]] = {}
-    for token in analyzer(text, positions=True):
-        positions.setdefault(token.text, []).append(token.pos)
-    if any(w not in positions for w in words):
-        return False
-    ends = positions[words[0]]
-    for word in words[1:]:
-        ends = [p for p in positions[word] if any(0 < p - e <= slop for e in ends)]
-        if not ends:
-            return False
-    return True
 
 
 def _expand(q: wq.MultiTerm, reader) -> wq.Query:

@@ -13,15 +13,31 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 
 from indexer import Searcher, build_index
-from indexer.analyzers import TOKEN_RE, ArticleAnalyzer, text_has_phrase, token_forms
+from indexer.analyzers import (
+    TOKEN_RE,
+    ArticleAnalyzer,
+    analyse_positions,
+    pair_term,
+    text_has_phrase,
+    token_forms,
+    token_positions,
+)
 from indexer.facets import leaves
 from indexer.matching import build_plan
-from indexer.postings import SIDECAR_EXT, Sidecar, decode_postings, segment_postings, write_sidecar
+from indexer.postings import (
+    SIDECAR_EXT,
+    Sidecar,
+    decode_postings,
+    missing_sidecars,
+    segment_postings,
+    write_sidecar,
+    write_sidecars,
+)
 from indexer.query import parse_query
 from indexer.scoring import score_docs
 from indexer.snippets import _matches
 from indexer.synonyms import Synonyms
-from indexer.vectors import Evaluation, SegmentArrays, Vectors, has_phrase, top
+from indexer.vectors import Evaluation, SegmentArrays, Vectors, top
 from tests.conftest import ARTICLES
 from tests.indexer.conftest import tsg
 
@@ -128,10 +144,31 @@ def test_every_segment_gets_a_sidecar_and_whoosh_removes_it_with_the_segment(cor
 
 
 def test_title_phrases_are_checked_on_the_title_text() -> None:
-    analyzer = ArticleAnalyzer()
-    assert has_phrase(analyzer, "outlook keeps asking for a password", ["ask", "password"], slop=2)
-    assert not has_phrase(analyzer, "outlook keeps asking for a password", ["password", "ask"], slop=2)
-    assert not has_phrase(analyzer, "password reset asks the user twice", ["password", "ask"], slop=1)
+    assert text_has_phrase("outlook keeps asking for a password", ["ask", "password"], slop=2)
+    assert not text_has_phrase("outlook keeps asking for a password", ["password", "ask"], slop=2)
+    assert not text_has_phrase("password reset asks the user twice", ["password", "ask"], slop=1)
+    # Parts of an identifier take consecutive positions, as in the index.
+    words = ["system", "io", "io", "except", "save"]
+    assert text_has_phrase("System.IO.IOException on save", words, slop=1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["System.IO.IOException", "access", "denied", "the", "C:\\temp\\x.log",
+                                 "HTTP", "503", "ORA-12154", "sign-in", "x64", "café", "0x80070005",
+                                 "KB5003637", "ERROR_ACCESS_DENIED", "AADSTS50076", "connections", "é", "_",
+                                 "-"]),
+                max_size=12))
+def test_phrase_positions_on_stored_text_are_the_index_positions(words) -> None:
+    text = " ".join(words)
+    pos, found = 0, set()
+    for raw in TOKEN_RE.findall(text):
+        width, terms = token_positions(raw)
+        found |= {(term, pos + offset) for offset, term in terms}
+        pos += width
+    raws = TOKEN_RE.findall(text)
+    joined = {pair for pair in (pair_term(a, b) for a, b in zip(raws, raws[1:], strict=False)) if pair}
+    expected = {(t, p) for t, p in analyse_positions(text, ArticleAnalyzer()) if t not in joined}
+    assert found == expected
 
 
 def test_content_phrases_are_checked_on_the_stored_text() -> None:
@@ -210,3 +247,22 @@ def test_snippet_matches_are_whole_tokens_only() -> None:
     text = "time xtime x.time time_x time-out TIME"
     found = [text[s:e] for s, e, _ in _matches(text, {"time"}, set())]
     assert found == ["time", "x.time", "time_x", "time-out", "TIME"]  # never the "time" of "xtime"
+
+
+def test_sidecars_written_by_several_processes_equal_those_written_by_one(corpus) -> None:
+    files = {f"a{i}.md": tsg(f"A{i}", f"Printer offline {i}", symptoms="Printer offline again.")
+             for i in range(30)}
+    articles, root = corpus(files)
+    build_index(articles, root)
+    for i in range(30, 33):  # a few more segments
+        (articles / f"a{i}.md").write_text(tsg(f"A{i}", f"Printer offline {i}"), encoding="utf-8")
+        build_index(articles, root)
+    ix = whoosh_index.open_dir(str(_generation(root)))
+    serial = {}
+    for path in _generation(root).glob(f"*{SIDECAR_EXT}"):
+        serial[path.name] = path.read_bytes()
+        path.unlink()
+    tasks = missing_sidecars(ix)
+    assert len(tasks) == len(serial) >= 2
+    assert write_sidecars(tasks, procs=2) == len(tasks)
+    assert {p.name: p.read_bytes() for p in _generation(root).glob(f"*{SIDECAR_EXT}")} == serial
