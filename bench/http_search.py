@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Throughput and latency of /api/search and /api/suggest over loopback HTTP.
 
-Starts `kb serve` (waitress, as in production) on a free loopback port for the given
-articles and index, then runs N concurrent keep-alive clients against each endpoint for a
-fixed time, and reports requests/s and p50/p95/p99 latency per endpoint:
+Starts `kb serve` as in production (its default server processes; --workers/--threads
+override) on a free loopback port for the given articles and index, then runs N
+concurrent clients against each endpoint for a fixed time, after a warm-up with as many
+clients, and reports requests/s and p50/p95/p99 latency per endpoint. Anonymous by
+default (the help center's public index); --as-engineer searches with an engineer's API
+token (the internal index, every published article):
 
     python bench/http_search.py --articles articles --index instance/index --clients 8 --seconds 20
     python bench/http_search.py --articles /data/kb100k --index /data/kb100k.idx --synthetic 100000

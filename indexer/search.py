@@ -43,7 +43,7 @@ from indexer.snippets import make_snippet, plain_excerpt
 from indexer.spelling import correct, corrections
 from indexer.suggest import MAX_DESCRIPTION_CHARS, MAX_KEY_TERMS, plan_long_text
 from indexer.synonyms import Synonyms
-from indexer.vectors import Evaluation, Statistics, Vectors, top
+from indexer.vectors import SCORE, Evaluation, Statistics, Vectors, top
 from kb.errors import IndexMissing, KBError
 from kb.model import STATUSES, Article
 
@@ -497,7 +497,7 @@ class Searcher:
             codes = ev.run(plan.code_query()) if plan.exact_codes else None
             matched = np.zeros(len(visible), dtype=bool)
             every = visible.copy() if units else matched.copy()
-            all_score = np.zeros(len(visible), dtype=np.float64)
+            all_score = np.zeros(len(visible), dtype=SCORE)
             for unit in units:
                 matched |= unit.mask
                 every &= unit.mask

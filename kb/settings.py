@@ -31,7 +31,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "KB_HOST", "127.0.0.1", "Address `kb serve` listens on."),
     Setting("port", "KB_PORT", "5000", "Port `kb serve` listens on."),
     Setting("workers", "KB_WORKERS", None,
-            "Server processes for `kb serve` (search is CPU-bound). Default: CPU count + 1."),
+            "Server processes for `kb serve` (search is CPU-bound: one per core). Default: the CPU count."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -53,7 +53,7 @@ def get(name: str, override: str | os.PathLike | None = None) -> str | None:
     if name == "db_url":
         return f"sqlite:///{(instance / 'kb.sqlite3').as_posix()}"
     if name == "workers":
-        return str(min((os.cpu_count() or 1) + 1, 9))
+        return str(max(1, min(os.cpu_count() or 1, 8)))
     return None
 
 

@@ -24,7 +24,7 @@ def serve_command(articles_dir: str | None, index_dir: str | None, db_url: str |
     """Serve search, articles, the help center and the API.
 
     Builds the index first when there is none yet. Search is CPU-bound Python, so several
-    processes (gunicorn; CPU count + 1 by default) answer more requests, and more evenly,
+    processes (gunicorn; one per CPU by default) answer more requests, and more evenly,
     than threads can; with --workers 1, or where gunicorn can't run, one waitress process
     serves with threads. --watch uses one process. Put a buffering reverse proxy in front
     when clients are on slow networks. The session key comes from KB_SECRET_KEY or is generated once into

@@ -1,12 +1,14 @@
 """Accounts, passwords and API tokens in a real SQLite database."""
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
 from kb import users
 from kb.cli import main
-from kb.db import apply_migrations, current_version, engine_for
+from kb.db import api_tokens, apply_migrations, current_version, engine_for
 from kb.errors import KBError
 
 
@@ -76,3 +78,23 @@ def test_cli_refuses_a_weak_password_with_a_clear_message(db_url):
     result = CliRunner().invoke(main, ["users", "add", "frank", "--password-stdin", "--db", db_url], input="abc\n")
     assert result.exit_code == 1
     assert "Password too short" in result.output
+
+
+def test_token_use_is_recorded_at_most_once_a_minute(db_url):
+    engine = engine_for(db_url)
+    users.add_user(engine, "tina", "engineer", "a long secret pass")
+    token = users.create_token(engine, "tina")
+
+    def last_used():
+        with engine.connect() as conn:
+            return conn.execute(sa.select(api_tokens.c.last_used_at)).scalar()
+
+    assert users.user_for_token(engine, token).name == "tina"
+    first = last_used()
+    assert first is not None
+    assert users.user_for_token(engine, token).name == "tina"
+    assert last_used() == first  # no write for a use within the minute
+    with engine.begin() as conn:
+        conn.execute(api_tokens.update().values(last_used_at=first - timedelta(minutes=2)))
+    users.user_for_token(engine, token)
+    assert last_used() > first - timedelta(minutes=2)
