@@ -105,6 +105,7 @@ class SearchLog:
         self._pending: list[SearchRecord] = []
         self._oldest = 0.0
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one write at a time; flush() waits for a running one
         self._writing = False
 
     def record(self, record: SearchRecord) -> None:
@@ -133,10 +134,14 @@ class SearchLog:
                 self._writing = False
 
     def flush(self) -> int:
-        """Write everything waiting; returns how many records were written."""
-        with self._lock:
-            batch, self._pending = self._pending, []
-        return record_searches(self.engine, batch)
+        """Write everything waiting; returns how many records were written.
+
+        Waits for a batch a background writer is writing, so that after ``flush()`` every
+        search recorded before it is in the database."""
+        with self._write_lock:
+            with self._lock:
+                batch, self._pending = self._pending, []
+            return record_searches(self.engine, batch)
 
 
 def recent_searches(engine: Engine, *, limit: int = 50, audience: str | None = None) -> list[dict]:

@@ -71,6 +71,26 @@ def test_a_server_writes_due_batches_off_the_request_thread(engine):
     assert [r["query"] for r in activity.recent_searches(engine)] == ["second", "first"]
 
 
+def test_flush_waits_for_a_batch_being_written_in_the_background(engine, monkeypatch):
+    started, release = threading.Event(), threading.Event()
+    real = activity.record_searches
+
+    def slow(engine_, records):
+        records = list(records)
+        if records:
+            started.set()
+            release.wait(5)
+        return real(engine_, records)
+
+    monkeypatch.setattr(activity, "record_searches", slow)
+    log = activity.SearchLog(engine, max_batch=1, max_delay=3600, background=True)
+    log.record(activity.SearchRecord("in flight", "public", 1, 1.0))
+    assert started.wait(5)
+    threading.Timer(0.2, release.set).start()
+    log.flush()  # returns only once the background batch is written
+    assert [r["query"] for r in activity.recent_searches(engine)] == ["in flight"]
+
+
 def test_search_log_is_thread_safe(engine):
     log = activity.SearchLog(engine, max_batch=7, max_delay=3600)
 
