@@ -153,23 +153,15 @@ class IndexCaches:
         if found is not None:
             return found
         self._ensure(fieldname)
-        values: list[str] = []
         index: dict[str, int] = {}
         doc_parts, value_parts = [], []
         for _key, _sub, offset, _count, data in self._leaves:
-            local = data.pairs.get(fieldname)
-            if local is None:
-                with self._lock:
-                    local = data.pairs.get(fieldname)
-                    if local is None:
-                        local = data.pairs[fieldname] = _pairs(data.by_value[fieldname])
-            local_values, docs, value_ids = local
+            local_values, docs, value_ids = self._once(
+                data.pairs, fieldname, lambda data=data: _pairs(data.by_value[fieldname]))
             remap = np.asarray([index.setdefault(v, len(index)) for v in local_values], dtype=np.int64)
             doc_parts.append(docs.astype(np.int64) + offset)
             value_parts.append(remap[value_ids] if len(remap) else value_ids.astype(np.int64))
-        values = [None] * len(index)  # type: ignore[list-item]
-        for value, i in index.items():
-            values[i] = value
+        values = sorted(index, key=index.__getitem__)
         docs = np.concatenate(doc_parts) if doc_parts else np.zeros(0, dtype=np.int64)
         value_ids = np.concatenate(value_parts) if value_parts else np.zeros(0, dtype=np.int64)
         # Grouped by value, so that a count is one gather and one segmented sum.
@@ -227,12 +219,7 @@ class IndexCaches:
         result = DocSet()
         q = q.normalize()
         for _key, sub, offset, _count, data in self._leaves:
-            local = data.filters.get(key)
-            if local is None:
-                with self._lock:
-                    local = data.filters.get(key)
-                    if local is None:
-                        local = data.filters[key] = frozenset(sub.docs_for_query(q))
+            local = self._once(data.filters, key, lambda sub=sub: frozenset(sub.docs_for_query(q)))
             if offset:
                 result.update(d + offset for d in local)
             else:
@@ -242,6 +229,16 @@ class IndexCaches:
                 self._filters.pop(next(iter(self._filters)))
             self._filters[key] = result
         return result
+
+    def _once(self, store: dict, key, make):
+        """``store[key]``, made under the lock the first time (segment caches are shared)."""
+        found = store.get(key)
+        if found is None:
+            with self._lock:
+                found = store.get(key)
+                if found is None:
+                    found = store[key] = make()
+        return found
 
     def as_mask(self, docs: Collection[int]) -> np.ndarray:
         """A boolean mask of docnums; a filter set from :meth:`allowed` keeps its mask."""
