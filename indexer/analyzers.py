@@ -497,36 +497,31 @@ def analyse_positions(text: str, analyzer=None) -> list[tuple[str, int]]:
 
 
 @lru_cache(maxsize=100_000)
-def token_forms(raw: str) -> tuple[tuple[str, ...], str | None]:
-    """The index terms one raw token of text stands for, and the one naming it whole.
+def token_positions(raw: str) -> tuple[int, tuple[tuple[int, str], ...], str | None]:
+    """How :class:`IdentifierFilter` and the stemmer index one raw token of text: (positions
+    it takes, its terms with their offsets, its folded whole form if it is a compound).
 
-    Mirrors :func:`ArticleAnalyzer` token by token, for snippets and phrase checks on stored
-    text. Cached: the same words recur across articles.
+    Parts take consecutive positions; the whole and alternates sit beside a part. For
+    snippets and phrase checks on stored text; cached, as the same words recur.
     """
     if is_stop(raw):
-        return (), None
+        return 0, (), None
     exp = expand(raw)
-    forms = [stem_word(fold(p)) for p in exp.parts]
-    if exp.whole:
-        forms.append(fold(exp.whole))
-    forms.extend(alt for _, alt in exp.alternates)
-    whole = fold(exp.whole) if exp.whole else (forms[0] if len(forms) == 1 else None)
-    return tuple(forms), whole
+    terms = [(i, stem_word(fold(p))) for i, p in enumerate(exp.parts)]
+    whole = fold(exp.whole) if exp.whole else None
+    if whole:
+        terms.append((0, whole))
+    terms.extend((i, alt) for i, alt in exp.alternates)
+    width = len(exp.parts) or (1 if exp.whole is not None else 0)
+    return width, tuple(terms), whole
 
 
 @lru_cache(maxsize=100_000)
-def token_positions(raw: str) -> tuple[int, tuple[tuple[int, str], ...]]:
-    """(positions the raw token takes, its terms with their offsets), as :class:`IdentifierFilter`
-    assigns them: parts in consecutive positions, the whole and alternates beside a part."""
-    if is_stop(raw):
-        return 0, ()
-    exp = expand(raw)
-    terms = [(i, stem_word(fold(p))) for i, p in enumerate(exp.parts)]
-    if exp.whole:
-        terms.append((0, fold(exp.whole)))
-    terms.extend((i, alt) for i, alt in exp.alternates)
-    width = len(exp.parts) or (1 if exp.whole is not None else 0)
-    return width, tuple(terms)
+def token_forms(raw: str) -> tuple[tuple[str, ...], str | None]:
+    """The index terms one raw token stands for, and the one naming it whole."""
+    _width, terms, whole = token_positions(raw)
+    forms = tuple(term for _, term in terms)
+    return forms, whole if whole else (forms[0] if len(forms) == 1 else None)
 
 
 def text_has_phrase(text: str, words: list[str], slop: int) -> bool:
@@ -536,7 +531,7 @@ def text_has_phrase(text: str, words: list[str], slop: int) -> bool:
     wanted = set(words)
     pos = 0
     for raw in TOKEN_RE.findall(text):
-        width, terms = token_positions(raw)
+        width, terms, _whole = token_positions(raw)
         for offset, term in terms:
             if term in wanted:
                 positions.setdefault(term, []).append(pos + offset)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from indexer.vectors import SegmentArrays
+from indexer.vectors import SegmentArrays, mask_of
 
 # Public facet name -> index field.
 FACET_FIELDS = {"type": "type", "product": "product", "tag": "tag", "resolution_code": "resolution_code"}
@@ -188,10 +188,7 @@ class IndexCaches:
         return out
 
     def mask_of(self, docs: Collection[int]) -> np.ndarray:
-        mask = np.zeros(self.size, dtype=bool)
-        if docs:
-            mask[np.fromiter(docs, dtype=np.int64, count=len(docs))] = True
-        return mask
+        return mask_of(self.size, docs)
 
     # -- error codes ----------------------------------------------------------------------
 

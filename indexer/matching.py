@@ -165,11 +165,6 @@ class Plan:
         return [u.query(fields).with_boost(w) if w != 1.0 else u.query(fields)
                 for u, w in zip(self.units, weights, strict=True)]
 
-    def all_terms(self) -> wq.Query:
-        """Documents with every unit (in some field), plus boosters."""
-        core = self.core_all()
-        return self._with_boosters(core) if self.units else self._boosters_alone()
-
     def any_term(self) -> wq.Query:
         """Documents with at least one unit or an exact error code, plus boosters."""
         core = self.core_any()

@@ -15,6 +15,7 @@ few documents that have all of a phrase's words.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import struct
@@ -46,41 +47,11 @@ def _terms_reader(reader):
     return terms
 
 
-class _Cursor:
-    """A minimal file over bytes that remembers how far the unpickler read."""
-
-    __slots__ = ("data", "pos")
-
-    def __init__(self, data: bytes):
-        self.data = data
-        self.pos = 0
-
-    def read(self, n: int = -1) -> bytes:
-        end = len(self.data) if n < 0 else self.pos + n
-        chunk = self.data[self.pos:end]
-        self.pos = min(end, len(self.data))
-        return chunk
-
-    def readline(self) -> bytes:
-        end = self.data.find(b"\n", self.pos)
-        end = len(self.data) if end == -1 else end + 1
-        chunk = self.data[self.pos:end]
-        self.pos = end
-        return chunk
-
-    def readinto(self, buffer) -> int:
-        chunk = self.read(len(buffer))
-        buffer[:len(chunk)] = chunk
-        return len(chunk)
-
-    def peek(self, n: int = 1) -> bytes:
-        return self.data[self.pos:self.pos + n]
-
-
 def _info_and_data(blob: bytes) -> tuple[tuple, bytes]:
-    cursor = _Cursor(blob)
-    info = pickle.Unpickler(cursor).load()
-    return info, blob[cursor.pos:]
+    """A block's pickled info tuple, and the (maybe compressed) data that follows it."""
+    stream = io.BytesIO(blob)
+    info = pickle.load(stream)
+    return info, blob[stream.tell():]
 
 
 def decode_postings(reader, fieldname: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -182,8 +153,8 @@ def write_sidecar(reader, fields: tuple[str, ...] = SIDECAR_FIELDS,
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
         f.write(_HEADER.pack(_MAGIC, len(offsets), len(ids)))
-        for array in (offsets, starts, ids.astype("<i4"), weights.astype("<f4")):
-            f.write(np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes())
+        for array, dtype in ((offsets, "<i8"), (starts, "<i8"), (ids, "<i4"), (weights, "<f4")):
+            f.write(array.astype(dtype).tobytes())
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)

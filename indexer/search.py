@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from whoosh import collectors
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.index import TOC, FileIndex
@@ -125,7 +124,6 @@ class _Candidate:
     docnum: int
     score: float
     tier: str
-    matched: list[tuple[str, str]]
     final: float = 0.0
     boosts: dict[str, float] = field(default_factory=dict)
     multiplier: float = 1.0
@@ -226,7 +224,7 @@ class _View:
     def has_code(self, code: str) -> bool:
         return self.caches.has_code(code)
 
-    def allowed(self, searcher: WhooshSearcher, key: tuple, q: wq.Query) -> set[int]:
+    def allowed(self, key: tuple, q: wq.Query) -> set[int]:
         """Documents passing a filter (cached per segment, so a new version pays only for new segments)."""
         return self.caches.allowed(key, q)
 
@@ -246,8 +244,7 @@ class _Context:
 
     def column(self, name: str) -> list:
         """Every document's value of a column field (read once per segment, then cached)."""
-        return self.view.vectors.column(name, [(None, sub, offset, sub.doc_count_all())
-                                               for sub, offset in self.searcher.leaf_searchers()])
+        return self.view.vectors.column(name, self.searcher)
 
 
 class Searcher:
@@ -298,12 +295,10 @@ class Searcher:
         for audience in AUDIENCES:
             with self._use(audience) as ctx:
                 vectors = ctx.view.vectors
-                leaves_ = [(None, sub, offset, sub.doc_count_all())
-                           for sub, offset in ctx.searcher.leaf_searchers()]
                 for fieldname in FIELD_WEIGHTS:
-                    vectors.lengths(fieldname, leaves_)
+                    vectors.lengths(fieldname, ctx.searcher)
                 for name in ("id", "reuse_count", "title_sort"):
-                    vectors.column(name, leaves_)
+                    vectors.column(name, ctx.searcher)
                 ctx.view.facets.counts(vectors.live)
                 ctx.view.has_code("")
 
@@ -484,7 +479,7 @@ class Searcher:
         need = offset + limit
         window = max(need, RERANK_WINDOW)
         ev = Evaluation(ctx.view.vectors, ctx.searcher)
-        visible = self._visible(ctx, ev, allow, deny)
+        visible = self._visible(ctx, allow, deny)
         fuzzy = relaxed = False
         candidates: list[_Candidate] = []
         if long_text:
@@ -522,16 +517,16 @@ class Searcher:
                 if matched.any():
                     fuzzy = True
                     best = top(loose.score, matched, window)
-                    candidates = self._rerank(ctx, [_Candidate(d, v, "fuzzy", []) for d, v in best], boosts)
+                    candidates = self._rerank(ctx, [_Candidate(d, v, "fuzzy") for d, v in best], boosts)
         hits = [self._hit(ctx, c, plan, explain) for c in candidates[offset:need]]
         return SearchPage(query="", total=int(np.count_nonzero(matched)), hits=hits,
                           facets=ctx.view.facets.counts(matched), did_you_mean=None, offset=offset,
                           limit=limit, took_ms=0.0, fuzzy=fuzzy, relaxed=relaxed, terms=plan.terms())
 
     @staticmethod
-    def _visible(ctx: _Context, ev: Evaluation, allow: set[int] | None, deny: frozenset[int]) -> np.ndarray:
+    def _visible(ctx: _Context, allow: set[int] | None, deny: frozenset[int]) -> np.ndarray:
         """Live documents that pass the filters and are not excluded, as a mask."""
-        visible = ev.v.live.copy()
+        visible = ctx.view.vectors.live.copy()
         if allow is not None:
             visible &= ctx.view.facets.as_mask(allow)
         if deny:
@@ -551,14 +546,14 @@ class Searcher:
             return []
         booster = plan.booster_query()
         if booster is None:
-            return [_Candidate(d, score, label, []) for d, score in top(base, tier, limit)]
+            return [_Candidate(d, score, label) for d, score in top(base, tier, limit)]
         nothing = np.zeros(len(tier), dtype=bool)
         terms_only = ev.run(booster, restrict=nothing)
         score = base + np.where(terms_only.mask, terms_only.score, 0.0)
         pool = ev.v.mask_of([d for d, _ in top(score, tier, max(limit, PHRASE_POOL))])
         full = ev.run(booster, restrict=pool)
         score = base + np.where(full.mask, full.score, 0.0)
-        return [_Candidate(d, value, label, []) for d, value in top(score, pool, limit)]
+        return [_Candidate(d, value, label) for d, value in top(score, pool, limit)]
 
     def _rerank(self, ctx: _Context, candidates: list[_Candidate],
                 boosts: Mapping[str, float] | None) -> list[_Candidate]:
@@ -599,7 +594,7 @@ class Searcher:
                 return None
             ev = Evaluation(ctx.view.vectors, ctx.searcher)
             queries = plan.unit_queries() + ([plan.code_query()] if plan.exact_codes else [])
-            visible = self._visible(ctx, ev, allow, frozenset())
+            visible = self._visible(ctx, allow, frozenset())
             if not any((ev.run(q).mask & visible).any() for q in queries):
                 return None
         return suggestion.display()
@@ -609,18 +604,20 @@ class Searcher:
         return frozenset(ctx.searcher.docs_for_query(q.normalize())) if q is not None else frozenset()
 
     def _sorted(self, ctx: _Context, allow: set[int] | None, deny: frozenset[int], sort: str, limit: int,
-                offset: int) -> tuple[int, set[int], list[SearchHit]]:
-        """Every visible document (after filters and exclusions), sorted by title or date."""
+                offset: int) -> tuple[int, np.ndarray, list[SearchHit]]:
+        """Every visible document (after filters and exclusions), sorted by title or date:
+        (total, mask of the documents, hits of the page)."""
         s = ctx.searcher
-        docs = _filtered(set(s.reader().all_doc_ids()), allow, deny)
-        if not docs or limit == 0:
-            return len(docs), docs, []
+        docs = self._visible(ctx, allow, deny)
+        total = int(np.count_nonzero(docs))
+        if not total or limit == 0:
+            return total, docs, []
         by_date = sort == "updated"
         results = _run(s, wq.Every(), allow, deny, sortedby="updated" if by_date else "title_sort",
                        reverse=by_date, limit=offset + limit)
-        hits = [self._hit(ctx, _Candidate(h.docnum, 0.0, "browse", []), None, False)
+        hits = [self._hit(ctx, _Candidate(h.docnum, 0.0, "browse"), None, False)
                 for h in results[offset:]]
-        return len(docs), docs, hits
+        return total, docs, hits
 
     def _allowed(self, ctx: _Context, audience: str, statuses: Collection[str], api: dict,
                  syntax: Mapping[str, list[str]]) -> set[int] | None:
@@ -649,7 +646,7 @@ class Searcher:
         if not subs:
             return None
         q = subs[0] if len(subs) == 1 else wq.And(subs)
-        return ctx.view.allowed(ctx.searcher, tuple(key), q)
+        return ctx.view.allowed(tuple(key), q)
 
     def _hit(self, ctx: _Context, c: _Candidate, plan: Plan | None, explain: bool) -> SearchHit:
         stored = ctx.searcher.stored_fields(c.docnum)
@@ -661,7 +658,7 @@ class Searcher:
             snippet = plain_excerpt(text)
         explanation = None
         if explain:
-            matched = c.matched or (matched_terms(ctx.searcher, plan.any_term(), c.docnum) if plan else [])
+            matched = matched_terms(ctx.searcher, plan.any_term(), c.docnum) if plan else []
             explanation = explain_hit(ctx.searcher, plan, c.docnum, tier=c.tier, text_score=c.score,
                                       boosts=c.boosts, multiplier=c.multiplier, matched=matched)
         live = self._live_signals().get(stored.get("id", ""))
@@ -795,8 +792,7 @@ class Searcher:
         """Facet counts over everything this audience can see (for browse pages)."""
         with self._use(audience) as ctx:
             allow = self._allowed(ctx, audience, statuses, {}, {})
-            docs = _filtered(set(ctx.reader.all_doc_ids()), allow, frozenset())
-            return ctx.view.facets.counts(docs)
+            return ctx.view.facets.counts(self._visible(ctx, allow, frozenset()))
 
     def stats(self, audience: str = "internal") -> dict:
         """Document count, build times and version numbers of one audience's index."""
@@ -823,32 +819,6 @@ def _run(s: WhooshSearcher, q: wq.Query, allow: set[int] | None, deny: Collectio
     if allow is not None and not allow:
         return []
     return s.search(q, filter=allow, mask=set(deny) if deny else None, **kwargs)
-
-
-def _filtered(docs: set[int], allow: set[int] | None, deny: Collection[int]) -> set[int]:
-    """``docs`` that pass the filter and are not excluded."""
-    if allow is not None:
-        docs &= allow
-    return docs - set(deny) if deny else docs
-
-
-def _top(s: WhooshSearcher, q: wq.Query, limit: int, allow: set[int] | None, deny: Collection[int],
-         terms: bool):
-    """The top ``limit`` documents by score, with a plain heap collector.
-
-    Whoosh's default collector keeps re-planning the matcher tree ("replace") and trying
-    block-quality skips; on these many-branch queries that costs about twice what it
-    saves (measured at 20k articles), so both are turned off here.
-    """
-    if allow is not None and not allow:
-        return []
-    collector = collectors.TopCollector(limit, usequality=False, replace=0)
-    if terms:
-        collector = collectors.TermsCollector(collector)
-    if allow is not None or deny:
-        collector = collectors.FilterCollector(collector, allow=allow, restrict=set(deny) if deny else None)
-    s.search_with_collector(q, collector)
-    return collector.results()
 
 
 def _int(value, default: int) -> int:

@@ -58,9 +58,6 @@ class Result:
     mask: np.ndarray
     score: np.ndarray
 
-    def count(self) -> int:
-        return int(np.count_nonzero(self.mask))
-
 
 class Vectors:
     """Per index version: global document space, live documents and field statistics.
@@ -99,38 +96,41 @@ class Vectors:
             self._avg[fieldname] = self._searcher.avg_field_length(fieldname) or 1.0
         return self._avg[fieldname]
 
-    def lengths(self, fieldname: str, leaves) -> np.ndarray:
-        """Every document's length in a field (Whoosh's byte approximation), global order."""
+    def lengths(self, fieldname: str, searcher) -> np.ndarray:
+        """Every document's length in a field (Whoosh's byte approximation), global order.
+
+        ``searcher`` is the caller's borrowed searcher on this version: its segment readers
+        are read the first time only."""
         found = self._lengths.get(fieldname)
-        if found is not None:
-            return found
-        with self._lock:
-            parts = []
-            for (_key, sub, _offset, count), (*_, data) in zip(leaves, self.leaves, strict=True):
-                local = data.lengths.get(fieldname)
-                if local is None:
-                    local = data.lengths[fieldname] = _segment_lengths(sub.reader(), fieldname, count)
-                parts.append(local)
-            found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
-            self._lengths[fieldname] = found
+        if found is None:
+            found = self._lengths[fieldname] = self._per_segment(
+                searcher, lambda data: data.lengths, fieldname,
+                lambda sub, count: _segment_lengths(sub.reader(), fieldname, count),
+                lambda parts: np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32))
         return found
 
-    def column(self, name: str, leaves) -> list:
+    def column(self, name: str, searcher) -> list:
         """Every document's value of a column field, global order (read once per segment)."""
         found = self._columns.get(name)
-        if found is not None:
-            return found
+        if found is None:
+            def read(sub, count):
+                reader = sub.reader()
+                return list(reader.column_reader(name)) if reader.has_column(name) else [None] * count
+
+            found = self._columns[name] = self._per_segment(
+                searcher, lambda data: data.columns, name, read, lambda parts: [v for p in parts for v in p])
+        return found
+
+    def _per_segment(self, searcher, store, key: str, read, join):
+        """Join a per-segment value, read and kept in each segment's :class:`SegmentArrays`."""
         with self._lock:
-            values: list = []
-            for (_key, sub, _offset, count), (*_, data) in zip(leaves, self.leaves, strict=True):
-                local = data.columns.get(name)
+            parts = []
+            for (sub, _offset), (*_, count, data) in zip(searcher.leaf_searchers(), self.leaves, strict=True):
+                local = store(data).get(key)
                 if local is None:
-                    reader = sub.reader()
-                    local = list(reader.column_reader(name)) if reader.has_column(name) else [None] * count
-                    data.columns[name] = local
-                values.extend(local)
-            self._columns[name] = values
-        return values
+                    local = store(data)[key] = read(sub, count)
+                parts.append(local)
+            return join(parts)
 
     def doc_frequency(self, reader, fieldname: str, text: str) -> int:
         """How many documents of this version have a term (cached; Whoosh asks every segment)."""
@@ -167,10 +167,15 @@ class Vectors:
         return Result(np.zeros(self.size, dtype=bool), np.zeros(self.size, dtype=SCORE))
 
     def mask_of(self, docnums) -> np.ndarray:
-        mask = np.zeros(self.size, dtype=bool)
-        if docnums:
-            mask[np.fromiter(docnums, dtype=np.int64, count=len(docnums))] = True
-        return mask
+        return mask_of(self.size, docnums)
+
+
+def mask_of(size: int, docnums) -> np.ndarray:
+    """A boolean mask over ``size`` global docnums with ``docnums`` set."""
+    mask = np.zeros(size, dtype=bool)
+    if docnums:
+        mask[np.fromiter(docnums, dtype=np.int64, count=len(docnums))] = True
+    return mask
 
 
 def _segment_lengths(reader, fieldname: str, count: int) -> np.ndarray:
@@ -195,7 +200,6 @@ class Evaluation:
     def __init__(self, vectors: Vectors, searcher):
         self.v = vectors
         self.searcher = searcher
-        self.leaves = list(_leaf_pairs(searcher))
         self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._texts: dict[int, str] = {}
         self.schema = searcher.schema
@@ -210,7 +214,7 @@ class Evaluation:
         if found is not None:
             return found
         id_parts, weight_parts = [], []
-        for (_key, sub, offset, _count), (*_, data) in zip(self.leaves, self.v.leaves, strict=True):
+        for (sub, offset), (*_, data) in zip(self.searcher.leaf_searchers(), self.v.leaves, strict=True):
             ids, weights = segment_postings(sub.reader(), data.sidecar, fieldname, text)
             if len(ids):
                 id_parts.append(ids + np.int32(offset) if offset else ids)
@@ -300,7 +304,7 @@ class Evaluation:
         else:
             df = self.doc_frequency(fieldname, text)
             idf = math.log(self.v.size / (df + 1)) + 1
-            lengths = self.v.lengths(fieldname, self.leaves)[ids]
+            lengths = self.v.lengths(fieldname, self.searcher)[ids]
             avg = self.v.avg_length(fieldname)
             w = weights.astype(np.float64)
             norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / avg)
@@ -344,7 +348,7 @@ class Evaluation:
         if not len(docs):
             return result
         if q.fieldname == "title":
-            titles = self.v.column("title_sort", self.leaves)
+            titles = self.v.column("title_sort", self.searcher)
             found = [d for d in docs.tolist() if titles[d] and text_has_phrase(titles[d], words, q.slop)]
         elif restrict is not None and q.fieldname == "content":
             # A booster on a few candidates: checking their stored text costs less than
@@ -397,11 +401,6 @@ def _expand(q: wq.MultiTerm, reader) -> wq.Query:
     if not terms:
         return wq.NullQuery
     return terms[0] if len(terms) == 1 else wq.Or(terms)
-
-
-def _leaf_pairs(searcher):
-    for sub, offset in searcher.leaf_searchers():
-        yield None, sub, offset, sub.doc_count_all()
 
 
 def top(scores: np.ndarray, mask: np.ndarray, k: int) -> list[tuple[int, float]]:

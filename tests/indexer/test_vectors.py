@@ -162,7 +162,7 @@ def test_phrase_positions_on_stored_text_are_the_index_positions(words) -> None:
     text = " ".join(words)
     pos, found = 0, set()
     for raw in TOKEN_RE.findall(text):
-        width, terms = token_positions(raw)
+        width, terms, _whole = token_positions(raw)
         found |= {(term, pos + offset) for offset, term in terms}
         pos += width
     raws = TOKEN_RE.findall(text)
