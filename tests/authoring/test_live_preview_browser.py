@@ -2,59 +2,26 @@
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
 import time
-import urllib.request
 
 import pytest
 
 from tests.authoring.test_web import CORPUS
-from tests.conftest import TAXONOMY, article_text
-from tests.web.helpers import account, free_port, kb_executable
+from tests.conftest import article_text
+from tests.web.helpers import account, sign_in, start_server, stop_server
 from tests.web.test_browser import LAUNCH_ARGS, chromium_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def watched_server(tmp_path):
+def watched_server(tmp_path, make_kb):
     """``kb serve --watch`` over a small corpus; yields (url, articles folder, database URL)."""
-    root = tmp_path / "articles"
-    root.mkdir()
-    shutil.copy(TAXONOMY, root / TAXONOMY.name)
-    for rel, text in CORPUS.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    root = make_kb(CORPUS)
     db = f"sqlite:///{tmp_path / 'kb.sqlite3'}"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    env.update(KB_INSTANCE=str(tmp_path / "instance"), PYTHONUNBUFFERED="1")
-    log = tmp_path / "serve.log"
-    process = subprocess.Popen(
-        [kb_executable(), "serve", "--watch", "--articles", str(root), "--index", str(tmp_path / "index"),
-         "--db", db, "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env, cwd=tmp_path, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"kb serve --watch did not start:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2):
-                break
-        except OSError:
-            time.sleep(0.1)
-    yield url, root, db
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+    server = start_server(root, tmp_path / "index", db, tmp_path, extra_args=("--watch",))
+    yield server.url, root, db
+    stop_server(server)
 
 
 def test_preview_reloads_on_save_and_the_edit_becomes_searchable(watched_server):
@@ -70,11 +37,7 @@ def test_preview_reloads_on_save_and_the_edit_becomes_searchable(watched_server)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.set_default_timeout(10_000)
-            page.goto("/login")
-            page.get_by_label("User name").fill(acct.name)
-            page.get_by_label("Password").fill(acct.password)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(re.compile(r".*/search$"))
+            sign_in(page, acct)
 
             page.goto("/authoring/preview/KB0100")
             assert page.locator("#article-title").inner_text() == "Print spooler stops after a driver update"

@@ -9,6 +9,7 @@ links and related ids point at hidden articles.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -261,15 +262,15 @@ class LiveServer:
 
 
 def start_server(corpus: Path, index_dir: Path, db_url: str, workdir: Path,
-                 timeout: float = 60) -> LiveServer:
-    """Run ``kb serve`` on a free loopback port and wait until it answers."""
+                 timeout: float = 60, extra_args: tuple[str, ...] = ()) -> LiveServer:
+    """Run ``kb serve`` (plus ``extra_args``) on a free loopback port and wait until it answers."""
     port = free_port()
     log = workdir / "serve.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
     env.update(KB_INSTANCE=str(workdir / "instance"), PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
         [kb_executable(), "serve", "--articles", str(corpus), "--index", str(index_dir), "--db", db_url,
-         "--host", "127.0.0.1", "--port", str(port)],
+         "--host", "127.0.0.1", "--port", str(port), *extra_args],
         stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env, cwd=workdir, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
@@ -284,6 +285,15 @@ def start_server(corpus: Path, index_dir: Path, db_url: str, workdir: Path,
             time.sleep(0.1)
     process.kill()
     raise AssertionError(f"kb serve did not answer within {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+def sign_in(page, acct: Account) -> None:
+    """Sign a browser page in through the login form."""
+    page.goto("/login")
+    page.get_by_label("User name").fill(acct.name)
+    page.get_by_label("Password").fill(acct.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r".*/(search|help)$"))
 
 
 def stop_server(server: LiveServer) -> None:

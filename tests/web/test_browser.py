@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.web import helpers
 from tests.web.helpers import INTERNAL_ID, LINKS_ID, SECRET, account
 
 pytestmark = pytest.mark.browser
@@ -57,12 +58,7 @@ def page(browser, live_server):
 
 
 def sign_in(page, role: str, db_url: str) -> None:
-    acct = account(db_url, role)
-    page.goto("/login")
-    page.get_by_label("User name").fill(acct.name)
-    page.get_by_label("Password").fill(acct.password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r".*/(search|help)$"))
+    helpers.sign_in(page, account(db_url, role))
 
 
 def test_engineer_searches_with_a_typo_filters_and_opens_an_article(page, live_server):

@@ -12,7 +12,7 @@ import pytest
 
 from kb.cases import deflection, store
 from kb.db import engine_for
-from tests.web.helpers import LINKS_ID, account, start_server, stop_server
+from tests.web.helpers import LINKS_ID, account, sign_in, start_server, stop_server
 from tests.web.test_browser import LAUNCH_ARGS, chromium_path
 
 pytestmark = pytest.mark.browser
@@ -113,12 +113,7 @@ def test_without_javascript_the_customer_finds_answers_then_submits(new_page, en
 
 def test_engineer_links_the_article_that_solved_it_and_closes(new_page, server, engine):
     page = new_page()
-    acct = account(server.db_url, "engineer")
-    page.goto("/login")
-    page.get_by_label("User name").fill(acct.name)
-    page.get_by_label("Password").fill(acct.password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r".*/search$"))
+    sign_in(page, account(server.db_url, "engineer"))
 
     page.goto("/cases/new")
     page.get_by_label("Title").press_sequentially("Spooler stops after driver update", delay=10)
