@@ -185,19 +185,25 @@ def build_index(articles_dir: str | os.PathLike, index_root: str | os.PathLike, 
                                         pointer.built_at, now_iso()))
         report.seconds = time.perf_counter() - started
         if embed and not report.refused:
-            embed_articles(root, report, progress)
+            embed_articles(root, report, progress, builder.vector_changes)
     report.problems = list(dict.fromkeys(report.problems))
     if not report.seconds:
         report.seconds = time.perf_counter() - started
     return report
 
 
-def embed_articles(root: Path, report: BuildReport, progress: Progress | None = None) -> None:
+def embed_articles(root: Path, report: BuildReport, progress: Progress | None = None,
+                   changes: tuple[dict[str, tuple[str, str]], set[str]] | None = None) -> None:
     """Compute the meaning vectors that indexed article versions lack (see :mod:`indexer.semantic`).
 
     Runs after the switch, under the write lock. ``report.seconds`` keeps the time until the
     words were searchable; ``embed_seconds`` is this step's. Without the encoder installed,
     suggestions rank by words alone and a notice says so.
+
+    :param changes: after an incremental update, the versions it wrote (content hash ->
+        title, text) and the hashes it replaced: only those are embedded and pruned, unless
+        the store's size shows earlier work missing (an interrupted run), which the full
+        comparison with the index then completes.
     """
     pointer = read_pointer(root)
     if pointer is None:
@@ -212,6 +218,19 @@ def embed_articles(root: Path, report: BuildReport, progress: Progress | None = 
                               "installed (make install adds it); suggestions rank by words alone.")
         return
     started = time.perf_counter()
+
+    def tick(done: int, total: int) -> None:
+        if progress:
+            progress(done, total, f"meaning vectors: {done} of {total} articles")
+
+    store = VectorStore(root)
+    if changes is not None:
+        written, replaced = changes
+        report.embedded = update_vectors(store, list(written), lambda keys: [written[k] for k in keys],
+                                         encoder, progress=tick, prune=replaced - set(written))
+        if store.size() == report.internal_count:
+            report.embed_seconds = time.perf_counter() - started
+            return
     ix = whoosh_index.open_dir(str(index_dir(root, pointer, "internal")))
     with ix.searcher() as s:
         reader = s.reader()
@@ -224,12 +243,7 @@ def embed_articles(root: Path, report: BuildReport, progress: Progress | None = 
             stored = [s.stored_fields(docnum_of[k]) for k in keys]
             return [(f.get("title", ""), f.get("text", "")) for f in stored]
 
-        def tick(done: int, total: int) -> None:
-            if progress:
-                progress(done, total, f"meaning vectors: {done} of {total} articles")
-
-        report.embedded = update_vectors(VectorStore(root), [key for _, key in live], texts, encoder,
-                                         progress=tick)
+        report.embedded += update_vectors(store, [key for _, key in live], texts, encoder, progress=tick)
     report.embed_seconds = time.perf_counter() - started
 
 
@@ -422,6 +436,9 @@ class _Builder:
         self.signals = signals
         self.lock_timeout = lock_timeout
         self.procs = procs
+        # (versions written: content hash -> (title, text), hashes replaced) of an
+        # incremental update; None after a full build (every vector is then checked).
+        self.vector_changes: tuple[dict[str, tuple[str, str]], set[str]] | None = None
 
     # -- shared steps ---------------------------------------------------------------------
 
@@ -655,6 +672,8 @@ class _Builder:
                 manifest, files = read_entries(searcher, paths), self.stat_paths(paths)
                 lookup = _path_of_id(searcher)
             fresh, touched = self._update_internal(ix_int, manifest, files, lookup)
+        self.vector_changes = ({f["content_hash"]: (f["title"], f["text"]) for f in fresh.values()},
+                               {manifest[rel].hash for rel in touched if rel in manifest})
         self._sync_public(ix_int, ix_pub, fresh, touched, gen_dir, before)
         self.write_sidecars(ix_int, ix_pub)
         self.finish_counts(ix_int, ix_pub)

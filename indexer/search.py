@@ -41,7 +41,7 @@ from indexer.schema import SCHEMA_VERSION, article_from_stored
 from indexer.scoring import matched_terms
 from indexer.semantic import DEPTH as MEANING_DEPTH
 from indexer.semantic import WEIGHT as MEANING_WEIGHT
-from indexer.semantic import VectorStore, blend, similarities, ticket_text
+from indexer.semantic import VectorStore, best_of, blend, similarities, ticket_text
 from indexer.snippets import make_snippet, plain_excerpt
 from indexer.spelling import correct, corrections
 from indexer.suggest import MAX_DESCRIPTION_CHARS, MAX_KEY_TERMS, plan_long_text
@@ -132,6 +132,8 @@ class _Candidate:
     boosts: dict[str, float] = field(default_factory=dict)
     multiplier: float = 1.0
     similarity: float | None = None  # cosine to the ticket, when re-ranked by meaning
+    words: float = 0.0  # the score by words before that blend
+    best_words: float = 0.0  # the best such score among the candidates
 
 
 class _Stale(Exception):
@@ -307,7 +309,7 @@ class Searcher:
                     vectors.column(name, ctx.searcher)
                 ctx.view.facets.counts(vectors.live)
                 ctx.view.has_code("")
-                vectors.column("content_hash", ctx.searcher)
+                vectors.hashes(ctx.searcher)
         if (encoder := _encoder()) is not None and self._meaning_vectors.count():
             encoder.encode(["warm up the encoder"])
 
@@ -594,10 +596,13 @@ class Searcher:
         encoder = _encoder()
         if encoder is None or len(candidates) < 2:
             return candidates
-        hashes = ctx.column("content_hash")
-        sims = similarities(encoder, self._meaning_vectors, text, [hashes[c.docnum] for c in candidates])
-        for c, fused, sim in zip(candidates, blend([c.final for c in candidates], sims), sims, strict=True):
-            c.final, c.similarity = fused, sim
+        hashes = ctx.view.vectors.hashes(ctx.searcher)
+        keys = [hashes[c.docnum].decode("ascii") for c in candidates]
+        sims = similarities(encoder, self._meaning_vectors, text, keys)
+        words = [c.final for c in candidates]
+        best = best_of(words)
+        for c, fused, sim in zip(candidates, blend(words, sims), sims, strict=True):
+            c.words, c.best_words, c.final, c.similarity = c.final, best, fused, sim
         if coded is None:
             return sorted(candidates, key=lambda c: -c.final)
         return sorted(candidates, key=lambda c: (not coded[c.docnum], -c.final))
@@ -695,8 +700,10 @@ class Searcher:
                                       boosts=c.boosts, multiplier=c.multiplier, matched=matched)
             if c.similarity is not None:
                 explanation["score"] = round(c.final, 4)
-                explanation["meaning"] = {"similarity": round(c.similarity, 4), "weight": MEANING_WEIGHT,
-                                          "formula": "text score / best text score + weight * similarity"}
+                explanation["meaning"] = {
+                    "similarity": round(c.similarity, 4), "weight": MEANING_WEIGHT,
+                    "words_score": round(c.words, 4), "best_words_score": round(c.best_words, 4),
+                    "formula": "words_score / best_words_score + weight * similarity"}
         live = self._live_signals().get(stored.get("id", ""))
         return SearchHit(
             id=stored.get("id", ""),

@@ -38,6 +38,8 @@ MAX_EXPANSIONS = 64  # terms a fuzzy word may expand to
 # term-dictionary lookups and a BM25 pass.
 MAX_CACHED_POSTINGS = 3_000_000
 MAX_CACHED_FREQUENCIES = 500_000  # document frequencies kept per version (ticket words recur)
+HASHES = "content_hash bytes"  # cache key of hashes()
+HASH_WIDTH = 64  # hex characters of a content hash (SHA-256)
 _BYTE_TO_LENGTH = np.asarray([byte_to_length(b) for b in range(256)], dtype=np.float32)
 
 
@@ -119,6 +121,22 @@ class Vectors:
 
             found = self._columns[name] = self._per_segment(
                 searcher, lambda data: data.columns, name, read, lambda parts: [v for p in parts for v in p])
+        return found
+
+    def hashes(self, searcher) -> np.ndarray:
+        """Every document's content hash as fixed-width bytes (a tenth of the memory of a
+        list of strings); what the meaning vectors are keyed by."""
+        name = "content_hash"
+        found = self._columns.get(HASHES)
+        if found is None:
+            def read(sub, count):
+                reader = sub.reader()
+                values = reader.column_reader(name) if reader.has_column(name) else [""] * count
+                return np.array([v.encode("ascii") for v in values], dtype=f"S{HASH_WIDTH}")
+
+            found = self._columns[HASHES] = self._per_segment(
+                searcher, lambda data: data.columns, HASHES, read,
+                lambda parts: np.concatenate(parts) if parts else np.zeros(0, dtype=f"S{HASH_WIDTH}"))
         return found
 
     def _per_segment(self, searcher, store, key: str, read, join):

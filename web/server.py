@@ -123,6 +123,11 @@ def _serve_processes(config: dict, host: str, port: int, workers: int) -> None:
                 self.cfg.set(key, value)
 
         def load(self) -> Flask:
+            # One process per CPU already: a second BLAS thread (the sentence encoder's
+            # matrix products) would only take a core from another process.
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(1, user_api="blas")
             app = _open_app(config)
             opened.append(app)
             return app

@@ -122,3 +122,20 @@ def test_suggest_on_the_sample(runner: CliRunner, sample_index, tmp_path) -> Non
                                   "--description-file", str(ticket), "--index", str(sample_index), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["hits"][0]["id"] == "KB0004"
+
+
+def test_suggest_explains_the_blend_of_words_and_meaning(runner: CliRunner, sample_index, tmp_path) -> None:
+    ticket = tmp_path / "ticket.txt"
+    ticket.write_text("The app cannot reach the database since the driver update; the certificate is not trusted.",
+                      encoding="utf-8")
+    args = ["suggest", "--title", "ODBC connections fail after upgrade", "--description-file", str(ticket),
+            "--index", str(sample_index), "--explain"]
+    human = runner.invoke(main, args)
+    assert human.exit_code == 0, human.output
+    assert "by meaning:" in human.output and "similarity" in human.output
+    hits = json.loads(runner.invoke(main, [*args, "--json"]).stdout)["hits"]
+    for hit in hits:
+        ex, m = hit["explanation"], hit["explanation"]["meaning"]
+        expected = m["words_score"] / m["best_words_score"] + m["weight"] * m["similarity"]
+        assert ex["score"] == pytest.approx(expected, abs=1e-3) == pytest.approx(hit["score"], abs=1e-3)
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)

@@ -149,6 +149,18 @@ def test_index_computes_each_article_version_once(make_kb, tmp_path: Path):
 
 
 @needs_model
+def test_an_interrupted_run_is_completed_and_deleted_articles_are_pruned(make_kb, tmp_path: Path):
+    articles, root = make_kb(FACEBOOK), tmp_path / "index"
+    build_index(articles, root)
+    with sqlite3.connect(root / STORE_FILE) as conn:  # as if the run had stopped after one article
+        conn.execute("DELETE FROM vectors WHERE rowid = (SELECT min(rowid) FROM vectors)")
+    assert build_index(articles, root).embedded == 1
+    (articles / "a-memorial.md").unlink()
+    assert build_index(articles, root, paths=["a-memorial.md"]).embedded == 0
+    assert VectorStore(root).count() == 1
+
+
+@needs_model
 def test_meaning_lifts_the_article_that_answers_a_paraphrased_ticket(make_kb, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch):
     articles, root = make_kb(FACEBOOK), tmp_path / "index"
