@@ -4,7 +4,7 @@ Everything Whoosh stays inside this package; callers get plain dataclasses. The 
 surface is re-exported here.
 """
 
-from indexer.build import BuildReport, build_index
+from indexer.build import BuildReport, build_index, prepare_updates
 from indexer.layout import index_exists
 from indexer.search import MAX_QUERY_CHARS, Facet, Searcher, SearchHit, SearchPage, Signals
 
@@ -18,4 +18,5 @@ __all__ = [
     "Signals",
     "build_index",
     "index_exists",
+    "prepare_updates",
 ]

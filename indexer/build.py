@@ -192,6 +192,13 @@ def build_index(articles_dir: str | os.PathLike, index_root: str | os.PathLike, 
     return report
 
 
+def prepare_updates() -> None:
+    """Load what an update will need (the sentence encoder), so that a watcher's first
+    change is as quick as the ones after it. Problems are reported by the build itself."""
+    with contextlib.suppress(EncoderUnavailable):
+        load_encoder()
+
+
 def embed_articles(root: Path, report: BuildReport, progress: Progress | None = None,
                    changes: tuple[dict[str, tuple[str, str]], set[str]] | None = None) -> None:
     """Compute the meaning vectors that indexed article versions lack (see :mod:`indexer.semantic`).

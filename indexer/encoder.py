@@ -27,7 +27,7 @@ import numpy as np
 MODEL_NAME = "all-MiniLM-L6-v2"
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DIMENSIONS = 384
-MAX_TOKENS = 128  # longer text is cut; the start of a ticket or article says the most
+MAX_TOKENS = 128  # longest input accepted; callers cut shorter (indexer.semantic)
 LAYERS = 6
 HEADS = 12
 LAYER_NORM_EPS = 1e-12

@@ -33,8 +33,8 @@ from indexer.encoder import DIMENSIONS, MODEL_NAME, WEIGHTS_SHA256, Encoder
 
 STORE_FILE = "vectors.sqlite"
 DOC_TOKENS = 32  # title and opening of an article: enough to say what it is about
-QUERY_TOKENS = 128
-DEPTH = 50  # candidates re-ranked by meaning
+QUERY_TOKENS = 32  # of a ticket: its title and opening lines (longer ranked no better, cost more)
+DEPTH = 30  # candidates re-ranked by meaning (the words' re-ranking window)
 WEIGHT = 1.0  # cosine against the normalised text score
 DOC_CHARS = 1000  # of the article's text handed to the tokenizer (it keeps DOC_TOKENS)
 BATCH = 256  # articles per write: the unit an interrupted run loses at most

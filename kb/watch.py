@@ -187,6 +187,9 @@ class Watcher:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
+        from indexer import prepare_updates
+
+        prepare_updates()
         while not self._stop.is_set():
             try:
                 self.poll()
