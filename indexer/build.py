@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ from indexer.layout import (
 )
 from indexer.postings import missing_sidecars, write_sidecars
 from indexer.schema import SCHEMA_VERSION, ArticleSchema, article_from_stored, document_fields
-from indexer.semantic import VectorStore, update_vectors
+from indexer.semantic import STORE_FILE, VectorStore, update_vectors
 from indexer.synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
 from kb.articles import content_hash, is_article_file, parse_article
 from kb.errors import IndexBusy, KBError
@@ -185,7 +186,11 @@ def build_index(articles_dir: str | os.PathLike, index_root: str | os.PathLike, 
                                         pointer.built_at, now_iso()))
         report.seconds = time.perf_counter() - started
         if embed and not report.refused:
-            embed_articles(root, report, progress, builder.vector_changes)
+            try:
+                embed_articles(root, report, progress, builder.vector_changes)
+            except sqlite3.Error as exc:  # the words are indexed; suggestions rank by them alone
+                report.notices.append(f"Meaning vectors could not be stored in {root / STORE_FILE}: {exc}; "
+                                      "suggestions rank by words until the next kb index succeeds.")
     report.problems = list(dict.fromkeys(report.problems))
     if not report.seconds:
         report.seconds = time.perf_counter() - started

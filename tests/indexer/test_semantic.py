@@ -189,6 +189,16 @@ def test_meaning_only_reorders_what_the_audience_may_see(make_kb, tmp_path: Path
     assert "KB-3" not in public and "KB-3" in internal
 
 
+@needs_model
+def test_an_unwritable_vector_store_costs_meaning_not_the_build(make_kb, tmp_path: Path):
+    articles, root = make_kb(FACEBOOK), tmp_path / "index"
+    (root / STORE_FILE).mkdir(parents=True)  # a folder where the database should be
+    report = build_index(articles, root)
+    assert report.internal_count == 2 and any(STORE_FILE in n for n in report.notices)
+    with Searcher(root) as s:
+        assert {h.id for h in s.suggest("", TICKET).hits} == {"KB-1", "KB-2"}
+
+
 def test_without_the_model_index_and_suggest_still_work(make_kb, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("KB_ENCODER_DIR", "off")
