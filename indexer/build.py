@@ -192,8 +192,6 @@ def build_index(articles_dir: str | os.PathLike, index_root: str | os.PathLike, 
                 report.notices.append(f"Meaning vectors could not be stored in {root / STORE_FILE}: {exc}; "
                                       "suggestions rank by words until the next kb index succeeds.")
     report.problems = list(dict.fromkeys(report.problems))
-    if not report.seconds:
-        report.seconds = time.perf_counter() - started
     return report
 
 
@@ -236,27 +234,28 @@ def embed_articles(root: Path, report: BuildReport, progress: Progress | None = 
             progress(done, total, f"meaning vectors: {done} of {total} articles")
 
     store = VectorStore(root)
-    if changes is not None:
-        written, replaced = changes
-        report.embedded = update_vectors(store, list(written), lambda keys: [written[k] for k in keys],
-                                         encoder, progress=tick, prune=replaced - set(written))
-        if store.size() == report.internal_count:
-            report.embed_seconds = time.perf_counter() - started
-            return
-    ix = whoosh_index.open_dir(str(index_dir(root, pointer, "internal")))
-    with ix.searcher() as s:
-        reader = s.reader()
-        hashes = list(reader.column_reader("content_hash"))
-        live = [(docnum, hashes[docnum]) for docnum in reader.all_doc_ids()]
+    try:
+        if changes is not None:
+            written, replaced = changes
+            report.embedded = update_vectors(store, list(written), lambda keys: [written[k] for k in keys],
+                                             encoder, progress=tick, prune=replaced - set(written))
+            if store.count() == report.internal_count:
+                return
+        ix = whoosh_index.open_dir(str(index_dir(root, pointer, "internal")))
+        with ix.searcher() as s:
+            reader = s.reader()
+            hashes = list(reader.column_reader("content_hash"))
+            live = [(docnum, hashes[docnum]) for docnum in reader.all_doc_ids()]
+            docnum_of = {key: docnum for docnum, key in reversed(live)}  # the first document per version
 
-        docnum_of = {key: docnum for docnum, key in reversed(live)}
+            def texts(keys: list[str]) -> list[tuple[str, str]]:
+                stored = [s.stored_fields(docnum_of[k]) for k in keys]
+                return [(f.get("title", ""), f.get("text", "")) for f in stored]
 
-        def texts(keys: list[str]) -> list[tuple[str, str]]:
-            stored = [s.stored_fields(docnum_of[k]) for k in keys]
-            return [(f.get("title", ""), f.get("text", "")) for f in stored]
-
-        report.embedded += update_vectors(store, [key for _, key in live], texts, encoder, progress=tick)
-    report.embed_seconds = time.perf_counter() - started
+            report.embedded += update_vectors(store, [key for _, key in live], texts, encoder, progress=tick)
+    finally:
+        store.close()
+        report.embed_seconds = time.perf_counter() - started
 
 
 @dataclass

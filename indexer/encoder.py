@@ -66,8 +66,6 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarr
 class Encoder:
     """Text to unit vectors; the same text always gives the same vector."""
 
-    dimensions = DIMENSIONS
-
     def __init__(self, directory: Path):
         from safetensors import safe_open
         from tokenizers import Tokenizer
@@ -82,7 +80,6 @@ class Encoder:
         if digest != WEIGHTS_SHA256:
             raise EncoderUnavailable(f"{MODEL_NAME}: {weights_file} has SHA-256 {digest}, "
                                      f"expected {WEIGHTS_SHA256}")
-        self.directory = directory
         self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(MAX_TOKENS)

@@ -39,7 +39,6 @@ from indexer.matching import FIELD_WEIGHTS, Plan, build_plan, fuzz_unknown_words
 from indexer.query import MAX_QUERY_CHARS, Clause, ParsedQuery, clean_text, parse_query
 from indexer.schema import SCHEMA_VERSION, article_from_stored
 from indexer.scoring import matched_terms
-from indexer.semantic import DEPTH as MEANING_DEPTH
 from indexer.semantic import WEIGHT as MEANING_WEIGHT
 from indexer.semantic import VectorStore, best_of, blend, similarities, ticket_text
 from indexer.snippets import make_snippet, plain_excerpt
@@ -496,8 +495,7 @@ class Searcher:
         candidates: list[_Candidate] = []
         if long_text:
             core = ev.run(plan.core_any())
-            depth = max(window, MEANING_DEPTH) if meaning else window
-            found = self._tier(ev, plan, core.score, core.mask & visible, depth, "key terms")
+            found = self._tier(ev, plan, core.score, core.mask & visible, window, "key terms")
             candidates = self._rerank(ctx, found, boosts)
             if meaning:
                 coded = ev.run(plan.code_query()).mask if plan.exact_codes else None

@@ -3,8 +3,8 @@
 Why: customers describe a problem in their own words ("remove my FB account", "make the
 text crossed out"); articles use the product's words ("delete your Facebook account",
 "strikethrough"). Key terms find most answers, but the right article often lands second
-or fifth behind one that shares more words. For ticket suggestions the best
-:data:`DEPTH` candidates found by words are re-ranked by
+or fifth behind one that shares more words. For ticket suggestions the candidates that
+the words' ranking keeps for re-ranking (its window) are re-ranked by
 
     fused = text score / best text score + WEIGHT * cosine(ticket, article)
 
@@ -29,12 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.encoder import DIMENSIONS, MODEL_NAME, WEIGHTS_SHA256, Encoder
+from indexer.encoder import MODEL_NAME, WEIGHTS_SHA256, Encoder
 
 STORE_FILE = "vectors.sqlite"
 DOC_TOKENS = 32  # title and opening of an article: enough to say what it is about
 QUERY_TOKENS = 32  # of a ticket: its title and opening lines (longer ranked no better, cost more)
-DEPTH = 30  # candidates re-ranked by meaning (the words' re-ranking window)
 WEIGHT = 1.0  # cosine against the normalised text score
 DOC_CHARS = 1000  # of the article's text handed to the tokenizer (it keeps DOC_TOKENS)
 BATCH = 256  # articles per write: the unit an interrupted run loses at most
@@ -59,12 +58,14 @@ class VectorStore:
 
     Readers open the file read-only, one connection per thread and process (a forked
     server worker never reuses its parent's). A missing file is an empty store. Only
-    ``kb index`` writes, under the index write lock, one batch per transaction.
+    ``kb index`` writes, under the index write lock, one batch per transaction, through
+    one connection that :meth:`close` ends.
     """
 
     def __init__(self, root: str | os.PathLike):
         self.path = Path(root) / STORE_FILE
         self._local = threading.local()
+        self._conn: sqlite3.Connection | None = None
 
     def _reader(self) -> sqlite3.Connection | None:
         conn = getattr(self._local, "conn", None)
@@ -98,6 +99,8 @@ class VectorStore:
     # -- writing (kb index holds the index write lock while it does this) -------------------
 
     def _writer(self) -> sqlite3.Connection:
+        if self._conn is not None:
+            return self._conn
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path)
         # A rollback journal, not WAL: read-only connections to a WAL database rebuild the
@@ -110,55 +113,45 @@ class VectorStore:
             with conn:
                 conn.execute("DELETE FROM vectors")
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('identity', ?)", (IDENTITY,))
+        self._conn = conn
         return conn
+
+    def close(self) -> None:
+        """End the writing connection (reading connections end with their thread)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def missing(self, keys: Iterable[str]) -> set[str]:
         """Those of ``keys`` that have no vector."""
         wanted = list(dict.fromkeys(keys))
         have: set[str] = set()
         conn = self._writer()
-        try:
-            for start in range(0, len(wanted), LOOKUP_CHUNK):
-                chunk = wanted[start:start + LOOKUP_CHUNK]
-                sql = f"SELECT key FROM vectors WHERE key IN ({','.join('?' * len(chunk))})"
-                have.update(k for (k,) in conn.execute(sql, chunk))
-        finally:
-            conn.close()
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            chunk = wanted[start:start + LOOKUP_CHUNK]
+            sql = f"SELECT key FROM vectors WHERE key IN ({','.join('?' * len(chunk))})"
+            have.update(k for (k,) in conn.execute(sql, chunk))
         return set(wanted) - have
 
-    def size(self) -> int:
-        """How many vectors are stored (as the writer sees it)."""
-        conn = self._writer()
-        try:
-            return conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
-        finally:
-            conn.close()
-
     def put(self, rows: Sequence[tuple[str, np.ndarray]]) -> None:
-        conn = self._writer()
-        try:
-            with conn:
-                conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                                 [(k, np.asarray(v, dtype=np.float16).tobytes()) for k, v in rows])
-        finally:
-            conn.close()
+        with self._writer() as conn:
+            conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                             [(k, np.asarray(v, dtype=np.float16).tobytes()) for k, v in rows])
 
     def prune(self, keep: set[str] | None = None, *, drop: Iterable[str] = ()) -> int:
         """Delete the vectors of ``drop``, or of every version not in ``keep``; returns how many."""
         conn = self._writer()
-        try:
-            if keep is not None:
-                gone = [(k,) for (k,) in conn.execute("SELECT key FROM vectors") if k not in keep]
-            else:
-                gone = [(k,) for k in drop]
-            with conn:
-                conn.executemany("DELETE FROM vectors WHERE key = ?", gone)
-        finally:
-            conn.close()
+        if keep is not None:
+            gone = [(k,) for (k,) in conn.execute("SELECT key FROM vectors") if k not in keep]
+        else:
+            gone = [(k,) for k in drop]
+        with conn:
+            conn.executemany("DELETE FROM vectors WHERE key = ?", gone)
         return len(gone)
 
     def count(self) -> int:
-        conn = self._reader()
+        """How many vectors are stored."""
+        conn = self._conn or self._reader()
         return conn.execute("SELECT count(*) FROM vectors").fetchone()[0] if conn else 0
 
 
@@ -218,5 +211,4 @@ def similarities(encoder: Encoder, store: VectorStore, query: str, keys: Sequenc
     return [float(stored[k] @ q) if k in stored else None for k in keys]
 
 
-__all__ = ["DEPTH", "DIMENSIONS", "VectorStore", "article_text", "best_of", "blend", "similarities",
-           "ticket_text", "update_vectors"]
+__all__ = ["VectorStore", "article_text", "best_of", "blend", "similarities", "ticket_text", "update_vectors"]

@@ -121,14 +121,13 @@ def _print_page(page, explain: bool, heading: str = "Query") -> None:
 
 def _print_explanation(ex: dict) -> None:
     boosts = " ".join(f"{k}×{v:.3f}" for k, v in ex.get("boosts", {}).items())
+    why = f"     why: {ex['tier']} tier; text score {ex['text_score']:.2f} × {ex['multiplier']:.3f} " \
+          f"({boosts or 'no boosts'}) = "
     if meaning := ex.get("meaning"):
-        click.echo(f"     why: {ex['tier']} tier; text score {ex['text_score']:.2f} × {ex['multiplier']:.3f} "
-                   f"({boosts or 'no boosts'}) = {meaning['words_score']:.2f}; by meaning: "
-                   f"{meaning['words_score']:.2f} / {meaning['best_words_score']:.2f} (best) + "
-                   f"{meaning['weight']:g} × similarity {meaning['similarity']:.3f} = {ex['score']:.2f}")
-    else:
-        click.echo(f"     why: {ex['tier']} tier; text score {ex['text_score']:.2f} × {ex['multiplier']:.3f} "
-                   f"({boosts or 'no boosts'}) = {ex['score']:.2f}")
+        why += (f"{meaning['words_score']:.2f}; by meaning: {meaning['words_score']:.2f} / "
+                f"{meaning['best_words_score']:.2f} (best) + {meaning['weight']:g} × similarity "
+                f"{meaning['similarity']:.3f} = ")
+    click.echo(f"{why}{ex['score']:.2f}")
     for name, part in sorted(ex.get("fields", {}).items(), key=lambda kv: -kv[1]["score"]):
         terms = ", ".join(part.get("terms") or [])
         click.echo(f"       {name:<13} weight {part['weight']:<4g} score {part['score']:8.2f}  {terms}")
