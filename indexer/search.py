@@ -42,6 +42,7 @@ from indexer.scoring import matched_terms
 from indexer.semantic import WEIGHT as MEANING_WEIGHT
 from indexer.semantic import VectorStore, best_of, blend, similarities, ticket_text
 from indexer.snippets import make_snippet, plain_excerpt
+from indexer.stages import stage
 from indexer.spelling import correct, corrections
 from indexer.suggest import MAX_DESCRIPTION_CHARS, MAX_KEY_TERMS, plan_long_text
 from indexer.synonyms import Synonyms
@@ -435,7 +436,8 @@ class Searcher:
         """
         started = time.perf_counter()
         limit, offset = _clamp(limit, offset)
-        parsed = parse_query(query)
+        with stage("parse"):
+            parsed = parse_query(query)
         with self._use(audience) as ctx:
             try:
                 filters = dict(type=type, product=product, tag=tag, resolution_code=resolution_code)
@@ -448,17 +450,18 @@ class Searcher:
 
     def _search(self, ctx: _Context, parsed: ParsedQuery, audience: str, statuses: Collection[str],
                 api_filters: dict, limit: int, offset: int, explain: bool) -> SearchPage:
-        allow = self._allowed(ctx, audience, statuses, api_filters, parsed.filters)
         reader = ctx.reader
-        plan = build_plan(parsed, ctx.synonyms, ctx.view.has_code, lambda key: ("title_key", key) in reader)
-        notice = parsed.notice
-        if len(plan.units) > MAX_QUERY_UNITS:
-            long_plan, _ = plan_long_text(Statistics(ctx.view.vectors, reader), "", parsed.text, ctx.synonyms,
-                                          ctx.view.has_code)
-            long_plan.excluded = plan.excluded
-            plan = long_plan
-            notice = _join(notice, f"Long query: searched for its {len(plan.units)} most distinctive terms.")
-        deny = self._denied(ctx, plan)
+        with stage("parse"):
+            allow = self._allowed(ctx, audience, statuses, api_filters, parsed.filters)
+            plan = build_plan(parsed, ctx.synonyms, ctx.view.has_code, lambda key: ("title_key", key) in reader)
+            notice = parsed.notice
+            if len(plan.units) > MAX_QUERY_UNITS:
+                long_plan, _ = plan_long_text(Statistics(ctx.view.vectors, reader), "", parsed.text,
+                                              ctx.synonyms, ctx.view.has_code)
+                long_plan.excluded = plan.excluded
+                plan = long_plan
+                notice = _join(notice, f"Long query: searched for its {len(plan.units)} most distinctive terms.")
+            deny = self._denied(ctx, plan)
         if plan.is_empty:
             if parsed.positive:
                 notice = _join(notice, "Nothing searchable in the query; showing all articles.")
@@ -466,14 +469,16 @@ class Searcher:
             return SearchPage(query=parsed.display(), total=total, hits=hits,
                               facets=ctx.view.facets.counts(docs), did_you_mean=None, offset=offset,
                               limit=limit, took_ms=0.0, notice=notice)
-        fuzzed = fuzz_unknown_words(plan, lambda term: ("content", term) in reader,
-                                    lambda word: corrections(reader, fold(word)))
+        with stage("spelling"):
+            fuzzed = fuzz_unknown_words(plan, lambda term: ("content", term) in reader,
+                                        lambda word: corrections(reader, fold(word)))
         page = self._ranked_page(ctx, plan, allow, deny, limit, offset, explain, boosts=None, long_text=False)
         page.query = parsed.display()
         page.fuzzy = page.fuzzy or (fuzzed and page.total > 0)
         page.notice = notice
         if (page.relaxed or page.fuzzy or not page.total) and len(parsed.clauses) <= MAX_QUERY_UNITS:
-            page.did_you_mean = self._did_you_mean(ctx, parsed, allow, audience)
+            with stage("spelling"):
+                page.did_you_mean = self._did_you_mean(ctx, parsed, allow, audience)
         return page
 
     def _ranked_page(self, ctx: _Context, plan: Plan, allow: set[int] | None, deny: frozenset[int],
@@ -493,13 +498,16 @@ class Searcher:
         visible = self._visible(ctx, allow, deny)
         fuzzy = relaxed = False
         candidates: list[_Candidate] = []
+        scoring = stage("scoring")
+        scoring.__enter__()
         if long_text:
             core = ev.run(plan.core_any())
             found = self._tier(ev, plan, core.score, core.mask & visible, window, "key terms")
             candidates = self._rerank(ctx, found, boosts)
             if meaning:
                 coded = ev.run(plan.code_query()).mask if plan.exact_codes else None
-                candidates = self._by_meaning(ctx, candidates, meaning, coded)
+                with stage("meaning"):
+                    candidates = self._by_meaning(ctx, candidates, meaning, coded)
             matched = ctx.view.vectors.mask_of([c.docnum for c in candidates])
         else:
             units = [ev.run(q) for q in plan.unit_queries()]
@@ -532,9 +540,13 @@ class Searcher:
                     fuzzy = True
                     best = top(loose.score, matched, window)
                     candidates = self._rerank(ctx, [_Candidate(d, v, "fuzzy") for d, v in best], boosts)
-        hits = [self._hit(ctx, c, plan, explain) for c in candidates[offset:need]]
+        scoring.__exit__(None, None, None)
+        with stage("snippets"):
+            hits = [self._hit(ctx, c, plan, explain) for c in candidates[offset:need]]
+        with stage("facets"):
+            facets = ctx.view.facets.counts(matched)
         return SearchPage(query="", total=int(np.count_nonzero(matched)), hits=hits,
-                          facets=ctx.view.facets.counts(matched), did_you_mean=None, offset=offset,
+                          facets=facets, did_you_mean=None, offset=offset,
                           limit=limit, took_ms=0.0, fuzzy=fuzzy, relaxed=relaxed, terms=plan.terms())
 
     @staticmethod
@@ -561,12 +573,13 @@ class Searcher:
         booster = plan.booster_query()
         if booster is None:
             return [_Candidate(d, score, label) for d, score in top(base, tier, limit)]
-        nothing = np.zeros(len(tier), dtype=bool)
-        terms_only = ev.run(booster, restrict=nothing)
-        score = base + np.where(terms_only.mask, terms_only.score, 0.0)
-        pool = ev.v.mask_of([d for d, _ in top(score, tier, max(limit, PHRASE_POOL))])
-        full = ev.run(booster, restrict=pool)
-        score = base + np.where(full.mask, full.score, 0.0)
+        with stage("boosters"):
+            nothing = np.zeros(len(tier), dtype=bool)
+            terms_only = ev.run(booster, restrict=nothing)
+            score = base + np.where(terms_only.mask, terms_only.score, 0.0)
+            pool = ev.v.mask_of([d for d, _ in top(score, tier, max(limit, PHRASE_POOL))])
+            full = ev.run(booster, restrict=pool)
+            score = base + np.where(full.mask, full.score, 0.0)
         return [_Candidate(d, value, label) for d, value in top(score, pool, limit)]
 
     def _rerank(self, ctx: _Context, candidates: list[_Candidate],
@@ -751,9 +764,9 @@ class Searcher:
     def _suggest(self, ctx: _Context, title: str, description: str, audience: str,
                  statuses: Collection[str], product: str | None, limit: int,
                  boosts: Mapping[str, float] | None, explain: bool) -> SearchPage:
-        plan, _ = plan_long_text(Statistics(ctx.view.vectors, ctx.reader), title, description, ctx.synonyms,
-                                 ctx.view.has_code,
-                                 max_terms=MAX_KEY_TERMS)
+        with stage("parse"):
+            plan, _ = plan_long_text(Statistics(ctx.view.vectors, ctx.reader), title, description, ctx.synonyms,
+                                     ctx.view.has_code, max_terms=MAX_KEY_TERMS)
         if plan.is_empty:
             return _empty_page(title, limit, 0, "No distinctive terms found in the ticket text.")
         if product:

@@ -25,6 +25,7 @@ from whoosh.util.numeric import byte_to_length
 from indexer.analyzers import text_has_phrase
 from indexer.postings import Sidecar, segment_postings
 from indexer.scoring import score_docs
+from indexer.stages import stage
 
 BM25_B = 0.75
 BM25_K1 = 1.2
@@ -231,6 +232,12 @@ class Evaluation:
         found = self._postings.get(key)
         if found is not None:
             return found
+        with stage("candidates"):
+            found = self._read_postings(fieldname, text)
+        self._postings[key] = found
+        return found
+
+    def _read_postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         id_parts, weight_parts = [], []
         for (sub, offset), (*_, data) in zip(self.searcher.leaf_searchers(), self.v.leaves, strict=True):
             ids, weights = segment_postings(sub.reader(), data.sidecar, fieldname, text)
@@ -244,7 +251,6 @@ class Evaluation:
             weights = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
             keep = self.v.live[ids]
             found = (ids[keep], weights[keep]) if not keep.all() else (ids, weights)
-        self._postings[key] = found
         return found
 
     def text(self, docnum: int) -> str:
@@ -256,7 +262,8 @@ class Evaluation:
         return found
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
-        return self.v.doc_frequency(self.reader, fieldname, text)
+        with stage("candidates"):
+            return self.v.doc_frequency(self.reader, fieldname, text)
 
     # -- evaluation -----------------------------------------------------------------------
 
@@ -284,7 +291,8 @@ class Evaluation:
             mask = positive.mask & ~negative.mask
             result = Result(mask, np.where(mask, positive.score, 0.0))
         elif isinstance(q, wq.Phrase):
-            result = self._phrase(q, restrict)
+            with stage("phrases"):
+                result = self._phrase(q, restrict)
         elif isinstance(q, wq.MultiTerm):
             result = self._eval(_expand(q, self.reader), restrict)
         elif isinstance(q, wq.Every):
