@@ -6,7 +6,7 @@ surface is re-exported here.
 
 from indexer.build import BuildReport, build_index, prepare_updates
 from indexer.layout import index_exists
-from indexer.search import MAX_QUERY_CHARS, Facet, Searcher, SearchHit, SearchPage, Signals
+from indexer.search import MAX_QUERY_CHARS, Facet, Searcher, SearchHit, SearchPage, Signals  # noqa: I001
 
 __all__ = [
     "MAX_QUERY_CHARS",

@@ -27,8 +27,9 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
-from indexer.codec import KbCodec
 from indexer.encoder import EncoderUnavailable, load_encoder
+from indexer.engine import missing_sidecars, write_sidecars
+from indexer.engine.whoosh_adapter import writer_codec
 from indexer.layout import (
     SYNONYMS_JSON,
     Pointer,
@@ -41,7 +42,6 @@ from indexer.layout import (
     remove_old_generations,
     write_pointer,
 )
-from indexer.postings import missing_sidecars, write_sidecars
 from indexer.schema import SCHEMA_VERSION, ArticleSchema, article_from_stored, document_fields
 from indexer.semantic import STORE_FILE, VectorStore, update_vectors
 from indexer.synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
@@ -497,9 +497,9 @@ class _Builder:
         try:
             if parallel:
                 return ix.writer(procs=2, multisegment=True, limitmb=WRITER_MEMORY_MB,
-                                 timeout=self.lock_timeout, compound=False, codec=KbCodec())
+                                 timeout=self.lock_timeout, compound=False, codec=writer_codec())
             return ix.writer(limitmb=WRITER_MEMORY_MB, timeout=self.lock_timeout, compound=False,
-                             codec=KbCodec())
+                             codec=writer_codec())
         except LockError:
             raise IndexBusy(
                 f"The Whoosh index {ix.storage.folder} is locked by another writer; waited "

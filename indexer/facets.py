@@ -1,4 +1,4 @@
-"""Per-segment caches: facet values, error codes and filter sets, shared across index versions.
+"""Facet counts, the error-code vocabulary and filter sets, cached per segment.
 
 Whoosh's ``groupedby`` rebuilds per-document value lists for multi-valued fields on every
 search, which is too slow at 100k articles. Here value lists are built once per *segment*
@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from indexer.vectors import SegmentArrays, mask_of
+from indexer.engine.version import SegmentCache, SegmentData, leaves, mask_of
 
 # Public facet name -> index field.
 FACET_FIELDS = {"type": "type", "product": "product", "tag": "tag", "resolution_code": "resolution_code"}
@@ -37,7 +38,7 @@ class Facet:
 
 
 @dataclass
-class SegmentData:
+class FacetLists:
     """What is cached for one segment (local document numbers)."""
 
     by_value: dict[str, dict[str, frozenset[int]]] = field(default_factory=dict)
@@ -45,60 +46,34 @@ class SegmentData:
     filters: dict[tuple, frozenset[int]] = field(default_factory=dict)
     # (values, local docnums, value index per docnum) for vectorized facet counts.
     pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = field(default_factory=dict)
-    arrays: SegmentArrays = field(default_factory=SegmentArrays)
 
 
-class SegmentCache:
-    """Segment id -> :class:`SegmentData`, shared by every version a Searcher opens."""
-
-    def __init__(self) -> None:
-        self._data: dict[str, SegmentData] = {}
-        self._lock = threading.Lock()
-
-    def get(self, segment_id: str) -> SegmentData:
-        with self._lock:
-            data = self._data.get(segment_id)
-            if data is None:
-                data = self._data[segment_id] = SegmentData()
-            return data
-
-    def keep_only(self, segment_ids: set[str]) -> None:
-        """Forget segments that no open version uses any more (merged away, old generations)."""
-        with self._lock:
-            for key in [k for k in self._data if k not in segment_ids]:
-                del self._data[key]
+_NEW_LISTS = threading.Lock()
 
 
-def leaves(searcher) -> Iterator[tuple[str, object, int, int]]:
-    """(segment key, leaf searcher, first global docnum, docnum count) for each segment.
-
-    The key names the segment's folder and id, so the public and internal indexes and
-    successive generations never share an entry.
-    """
-    for sub, offset in searcher.leaf_searchers():
-        reader = sub.reader()
-        segment = reader.segment() if hasattr(reader, "segment") else None
-        if segment is None:  # an empty index: nothing worth caching across versions
-            key = f"reader:{id(reader)}"
-        else:
-            folder = getattr(getattr(reader, "_storage", None), "folder", "")
-            key = f"{folder}:{segment.segment_id()}"
-        yield key, sub, offset, sub.doc_count_all()
+def _lists(data: SegmentData) -> FacetLists:
+    """A segment's facet lists (made once, whichever version asks first)."""
+    if data.facets is None:
+        with _NEW_LISTS:
+            if data.facets is None:
+                data.facets = FacetLists()
+    return data.facets
 
 
 class IndexCaches:
     """Facets, error codes and filter sets of one index version, built from segment caches.
 
     :param searcher: a Whoosh searcher on the version (used only under ``lock``).
+    :param folder: the index's folder (part of every segment's key).
     :param cache: the Searcher-wide segment cache.
     """
 
-    def __init__(self, searcher, cache: SegmentCache, lock: threading.Lock):
+    def __init__(self, searcher, folder: Path | None, cache: SegmentCache, lock: threading.Lock):
         self._searcher = searcher
         self._cache = cache
         self._lock = lock
-        self._leaves = [(key, sub, offset, count, cache.get(key))
-                        for key, sub, offset, count in leaves(searcher)]
+        self._leaves = [(key, sub, offset, count, _lists(cache.get(key)))
+                        for key, sub, offset, count in leaves(searcher, folder)]
         self._values: dict[str, dict[str, int]] = {}
         self._filters: dict[tuple, set[int]] = {}
         self._pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}

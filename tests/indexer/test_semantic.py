@@ -11,7 +11,8 @@ import pytest
 
 from indexer import Searcher, build_index
 from indexer.encoder import MAX_TOKENS, Encoder, EncoderUnavailable, load_encoder, model_dir
-from indexer.semantic import IDENTITY, STORE_FILE, VectorStore, blend
+from indexer.ranking import blend
+from indexer.semantic import IDENTITY, STORE_FILE, VectorStore
 from tests.conftest import article_text
 
 ENCODER = load_encoder()
