@@ -4,7 +4,9 @@ A search passes through a few named stages (:data:`STAGES`). Code marks them wit
 ``with stage("phrases"): ...``; nothing is measured unless the caller asked for it with
 :func:`record`, so the cost in normal serving is one context-variable read per mark.
 Times are exclusive: a stage entered inside another (posting lists read while boosters
-are evaluated) is charged to the inner stage only, so the parts add up to the whole.
+are evaluated) is charged to the inner stage only, so the parts add up to the whole. They
+are CPU time of the calling thread, not wall time, so that figures taken on a machine busy
+with other work stay comparable (waiting for a CPU is not charged to any stage).
 
     >>> with record() as times:
     ...     with stage("parse"):
@@ -38,21 +40,21 @@ _current: ContextVar[StageTimes | None] = ContextVar("kb_search_stages", default
 
 
 class StageTimes:
-    """Seconds spent per stage while :func:`record` was active (exclusive of inner stages)."""
+    """CPU seconds spent per stage while :func:`record` was active (exclusive of inner stages)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
         self._stack: list[list] = []  # [name, time this stage last resumed]
 
     def _enter(self, name: str) -> None:
-        now = time.perf_counter()
+        now = time.thread_time()
         if self._stack:
             outer = self._stack[-1]
             self.seconds[outer[0]] += now - outer[1]
         self._stack.append([name, now])
 
     def _exit(self) -> None:
-        now = time.perf_counter()
+        now = time.thread_time()
         name, resumed = self._stack.pop()
         self.seconds[name] += now - resumed
         if self._stack:
