@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer.engine.matches import Matches
 from indexer.engine.version import SegmentCache, SegmentData, leaves, mask_of
 
 # Public facet name -> index field.
@@ -77,6 +78,7 @@ class IndexCaches:
         self._values: dict[str, dict[str, int]] = {}
         self._filters: dict[tuple, set[int]] = {}
         self._pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+        self._by_doc: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.size = max((offset + count for _k, _s, offset, count, _d in self._leaves), default=0)
 
     @property
@@ -146,19 +148,47 @@ class IndexCaches:
         found = self._pairs[fieldname] = (values, docs, starts)
         return found
 
+    def _values_by_doc(self, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
+        """(where each document's values start, value ids grouped by document) for a facet field."""
+        found = self._by_doc.get(fieldname)
+        if found is None:
+            values, docs, starts = self._global_pairs(fieldname)
+            value_ids = np.repeat(np.arange(len(values), dtype=np.int32), np.diff(np.append(starts, len(docs))))
+            order = np.argsort(docs, kind="stable")
+            begins = np.searchsorted(docs[order], np.arange(self.size + 1))
+            found = self._by_doc[fieldname] = (begins, value_ids[order])
+        return found
+
     def counts(self, docs, limit: int = MAX_FACET_VALUES) -> dict[str, list[Facet]]:
-        """Facet counts over matching documents: a boolean mask over global docnums, or a
-        collection of docnums. Most frequent first, then alphabetical."""
-        mask = docs if isinstance(docs, np.ndarray) else self.mask_of(docs)
+        """Facet counts over matching documents (:class:`~indexer.engine.Matches`, a boolean
+        mask over global docnums, or a collection of docnums). Most frequent first, then
+        alphabetical. A few matches are counted by their own values, many by one pass over
+        every (document, value) pair."""
+        sparse = None
+        if isinstance(docs, Matches):
+            sparse = docs.ids if docs.is_sparse else None
+            mask = None if sparse is not None else docs.mask
+        else:
+            mask = docs if isinstance(docs, np.ndarray) else self.mask_of(docs)
         out: dict[str, list[Facet]] = {}
         for name, fieldname in FACET_FIELDS.items():
             values, doc_ids, starts = self._global_pairs(fieldname)
-            if not len(doc_ids) or not mask.any():
+            if not len(doc_ids) or (sparse is not None and not len(sparse)) or (mask is not None and not mask.any()):
                 out[name] = []
                 continue
-            hits = np.add.reduceat(mask[doc_ids].view(np.uint8), starts, dtype=np.int64)
-            ranked = sorted(((values[i], int(hits[i])) for i in np.flatnonzero(hits)),
-                            key=lambda kv: (-kv[1], kv[0].casefold()))
+            if sparse is not None and len(sparse) * 4 < len(doc_ids):
+                begins, by_doc = self._values_by_doc(fieldname)
+                lengths = begins[sparse + 1] - begins[sparse]
+                at = np.repeat(begins[sparse] - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+                hits = np.bincount(by_doc[at], minlength=len(values))
+            else:
+                hits = np.add.reduceat((mask if mask is not None else docs.mask)[doc_ids].view(np.uint8),
+                                       starts, dtype=np.int64)
+            nonzero = np.flatnonzero(hits)
+            if len(nonzero) > limit:  # only values that can make the list need sorting by name
+                cut = np.partition(hits[nonzero], len(nonzero) - limit)[len(nonzero) - limit]
+                nonzero = nonzero[hits[nonzero] >= cut]
+            ranked = sorted(((values[i], int(hits[i])) for i in nonzero), key=lambda kv: (-kv[1], kv[0].casefold()))
             out[name] = [Facet(v, n) for v, n in ranked[:limit]]
         return out
 

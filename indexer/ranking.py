@@ -15,7 +15,8 @@
    query as a phrase in the title (:data:`TITLE_PHRASE_BOOST`), joined pairs such as
    ``http503`` (:data:`PAIR_BOOST`), runs of a pasted message found word for word
    (:data:`RUN_BOOST`), the ticket's product (:data:`PRODUCT_BOOST`). Boosters that need
-   positions are checked for the best :data:`PHRASE_POOL` candidates of a tier only.
+   positions are considered for the best :data:`PHRASE_POOL` candidates of a tier, and
+   checked only where they can still change what the page shows.
 4. **Signals**: reuse and helpfulness multiply a score by :data:`MULTIPLIER_RANGE` at most;
    what closed cases taught multiplies it by :data:`CASE_BOOST_RANGE` at most.
 5. **Meaning** (ticket suggestions): the :data:`RERANK_WINDOW` best candidates are re-ranked
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from indexer.engine.matches import Matches, all_of, any_of
 from indexer.stages import stage
 
 if TYPE_CHECKING:
@@ -115,7 +117,7 @@ class Ranked:
     """A ranked plan: the candidates for the page, in order, and every matching document."""
 
     candidates: list[Candidate]
-    matched: np.ndarray
+    matched: Matches
     fuzzy: bool = False
     relaxed: bool = False
 
@@ -126,9 +128,13 @@ Reweigh = Callable[[list["Candidate"]], None]
 def top(scores: np.ndarray, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
     """The ``k`` best (document, score) of the masked documents: highest score, then lowest id."""
     docs = np.flatnonzero(mask)
+    return top_of(docs, scores[docs], k)
+
+
+def top_of(docs: np.ndarray, values: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best of ``docs`` (ascending) by ``values``: highest value, then lowest id."""
     if not len(docs) or k <= 0:
         return []
-    values = scores[docs]
     if len(docs) > k:
         # Keep ties at the cut-off so the final order is decided by document number.
         cut = np.partition(values, len(values) - k)[len(values) - k]
@@ -159,68 +165,101 @@ def order(candidates: list[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=lambda c: -c.final)
 
 
-def tier(ev: Evaluation, plan: Plan, base: np.ndarray, members: np.ndarray, limit: int,
-         label: str) -> list[Candidate]:
-    """The ``limit`` best documents of a tier by text score plus boosters.
+def tier(ev: Evaluation, plan: Plan, members: Matches, limit: int, label: str, *, shown: int | None = None,
+         spread: float = 1.0) -> list[Candidate]:
+    """The ``limit`` best documents of a tier (``members``, scored by words) by words plus boosters.
 
     Term boosters (exact error code, exact title, joined pairs, product) count for every
-    document of the tier; phrase boosters (the query as a phrase in the title, runs of
-    pasted words) are checked for the best :data:`PHRASE_POOL` candidates only.
+    document of the tier. Phrase boosters (the query as a phrase in the title, runs of
+    pasted words) are considered for the best :data:`PHRASE_POOL` candidates, and checked
+    (by position) only in those that could still reach the first ``shown`` places: where
+    even the most the phrases could add, times ``spread`` (how much the signals' multipliers
+    can reorder scores), stays below the ``shown``-th certain score, a document keeps its
+    score without phrases. It then sits below ``shown``, where its order is not shown.
     """
     if not members.any():
         return []
+    docs, base = members.ids, members.scores
     booster = plan.booster_query()
     if booster is None:
-        return [Candidate(d, score, label) for d, score in top(base, members, limit)]
+        return [Candidate(d, score, label) for d, score in top_of(docs, base, limit)]
+    shown = limit if shown is None else max(0, min(shown, limit))
     with stage("boosters"):
-        nothing = np.zeros(len(members), dtype=bool)
-        terms_only = ev.run(booster, restrict=nothing)
-        score = base + terms_only.score
-        pool = ev.v.mask_of([d for d, _ in top(score, members, max(limit, PHRASE_POOL))])
-        full = ev.run(booster, restrict=pool)
-        score = base + full.score
-    return [Candidate(d, float(base[d]), label, boosters=float(full.score[d]))
-            for d, _value in top(score, pool, limit)]
+        terms_only = ev.run(booster, restrict=np.zeros(members.size, dtype=bool))
+        score = base + terms_only.at(docs)[1]
+        pool = np.sort(np.asarray([d for d, _ in top_of(docs, score, max(limit, PHRASE_POOL))], dtype=np.int64))
+        words = members.at(pool)[1]
+        lower = terms_only.at(pool)[1]
+        upper = ev.run(booster, restrict=ev.v.mask_of(pool), optimistic=True).at(pool)[1]
+        boosters = lower.copy()
+        exact = upper <= lower  # nothing to check: no phrase can add anything here
+        while True:
+            todo = _worth_checking(words, boosters, upper, exact, shown, spread)
+            if not todo.any():
+                break
+            exact |= todo
+            checked = ev.run(booster, restrict=ev.v.mask_of(pool[exact])).at(pool)[1]
+            boosters = np.where(exact, checked, lower)
+    return [Candidate(d, float(words[i]), label, boosters=float(boosters[i]))
+            for i, d, _value in _top_indexed(pool, words + boosters, limit)]
+
+
+def _worth_checking(words: np.ndarray, boosters: np.ndarray, upper: np.ndarray, exact: np.ndarray,
+                    shown: int, spread: float) -> np.ndarray:
+    """The next unchecked documents whose phrases could still place them among the first
+    ``shown``: at most ``shown`` of them, those that could gain most first."""
+    unchecked = ~exact
+    if not unchecked.any() or shown == 0:
+        return np.zeros(len(words), dtype=bool)
+    certain = np.sort((words + boosters)[exact])[::-1]
+    threshold = certain[shown - 1] if len(certain) >= shown else -np.inf
+    best = words + upper
+    todo = unchecked & (best * spread >= threshold)
+    if np.count_nonzero(todo) > shown:
+        order = np.argsort(-np.where(todo, best, -np.inf), kind="stable")[:shown]
+        todo = np.zeros(len(words), dtype=bool)
+        todo[order] = True
+    return todo
+
+
+def _top_indexed(docs: np.ndarray, values: np.ndarray, k: int) -> list[tuple[int, int, float]]:
+    """:func:`top_of`, with each document's index in ``docs``."""
+    where = {d: i for i, d in enumerate(docs.tolist())}
+    return [(where[d], d, v) for d, v in top_of(docs, values, k)]
 
 
 def rank_search(ev: Evaluation, plan: Plan, visible: np.ndarray, need: int, reweigh: Reweigh) -> Ranked:
     """Rank a search-box plan: all-terms matches first, then some-terms matches, then fuzzy
     matches as a last resort. ``need`` is the last position the page shows."""
     window = max(need, RERANK_WINDOW)
+    size = len(visible)
     with stage("scoring"):
         units = [ev.run(q) for q in plan.unit_queries()]
-        codes = ev.run(plan.code_query()) if plan.exact_codes else None
-        matched = np.zeros(len(visible), dtype=bool)
-        every = visible.copy() if units else matched.copy()
-        all_score = np.zeros(len(visible), dtype=np.float32)
-        for unit in units:
-            matched |= unit.mask
-            every &= unit.mask
-            all_score += unit.score
-        if codes is not None:
-            matched |= codes.mask
-        matched &= visible
-        total_every = int(np.count_nonzero(every))
+        codes = [ev.run(plan.code_query())] if plan.exact_codes else []
+        every = all_of(units).only(visible) if units else Matches.none(size)
+        matched = any_of(units + codes).only(visible) if units or codes else Matches.none(size)
+        total_every = every.count()
         if matched.any():
-            candidates = _scored(tier(ev, plan, all_score, every, window, "all terms"), reweigh)
+            spread = MULTIPLIER_RANGE[1] / MULTIPLIER_RANGE[0]
+            candidates = _scored(tier(ev, plan, every, window, "all terms", shown=need, spread=spread), reweigh)
             relaxed = False
-            if total_every < need and total_every < int(np.count_nonzero(matched)):
+            total = matched.count()
+            if total_every < need and total_every < total:
                 # Not enough documents have every term: follow them with those that have some.
-                any_score = all_score + codes.score if codes is not None else all_score
                 wanted = need - total_every + RERANK_WINDOW
-                more = tier(ev, plan, any_score, matched & ~every, wanted, "some terms")
+                some = matched.only(~every.mask) if total_every else matched
+                more = tier(ev, plan, some, wanted, "some terms", shown=need - total_every, spread=spread)
                 relaxed = total_every == 0
                 candidates += _scored(more, reweigh)
             return Ranked(candidates, matched, relaxed=relaxed)
         fuzzy = plan.fuzzy_query()
         if fuzzy is None:
             return Ranked([], matched)
-        loose = ev.run(fuzzy)
-        matched = loose.mask & visible
-        if not matched.any():
-            return Ranked([], matched)
-        best = top(loose.score, matched, window)
-        return Ranked(_scored([Candidate(d, v, "fuzzy") for d, v in best], reweigh), matched, fuzzy=True)
+        loose = ev.run(fuzzy).only(visible)
+        if not loose.any():
+            return Ranked([], loose)
+        best = top_of(loose.ids, loose.scores, window)
+        return Ranked(_scored([Candidate(d, v, "fuzzy") for d, v in best], reweigh), loose, fuzzy=True)
 
 
 def rank_ticket(ev: Evaluation, plan: Plan, visible: np.ndarray, need: int, reweigh: Reweigh,
@@ -232,13 +271,14 @@ def rank_ticket(ev: Evaluation, plan: Plan, visible: np.ndarray, need: int, rewe
     """
     window = max(need, RERANK_WINDOW)
     with stage("scoring"):
-        core = ev.run(plan.core_any())
-        candidates = _scored(tier(ev, plan, core.score, core.mask & visible, window, "key terms"), reweigh)
+        core = ev.run(plan.core_any()).only(visible)
+        candidates = _scored(tier(ev, plan, core, window, "key terms"), reweigh)
     if similarity is not None and len(candidates) >= 2:
         coded = ev.run(plan.code_query()).mask if plan.exact_codes else None
         with stage("meaning"):
             candidates = by_meaning(candidates, similarity(candidates), coded)
-    return Ranked(candidates, ev.v.mask_of([c.docnum for c in candidates]))
+    ids = np.asarray(sorted(c.docnum for c in candidates), dtype=np.int64)
+    return Ranked(candidates, Matches(len(visible), ids=ids, scores=np.zeros(len(ids), dtype=np.float32)))
 
 
 def _scored(candidates: list[Candidate], reweigh: Reweigh) -> list[Candidate]:

@@ -34,7 +34,14 @@ from indexer.filters import allowed, denied, run_whoosh, visible
 from indexer.keyterms import MAX_DESCRIPTION_CHARS, MAX_KEY_TERMS, plan_long_text
 from indexer.plan import Plan, build_plan, fuzz_unknown_words, word_query
 from indexer.query import MAX_QUERY_CHARS, ParsedQuery, clean_text, parse_query
-from indexer.ranking import FIELD_WEIGHTS, PRODUCT_BOOST, Candidate, rank_search, rank_ticket, signals_reweigher
+from indexer.ranking import (
+    FIELD_WEIGHTS,
+    PRODUCT_BOOST,
+    Candidate,
+    rank_search,
+    rank_ticket,
+    signals_reweigher,
+)
 from indexer.results import SearchHit, SearchPage, Signals, empty_page, make_hit
 from indexer.schema import article_from_stored
 from indexer.semantic import VectorStore, similarities, ticket_text
@@ -211,7 +218,7 @@ class Searcher:
                              int(reuse[c.docnum] or 0)) for c in shown]
         with stage("facets"):
             facets = ctx.view.facets.counts(ranked.matched)
-        return SearchPage(query="", total=int(ranked.matched.sum()), hits=hits, facets=facets, did_you_mean=None,
+        return SearchPage(query="", total=ranked.matched.count(), hits=hits, facets=facets, did_you_mean=None,
                           offset=offset, limit=limit, took_ms=0.0, fuzzy=ranked.fuzzy, relaxed=ranked.relaxed,
                           terms=plan.terms())
 

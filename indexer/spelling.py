@@ -120,6 +120,6 @@ def did_you_mean(ctx, parsed: ParsedQuery, visible: np.ndarray, audience: str) -
             return None
         ev = Evaluation(ctx.engine, ctx.searcher)
         queries = plan.unit_queries() + ([plan.code_query()] if plan.exact_codes else [])
-        if not any((ev.run(q).mask & visible).any() for q in queries):
+        if not any(ev.run(q).only(visible).any() for q in queries):
             return None
     return suggestion.display()

@@ -12,7 +12,8 @@ Whoosh's private internals are read in :mod:`.whoosh_adapter` only, which falls 
 Whoosh's public API on any other Whoosh version than the one it was written for.
 """
 
-from indexer.engine.evaluate import Evaluation, Matches, score_docs
+from indexer.engine.evaluate import Evaluation, score_docs
+from indexer.engine.matches import Matches
 from indexer.engine.sidecars import missing_sidecars, write_sidecars
 from indexer.engine.version import IndexVersion, SegmentCache, SegmentData, Statistics, leaves, mask_of
 

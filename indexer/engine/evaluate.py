@@ -2,8 +2,9 @@
 
 Whoosh's matchers visit matching documents one at a time in Python, which at 100,000
 articles costs hundreds of milliseconds for a few common words. Here a query tree is
-evaluated bottom-up over dense per-document arrays (a match mask and a score): each term
-is one posting list (:mod:`indexer.engine.sidecars`), each And/Or one vectorized operation.
+evaluated bottom-up over whole posting lists (:mod:`indexer.engine.sidecars`): each term is
+one list, each And/Or one vectorized operation over sorted ids (selective parts) or dense
+per-document arrays (common words), see :mod:`indexer.engine.matches`.
 
 Scores are Whoosh's own BM25F (same idf, average and per-document field lengths, boosts,
 sums for And/Or), so the two can be swapped and are tested against each other. This is
@@ -17,41 +18,32 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from whoosh import query as wq
 
+from indexer.engine.matches import SCORE, Matches, all_of, any_of
 from indexer.engine.phrases import has_phrase, term_positions
 from indexer.engine.sidecars import segment_postings
 from indexer.engine.version import IndexVersion
 from indexer.ranking import BM25_B, BM25_K1
 from indexer.stages import stage
+from indexer.term_finder import TermFinder
 
 # Scores are summed in single precision: half the memory traffic of double, and still
 # within a millionth of Whoosh's own scores for a query's handful of terms.
-SCORE = np.float32
 MAX_PHRASE_CHECKS = 1500  # phrase candidates verified by Whoosh, best by term score first
 MAX_EXPANSIONS = 64  # terms a fuzzy word may expand to
-
-
-@dataclass
-class Matches:
-    """A query's matches: ``mask[d]`` says whether document ``d`` matches, ``score[d]`` how well.
-
-    ``fields`` (only when asked for) splits the score by the field each term matched in.
-    """
-
-    mask: np.ndarray
-    score: np.ndarray
-    fields: dict[str, np.ndarray] | None = None
+SHORT_TEXT = 400  # characters below which a text is analysed whole rather than searched for hits
 
 
 class Evaluation:
     """One query's evaluation on a borrowed searcher (posting lists read once per query).
 
     :param version: the :class:`~indexer.engine.version.IndexVersion` the searcher reads.
-    :param by_field: also split every score by field (for explanations; slower).
+    :param by_field: also split every score by field (for explanations; slower: every
+        result is dense).
     """
 
     def __init__(self, version: IndexVersion, searcher, *, by_field: bool = False):
@@ -60,8 +52,10 @@ class Evaluation:
         self.by_field = by_field
         self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._texts: dict[int, str] = {}
-        self._positions: dict[tuple[str, int], tuple[frozenset[str], dict[str, list[int]]]] = {}
+        self._positions: dict[tuple[str, int], tuple[frozenset[str], dict[str, list[int]], int]] = {}
         self._phrase_words: set[str] = set()
+        self._text_phrases: dict[tuple[str, ...], int] = {}  # content phrases checked in stored text: slop
+        self.optimistic = False
         self.schema = searcher.schema
         self.reader = searcher.reader()
 
@@ -127,96 +121,74 @@ class Evaluation:
     # -- evaluation -----------------------------------------------------------------------
 
     def empty(self) -> Matches:
-        size = self.v.size
-        return Matches(np.zeros(size, dtype=bool), np.zeros(size, dtype=SCORE), {} if self.by_field else None)
+        return Matches.none(self.v.size)
 
-    def run(self, q: wq.Query | None, restrict: np.ndarray | None = None) -> Matches:
+    def _dense(self, m: Matches, fieldname: str | None = None) -> Matches:
+        """In explanation mode, every result dense with its score split by field."""
+        if not self.by_field:
+            return m
+        fields = m.fields if m.fields is not None else ({fieldname: m.score} if fieldname else {})
+        return Matches(m.size, mask=m.mask, score=m.score, fields=fields)
+
+    def run(self, q: wq.Query | None, restrict: np.ndarray | None = None, *, optimistic: bool = False) -> Matches:
         """Evaluate a query. ``restrict`` limits the documents phrases are checked in (by
-        their stored text); without it, phrases are checked in every candidate."""
+        their stored text); without it, phrases are checked in every candidate. With
+        ``optimistic``, phrases are not checked at all but assumed to occur wherever all
+        their words do: an upper bound of the scores."""
         if q is None:
             return self.empty()
         q = q.normalize()
-        self._phrase_words |= {w for p in _phrases(q) for w in p.words if w}
-        return self._eval(q, restrict)
+        for p in _phrases(q):
+            words = tuple(w for w in p.words if w)
+            self._phrase_words.update(words)
+            if words and p.fieldname == "content":
+                self._text_phrases[words] = max(p.slop, self._text_phrases.get(words, 0))
+        self.optimistic = optimistic
+        try:
+            return self._eval(q, restrict)
+        finally:
+            self.optimistic = False
 
     def _eval(self, q: wq.Query, restrict: np.ndarray | None) -> Matches:
+        dense = self.by_field
         if isinstance(q, wq.Term):
             result = self._term(q.fieldname, q.text)
         elif isinstance(q, wq.And):
-            result = self._and([self._eval(s, restrict) for s in q.subqueries])
+            result = all_of([self._eval(s, restrict) for s in q.subqueries], dense)
         elif isinstance(q, wq.Or):
-            result = self._or([self._eval(s, restrict) for s in q.subqueries])
+            result = any_of([self._eval(s, restrict) for s in q.subqueries], dense)
         elif isinstance(q, wq.AndMaybe):
             required = self._eval(q.a, restrict)
             optional = self._eval(q.b, restrict if restrict is not None else required.mask)
-            optional.mask &= required.mask
-            result = self._or([required, self._masked(optional, optional.mask)])
-            result.mask = required.mask
+            result = _maybe(required, optional, dense)
         elif isinstance(q, wq.AndNot):
             positive = self._eval(q.a, restrict)
             negative = self._eval(q.b, restrict)
-            result = self._masked(positive, positive.mask & ~negative.mask)
+            result = positive.only(~negative.mask)
         elif isinstance(q, wq.Phrase):
             with stage("phrases"):
                 result = self._phrase(q, restrict)
         elif isinstance(q, wq.MultiTerm):
             result = self._eval(_expand(q, self.reader), restrict)
         elif isinstance(q, wq.Every):
-            result = self.empty()
-            result.mask = self.v.live.copy()
-            result.score = self.v.live.astype(SCORE)
+            live = self.v.live
+            result = self._dense(Matches(self.v.size, mask=live, score=live.astype(SCORE)))
         elif q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
-            return self.empty()
+            return self._dense(self.empty())
         else:
-            result = self._by_whoosh(q)
+            result = self._dense(self._by_whoosh(q))
         boost = getattr(q, "boost", 1.0)
         if boost != 1.0 and not isinstance(q, wq.MultiTerm):
-            result.score = result.score * boost
-            if result.fields:
-                result.fields = {name: part * boost for name, part in result.fields.items()}
+            result = result.times(boost)
         return result
 
     def _term(self, fieldname: str, text) -> Matches:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        result = self.empty()
         if fieldname not in self.schema:
-            return result
+            return self._dense(self.empty())
         ids, scores = self.scored(fieldname, text)
-        if len(ids):
-            result.mask[ids] = True
-            result.score[ids] = scores
-        if result.fields is not None:
-            result.fields[fieldname] = result.score.copy()
-        return result
-
-    def _masked(self, m: Matches, mask: np.ndarray) -> Matches:
-        fields = None if m.fields is None else {k: np.where(mask, v, 0.0) for k, v in m.fields.items()}
-        return Matches(mask, np.where(mask, m.score, 0.0), fields)
-
-    def _and(self, parts: list[Matches]) -> Matches:
-        mask = parts[0].mask.copy()
-        for p in parts[1:]:
-            mask &= p.mask
-        return self._masked(self._sum(parts, mask), mask)
-
-    def _or(self, parts: list[Matches]) -> Matches:
-        mask = parts[0].mask.copy()
-        for p in parts[1:]:
-            mask |= p.mask
-        return self._sum(parts, mask)
-
-    def _sum(self, parts: list[Matches], mask: np.ndarray) -> Matches:
-        score = parts[0].score.copy()
-        for p in parts[1:]:
-            score += p.score
-        fields = None
-        if self.by_field:
-            fields = {}
-            for p in parts:
-                for name, part in (p.fields or {}).items():
-                    fields[name] = fields[name] + part if name in fields else part.copy()
-        return Matches(mask, score, fields)
+        return self._dense(Matches.sparse(self.v.size, ids, scores), fieldname)
 
     # -- phrases --------------------------------------------------------------------------
 
@@ -227,52 +199,77 @@ class Evaluation:
         others by Whoosh's phrase matcher, which reads positions from the postings."""
         words = [w for w in q.words if w]
         if not words:
-            return self.empty()
-        candidates = self._and([self._term(q.fieldname, w) for w in words])
-        mask = candidates.mask if restrict is None else candidates.mask & restrict
-        docs = np.flatnonzero(mask)
+            return self._dense(self.empty())
+        candidates = all_of([self._term(q.fieldname, w) for w in words])
+        if restrict is not None:
+            candidates = candidates.only(restrict)
+        docs, scores = candidates.ids, candidates.scores
         if len(docs) > MAX_PHRASE_CHECKS:
-            best = np.argpartition(-candidates.score[docs], MAX_PHRASE_CHECKS)[:MAX_PHRASE_CHECKS]
-            docs = np.sort(docs[best])
+            best = np.sort(np.argpartition(-scores, MAX_PHRASE_CHECKS)[:MAX_PHRASE_CHECKS])
+            docs, scores = docs[best], scores[best]
         if not len(docs):
-            return self.empty()
+            return self._dense(self.empty())
+        if self.optimistic:
+            return self._dense(Matches(self.v.size, ids=docs, scores=scores), q.fieldname)
         if q.fieldname == "title":
             titles = self.v.column("title_sort", self.searcher)
-            found = [d for d in docs.tolist()
+            found = [i for i, d in enumerate(docs.tolist())
                      if titles[d] and has_phrase(self._positions_in("title", d, titles[d]), words, q.slop)]
         elif restrict is not None and q.fieldname == "content":
             # A booster on a few candidates: checking their stored text costs less than
             # reading positions from the postings of every word.
-            found = [d for d in docs.tolist()
+            found = [i for i, d in enumerate(docs.tolist())
                      if has_phrase(self._positions_in("text", d, None), words, q.slop)]
         else:
-            found = list(score_docs(self.searcher, q, docs.tolist()))
-        keep = np.zeros(self.v.size, dtype=bool)
-        if found:
-            keep[np.asarray(found, dtype=np.int64)] = True
-        return self._masked(candidates, keep)
+            matched = score_docs(self.searcher, q, docs.tolist())
+            found = [i for i, d in enumerate(docs.tolist()) if d in matched]
+        keep = np.asarray(found, dtype=np.int64)
+        return self._dense(Matches(self.v.size, ids=docs[keep], scores=scores[keep]), q.fieldname)
 
     def _positions_in(self, kind: str, docnum: int, text: str | None) -> dict[str, list[int]]:
-        """Positions of every phrase word of this query in a title or a stored text (one pass
-        over the text, however many phrases are checked in it)."""
+        """Positions of every phrase word of this query in a title or a stored text (found
+        once per document, however many phrases are checked in it)."""
         key = (kind, docnum)
         found = self._positions.get(key)
-        if found is None or not self._phrase_words <= found[0]:
+        if found is None or not self._phrase_words <= found[0] or len(self._text_phrases) > found[2]:
             wanted = frozenset(self._phrase_words)
-            found = self._positions[key] = (wanted, term_positions(text if text is not None
-                                                                   else self.text(docnum), wanted))
+            text = text if text is not None else self.text(docnum)
+            if kind == "title" or len(text) <= SHORT_TEXT:
+                positions = term_positions(text, wanted)
+            else:
+                positions = _finder(wanted).phrase_positions(text, list(self._text_phrases.items()))
+            found = self._positions[key] = (wanted, positions, len(self._text_phrases))
         return found[1]
 
     def _by_whoosh(self, q: wq.Query) -> Matches:
         """Any other query kind: Whoosh finds and scores it (rare, small)."""
-        result = self.empty()
         docs = list(self.searcher.docs_for_query(q))
-        if docs:
-            scores = score_docs(self.searcher, q, docs)
-            found = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
-            result.mask[found] = True
-            result.score[found] = np.fromiter(scores.values(), dtype=SCORE, count=len(scores))
-        return result
+        if not docs:
+            return self.empty()
+        scores = score_docs(self.searcher, q, docs)
+        ids = np.fromiter(sorted(scores), dtype=np.int64, count=len(scores))
+        return Matches.sparse(self.v.size, ids, np.asarray([scores[d] for d in ids.tolist()], dtype=SCORE))
+
+
+@lru_cache(maxsize=256)
+def _finder(words: frozenset[str]) -> TermFinder:
+    return TermFinder(words)
+
+
+def _maybe(required: Matches, optional: Matches, dense: bool) -> Matches:
+    """The required matches, plus the optional part's score where it matches too."""
+    if required.is_sparse and not dense:
+        _found, extra = optional.at(required.ids)
+        return Matches(required.size, ids=required.ids, scores=required.scores + extra)
+    mask = required.mask
+    score = required.score + np.where(optional.mask & mask, optional.score, SCORE(0))
+    fields = None
+    if dense:
+        fields = dict(required.fields or {})
+        for name, part in (optional.fields or {}).items():
+            extra = np.where(optional.mask & mask, part, SCORE(0))
+            fields[name] = fields[name] + extra if name in fields else extra
+    return Matches(required.size, mask=mask, score=np.where(mask, score, SCORE(0)), fields=fields)
 
 
 def _phrases(q: wq.Query) -> Iterable[wq.Phrase]:

@@ -13,7 +13,14 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 
 from indexer import Searcher, build_index
-from indexer.analyzers import TOKEN_RE, ArticleAnalyzer, analyse_positions, pair_term, token_forms, token_positions
+from indexer.analyzers import (
+    TOKEN_RE,
+    ArticleAnalyzer,
+    analyse_positions,
+    pair_term,
+    token_forms,
+    token_positions,
+)
 from indexer.engine import Evaluation, IndexVersion, SegmentCache, score_docs
 from indexer.engine.phrases import text_has_phrase
 from indexer.engine.sidecars import (
