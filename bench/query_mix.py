@@ -287,15 +287,7 @@ def make_mix(load: Callable[[int], dict], count: int, per_kind: int, seed: int =
         r = random.Random(f"{seed}:{doc['id']}:{tries}")
         kinds = [k for k in KINDS if len(out[k]) < per_kind]
         kind = kinds[tries % len(kinds)]
-        made = {
-            "title": lambda: title_query(doc, r),
-            "message": lambda: message_query(doc, r, lines),
-            "question": lambda: question_query(doc, r),
-            "short": lambda: short_query(doc, r),
-            "code": lambda: code_query(doc, r, lines),
-            "phrase": lambda: phrase_query(doc, r, lines),
-            "ticket": lambda: ticket_query(doc, r, lines),
-        }[kind]()
+        made = _make(kind, doc, r, lines)
         if not made:
             continue
         if kind == "ticket":
@@ -303,6 +295,17 @@ def make_mix(load: Callable[[int], dict], count: int, per_kind: int, seed: int =
         else:
             out[kind].append(Query(kind, made, doc["id"]))
     return out
+
+
+def _make(kind: str, doc: dict, rng: random.Random, lines: list[str]):
+    if kind == "title":
+        return title_query(doc, rng)
+    if kind == "question":
+        return question_query(doc, rng)
+    if kind == "short":
+        return short_query(doc, rng)
+    return {"message": message_query, "code": code_query, "phrase": phrase_query,
+            "ticket": ticket_query}[kind](doc, rng, lines)
 
 
 def load_markdown(path: Path) -> dict:
