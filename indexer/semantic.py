@@ -16,7 +16,10 @@ Article vectors are computed once per article version by ``kb index`` (after the
 index is switched, so searching never waits for them) and kept in ``vectors.sqlite`` in
 the index root, keyed by the article's content hash: a full rebuild reuses them, an
 interrupted run resumes where it stopped, and versions no index holds any more are
-pruned. An article without a vector yet takes the average similarity of the others.
+pruned. The store also records what its vectors depend on (model, weights, runtime, text
+cut): vectors of another encoder are never mixed in. Many missing vectors (a first build)
+are computed by one process per core. An article without a vector yet takes the average
+similarity of the others.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ import os
 import sqlite3
 import threading
 from collections import deque
-from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
