@@ -20,7 +20,7 @@ cross-encoders we know of download them from a model hub at run time), so none i
 compared here.
 
 Relevance uses bench/relevance.py's runners, queries and metrics with kb alone (no
-reference engines), once per candidate, the candidate put in place with
+reference engines, one BLAS thread as in ``kb serve``), once per candidate, the candidate put in place with
 ``indexer.encoder.use_encoder`` so kb's own pipeline (article vectors at build, the blend
 in suggest) runs with it. Two engines per set:
   kb                      kb as it is: suggestions blend words and meaning; search is words
@@ -137,6 +137,16 @@ class MeaningSearch:
         from indexer.semantic import DOC_TOKENS, article_text
 
         self.kb, self.encoder, self.failed = kb, encoder, 0
+        self.kb_suggested: dict = {}
+        kb_suggest = kb.suggest
+
+        def remembered(title: str, description: str, limit: int = 10, boosts=None) -> list[str]:
+            found = kb_suggest(title, description, limit, boosts=boosts)
+            if boosts is None:
+                self.kb_suggested[(title, description, limit)] = found
+            return found
+
+        kb.suggest = remembered
         t0 = time.perf_counter()
         ids = [a["id"] for a in articles]
         vectors = encoder.encode([article_text(a["title"], a.get("body") or "") for a in articles],
@@ -160,7 +170,11 @@ class MeaningSearch:
         return [hits[i].id for i in order][:limit]
 
     def suggest(self, title: str, description: str, limit: int = 10, boosts=None) -> list[str]:
-        return self.kb.suggest(title, description, limit, boosts=boosts)
+        """kb's own suggestions (the runners ask every engine): the ones kb gave just before."""
+        key = (title, description, limit)
+        if key not in self.kb_suggested:
+            self.kb_suggested[key] = self.kb.suggest(title, description, limit, boosts=boosts)
+        return self.kb_suggested[key]
 
 
 def relevance(candidate: str, sets: list[str], work: Path, log: io.StringIO) -> dict:
@@ -379,8 +393,13 @@ def main(argv=None) -> int:
                 print(f"cost {c}: {costs[c]}  ({_load()})", flush=True)
     quality: dict = {}
     if not args.no_quality:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)  # as kb serve runs: one BLAS thread per process
         log = io.StringIO()
         sets = [s.strip() for s in args.only.split(",") if s.strip()]
+        detail = Path(args.out).with_name(Path(args.out).stem + "-relevance.txt")
+        detail.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="kb-encoders-") as work:
             for c in candidates:
                 t0 = time.perf_counter()
@@ -390,9 +409,8 @@ def main(argv=None) -> int:
                     print(f"relevance {c}: skipped -- {exc}", flush=True)
                     continue
                 print(f"relevance {c}: {time.perf_counter() - t0:.0f} s ({_load()})", flush=True)
-        detail = Path(args.out).with_name("encoders-relevance.txt")
-        detail.parent.mkdir(parents=True, exist_ok=True)
-        detail.write_text(log.getvalue())
+                detail.write_text(log.getvalue())  # after each candidate: a long run stopped early keeps its part
+                print("\n".join(summary([x for x in candidates if x in quality], quality, {})), flush=True)
         lines.append(f"relevance tables: {detail}")
     report = lines + summary(candidates, quality, costs) + [f"after: {_load()}"]
     print("\n".join(report[2:]))
