@@ -16,7 +16,7 @@ Three runtimes compute the same vectors from those weights (``KB_ENCODER_RUNTIME
   third of the numpy runtime's cost; its vectors keep a cosine of about 0.996 to the
   reference and rank the real benchmark sets as well (``bench/encoders.py``).
 - ``float32``: ONNX Runtime with the float weights, one text per run; the reference's
-  vectors to rounding, at about two thirds of numpy's cost.
+  vectors to rounding, at about three quarters of numpy's cost.
 - ``numpy``: the model's forward pass written out with numpy below. It is the readable
   reference the other two are tested against, and it batches texts of similar length.
 
