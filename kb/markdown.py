@@ -160,6 +160,18 @@ def outline(body: str) -> BodyOutline:
     return result
 
 
+def first_heading(body: str, level: int = 1) -> tuple[str, int, int] | None:
+    """The first heading of ``level`` (ATX or setext, never inside code): its plain text and
+    its lines as a half-open range of 0-based body lines; None when there is none."""
+    tokens = _parser().parse(body)
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == f"h{level}" and token.map:
+            text = " ".join(_inline_text(tokens[i + 1]).split())
+            if text:
+                return text, token.map[0], token.map[1]
+    return None
+
+
 def render(body: str, resolve: LinkResolver | None = None) -> str:
     """Render a body to sanitized HTML.
 

@@ -26,7 +26,7 @@ MAX_SUGGEST_LIMIT = 50
 MAX_TITLE_CHARS = 1000
 MAX_DESCRIPTION_CHARS = 20_000
 # Fields of an article only staff get: where the file lives, who owns it, review dates.
-STAFF_ONLY_FIELDS = ("path", "owner", "review_by", "component")
+STAFF_ONLY_FIELDS = ("path", "owner", "review_by", "component", "extra")
 
 
 def _iso(value):
