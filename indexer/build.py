@@ -373,7 +373,11 @@ def _rebuild_reason(root: Path, pointer: Pointer | None, requested: bool) -> str
         return (f"the index was built with schema version {pointer.schema_version} and this kb uses "
                 f"{SCHEMA_VERSION}; rebuilt it")
     for audience in ("internal", "public"):
-        if not whoosh_index.exists_in(pointer.path(root) / audience):
+        try:
+            exists = whoosh_index.exists_in(pointer.path(root) / audience)
+        except Exception as exc:  # noqa: BLE001 - a damaged table of contents: whatever it says, rebuild
+            return f"the {audience} index of generation {pointer.generation} could not be read ({exc}); rebuilt it"
+        if not exists:
             return f"the {audience} index of generation {pointer.generation} was missing; rebuilt it"
     return None
 

@@ -112,9 +112,9 @@ def test_db_url_comes_from_kb_db(monkeypatch, db_url, tmp_path, articles):
     assert "From env" in runner.invoke(main, ["cases", "list"]).output
 
 
-def test_missing_taxonomy_is_a_clear_error(kb, tmp_path, db_url):
+def test_missing_articles_folder_is_a_clear_error(kb, tmp_path, db_url):
     path = tmp_path / "c.jsonl"
     path.write_text('{"title": "A"}\n')
     result = CliRunner().invoke(main, ["cases", "import", str(path), "--db", db_url, "--articles",
                                        str(tmp_path / "nowhere")])
-    assert result.exit_code == 1 and "No resolution codes could be read" in result.output
+    assert result.exit_code == 1 and "No articles folder" in result.output
