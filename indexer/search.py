@@ -815,6 +815,17 @@ class Searcher:
             hits = list(_run(ctx.searcher, wq.Term("id", article_id), allow, frozenset(), limit=1))
             return article_from_stored(hits[0].fields()) if hits else None
 
+    def get_article_by_path(self, path: str, *, audience: str = "public",
+                            statuses: Collection[str] = ("published",)) -> Article | None:
+        """Like :meth:`get_article`, for the article indexed from ``path`` (relative to the
+        articles folder): what a relative link between Markdown files points at."""
+        if not path or not isinstance(path, str):
+            return None
+        with self._use(audience) as ctx:
+            allow = self._allowed(ctx, audience, statuses, {}, {})
+            hits = list(_run(ctx.searcher, wq.Term("path", path), allow, frozenset(), limit=1))
+            return article_from_stored(hits[0].fields()) if hits else None
+
     def list_articles(self, *, audience: str = "public", statuses: Collection[str] = ("published",),
                       type: str | None = None, product: str | None = None, tag: str | None = None,  # noqa: A002
                       limit: int = 50, offset: int = 0, sort: str = "title") -> tuple[int, list[SearchHit]]:
