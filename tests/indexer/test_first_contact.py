@@ -195,3 +195,27 @@ def test_officedocs_indexes_as_it_is_and_every_title_finds_its_article(tmp_path:
     warned = {p.path for p in report.problems}
     print(f"\nofficedocs-dev as it is: {report.internal_count} indexed, {len(report.skipped)} skipped, "
           f"{len(warned)} files with warnings ({len(report.problems)} warnings), {seconds:.1f} s")
+
+
+@pytest.mark.slow
+def test_officedocs_with_the_documented_mapping_has_types_products_and_dates(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.trees import documented_mapping
+
+    if not (OFFICEDOCS / "Outlook").is_dir():
+        pytest.skip(f"real data absent: {OFFICEDOCS} (see ../shared/data/README.md)")
+    articles = shutil.copytree(OFFICEDOCS, tmp_path / "officedocs")  # read-only data: the mapping goes in a copy
+    (articles / "kb.yaml").write_text(documented_mapping("Microsoft Learn"), encoding="utf-8")
+    report = build_index(articles, tmp_path / "ix", embed=False)
+    assert report.errors == [] and report.public_count == report.internal_count > 900
+    warned = sorted({(p.rule, p.field) for p in report.problems})
+    assert warned == [], warned[:10]
+    kb = load_knowledge_base(articles)
+    types = {a.type for a in kb.articles.values()}
+    assert {"tsg", "reference"} <= types <= {"tsg", "reference", "how-to"}
+    assert {a.product for a in kb.articles.values()} == {"Office", "Outlook", "Teams", "Viva"}
+    assert all(a.updated is not None for a in kb.articles.values())
+    with Searcher(tmp_path / "ix", check_interval=0) as s:
+        facets = {f.value: f.count for f in s.facet_values()["type"]}
+        assert facets["tsg"] > 900
