@@ -7,7 +7,6 @@ session) gets the user's. Errors are always JSON, and a bad parameter names itse
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 
 from flask import Blueprint, abort, g, jsonify, request, url_for
@@ -99,30 +98,23 @@ def search():
 
 
 def _json_body() -> dict:
-    raw = request.get_data(cache=False)
-    try:
-        body = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
-        raise params.BadParameter("body", "The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise params.BadParameter("body", "The request body must be a JSON object, e.g. "
-                                          '{"title": "...", "description": "..."}.')
-    return body
+    """The request's body as a JSON object; :class:`params.BadParameter` ("body") otherwise."""
+    return params.json_object(request.get_data(cache=False))
 
 
 @bp.route("/suggest", methods=["POST"])
 def suggest():
     """Articles that may answer a new ticket, from its title and description."""
     body = _json_body()
-    title = params.text(body, "title", max_chars=MAX_TITLE_CHARS)
-    if not title:
-        raise params.BadParameter("title", "'title' is required.")
+    title = params.text(body, "title", max_chars=MAX_TITLE_CHARS) or ""
     description = params.text(body, "description", max_chars=MAX_DESCRIPTION_CHARS) or ""
+    if not title and not description:  # a ticket without a subject is common: either will do
+        raise params.BadParameter("title", "'title' or 'description' is required: give at least one of them.")
     product = params.text(body, "product")
     limit = params.integer(body, "limit", DEFAULT_LIMIT, low=1, high=MAX_SUGGEST_LIMIT)
     explain = params.flag(body, "explain")
     page = catalog().suggest(g.reader, title, description, product=product, limit=limit, explain=explain)
-    log_search(title, g.reader, page.total, page.took_ms, "suggest")
+    log_search(title or description[:200], g.reader, page.total, page.took_ms, "suggest")
     return jsonify(page_json(page, g.reader, explain=explain))
 
 

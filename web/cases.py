@@ -256,8 +256,8 @@ def new_case():
         else:
             flash(f"Opened {case.display_id}.", "success")
             return redirect(url_for("cases.case_page", case_id=case.display_id))
-    if values.get("title", "").strip():
-        page = suggestions_for(g.reader, values["title"], values.get("description", ""),
+    if values.get("title", "").strip() or values.get("description", "").strip():
+        page = suggestions_for(g.reader, values.get("title", ""), values.get("description", ""),
                                values.get("product"))
     return render_template("cases/new.html", values=values, page=page, case=None)
 
@@ -272,7 +272,7 @@ def live_suggestions():
     if request.form.get("case_id"):
         case = store.get_case(engine(), request.form["case_id"])
     page = None
-    if title:
+    if title or description.strip():
         page = suggestions_for(g.reader, title, description, request.form.get("product") or None)
     return render_template("cases/_suggestions.html", page=page, case=case)
 
@@ -463,7 +463,9 @@ OPENAPI_SCHEMAS: dict = {
     },
     "CaseRequest": {
         "type": "object",
-        "required": ["title"],
+        "description": "At least one of title and description; without a title, the description's first "
+                       "line becomes it.",
+        "anyOf": [{"required": ["title"]}, {"required": ["description"]}],
         "properties": {
             "title": {"type": "string", "maxLength": store.LIMITS["title"]},
             "description": {"type": "string", "maxLength": MAX_DESCRIPTION_CHARS},

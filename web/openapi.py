@@ -65,7 +65,8 @@ SCHEMAS: dict = {
     },
     "SuggestRequest": {
         "type": "object",
-        "required": ["title"],
+        "description": "A ticket's text: at least one of title and description (a subject is optional).",
+        "anyOf": [{"required": ["title"]}, {"required": ["description"]}],
         "properties": {
             "title": {"type": "string", "maxLength": 1000},
             "description": {"type": "string", "maxLength": 20000},

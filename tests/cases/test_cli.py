@@ -44,7 +44,7 @@ def test_import_reports_bad_rows_and_exits_1(kb, tmp_path):
     result = kb("cases", "import", str(path))
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert f"{path}: line 3: title: is required" in lines
+    assert f"{path}: line 3: title: or 'description' is required: give at least one of them" in lines
     assert f"{path}: line 4: articles: 'KB0002' is not an article; did you mean 'KB0001'?" in lines
     assert ("Loaded 2 case(s) (CAS-000001 to CAS-000002) from lines 2, 5; 2 bad row(s) (lines 3-4); "
             "0 already imported.") in lines

@@ -29,7 +29,7 @@ def test_csv_bad_rows_are_reported_by_line_and_field_and_good_rows_load(engine, 
         title,description,severity,priority,status,resolution_code,articles,created_at
         VPN drops every hour,"Users lose the tunnel.
         It reconnects by itself.",B,2,,,,2026-01-05
-        ,No title here,C,3,,,,
+        ,,C,3,,,,
         Printer offline,Spooler stops,Z,9,,,,
         Outlook password prompts,After the move,A,1,closed,solved-existing-article,KB0001,2026-01-06T10:00Z
         Teams crashes,On start,C,3,closed,solved-existing-article,,
@@ -38,7 +38,7 @@ def test_csv_bad_rows_are_reported_by_line_and_field_and_good_rows_load(engine, 
         """)
     report = importer.import_file(engine, path, taxonomy, known_articles={"KB0001"})
     problems = [str(p) for p in report.problems]
-    assert "line 4: title: is required" in problems
+    assert "line 4: title: or 'description' is required: give at least one of them" in problems
     assert any(p.startswith("line 5: severity:") for p in problems)
     assert any(p.startswith("line 5: priority:") for p in problems)
     assert any(p.startswith("line 7: articles:") and "needs an article" in p for p in problems)

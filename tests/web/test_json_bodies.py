@@ -65,15 +65,15 @@ def deep_object(depth: int) -> str:
 
 
 hostile_bodies = st.one_of(
-    st.integers(min_value=40, max_value=20_000).map(nested),  # the 2 KB [[[[...]]]] and worse
-    st.integers(min_value=40, max_value=20_000).map(deep_object),
+    st.integers(min_value=40, max_value=6_000).map(nested),  # the 2 KB [[[[...]]]] and worse
+    st.integers(min_value=40, max_value=2_000).map(deep_object),
     st.tuples(st.sampled_from(FIELDS), st.integers(min_value=40, max_value=5_000)).map(
         lambda t: f'{{"{t[0]}": {nested(t[1], chr(34) + "x" + chr(34))}}}'),
     # lone surrogates, escaped as JSON allows them to be
     st.tuples(st.sampled_from(FIELDS), st.sampled_from(["\\ud800", "\\udfff", "a\\udc00b", "\\ud83d"])).map(
         lambda t: f'{{"{t[0]}": "{t[1]}", "title": "Printer offline"}}'),
     st.tuples(st.sampled_from(FIELDS), st.text(st.characters(categories=["Cs"]), min_size=1, max_size=5)).map(
-        lambda t: json.dumps({t[0]: t[1], "title": "x"})),
+        lambda t: json.dumps({"title": "x", t[0]: t[1]} if t[0] != "title" else {"title": t[1]})),
     st.binary(min_size=1, max_size=200).filter(lambda b: not b.strip().startswith((b"{", b"["))).map(
         lambda b: b),
     st.sampled_from([b'{"title": "\xff\xfe"}', b"\xef\xbb\xbf{", b'{"title": "Caf\xe9"}', b"null", b"[]",
