@@ -15,7 +15,7 @@ from kb.authoring import (
     slug_for_title,
     used_ids,
 )
-from kb.cli import main
+from cli import main
 from kb.errors import KBError
 from tests.conftest import article_text
 

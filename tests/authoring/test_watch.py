@@ -196,7 +196,7 @@ def test_kb_watch_command_reports_reindexes(make_kb, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from kb import watch
-    from kb.cli import main
+    from cli import main
 
     class OneShot:
         def __init__(self, root, index, *, interval, on_reindex):

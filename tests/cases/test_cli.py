@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb.articles import load_knowledge_base
-from kb.cli import main
+from cli import main
 from kb.lint import lint
 from tests.conftest import article_text
 

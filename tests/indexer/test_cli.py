@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 import indexer
 from indexer import SearchPage
-from kb.cli import main
+from cli import main
 from kb.errors import IndexBusy
 from tests.indexer.conftest import tsg, write
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from kb import users
-from kb.cli import main
+from cli import main
 from kb.db import api_tokens, apply_migrations, current_version, engine_for
 from kb.errors import KBError
 

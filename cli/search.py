@@ -8,7 +8,7 @@ import re
 import click
 
 from kb import settings
-from kb.cli.app import index_option, json_output, main
+from cli.app import index_option, json_output, main
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from kb import settings
-from kb.cli.app import articles_option, db_option, index_option, main
+from cli.app import articles_option, db_option, index_option, main
 from kb.model import ARTICLE_TYPES, AUDIENCES
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from kb import settings
-from kb.cli.app import articles_option, db_option, index_option, main
+from cli.app import articles_option, db_option, index_option, main
 
 
 @main.command("serve")
