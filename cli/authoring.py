@@ -94,7 +94,7 @@ def watch_command(articles_dir: str | None, index_dir: str | None, interval: flo
     """
     import time
 
-    from kb.watch import Watcher
+    from indexer.watch import Watcher
 
     root = Path(settings.get("articles_dir", articles_dir))
     index = Path(settings.get("index_dir", index_dir))

@@ -6,7 +6,7 @@ import os
 import threading
 import time
 
-from kb.watch import Watcher, changed_paths, scan
+from indexer.watch import Watcher, changed_paths, scan
 from tests.conftest import article_text
 
 
@@ -124,7 +124,7 @@ def test_stop_is_prompt(make_kb, tmp_path):
 def test_live_knowledge_base_rereads_only_changed_files(make_kb, monkeypatch):
     from kb import articles as articles_module
     from kb.articles import load_knowledge_base
-    from kb.watch import LiveKnowledgeBase
+    from indexer.watch import LiveKnowledgeBase
 
     root = make_kb({"a.md": article_text("id: A\ntitle: A"), "b.md": article_text("id: B\ntitle: B"),
                     "sub/a-copy.md": article_text("id: A\ntitle: Duplicate id")})
@@ -195,7 +195,7 @@ def test_saved_file_searchable_within_a_second_broken_file_keeps_last_version(ma
 def test_kb_watch_command_reports_reindexes(make_kb, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from kb import watch
+    from indexer import watch
     from cli import main
 
     class OneShot:

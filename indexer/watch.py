@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from indexer.build import build_index, prepare_updates
+
 log = logging.getLogger(__name__)
 
 WATCHED_SUFFIXES = (".md", ".yaml", ".yml")
@@ -126,8 +128,6 @@ class Watcher:
         report, error = None, None
         try:
             if build is None:
-                from indexer import build_index
-
                 # Only Markdown changed: name the files, so the indexer skips scanning the
                 # whole folder (a one-file update stays fast at any size). A YAML change
                 # (synonyms, taxonomy) touches everything, so it gets a full incremental pass.
@@ -187,8 +187,6 @@ class Watcher:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
-        from indexer import prepare_updates
-
         prepare_updates()
         while not self._stop.is_set():
             try:
