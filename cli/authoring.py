@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from kb import settings
 from cli.app import articles_option, db_option, index_option, main
+from kb import settings
 from kb.model import ARTICLE_TYPES, AUDIENCES
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from kb import settings
 from cli.app import articles_option, main
+from kb import settings
 
 
 @main.command("lint", short_help="Check articles and the resolution-code taxonomy.")

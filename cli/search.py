@@ -7,8 +7,8 @@ import re
 
 import click
 
-from kb import settings
 from cli.app import index_option, json_output, main
+from kb import settings
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 

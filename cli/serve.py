@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from kb import settings
 from cli.app import articles_option, db_option, index_option, main
+from kb import settings
 
 
 @main.command("serve")
