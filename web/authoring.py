@@ -1,7 +1,7 @@
 """Pages for authors: the review queue, the content-health report and the live preview.
 
 Everything here reads the articles folder as it is on disk *now* (through
-:class:`indexer.watch.LiveKnowledgeBase`, which re-parses only changed files), because an
+:class:`kb.live.LiveKnowledgeBase`, which re-parses only changed files), because an
 author wants to see the file they just saved, including when it doesn't parse. Readers
 and search keep using the index, which holds the last good version of a broken file.
 
@@ -62,7 +62,7 @@ def live_kb():
     """The knowledge base as it is on disk now (shared by the app, refreshed at most every second)."""
     state = current_app.extensions.setdefault("kb_authoring", {})
     if "live" not in state:
-        from indexer.watch import LiveKnowledgeBase
+        from kb.live import LiveKnowledgeBase
 
         state["live"] = LiveKnowledgeBase(services().articles_dir)
     return state["live"]

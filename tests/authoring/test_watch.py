@@ -6,7 +6,8 @@ import os
 import threading
 import time
 
-from indexer.watch import Watcher, changed_paths, scan
+from indexer.watch import Watcher
+from kb.live import changed_paths, scan
 from tests.conftest import article_text
 
 
@@ -124,7 +125,7 @@ def test_stop_is_prompt(make_kb, tmp_path):
 def test_live_knowledge_base_rereads_only_changed_files(make_kb, monkeypatch):
     from kb import articles as articles_module
     from kb.articles import load_knowledge_base
-    from indexer.watch import LiveKnowledgeBase
+    from kb.live import LiveKnowledgeBase
 
     root = make_kb({"a.md": article_text("id: A\ntitle: A"), "b.md": article_text("id: B\ntitle: B"),
                     "sub/a-copy.md": article_text("id: A\ntitle: Duplicate id")})
