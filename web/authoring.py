@@ -188,16 +188,14 @@ def build_preview(article_id: str) -> Preview:
 
 def similar_to(article: Article, limit: int = SIMILAR_LIMIT) -> list:
     """Existing articles like this one (title and symptoms), likely duplicates flagged."""
-    from kb.authoring import Similar, similar_in, title_similarity, title_tokens
+    from kb.authoring import similar_from_hits, similar_in
 
     symptoms = article.outline.sections.get("symptoms", "")
     try:
         page = catalog().suggest(g.reader, article.title, symptoms, limit=limit + 1)
     except (IndexMissing, KBError):
         return similar_in(live_kb().get().articles.values(), article.title, limit=limit, exclude={article.id})
-    mine = title_tokens(article.title)
-    return [Similar(hit.id, hit.title, title_similarity(mine, title_tokens(hit.title)), hit.path, hit.status)
-            for hit in page.hits if hit.id != article.id][:limit]
+    return [s for s in similar_from_hits(article.title, page.hits) if s.id != article.id][:limit]
 
 
 @bp.route("/authoring/preview/<article_id>")

@@ -206,8 +206,8 @@ def test_saved_file_searchable_within_a_second_broken_file_keeps_last_version(ma
 def test_kb_watch_command_reports_reindexes(make_kb, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from indexer import watch
     from cli import main
+    from indexer import watch
 
     class OneShot:
         def __init__(self, root, index, *, interval, on_reindex):
