@@ -15,13 +15,13 @@ from flask import Flask
 
 from kb import settings
 
-# Requests bigger than this are refused with 413 before a view reads them (documented in the API).
-MAX_BODY_BYTES = 64 * 1024
 SECRET_KEY_FILE = "secret_key"
 
 
 def _defaults() -> dict:
     """Settings every app starts from; the instance file, environment and caller override them."""
+    from web.payloads import MAX_BODY_BYTES
+
     return {
         "ARTICLES_DIR": settings.get("articles_dir"),
         "INDEX_DIR": None,  # default: KB_INDEX, else INSTANCE/index (resolved after overrides)
@@ -64,22 +64,35 @@ def create_app(config: Mapping | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(instance)
 
-    from web import admin, api, articles, auth, csrf, errors, help, home, search, security, services
+    from web import auth, authoring, csrf, errors, security, services
 
-    security.init_app(app)
-    services.init_app(app)
-    auth.init_app(app)
-    csrf.init_app(app)
-    errors.init_app(app)
-    for module in (home, auth, search, articles, help, api, admin):
-        app.register_blueprint(module.bp)
-    from web import cases, insights, support  # case workspace and API, contact form, insight pages
-    for module in (cases, support, insights):
-        app.register_blueprint(module.bp)
-    from web import authoring  # review queue, content health, live preview; `kb serve --watch`
-    app.register_blueprint(authoring.bp)
-    authoring.init_app(app)
+    for part in (security, services, auth, csrf, errors):  # services first: the others use its database
+        part.init_app(app)
+    for blueprint in blueprints():
+        app.register_blueprint(blueprint)
+    authoring.init_app(app)  # last: with WATCH set it starts the watcher on the finished app
     return app
+
+
+def blueprints() -> list:
+    """Every page area and API of the app, each a blueprint of its own module."""
+    from web import (
+        admin,
+        api,
+        articles,
+        auth,
+        authoring,
+        case_api,
+        case_pages,
+        help,
+        home,
+        insights,
+        search,
+        support,
+    )
+
+    return [home.bp, auth.bp, search.bp, articles.bp, help.bp, api.bp, admin.bp,
+            case_pages.bp, case_api.bp, support.bp, insights.bp, authoring.bp]
 
 
 def load_or_create_secret_key(instance: Path) -> str:
