@@ -26,6 +26,8 @@ def _defaults() -> dict:
         "ARTICLES_DIR": settings.get("articles_dir"),
         "INDEX_DIR": None,  # default: KB_INDEX, else INSTANCE/index (resolved after overrides)
         "DB_URL": None,  # default: KB_DB, else sqlite:///INSTANCE/kb.sqlite3
+        # Reindex changed articles in this process (`kb serve --watch`; KB_WATCH).
+        "WATCH": settings.get("watch"),
         "PER_PAGE": 10,
         "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
         "SESSION_COOKIE_NAME": "kb_session",
@@ -52,14 +54,14 @@ def create_app(config: Mapping | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
     app.config.from_mapping(_defaults())
     app.config.from_pyfile("kb.cfg", silent=True)
-    if os.environ.get("KB_SECRET_KEY"):
-        app.config["SECRET_KEY"] = os.environ["KB_SECRET_KEY"]
+    if settings.from_env("secret_key"):
+        app.config["SECRET_KEY"] = settings.from_env("secret_key")
     app.config.update(config)
     app.config["INSTANCE_DIR"] = str(instance)
     # Index and database default to the environment, else to this app's instance folder.
-    app.config["INDEX_DIR"] = str(Path(app.config["INDEX_DIR"] or os.environ.get("KB_INDEX")
+    app.config["INDEX_DIR"] = str(Path(app.config["INDEX_DIR"] or settings.from_env("index_dir")
                                        or instance / "index").resolve())
-    app.config["DB_URL"] = (app.config["DB_URL"] or os.environ.get("KB_DB")
+    app.config["DB_URL"] = (app.config["DB_URL"] or settings.from_env("db_url")
                             or f"sqlite:///{(instance / 'kb.sqlite3').as_posix()}")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(instance)

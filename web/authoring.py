@@ -14,7 +14,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -252,11 +251,8 @@ def article_history(article: Article):
 # -- kb serve --watch -------------------------------------------------------------------------
 
 def init_app(app: Flask) -> None:
-    """Start the watcher when ``WATCH`` is set (config, or ``KB_WATCH=1`` from ``kb serve --watch``)."""
-    watch = app.config.get("WATCH")
-    if watch is None:
-        watch = os.environ.get("KB_WATCH", "").lower() in ("1", "true", "yes")
-    if not watch:
+    """Start the watcher when the app's ``WATCH`` config is set (``kb serve --watch``, ``KB_WATCH``)."""
+    if not app.config.get("WATCH"):
         return
     from indexer.watch import Watcher
 
