@@ -6,9 +6,11 @@ for its own configuration. The same rows feed the command line's ``--help`` (the
 backed by a setting say ``[env: KB_...]``), the web app's defaults and the README's table
 of settings, and a test checks that each is documented there.
 
-A row's ``parse`` turns the variable's text into the value kb uses; an empty variable
-counts as unset. An explicit value (a command-line option, the web app's config) always
-wins over the environment.
+A row's ``parse`` turns the variable's text into the value kb uses, or raises
+``ValueError`` saying what it expected; :func:`from_env` turns that into a
+:class:`SettingError` naming the variable and the value. An empty variable counts as
+unset. An explicit value (a command-line option, the web app's config) always wins over
+the environment.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from kb.errors import KBError
 
 ENCODER_OFF = "off"  # the value of ``encoder_dir`` that turns ranking by meaning off
 _TRUE = ("1", "true", "t", "yes", "y", "on")
@@ -41,16 +45,39 @@ def boolean(value: str) -> bool:
 def integer(low: int, high: int) -> Callable[[str], int]:
     """A whole number from ``low`` to ``high``."""
     def parse(value: str) -> int:
-        number = int(value.strip())
+        try:
+            number = int(value.strip())
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}")
         return number
 
     parse.__doc__ = f"A whole number from {low} to {high}."
     return parse
 
 
+def database_url(value: str) -> str:
+    """A database URL, ``dialect://...``."""
+    scheme, sep, _rest = value.partition("://")
+    if not sep or not scheme or not all(c.isalnum() or c in "+-." for c in scheme):
+        raise ValueError("expected a database URL such as sqlite:///instance/kb.sqlite3 "
+                         "or postgresql://kb@db.example.com/kb")
+    return value
+
+
 def encoder_dir(value: str) -> str:
     """A folder holding the sentence encoder's files, or ``off`` (also ``none``, ``0``)."""
     return ENCODER_OFF if value.strip().lower() in ("off", "none", "0") else value
+
+
+class SettingError(KBError):
+    """An environment variable whose value kb can't use."""
+
+    def __init__(self, env: str, value: str, reason: str):
+        self.env = env
+        self.value = value
+        super().__init__(f"{env}={value!r} is not valid: {reason}. Fix or unset {env}.")
 
 
 @dataclass(frozen=True)
@@ -85,7 +112,8 @@ SETTINGS: tuple[Setting, ...] = (
             default=lambda: str(_instance() / "index"), option="--index"),
     Setting("db_url", "KB_DB",
             "Database URL for users, cases and events. Default: sqlite:///INSTANCE/kb.sqlite3.",
-            default=lambda: f"sqlite:///{(_instance() / 'kb.sqlite3').as_posix()}", option="--db"),
+            parse=database_url, default=lambda: f"sqlite:///{(_instance() / 'kb.sqlite3').as_posix()}",
+            option="--db"),
     Setting("host", "KB_HOST", "Address `kb serve` listens on.", default="127.0.0.1", option="--host"),
     Setting("port", "KB_PORT", "Port `kb serve` listens on.", parse=integer(0, 65535), default=5000,
             option="--port"),
@@ -112,12 +140,18 @@ def setting(name: str) -> Setting:
 
 
 def from_env(name: str) -> object | None:
-    """A setting's value from its environment variable; None when the variable is unset or empty."""
+    """A setting's value from its environment variable; None when the variable is unset or empty.
+
+    :raises SettingError: the variable's value can't be used (the message names it).
+    """
     row = _BY_NAME[name]
     raw = os.environ.get(row.env, "")
-    if not raw:
+    if not raw.strip():
         return None
-    return row.parse(raw)
+    try:
+        return row.parse(raw)
+    except ValueError as exc:
+        raise SettingError(row.env, raw, str(exc)) from None
 
 
 def get(name: str, override: object | None = None) -> object | None:
