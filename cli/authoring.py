@@ -63,11 +63,12 @@ def index_lookup(index_dir: Path):
             return None
         from indexer import Searcher
         from kb.errors import KBError
+        from kb.visibility import AUTHOR_STATUSES, INTERNAL_AUDIENCE
 
         try:
             with Searcher(index_dir) as searcher:
-                return searcher.suggest(title, text, audience="internal",
-                                        statuses=("published", "review", "draft"), limit=limit).hits
+                return searcher.suggest(title, text, audience=INTERNAL_AUDIENCE, statuses=AUTHOR_STATUSES,
+                                        limit=limit).hits
         except (KBError, OSError):
             return None
 

@@ -48,6 +48,7 @@ from indexer.synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
 from kb.articles import content_hash, is_article_file, parse_article
 from kb.errors import IndexBusy, KBError
 from kb.model import Article, Problem
+from kb.visibility import in_public_index
 
 Progress = Callable[[int, int, str], None]
 
@@ -130,7 +131,7 @@ class Entry:
 
     @property
     def is_public(self) -> bool:
-        return self.audience == "public" and self.status == "published"
+        return in_public_index(self.audience, self.status)
 
 
 def build_index(articles_dir: str | os.PathLike, index_root: str | os.PathLike, *, rebuild: bool = False,
@@ -594,7 +595,7 @@ class _Builder:
                     w_int = self.writer(ix_int, parallel=parallel)
                     w_pub = self.writer(ix_pub, parallel=parallel)
                 w_int.add_document(**fields)
-                if fields["audience"] == "public" and fields["status"] == "published":
+                if in_public_index(fields["audience"], fields["status"]):
                     w_pub.add_document(**fields)
                 in_batch += 1
                 if in_batch >= batch:
@@ -797,7 +798,7 @@ class _Builder:
                     if docnum is None:
                         continue
                     stored = s_int.stored_fields(docnum)
-                    if stored.get("audience") != "public" or stored.get("status") != "published":
+                    if not in_public_index(stored.get("audience"), stored.get("status")):
                         continue
                     fields = fresh.get(rel)
                     if fields is None or fields["content_hash"] != stored.get("content_hash"):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from indexer import MAX_DESCRIPTION_CHARS
 from kb.cases import learning, store
 from kb.errors import IndexMissing
-from web.services import Reader, catalog, services
+from kb.visibility import Reader
+from web.services import catalog, services
 
 SUGGESTIONS = 8
 # What an engineer sets on a case, on the page or through the API; the owner is whoever opens it.

@@ -15,10 +15,10 @@ from flask import request, url_for
 from indexer import MAX_DESCRIPTION_CHARS
 from kb.cases import store
 from kb.model import Article
+from kb.visibility import Reader, fields_for
 from web import params
 from web.casework import linked_articles, suggestions_for
 from web.render import article_view, clean_snippet
-from web.services import Reader
 
 # Requests bigger than this are refused with 413 before a view reads them.
 MAX_BODY_BYTES = 64 * 1024
@@ -28,8 +28,6 @@ AUTOCOMPLETE_LIMIT = 8
 MAX_AUTOCOMPLETE_LIMIT = 20
 MAX_TITLE_CHARS = 1000
 # MAX_DESCRIPTION_CHARS is the engine's: it reads no further into a ticket's description.
-# Fields of an article only staff get: where the file lives, who owns it, review dates.
-STAFF_ONLY_FIELDS = ("path", "owner", "review_by", "component")
 
 __all__ = [
     "AUTOCOMPLETE_LIMIT",
@@ -39,7 +37,6 @@ __all__ = [
     "MAX_DESCRIPTION_CHARS",
     "MAX_SUGGEST_LIMIT",
     "MAX_TITLE_CHARS",
-    "STAFF_ONLY_FIELDS",
     "article_endpoint",
     "article_json",
     "case_json",
@@ -100,14 +97,11 @@ def page_json(page, reader: Reader, *, explain: bool = False) -> dict:
 def article_json(article: Article, reader: Reader) -> dict:
     """An article's metadata, rendered HTML and plain text, filtered for the reader."""
     view = article_view(article, reader, article_endpoint(reader))
-    data = article.metadata()
+    data = fields_for(article.metadata(), reader)
     data["related"] = [a.id for a in view.related]
     data["superseded_by"] = view.replacement.id if view.replacement else None
     if reader.is_staff:
         data["reuse_count"] = view.reuse_count
-    else:
-        for name in STAFF_ONLY_FIELDS:
-            data.pop(name, None)
     data.update({
         "url": url_for(article_endpoint(reader), article_id=article.id, _external=True),
         "html": str(view.html), "text": article.outline.text,
