@@ -46,7 +46,7 @@ AUTHOR_STATUSES = (PUBLISHED, "review", "draft")  # authors and admins
 # Metadata only staff get: where the file lives, who owns it, when it is due for review.
 STAFF_ONLY_FIELDS = ("path", "owner", "review_by", "component")
 
-_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")  # the whole id: fullmatch, as `$` would allow a final newline
 
 
 def in_public_index(audience: str | None, status: str | None) -> bool:
@@ -136,7 +136,7 @@ def reader_for(user: User | None) -> Reader:
 
 def valid_article_id(article_id: str | None) -> bool:
     """Whether a requested id has the shape of an article id (checked before any lookup)."""
-    return bool(_ID.match(article_id or ""))
+    return bool(_ID.fullmatch(article_id or ""))
 
 
 def public_replacement_id(archived: Article | None) -> str | None:

@@ -111,7 +111,7 @@ def test_only_an_archived_public_article_points_the_public_at_its_replacement(ar
 
 @pytest.mark.parametrize("article_id,ok", [
     ("KB0042", True), ("kb-old.v2_x", True), ("", False), (None, False), ("../KB0001", False),
-    ("KB 1", False), ("x" * 101, False), ("<script>", False),
+    ("KB 1", False), ("x" * 101, False), ("<script>", False), ("KB0001\n", False),
 ])
 def test_requested_ids_are_checked_for_shape_before_any_lookup(article_id, ok):
     assert valid_article_id(article_id) is ok
