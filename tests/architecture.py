@@ -11,8 +11,8 @@ that is a module of the tree, else of ``package`` itself.
 
 Deferred imports count for cycles too: a cycle closed inside a function still ties the two
 modules together (neither can be understood, moved or tested alone), and it only waits for
-the first call to fail halfway through an import. Importing ``a.b.c`` also runs
-``a/__init__.py`` and ``a/b/__init__.py``; those implicit parent imports are not edges
+the first call to fail halfway through an import. Importing ``kb.cases.store`` also runs
+``kb/__init__.py`` and ``kb/cases/__init__.py``; those implicit parent imports are not edges
 (as in every import-graph tool), otherwise every module would sit in a cycle with its
 package's ``__init__``.
 """
