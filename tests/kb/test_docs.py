@@ -69,5 +69,16 @@ def test_every_option_backed_by_a_setting_says_so_in_its_help():
     assert seen == {s.name for s in SETTINGS if s.option}
 
 
+def test_readme_layout_names_every_folder_and_only_folders_that_exist():
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    named = {name.rstrip("/") for line in section.splitlines() if line.startswith("| `")
+             for name in re.findall(r"`([\w/]+/)`", line.split("|")[1])}
+    assert all((REPO / name).is_dir() for name in named), sorted(n for n in named if not (REPO / n).is_dir())
+    packages = {p.parent.relative_to(REPO).as_posix() for top in ("kb", "indexer", "web", "cli")
+                for p in (REPO / top).rglob("__init__.py")}
+    assert packages | {"articles", "tests", "bench"} <= named
+
+
 def test_every_lint_rule_is_described():
     assert all(text for text in RULES.values())
