@@ -96,8 +96,10 @@ def path_id(rel: str) -> str:
     gives the same id. Paths longer than :data:`MAX_ID_LENGTH` keep the file name's start
     and a hash of the whole path.
 
-    >>> path_id("Outlook/Client/calendars/can't-open-calendar.md")
-    'Outlook.Client.calendars.cant-open-calendar'
+    >>> path_id("Teams/meetings/meeting-recording-overview.md")
+    'Teams.meetings.meeting-recording-overview'
+    >>> path_id("Outlook/Client/Can't open (2).markdown")
+    'Outlook.Client.Cant-open-2-markdown'
     """
     parts = PurePosixPath(rel).parts
     if parts and parts[-1].lower().endswith(".md"):

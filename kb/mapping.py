@@ -151,7 +151,8 @@ class Mapping:
 # -- loading -------------------------------------------------------------------------------
 
 def load_mapping(root: Path | str) -> Mapping:
-    """Read and check ``root/kb.yaml``; without one, kb's own format with the default ignores."""
+    """Read and check the mapping file (kb.yaml) in ``root``; without one, kb's own format with the
+    default ignores."""
     path = Path(root) / MAPPING_FILE
     mapping = Mapping()
     try:

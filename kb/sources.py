@@ -1,8 +1,8 @@
 """Where an article's relative references lead: other articles, images and included snippets.
 
-Trees written for other tools link pages by path (``[see](../sign-in/prompts.md)``), show
+Trees written for other tools link pages by path (``[see](../<folder>/<page>.md)``), show
 images stored beside them (``![](media/dialog.png)``) and pull shared snippets in
-(``[!INCLUDE [..](../includes/x.md)]``, ``--8<-- "x.md"``). Every such path is resolved
+(``[!INCLUDE [..](../includes/<snippet>.md)]``, ``--8<-- "<snippet>.md"``). Every such path is resolved
 here, against the article's own folder, and must stay inside the articles folder: nothing
 outside it is ever read or served, whatever the Markdown says.
 """
@@ -34,8 +34,8 @@ def resolve(article_path: str, href: str) -> tuple[str, str | None] | None:
     """``(path relative to the articles folder, anchor)`` of a relative reference made in
     the article at ``article_path``, or None when it leaves the articles folder.
 
-    >>> resolve("Outlook/Client/a.md", "../Mac/b.md#cause")
-    ('Outlook/Mac/b.md', 'cause')
+    >>> resolve("Outlook/Client/page.markdown", "../Mac/other.markdown#cause")
+    ('Outlook/Mac/other.markdown', 'cause')
     """
     if not is_relative(href):
         return None

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli import main
 from indexer import Searcher, build_index
 from kb.articles import load_knowledge_base
-from kb.cli import main
 from tests.indexer.conftest import tsg, write
 from tests.trees import LAYOUTS, OFFICEDOCS, copy_tree
 

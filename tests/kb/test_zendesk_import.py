@@ -9,8 +9,8 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
+from cli import main
 from kb.articles import load_knowledge_base
-from kb.cli import main
 from kb.errors import KBError
 from kb.importers.zendesk import import_zendesk
 from tests.trees import TREES

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from cli.app import articles_option, json_output, main
 from kb import settings
-from kb.cli.app import articles_option, json_output, main
 
 
 @main.group("import", short_help="Import articles from another help desk (Zendesk Guide).")
