@@ -134,3 +134,16 @@ def test_a_broken_mapping_file_is_reported_with_its_line(tmp_path):
     problems = load_knowledge_base(root).errors
     assert [(p.line, p.field) for p in problems] == [(4, "fields.type.valeus")]
     assert "did you mean 'values'" in problems[0].message
+
+
+def test_kb_lint_passes_a_tree_as_it_is_and_strict_fails_it(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    root = copy_tree("mslearn", tmp_path / "mslearn", mapping=False)
+    lenient = CliRunner().invoke(main, ["lint", str(root)])
+    assert lenient.exit_code == 0, lenient.output
+    assert "warning: unknown field" in lenient.output
+    strict = CliRunner().invoke(main, ["lint", "--strict", str(root)])
+    assert strict.exit_code == 1 and "ms.topic: unknown field" in strict.output

@@ -72,7 +72,8 @@ hostile_bodies = st.one_of(
     # lone surrogates, escaped as JSON allows them to be
     st.tuples(st.sampled_from(FIELDS), st.sampled_from(["\\ud800", "\\udfff", "a\\udc00b", "\\ud83d"])).map(
         lambda t: f'{{"{t[0]}": "{t[1]}", "title": "Printer offline"}}'),
-    st.tuples(st.sampled_from(FIELDS), st.text(st.characters(categories=["Cs"]), min_size=1, max_size=5)).map(
+    # one surrogate code point, alone (two in a row could be a valid pair, which JSON allows)
+    st.tuples(st.sampled_from(FIELDS), st.characters(categories=["Cs"])).map(
         lambda t: json.dumps({"title": "x", t[0]: t[1]} if t[0] != "title" else {"title": t[1]})),
     st.binary(min_size=1, max_size=200).filter(lambda b: not b.strip().startswith((b"{", b"["))).map(
         lambda b: b),
