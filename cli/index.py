@@ -29,15 +29,11 @@ def summarized(problems) -> list[str]:
     lines = []
     for problem in problems:
         group = groups.get((problem.rule, problem.field))
-        if problem.is_error or group is None:
+        if problem.is_error or len(group) <= SAME_WARNING_SHOWN:
             lines.append(str(problem))
-        elif len(group) <= SAME_WARNING_SHOWN:
-            lines.extend(str(p) for p in group)
-            del groups[(problem.rule, problem.field)]
-        else:
+        elif group[0] is problem:
             lines.append(f"{problem} (and {len(group) - 1} more file(s) with this warning; "
                          "`kb lint` lists them all)")
-            del groups[(problem.rule, problem.field)]
     return lines
 
 

@@ -219,3 +219,17 @@ def test_officedocs_with_the_documented_mapping_has_types_products_and_dates(tmp
     with Searcher(tmp_path / "ix", check_interval=0) as s:
         facets = {f.value: f.count for f in s.facet_values()["type"]}
         assert facets["tsg"] > 900
+
+
+def test_kb_index_prints_a_warning_repeated_in_many_files_once(tmp_path: Path) -> None:
+    articles = tmp_path / "articles"
+    for n in range(6):
+        write(articles, f"a{n}.md", f"---\ntitle: Article number {n}\nms.topic: troubleshooting\n---\nBody {n}\n")
+    write(articles, "b.md", "---\ntitle: Other\nweight: 3\n---\nBody\n")
+    write(articles, "broken.md", "---\ntitle: [x\n---\n")
+    result = CliRunner().invoke(main, ["index", "--articles", str(articles), "--index", str(tmp_path / "ix")])
+    lines = result.stderr.splitlines()
+    topic = [line for line in lines if "ms.topic" in line]
+    assert len(topic) == 1 and "and 5 more file(s) with this warning" in topic[0]
+    assert len([line for line in lines if "weight" in line]) == 1
+    assert any("broken.md" in line and "not valid YAML" in line for line in lines), "errors are all shown"

@@ -120,7 +120,7 @@ def test_deeply_nested_json_over_real_http_is_a_400_not_a_500(live_server):
     import urllib.request
 
     for path in ("/api/suggest", "/api/cases"):
-        request = urllib.request.Request(live_server.url + path, data=nested(1000).encode(),
+        request = urllib.request.Request(live_server.url + path, data=nested(5000).encode(),
                                          headers={"Content-Type": "application/json"})
         with pytest.raises(urllib.error.HTTPError) as caught:
             urllib.request.urlopen(request, timeout=10)
