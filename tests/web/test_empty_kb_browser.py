@@ -12,8 +12,8 @@ import urllib.request
 
 import pytest
 
-from tests.web.helpers import account, sign_in, start_server, stop_server
-from tests.web.test_browser import LAUNCH_ARGS, chromium_path
+from tests.web.helpers import account, checked_page, sign_in, start_server, stop_server
+from tests.web.test_browser import browser  # noqa: F401  (the module's Chromium, shared)
 
 pytestmark = pytest.mark.browser
 
@@ -28,28 +28,10 @@ def server(tmp_path_factory):
     stop_server(server)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(base_url=server.url)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-    assert not errors, f"browser console errors (CSP violations show up here): {errors}"
+    with checked_page(browser, server.url) as page:
+        yield page
 
 
 def test_the_help_center_is_usable_with_no_articles(page):
