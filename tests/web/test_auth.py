@@ -9,29 +9,8 @@ from kb.db import engine_for
 from kb.logins import DatabaseFailures, login_failures
 from kb.users import ROLES, add_user, get_user
 from tests.web.helpers import PASSWORD, Account, account, csrf_token_from, login_client, soup
-from web.auth import visibility
 from web.ratelimit import LoginLimiter, MemoryFailures
-from web.services import Reader
 from web.util import safe_next
-
-
-def test_visibility_by_role():
-    class U:
-        def __init__(self, role):
-            self.role = role
-            self.is_staff = role in ("engineer", "author", "admin")
-            self.can_author = role in ("author", "admin")
-
-    assert visibility(None) == ("public", ("published",))
-    assert visibility(U("customer")) == ("public", ("published",))
-    assert visibility(U("engineer")) == ("internal", ("published",))
-    assert visibility(U("author")) == ("internal", ("published", "review", "draft"))
-    assert visibility(U("admin")) == ("internal", ("published", "review", "draft"))
-
-
-def test_only_staff_may_filter_archived():
-    assert "archived" in Reader("internal", ("published",)).filter_statuses
-    assert Reader("public", ("published",)).filter_statuses == ("published",)
 
 
 def test_login_page_is_accessible(client):
