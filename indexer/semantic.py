@@ -28,6 +28,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -274,6 +275,17 @@ _process_encoder: Encoder | None = None
 def _start_embedding_process(directory: Path, runtime: str) -> None:
     global _process_encoder
     from threadpoolctl import threadpool_limits
+
+    # A pool's processes outlive a building process that is killed (they hold their own end
+    # of the task queue, so they never see it close): each leaves once its parent is gone.
+    parent = os.getppid()
+
+    def leave_with_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=leave_with_parent, name="parent-watch", daemon=True).start()
 
     threadpool_limits(1)
     _process_encoder = Encoder(directory, runtime)
