@@ -14,3 +14,4 @@ from kb.cli import users as _users  # noqa: F401,E402  (registers `kb users` and
 from kb.cli import cases as _cases  # noqa: F401,E402  (registers `kb cases`)
 from kb.cli import serve as _serve  # noqa: F401,E402  (registers `kb serve`)
 from kb.cli import authoring as _authoring  # noqa: F401,E402  (registers `kb new`, `kb report`, `kb watch`)
+from kb.cli import db as _db  # noqa: F401,E402  (registers `kb db upgrade` and `kb db check`)

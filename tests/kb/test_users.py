@@ -1,4 +1,4 @@
-"""Accounts, passwords and API tokens in a real SQLite database."""
+"""Accounts, passwords, API tokens and sessions in a real database (SQLite and PostgreSQL)."""
 
 from datetime import timedelta
 
@@ -10,11 +10,13 @@ from kb import users
 from kb.cli import main
 from kb.db import api_tokens, apply_migrations, current_version, engine_for
 from kb.errors import KBError
+from tests.conftest import new_database
+from tests.databases import BACKEND_PARAMS
 
 
-@pytest.fixture
-def db_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'kb.sqlite3'}"
+@pytest.fixture(params=BACKEND_PARAMS)
+def db_url(request, tmp_path):
+    return new_database(request, request.param, tmp_path)
 
 
 @pytest.fixture

@@ -11,12 +11,14 @@ from indexer import Signals
 from kb import activity
 from kb.db import engine_for
 from kb.errors import KBError
+from tests.conftest import new_database
+from tests.databases import BACKEND_PARAMS
 from web.signals import CombinedSignals, helpfulness_provider
 
 
-@pytest.fixture
-def engine(tmp_path):
-    return engine_for(f"sqlite:///{tmp_path / 'activity.sqlite3'}")
+@pytest.fixture(params=BACKEND_PARAMS)
+def engine(request, tmp_path):
+    return engine_for(new_database(request, request.param, tmp_path))
 
 
 def test_votes_become_signals(engine):

@@ -1,4 +1,8 @@
-"""Signing in and out, sessions, rate limiting, roles and the admin users page."""
+"""Signing in and out, sessions, rate limiting, roles and the admin users page.
+
+Every test here that touches the database runs on SQLite and on PostgreSQL: the module
+gets one database and one app per backend.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,27 @@ import sqlalchemy as sa
 from kb.db import engine_for
 from kb.logins import DatabaseFailures, login_failures
 from kb.users import ROLES, add_user, get_user
+from tests.conftest import new_database
+from tests.databases import BACKEND_PARAMS
+from tests.web.conftest import app_config
 from tests.web.helpers import PASSWORD, Account, account, csrf_token_from, login_client, soup
 from web.auth import visibility
 from web.ratelimit import LoginLimiter, MemoryFailures
 from web.services import Reader
 from web.util import safe_next
+
+
+@pytest.fixture(scope="module", params=BACKEND_PARAMS)
+def db_url(request, tmp_path_factory):
+    """This module's database, once per backend (users are created once: hashing is slow)."""
+    return new_database(request, request.param, tmp_path_factory.mktemp("auth-db"))
+
+
+@pytest.fixture(scope="module")
+def app(corpus, index_dir, db_url, tmp_path_factory):
+    from web import create_app
+
+    return create_app(app_config(corpus, index_dir, db_url, tmp_path_factory.mktemp("instance")))
 
 
 def test_visibility_by_role():
@@ -162,12 +182,20 @@ class FakeClock:
         return self.now
 
 
+def fail(limiter: LoginLimiter, name: str, address: str):
+    """A counted attempt whose password turned out wrong."""
+    attempt = limiter.attempt(name, address)
+    assert attempt.wait == 0, "the attempt was refused"
+    return attempt
+
+
 def test_limiter_window_slides():
     clock = FakeClock()
     limiter = LoginLimiter(max_failures=5, max_per_address=50, window=900, clock=clock)
     for _ in range(5):
-        limiter.failed("Alice", "1.2.3.4")
+        fail(limiter, "Alice", "1.2.3.4")
     assert 0 < limiter.retry_after("alice", "1.2.3.4") <= 900  # names are case-insensitive
+    assert 0 < limiter.attempt("alice", "1.2.3.4").wait <= 900
     assert limiter.retry_after("bob", "1.2.3.4") == 0
     clock.now += 901
     assert limiter.retry_after("alice", "1.2.3.4") == 0
@@ -176,47 +204,60 @@ def test_limiter_window_slides():
 def test_limiter_blocks_password_spraying_per_address():
     limiter = LoginLimiter(max_failures=5, max_per_address=10, window=900, clock=FakeClock())
     for i in range(10):
-        limiter.failed(f"user{i}", "5.6.7.8")
-    assert limiter.retry_after("someone-new", "5.6.7.8") > 0
-    assert limiter.retry_after("someone-new", "9.9.9.9") == 0
+        fail(limiter, f"user{i}", "5.6.7.8")
+    assert limiter.attempt("someone-new", "5.6.7.8").wait > 0
+    assert limiter.attempt("someone-new", "9.9.9.9").wait == 0
 
 
 def test_limiter_success_clears_the_name():
     limiter = LoginLimiter(max_failures=2, clock=FakeClock())
-    limiter.failed("a", "ip")
-    limiter.succeeded("a", "ip")
-    limiter.failed("a", "ip")
+    fail(limiter, "a", "ip")
+    limiter.succeeded(fail(limiter, "a", "ip"))
+    fail(limiter, "a", "ip")
     assert limiter.retry_after("a", "ip") == 0
+
+
+def test_limiter_refused_attempts_do_not_extend_the_block():
+    clock = FakeClock()
+    limiter = LoginLimiter(max_failures=2, window=900, clock=clock)
+    fail(limiter, "a", "ip")
+    fail(limiter, "a", "ip")
+    for _ in range(20):
+        clock.now += 10
+        assert limiter.attempt("a", "ip").wait > 0
+    clock.now = 1000.0 + 901  # the window after the two real failures, not after the refusals
+    assert limiter.attempt("a", "ip").wait == 0
 
 
 def test_limiter_memory_is_bounded(monkeypatch):
     monkeypatch.setattr(MemoryFailures, "MAX_KEYS", 100)
     limiter = LoginLimiter(clock=FakeClock())
     for i in range(500):
-        limiter.failed(f"user{i}", f"ip{i}")
+        fail(limiter, f"user{i}", f"ip{i}")
     assert len(limiter.store.times) <= 200
 
 
-def test_processes_sharing_a_database_share_the_limit(tmp_path):
-    """Two server processes are two limiters on one database: failures add up."""
-    engine = engine_for(f"sqlite:///{tmp_path / 'kb.sqlite3'}")
+@pytest.mark.usefixtures("forget_failures")
+def test_processes_sharing_a_database_share_the_limit(db_url):
+    """Two server processes are two limiters on one database: attempts add up."""
+    engine = engine_for(db_url)
     clock = FakeClock()
     first, second = (LoginLimiter(max_failures=4, clock=clock, store=DatabaseFailures(engine))
                      for _ in range(2))
-    first.failed("alice", "1.2.3.4")
-    second.failed("alice", "1.2.3.4")
-    first.failed("alice", "1.2.3.4")
+    fail(first, "alice", "1.2.3.4")
+    fail(second, "alice", "1.2.3.4")
+    fail(first, "alice", "1.2.3.4")
     assert first.retry_after("alice", "1.2.3.4") == 0
-    second.failed("alice", "1.2.3.4")
-    assert first.retry_after("alice", "1.2.3.4") > 0 and second.retry_after("Alice", "1.2.3.4") > 0
+    fail(second, "alice", "1.2.3.4")
+    assert first.attempt("alice", "1.2.3.4").wait > 0 and second.attempt("Alice", "1.2.3.4").wait > 0
     clock.now += 901
     assert second.retry_after("alice", "1.2.3.4") == 0
-    second.failed("bob", "1.2.3.4")  # old rows are forgotten as new failures arrive
+    fail(second, "bob", "1.2.3.4")  # old rows are forgotten as new attempts arrive
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(login_failures)).scalar() == 2
-    first.failed("carol", "5.5.5.5")
-    first.succeeded("carol", "5.5.5.5")
+    first.succeeded(fail(first, "carol", "5.5.5.5"))
     assert second.store.recent("user:carol|5.5.5.5", 0) == []
+    assert second.store.recent("addr:5.5.5.5", 0) == []  # a success takes its own attempt back
 
 
 # --- who may see which pages ----------------------------------------------------------------
