@@ -72,7 +72,9 @@ class SearchRecord:
     at: datetime | None = None
 
     def row(self) -> dict:
-        return {"query": self.query[:MAX_QUERY_LENGTH], "audience": self.audience, "kind": self.kind,
+        # PostgreSQL refuses NUL in text (SQLite keeps it): a pasted NUL is no part of what was sought.
+        query = self.query.replace("\x00", "")[:MAX_QUERY_LENGTH]
+        return {"query": query, "audience": self.audience, "kind": self.kind,
                 "total": int(self.total), "took_ms": float(self.took_ms), "user_id": self.user_id,
                 "at": self.at or utcnow()}
 
@@ -170,6 +172,8 @@ def record_feedback(engine: Engine, article_id: str, helpful: bool, comment: str
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT_LENGTH:
         raise KBError(f"Comments are limited to {MAX_COMMENT_LENGTH} characters.")
+    if "\x00" in comment:
+        raise KBError("Comments must not contain NUL characters.")
     with engine.begin() as conn:
         if user_id is not None:
             conn.execute(article_feedback.delete().where(article_feedback.c.article_id == article_id,

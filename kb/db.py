@@ -111,7 +111,14 @@ def _load_feature_tables() -> None:
         importlib.import_module(name)
 
 
+def _fold(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # SQLite's own lower() folds only A-Z; PostgreSQL's (and Python's) fold every letter.
+    # Title searches and query reports lower() in SQL, so both backends must agree.
+    dbapi_connection.create_function("lower", 1, _fold, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -114,6 +114,20 @@ def test_long_queries_are_truncated_in_the_log(engine):
     assert len(activity.recent_searches(engine)[0]["query"]) == activity.MAX_QUERY_LENGTH
 
 
+def test_a_nul_character_never_costs_a_batch_of_the_log(engine):
+    """PostgreSQL refuses NUL in text; one pasted NUL must not lose the searches logged with it."""
+    activity.record_searches(engine, [activity.SearchRecord("before", "public", 1, 1.0),
+                                      activity.SearchRecord("vpn\x00 drops", "public", 0, 1.0),
+                                      activity.SearchRecord("after", "public", 1, 1.0)])
+    assert [r["query"] for r in activity.recent_searches(engine)] == ["after", "vpn drops", "before"]
+
+
+def test_comments_with_nul_characters_are_refused_clearly(engine):
+    with pytest.raises(KBError, match="NUL"):
+        activity.record_feedback(engine, "KB1", False, "broken\x00comment")
+    assert activity.feedback_counts(engine, "KB1") == (0, 0)
+
+
 def test_top_queries_and_content_gaps(engine):
     records = [activity.SearchRecord(q, "public", total, 1.0)
                for q, total in [("VPN", 3), ("vpn", 3), ("printer", 0), ("printer", 0), ("dns", 1)]]
