@@ -9,9 +9,9 @@ old ones.
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -127,6 +127,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 _engines: dict[str, Engine] = {}
+_migrated: set[str] = set()  # URLs whose schema this process has brought up to date
 _engines_lock = threading.Lock()
 
 
@@ -168,14 +169,13 @@ def engine_for(url: str | None = None, *, migrate: bool = True) -> Engine:
     with _engines_lock:
         engine = _engines.get(url)
         if engine is None:
-            engine = _create_engine(url)
-            if migrate:
-                try:
-                    apply_migrations(engine)
-                except sa.exc.OperationalError as exc:
-                    engine.dispose()
-                    raise unreachable(url, exc) from None
-            _engines[url] = engine
+            engine = _engines[url] = _create_engine(url)
+        if migrate and url not in _migrated:
+            try:
+                apply_migrations(engine)
+            except sa.exc.OperationalError as exc:
+                raise unreachable(url, exc) from None
+            _migrated.add(url)
         return engine
 
 
@@ -203,57 +203,52 @@ def _create_engine(url: str) -> Engine:
                       "kb supports SQLite and PostgreSQL.") from None
 
 
-# Any constant works: it names the lock that migrating processes take turns on.
-_MIGRATION_LOCK = 0x6B62_6D69
+def take_turns(conn: Connection, *names: str) -> None:
+    """Make transactions that take turns on the same names run one at a time, until this one ends.
+
+    Call it first in a transaction, before any other statement. PostgreSQL: a
+    transaction-scoped advisory lock per name, in sorted order, so two transactions never
+    wait on each other crosswise. SQLite: ``BEGIN IMMEDIATE``, which takes the database's
+    single write lock at once (SQLite orders every writer, so the names don't matter);
+    without it, SQLite's transaction would begin only at the first write, after the reads
+    that decided what to write.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        for name in sorted(set(names)):
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(zlib.crc32(name.encode()))))
 
 
 def apply_migrations(engine: Engine) -> list[int]:
     """Apply pending migrations, each in its own transaction; returns the versions applied.
 
-    Several server processes may start at once: on PostgreSQL they take turns on an
-    advisory lock, so each migration runs once; on SQLite the database's write lock
-    orders them, and a migration another process applied first is accepted.
+    Several server processes may start at once: each migration runs while holding
+    :func:`take_turns`, and is skipped when another process applied it meanwhile.
     """
     _load_feature_tables()
+    with engine.connect() as conn:  # the usual case, nothing to do, costs one read
+        done = _applied_versions(conn)
     applied: list[int] = []
-    with _migration_lock(engine):
+    for version, description, apply in MIGRATIONS:
+        if version in done:
+            continue
         with engine.begin() as conn:
+            take_turns(conn, "kb-migrations")
             metadata.create_all(conn, tables=[schema_migrations])
-            done = set(conn.execute(sa.select(schema_migrations.c.version)).scalars())
-        for version, description, apply in MIGRATIONS:
-            if version in done:
+            if _is_applied(conn, version):
                 continue
-            try:
-                with engine.begin() as conn:
-                    if _is_applied(conn, version):
-                        continue
-                    apply(conn)
-                    conn.execute(schema_migrations.insert().values(version=version, description=description,
-                                                                   applied_at=utcnow()))
-                    applied.append(version)
-            except sa.exc.DBAPIError:
-                # Another process (a second server worker) applied it at the same moment: fine,
-                # as long as it is recorded now.
-                with engine.connect() as conn:
-                    if not _is_applied(conn, version):
-                        raise
+            apply(conn)
+            conn.execute(schema_migrations.insert().values(version=version, description=description,
+                                                           applied_at=utcnow()))
+            applied.append(version)
     return applied
 
 
-@contextlib.contextmanager
-def _migration_lock(engine: Engine) -> Iterator[None]:
-    """Hold PostgreSQL's session-level advisory lock for migrating; nothing on SQLite."""
-    if engine.dialect.name != "postgresql":
-        yield
-        return
-    with engine.connect() as conn:
-        conn.execute(sa.select(sa.func.pg_advisory_lock(_MIGRATION_LOCK)))
-        conn.commit()
-        try:
-            yield
-        finally:
-            conn.execute(sa.select(sa.func.pg_advisory_unlock(_MIGRATION_LOCK)))
-            conn.commit()
+def _applied_versions(conn: Connection) -> set[int]:
+    if not sa.inspect(conn).has_table(schema_migrations.name):
+        return set()
+    return set(conn.execute(sa.select(schema_migrations.c.version)).scalars())
 
 
 def pending_migrations(engine: Engine) -> list[tuple[int, str]]:
@@ -264,10 +259,7 @@ def pending_migrations(engine: Engine) -> list[tuple[int, str]]:
     _load_feature_tables()
     try:
         with engine.connect() as conn:
-            if not sa.inspect(conn).has_table(schema_migrations.name):
-                done: set[int] = set()
-            else:
-                done = set(conn.execute(sa.select(schema_migrations.c.version)).scalars())
+            done = _applied_versions(conn)
     except sa.exc.OperationalError as exc:
         raise unreachable(engine.url.render_as_string(hide_password=False), exc) from None
     return [(version, description) for version, description, _ in MIGRATIONS if version not in done]
@@ -310,6 +302,7 @@ def dispose_engine(url: str) -> None:
     """Close the shared engine of one URL and forget it (before its database is dropped)."""
     with _engines_lock:
         engine = _engines.pop(resolve_url(url), None)
+        _migrated.discard(resolve_url(url))
     if engine is not None:
         engine.dispose()
 
@@ -320,3 +313,4 @@ def dispose_all() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        _migrated.clear()

@@ -11,13 +11,12 @@ deleted as new attempts arrive.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from kb.db import metadata, register_migration
+from kb.db import metadata, register_migration, take_turns
 
 MAX_KEY_LENGTH = 300
 
@@ -35,18 +34,6 @@ register_migration(310, "failed sign-ins shared by server processes",
 
 # Decides, from the earlier attempts' times per key, how many seconds to wait (0: go ahead).
 Verdict = Callable[[dict[str, list[float]]], float]
-
-
-def _take_turns(conn: Connection, keys: Sequence[str]) -> None:
-    """Make transactions on the same keys run one after another until this one ends.
-
-    PostgreSQL: a transaction-scoped advisory lock per key, taken in sorted order so two
-    transactions never wait on each other crosswise. SQLite needs nothing here: the INSERT
-    that follows takes the database's single write lock, which orders every writer.
-    """
-    if conn.dialect.name == "postgresql":
-        for key in sorted(set(keys)):
-            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(zlib.crc32(key.encode()))))
 
 
 class DatabaseFailures:
@@ -80,7 +67,7 @@ class DatabaseFailures:
         keys = [k[:MAX_KEY_LENGTH] for k in keys]
         with self.engine.connect() as conn:
             with conn.begin() as transaction:
-                _take_turns(conn, keys)
+                take_turns(conn, *keys)  # parallel attempts on these keys count one after another
                 ids = [conn.execute(login_failures.insert().values(key=k, at=at)).inserted_primary_key[0]
                        for k in keys]
                 wait = verdict(self._times(conn, keys, since, ids))

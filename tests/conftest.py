@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.databases import BACKENDS, PostgresUnavailable, start_cluster
+from tests.databases import BACKENDS, TEMPLATE, PostgresUnavailable, start_cluster
 
 REPO = Path(__file__).resolve().parents[1]
 ARTICLES = REPO / "articles"
@@ -57,11 +57,11 @@ def postgres():
     cluster.stop()
 
 
-def new_database(request: pytest.FixtureRequest, backend: str, folder: Path) -> str:
-    """A fresh, migrated database on ``backend``, dropped when the requesting fixture ends.
+def new_database(request: pytest.FixtureRequest, backend: str, folder: Path, *, empty: bool = False) -> str:
+    """A fresh database on ``backend``, dropped when the requesting fixture ends.
 
-    SQLite: a file in ``folder``. PostgreSQL: a copy of the migrated template on the session's
-    cluster.
+    SQLite: a file in ``folder``, migrated on first use. PostgreSQL: a copy of the migrated
+    template on the session's cluster, or a database with no tables at all when ``empty``.
     """
     from kb.db import dispose_engine
 
@@ -70,7 +70,7 @@ def new_database(request: pytest.FixtureRequest, backend: str, folder: Path) -> 
         request.addfinalizer(lambda: dispose_engine(url))
         return url
     cluster = request.getfixturevalue("postgres")
-    url = cluster.create_database()
+    url = cluster.create_database(template=None if empty else TEMPLATE)
 
     def drop() -> None:
         dispose_engine(url)

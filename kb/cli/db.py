@@ -38,7 +38,7 @@ def db_upgrade(db_url: str | None) -> None:
         click.echo(f"Upgraded {display_url(url)} from version {before} to {current_version(engine)}: applied "
                    f"{len(applied)} migration(s) ({', '.join(map(str, applied))}).")
     else:
-        click.echo(f"{display_url(url)} is up to date (version {before}).")
+        click.echo(f"{display_url(url)} is up to date (version {current_version(engine)}).")
 
 
 @db_group.command("check")
