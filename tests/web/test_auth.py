@@ -6,6 +6,9 @@ gets one database and one app per backend.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import sqlalchemy as sa
 
@@ -258,6 +261,33 @@ def test_processes_sharing_a_database_share_the_limit(db_url):
     first.succeeded(fail(first, "carol", "5.5.5.5"))
     assert second.store.recent("user:carol|5.5.5.5", 0) == []
     assert second.store.recent("addr:5.5.5.5", 0) == []  # a success takes its own attempt back
+
+
+@pytest.mark.usefixtures("forget_failures")
+def test_parallel_attempts_on_a_shared_database_never_pass_the_limit(db_url):
+    """Sixteen threads, four limiters (four server processes) on one database: exactly five pass."""
+    engine = engine_for(db_url)
+    limiters = [LoginLimiter(max_failures=5, store=DatabaseFailures(engine)) for _ in range(4)]
+    start = threading.Barrier(16)
+
+    def attempt(i: int) -> int:
+        start.wait()
+        return limiters[i % 4].attempt("mallory", "198.51.100.7").wait
+
+    with ThreadPoolExecutor(16) as pool:
+        waits = list(pool.map(attempt, range(16)))
+    assert waits.count(0) == 5, waits
+    assert all(w > 0 for w in waits if w)
+
+
+def test_a_forged_cookie_naming_a_user_is_nobody(app, db_url):
+    """Only a live session on the server signs someone in; a cookie signed with the app's key
+    that merely names a user id (as cookies once did) is anonymous."""
+    victim = get_user(engine_for(db_url), account(db_url, "admin").name)
+    forged = app.session_interface.get_signing_serializer(app).dumps({"uid": victim.id, "sid": "made-up"})
+    client = app.test_client()
+    client.set_cookie("kb_session", forged)
+    assert client.get("/admin/users").status_code == 302
 
 
 # --- who may see which pages ----------------------------------------------------------------
