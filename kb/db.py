@@ -10,6 +10,7 @@ old ones.
 from __future__ import annotations
 
 import threading
+import urllib.parse
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -155,7 +156,7 @@ def _sqlalchemy_url(url: str) -> sa.engine.URL:
 def display_url(url: str) -> str:
     """The URL with its password hidden, for messages and logs."""
     try:
-        return _sqlalchemy_url(url).render_as_string(hide_password=True)
+        return urllib.parse.unquote(_sqlalchemy_url(url).render_as_string(hide_password=True))
     except KBError:
         return url
 

@@ -1,11 +1,11 @@
-"""Admin pages: the list of users and their roles."""
+"""Admin pages: the list of users, their roles, and disabling or signing out an account."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from kb.errors import KBError
-from kb.users import ROLES, get_user_by_id, list_users, set_role
+from kb.users import ROLES, end_sessions, get_user_by_id, list_users, set_disabled, set_role
 from web.auth import admin_required
 from web.services import services
 
@@ -27,7 +27,7 @@ def change_role(user_id: int):
     user = get_user_by_id(engine, user_id)
     role = request.form.get("role", "")
     if user is None:
-        flash("That user doesn't exist or is disabled.", "error")
+        flash("That user doesn't exist.", "error")
     elif user.id == g.user.id and role != "admin":
         flash("You can't remove your own admin role; ask another admin.", "error")
     else:
@@ -37,4 +37,29 @@ def change_role(user_id: int):
             flash(str(exc), "error")
         else:
             flash(f"{user.name} is now {role}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/access", methods=["POST"])
+@admin_required
+def change_access(user_id: int):
+    """Disable an account (ending its sessions everywhere), enable it again, or sign it out."""
+    engine = services().engine
+    user = get_user_by_id(engine, user_id)
+    action = request.form.get("action", "")
+    if user is None:
+        flash("That user doesn't exist.", "error")
+    elif user.id == g.user.id and action in ("disable", "sign-out"):
+        flash("You can't disable or sign out your own account here; ask another admin.", "error")
+    elif action == "disable":
+        _, ended = set_disabled(engine, user.name, True)
+        flash(f"{user.name} is disabled; {ended} session(s) ended.", "success")
+    elif action == "enable":
+        set_disabled(engine, user.name, False)
+        flash(f"{user.name} is enabled and may sign in again.", "success")
+    elif action == "sign-out":
+        ended = end_sessions(engine, user.name)
+        flash(f"{user.name} is signed out everywhere ({ended} session(s) ended).", "success")
+    else:
+        flash("Choose disable, enable or sign-out.", "error")
     return redirect(url_for("admin.users"))

@@ -359,3 +359,43 @@ def test_admin_rejects_unknown_role(client, login, db_url):
     response = client.post(f"/admin/users/{target.id}/role", data={"role": "wizard", "csrf_token": token},
                            follow_redirects=True)
     assert "Unknown role" in soup(response).get_text()
+
+
+def test_admin_disables_a_user_which_ends_their_sessions_everywhere(app, client, login, db_url):
+    login("admin")
+    engine = engine_for(db_url)
+    target = add_user(engine, "access-target", "engineer", PASSWORD)
+    victim = app.test_client()
+    assert login_client(victim, Account(target.name, "engineer", PASSWORD)).status_code == 302
+    form = soup(client.get("/admin/users")).find("form", action=f"/admin/users/{target.id}/access")
+    assert [b["value"] for b in form.find_all("button")] == ["sign-out", "disable"]
+    token = form.find("input", attrs={"name": "csrf_token"})["value"]
+    response = client.post(f"/admin/users/{target.id}/access", data={"action": "disable", "csrf_token": token},
+                           follow_redirects=True)
+    assert "access-target is disabled; 1 session(s) ended" in soup(response).get_text()
+    assert victim.get("/search").status_code == 302
+    assert login_client(victim, Account(target.name, "engineer", PASSWORD)).status_code == 200  # refused
+    form = soup(client.get("/admin/users")).find("form", action=f"/admin/users/{target.id}/access")
+    assert [b["value"] for b in form.find_all("button")] == ["enable"]
+    client.post(f"/admin/users/{target.id}/access", data={"action": "enable", "csrf_token": token})
+    assert login_client(victim, Account(target.name, "engineer", PASSWORD)).status_code == 302
+
+
+def test_admin_signs_a_user_out_everywhere_but_not_themselves(app, client, login, db_url):
+    acct = login("admin")
+    engine = engine_for(db_url)
+    target = add_user(engine, "sign-out-target", "author", PASSWORD)
+    browsers = [app.test_client() for _ in range(2)]
+    for browser in browsers:
+        login_client(browser, Account(target.name, "author", PASSWORD))
+    token = csrf_token_from(client.get("/admin/users"))
+    response = client.post(f"/admin/users/{target.id}/access", data={"action": "sign-out", "csrf_token": token},
+                           follow_redirects=True)
+    assert "signed out everywhere (2 session(s) ended)" in soup(response).get_text()
+    assert [b.get("/search").status_code for b in browsers] == [302, 302]
+    me = get_user(engine, acct.name)
+    assert soup(client.get("/admin/users")).find("form", action=f"/admin/users/{me.id}/access") is None
+    response = client.post(f"/admin/users/{me.id}/access", data={"action": "disable", "csrf_token": token},
+                           follow_redirects=True)
+    assert "can't disable or sign out your own account" in soup(response).get_text()
+    assert client.get("/admin/users").status_code == 200
