@@ -23,8 +23,7 @@ def users():
 @admin_required
 def change_role(user_id: int):
     """Give a user another role; admins can't demote themselves (someone must stay admin)."""
-    engine = services().engine
-    user = get_user_by_id(engine, user_id)
+    user = get_user_by_id(services().engine, user_id)
     role = request.form.get("role", "")
     if user is None:
         flash("That user doesn't exist.", "error")
@@ -32,7 +31,7 @@ def change_role(user_id: int):
         flash("You can't remove your own admin role; ask another admin.", "error")
     else:
         try:
-            set_role(engine, user.name, role)
+            set_role(services().engine, user.name, role)
         except KBError as exc:
             flash(str(exc), "error")
         else:
@@ -44,21 +43,18 @@ def change_role(user_id: int):
 @admin_required
 def change_access(user_id: int):
     """Disable an account (ending its sessions everywhere), enable it again, or sign it out."""
-    engine = services().engine
-    user = get_user_by_id(engine, user_id)
+    user = get_user_by_id(services().engine, user_id)
     action = request.form.get("action", "")
     if user is None:
         flash("That user doesn't exist.", "error")
     elif user.id == g.user.id and action in ("disable", "sign-out"):
         flash("You can't disable or sign out your own account here; ask another admin.", "error")
-    elif action == "disable":
-        _, ended = set_disabled(engine, user.name, True)
-        flash(f"{user.name} is disabled; {ended} session(s) ended.", "success")
-    elif action == "enable":
-        set_disabled(engine, user.name, False)
-        flash(f"{user.name} is enabled and may sign in again.", "success")
+    elif action in ("disable", "enable"):
+        _, ended = set_disabled(services().engine, user.name, action == "disable")
+        flash(f"{user.name} is disabled; {ended} session(s) ended." if action == "disable"
+              else f"{user.name} is enabled and may sign in again.", "success")
     elif action == "sign-out":
-        ended = end_sessions(engine, user.name)
+        ended = end_sessions(services().engine, user.name)
         flash(f"{user.name} is signed out everywhere ({ended} session(s) ended).", "success")
     else:
         flash("Choose disable, enable or sign-out.", "error")

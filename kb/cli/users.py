@@ -69,11 +69,7 @@ def users_set_password(name: str, password_stdin: bool, db_url: str | None) -> N
 @db_option
 def users_disable(name: str, db_url: str | None) -> None:
     """Disable user NAME: ends their sessions everywhere and refuses their sign-ins and tokens."""
-    from kb.db import engine_for
-    from kb.users import set_disabled
-
-    user, ended = set_disabled(engine_for(db_url), name, True)
-    click.echo(f"Disabled '{user.name}' and ended {ended} session(s).")
+    _set_disabled(name, db_url, True)
 
 
 @users_group.command("enable")
@@ -81,11 +77,15 @@ def users_disable(name: str, db_url: str | None) -> None:
 @db_option
 def users_enable(name: str, db_url: str | None) -> None:
     """Enable user NAME again (they sign in anew; old sessions stay ended)."""
+    _set_disabled(name, db_url, False)
+
+
+def _set_disabled(name: str, db_url: str | None, disabled: bool) -> None:
     from kb.db import engine_for
     from kb.users import set_disabled
 
-    user, _ = set_disabled(engine_for(db_url), name, False)
-    click.echo(f"Enabled '{user.name}'.")
+    user, ended = set_disabled(engine_for(db_url), name, disabled)
+    click.echo(f"Disabled '{user.name}' and ended {ended} session(s)." if disabled else f"Enabled '{user.name}'.")
 
 
 @users_group.command("sign-out")
