@@ -26,7 +26,6 @@ import os
 import pwd
 import queue
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -196,17 +195,16 @@ def remove_abandoned_clusters(bindir: Path, prefix: list[str]) -> None:
             owner = int((root / "owner").read_text())
         except (OSError, ValueError):
             owner = 0
+            with contextlib.suppress(OSError):
+                if time.time() - root.stat().st_mtime < 60:
+                    continue  # another run has just made its folder and not yet written its owner
         if owner and _alive(owner):
             continue
         pid_file = root / "data" / "postmaster.pid"
         if pid_file.exists():
+            # pg_ctl checks that the pid file names a postmaster of this folder before it signals.
             subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(root / "data"), "stop", "-m", "immediate",
                             "-w"], capture_output=True, timeout=60, check=False)
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                # pg_ctl could not stop it (its folder half gone): end the postmaster directly.
-                postmaster = int(pid_file.read_text().splitlines()[0])
-                if _alive(postmaster):
-                    os.kill(postmaster, signal.SIGQUIT)
         shutil.rmtree(root, ignore_errors=True)
 
 
