@@ -186,6 +186,16 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _postmaster_running(data: Path) -> bool:
+    """Whether the pid file names a live postgres serving this very folder (not a reused pid)."""
+    try:
+        pid = int((data / "postmaster.pid").read_text().splitlines()[0])
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError, IndexError):
+        return False
+    return str(data).encode() in command
+
+
 def remove_abandoned_clusters(bindir: Path, prefix: list[str]) -> None:
     """Stop and delete clusters left by earlier runs whose test process no longer exists."""
     if not PARENT.is_dir():
@@ -200,9 +210,7 @@ def remove_abandoned_clusters(bindir: Path, prefix: list[str]) -> None:
                     continue  # another run has just made its folder and not yet written its owner
         if owner and _alive(owner):
             continue
-        pid_file = root / "data" / "postmaster.pid"
-        if pid_file.exists():
-            # pg_ctl checks that the pid file names a postmaster of this folder before it signals.
+        if _postmaster_running(root / "data"):
             subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(root / "data"), "stop", "-m", "immediate",
                             "-w"], capture_output=True, timeout=60, check=False)
         shutil.rmtree(root, ignore_errors=True)
