@@ -23,7 +23,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from kb.db import metadata, register_migration, utcnow
+from kb.db import metadata, register_migration, take_turns, utcnow
 from kb.errors import KBError
 
 MAX_QUERY_LENGTH = 1000
@@ -176,6 +176,8 @@ def record_feedback(engine: Engine, article_id: str, helpful: bool, comment: str
         raise KBError("Comments must not contain NUL characters.")
     with engine.begin() as conn:
         if user_id is not None:
+            # Two votes of one user at once take turns, so the second replaces the first.
+            take_turns(conn, f"vote:{user_id}:{article_id}")
             conn.execute(article_feedback.delete().where(article_feedback.c.article_id == article_id,
                                                          article_feedback.c.user_id == user_id))
         conn.execute(article_feedback.insert().values(article_id=article_id, helpful=bool(helpful),

@@ -64,13 +64,16 @@ def add_user(engine: Engine, name: str, role: str, password: str) -> User:
     if not name or len(name) > 80 or not set(name) <= _NAME_CHARS:
         raise KBError("User names use letters, digits, '.', '_', '@' and '-' (at most 80).")
     validate_password(password)
-    with engine.begin() as conn:
-        if conn.execute(sa.select(users.c.id).where(users.c.name == name)).first():
-            raise KBError(f"User '{name}' already exists.")
-        result = conn.execute(users.insert().values(
-            name=name, role=role, password_hash=generate_password_hash(password), created_at=utcnow(),
-            disabled=False))
-        return User(id=result.inserted_primary_key[0], name=name, role=role)
+    password_hash = generate_password_hash(password)
+    try:
+        with engine.begin() as conn:
+            if conn.execute(sa.select(users.c.id).where(users.c.name == name)).first():
+                raise KBError(f"User '{name}' already exists.")
+            result = conn.execute(users.insert().values(
+                name=name, role=role, password_hash=password_hash, created_at=utcnow(), disabled=False))
+            return User(id=result.inserted_primary_key[0], name=name, role=role)
+    except sa.exc.IntegrityError:  # created by someone else between the check and the insert
+        raise KBError(f"User '{name}' already exists.") from None
 
 
 def get_user(engine: Engine, name: str) -> User:

@@ -184,3 +184,22 @@ def test_cli_manages_accounts_and_their_sessions(db_url):
     assert users.authenticate(engine, "yara", "the next long pass") == users.get_user(engine, "yara")
     result = runner.invoke(main, ["users", "sign-out", "nobody-here", "--db", db_url])
     assert result.exit_code == 1 and "No user named 'nobody-here'" in result.output
+
+
+def test_two_admins_adding_one_name_at_once_get_one_user_and_a_clear_refusal(engine):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    start = threading.Barrier(4)
+
+    def add(_):
+        start.wait()
+        try:
+            return users.add_user(engine, "twin", "engineer", "long enough pass")
+        except KBError as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(add, range(4)))
+    assert sum(isinstance(r, users.User) for r in results) == 1
+    assert sorted(r for r in results if isinstance(r, str)) == ["User 'twin' already exists."] * 3

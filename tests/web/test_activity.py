@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -167,3 +168,18 @@ def test_a_failing_provider_does_not_break_ranking(engine, caplog):
     combined = CombinedSignals([broken, lambda: {"KB1": {"helpful": 2}}], ttl=0)
     assert combined()["KB1"].helpful == 2
     assert "case store offline" in caplog.text
+
+
+def test_a_users_votes_cast_at_once_leave_one_vote(engine):
+    from kb.users import add_user
+
+    user = add_user(engine, "double-clicker", "engineer", "a-long-password")
+    start = threading.Barrier(8)
+
+    def vote(i: int) -> None:
+        start.wait()
+        activity.record_feedback(engine, "KB7", i % 2 == 0, user_id=user.id)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(vote, range(8)))
+    assert sum(activity.feedback_counts(engine, "KB7")) == 1
