@@ -65,7 +65,8 @@ user_sessions = sa.Table(
     "user_sessions", metadata,
     # SHA-256 of the key in the cookie: a leaked database doesn't give working sessions.
     sa.Column("key_hash", sa.String(64), primary_key=True),
-    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+              index=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("expires_at", sa.DateTime, nullable=False, index=True),
 )

@@ -48,7 +48,8 @@ class DatabaseFailures:
             return self._times(conn, [key[:MAX_KEY_LENGTH]], since, ())[key[:MAX_KEY_LENGTH]]
 
     @staticmethod
-    def _times(conn: Connection, keys: list[str], since: float, exclude: Sequence[int]) -> dict[str, list[float]]:
+    def _times(conn: Connection, keys: list[str], since: float,
+               exclude: Sequence[int]) -> dict[str, list[float]]:
         table = login_failures.c
         query = sa.select(table.key, table.at).where(table.key.in_(keys), table.at > since).order_by(table.at)
         if exclude:
@@ -58,7 +59,8 @@ class DatabaseFailures:
             times[row.key].append(row.at)
         return times
 
-    def reserve(self, keys: list[str], at: float, since: float, verdict: Verdict) -> tuple[list[int] | None, float]:
+    def reserve(self, keys: list[str], at: float, since: float,
+                verdict: Verdict) -> tuple[list[int] | None, float]:
         """Record an attempt under every key unless ``verdict`` says to wait, as one atomic step.
 
         :returns: (the recorded rows, 0) when allowed, else (None, seconds to wait); a

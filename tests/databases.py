@@ -123,7 +123,8 @@ class Cluster:
     def admin(self) -> sa.Engine:
         """An autocommit engine on the maintenance database, for CREATE and DROP DATABASE."""
         if self._admin is None:
-            self._admin = sa.create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+            self._admin = sa.create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT",
+                                           poolclass=sa.NullPool)
         return self._admin
 
     def _create(self, template: str | None = TEMPLATE) -> str:
@@ -211,8 +212,8 @@ def remove_abandoned_clusters(bindir: Path, prefix: list[str]) -> None:
         if owner and _alive(owner):
             continue
         if _postmaster_running(root / "data"):
-            subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(root / "data"), "stop", "-m", "immediate",
-                            "-w"], capture_output=True, timeout=60, check=False)
+            subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(root / "data"), "stop", "-m",
+                            "immediate", "-w"], capture_output=True, timeout=60, check=False)
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -240,7 +241,8 @@ def start_cluster() -> Cluster:
         started = cluster._pg_ctl("start", "-w", "-t", "60", "-l", str(root / "server.log"), "-o", options,
                                   check=False, timeout=90)
         if started.returncode != 0:
-            log = (root / "server.log").read_text(errors="replace")[-2000:] if (root / "server.log").exists() else ""
+            log_file = root / "server.log"
+            log = log_file.read_text(errors="replace")[-2000:] if log_file.exists() else ""
             raise PostgresUnavailable(f"pg_ctl could not start PostgreSQL in {cluster.data}:\n"
                                       f"{started.stderr.strip()}\n{log}")
         _build_template(cluster)

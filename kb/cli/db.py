@@ -51,16 +51,24 @@ def db_check(ctx: click.Context, db_url: str | None, as_json: bool) -> None:
     Changes nothing. Exit status: 0 up to date, 1 migrations pending (run `kb db upgrade`),
     and 1 with a message when the database can't be reached.
     """
-    from kb.db import current_version, display_url, engine_for, latest_version, pending_migrations, resolve_url
+    from kb.db import (
+        current_version,
+        display_url,
+        engine_for,
+        latest_version,
+        pending_migrations,
+        resolve_url,
+    )
 
     url = resolve_url(db_url)
     engine = engine_for(url, migrate=False)
     pending = pending_migrations(engine)
     version = current_version(engine)
     if as_json:
-        click.echo(json.dumps({"database": display_url(url), "backend": engine.dialect.name, "version": version,
-                               "latest": latest_version(), "pending": [{"version": v, "description": d}
-                                                                       for v, d in pending]}, indent=2))
+        report = {"database": display_url(url), "backend": engine.dialect.name, "version": version,
+                  "latest": latest_version(),
+                  "pending": [{"version": v, "description": d} for v, d in pending]}
+        click.echo(json.dumps(report, indent=2))
     elif pending:
         click.echo(f"{display_url(url)} ({engine.dialect.name}) is at version {version}; "
                    f"{len(pending)} migration(s) pending:")

@@ -85,7 +85,8 @@ def _set_disabled(name: str, db_url: str | None, disabled: bool) -> None:
     from kb.users import set_disabled
 
     user, ended = set_disabled(engine_for(db_url), name, disabled)
-    click.echo(f"Disabled '{user.name}' and ended {ended} session(s)." if disabled else f"Enabled '{user.name}'.")
+    click.echo(f"Disabled '{user.name}' and ended {ended} session(s)." if disabled
+               else f"Enabled '{user.name}'.")
 
 
 @users_group.command("sign-out")

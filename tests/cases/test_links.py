@@ -97,8 +97,8 @@ def test_closing_and_unlinking_at_once_never_closes_a_case_without_its_article(e
     for n in range(RACES):
         case = store.create_case(engine, title=f"race {n}")
         store.link_article(engine, case.id, "KB0001", solved=True)
-        race(lambda: store.close_case(engine, taxonomy, case.id, "solved-existing-article"),
-             lambda: store.unlink_article(engine, case.id, "KB0001"))
+        race(lambda n=case.id: store.close_case(engine, taxonomy, n, "solved-existing-article"),
+             lambda n=case.id: store.unlink_article(engine, n, "KB0001"))
         after = store.get_case(engine, case.id)
         assert after.status != "closed" or after.solved_articles == ("KB0001",), \
             f"{after.display_id} was closed without the article that solved it"
@@ -107,7 +107,7 @@ def test_closing_and_unlinking_at_once_never_closes_a_case_without_its_article(e
 def test_linking_the_same_article_at_once_links_it_once(engine):
     for n in range(RACES):
         case = store.create_case(engine, title=f"race {n}")
-        results = race(lambda: store.link_article(engine, case.id, "KB0002", solved=True),
-                       lambda: store.link_article(engine, case.id, "KB0002", solved=False))
+        results = race(lambda n=case.id: store.link_article(engine, n, "KB0002", solved=True),
+                       lambda n=case.id: store.link_article(engine, n, "KB0002", solved=False))
         assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, KBError)]
         assert [link.article_id for link in store.get_case(engine, case.id).links] == ["KB0002"]

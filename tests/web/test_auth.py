@@ -370,8 +370,8 @@ def test_admin_disables_a_user_which_ends_their_sessions_everywhere(app, client,
     form = soup(client.get("/admin/users")).find("form", action=f"/admin/users/{target.id}/access")
     assert [b["value"] for b in form.find_all("button")] == ["sign-out", "disable"]
     token = form.find("input", attrs={"name": "csrf_token"})["value"]
-    response = client.post(f"/admin/users/{target.id}/access", data={"action": "disable", "csrf_token": token},
-                           follow_redirects=True)
+    response = client.post(f"/admin/users/{target.id}/access",
+                           data={"action": "disable", "csrf_token": token}, follow_redirects=True)
     assert "access-target is disabled; 1 session(s) ended" in soup(response).get_text()
     assert victim.get("/search").status_code == 302
     assert login_client(victim, Account(target.name, "engineer", PASSWORD)).status_code == 200  # refused
@@ -389,8 +389,8 @@ def test_admin_signs_a_user_out_everywhere_but_not_themselves(app, client, login
     for browser in browsers:
         login_client(browser, Account(target.name, "author", PASSWORD))
     token = csrf_token_from(client.get("/admin/users"))
-    response = client.post(f"/admin/users/{target.id}/access", data={"action": "sign-out", "csrf_token": token},
-                           follow_redirects=True)
+    response = client.post(f"/admin/users/{target.id}/access",
+                           data={"action": "sign-out", "csrf_token": token}, follow_redirects=True)
     assert "signed out everywhere (2 session(s) ended)" in soup(response).get_text()
     assert [b.get("/search").status_code for b in browsers] == [302, 302]
     me = get_user(engine, acct.name)
