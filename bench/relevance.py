@@ -16,7 +16,7 @@ audience "public". The references (bench/references.py) index the same id/title/
     BM25, conjunction by default (syntax characters stripped, as in references.py).
 
 (b) ticket-to-article suggestions
-    SeaMonkey duplicates (per ../shared/data/README.md): all 1,076 reports indexed; each of
+    SeaMonkey duplicates (judged pairs, bench/datasets.py load_seamonkey): all 1,076 reports indexed; each of
     the 75 reports with judged duplicates is sent as title + description to suggest(limit
     20); its own id is removed from the list; nDCG@10, MRR@10, Recall@10, MAP@20 against its
     duplicates, averaged over the 75. Also its title alone through search(limit 20).

@@ -7,8 +7,10 @@ surface is re-exported here.
 from indexer.build import BuildReport, build_index, prepare_updates
 from indexer.layout import index_exists
 from indexer.search import MAX_QUERY_CHARS, Facet, Searcher, SearchHit, SearchPage, Signals
+from indexer.suggest import MAX_DESCRIPTION_CHARS
 
 __all__ = [
+    "MAX_DESCRIPTION_CHARS",
     "MAX_QUERY_CHARS",
     "BuildReport",
     "Facet",

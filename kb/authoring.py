@@ -7,7 +7,9 @@ as a ``1. TODO:`` step). Guidance stays visible in the rendered preview, and ``k
 reports every line left (rule ``unfilled-template``) so none reaches readers.
 
 Title similarity lives here too, because the same notion answers "is my new article a
-duplicate?" and the linter's near-duplicate-title rule.
+duplicate?" and the linter's near-duplicate-title rule. Finding the candidates through
+the search index is the caller's to provide (a :data:`SimilarLookup`): the domain does
+not import the search engine.
 """
 
 from __future__ import annotations
@@ -18,13 +20,12 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from string import Template
 
-from kb import settings
 from kb.articles import iter_article_paths
 from kb.errors import KBError
 from kb.model import ARTICLE_TYPES, AUDIENCES
@@ -152,6 +153,15 @@ def render_template(article_type: str, *, article_id: str, title: str, audience:
     return "".join(line.rstrip() + "\n" for line in filled.splitlines())
 
 
+SimilarLookup = Callable[[str, str, int], Sequence | None]
+"""Finds existing articles like a new one: ``lookup(title, text, limit)``.
+
+Returns at most ``limit`` hits, best first (objects with ``id`` and ``title``, and
+optionally ``path`` and ``status``), or None when it can't answer (no index yet), in
+which case titles are compared instead.
+"""
+
+
 @dataclass
 class Similar:
     """An existing article that resembles a new one."""
@@ -192,8 +202,10 @@ class NewArticle:
 
 def create_article(articles_dir: Path | str, article_type: str, title: str, *, audience: str = "internal",
                    product: str | None = None, subdir: str | None = None, owner: str | None = None,
-                   index_dir: Path | str | None = None, today: date | None = None) -> NewArticle:
+                   lookup: SimilarLookup | None = None, today: date | None = None) -> NewArticle:
     """Write a new draft article from its type's template and return where it went.
+
+    ``lookup`` finds the existing articles that look like it (see :func:`similar_articles`).
 
     Raises KBError for an unknown type or audience, an empty title, a folder outside the
     knowledge base, or a file that already exists (nothing is ever overwritten).
@@ -222,7 +234,7 @@ def create_article(articles_dir: Path | str, article_type: str, title: str, *, a
     article_id = next_article_id(root)
     text = render_template(article_type, article_id=article_id, title=title, audience=audience,
                            product=product, owner=owner, today=today)
-    similar = similar_articles(root, title, index_dir=index_dir)
+    similar = similar_articles(root, title, lookup=lookup)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         with path.open("x", encoding="utf-8", newline="\n") as handle:
@@ -328,23 +340,30 @@ def near_duplicate_pairs(titles: Mapping[str, str], threshold: float = NEAR_DUPL
 
 
 def similar_articles(articles_dir: Path | str, title: str, text: str = "", *,
-                     index_dir: Path | str | None = None, limit: int = 5,
+                     lookup: SimilarLookup | None = None, limit: int = 5,
                      exclude: Iterable[str] = ()) -> SimilarResult:
     """Existing articles most like a new one (its title, and optionally its symptoms).
 
-    Uses the search index when there is one at ``index_dir`` (default: the configured
-    index); otherwise compares titles over the loaded knowledge base. Either way an
-    article is a likely duplicate when its title is at least ``LIKELY_DUPLICATE`` similar.
+    Asks ``lookup`` (the search index) when given and able to answer; otherwise compares
+    titles over the loaded knowledge base. Either way an article is a likely duplicate
+    when its title is at least ``LIKELY_DUPLICATE`` similar.
     """
     skip = set(exclude)
-    from_index = _similar_from_index(title, text, index_dir, limit + len(skip))
-    if from_index is not None:
-        found = [s for s in from_index if s.id not in skip][:limit]
+    hits = lookup(title, text, limit + len(skip)) if lookup is not None else None
+    if hits is not None:
+        found = [s for s in similar_from_hits(title, hits) if s.id not in skip][:limit]
         return SimilarResult(found, "index")
     from kb.articles import load_knowledge_base
 
     kb = load_knowledge_base(articles_dir)
     return SimilarResult(similar_in(kb.articles.values(), title, limit=limit, exclude=skip), "titles")
+
+
+def similar_from_hits(title: str, hits: Iterable) -> list[Similar]:
+    """Search hits as :class:`Similar` articles, in the order given, with their title similarity."""
+    mine = title_tokens(title)
+    return [Similar(hit.id, hit.title, title_similarity(mine, title_tokens(hit.title)),
+                    getattr(hit, "path", None), getattr(hit, "status", None)) for hit in hits]
 
 
 def similar_in(articles: Iterable, title: str, *, limit: int = 5,
@@ -362,23 +381,3 @@ def similar_in(articles: Iterable, title: str, *, limit: int = 5,
     scored.sort(key=lambda s: (-s.similarity, s.id))
     return scored[:limit]
 
-
-def _similar_from_index(title: str, text: str, index_dir: Path | str | None,
-                        limit: int) -> list[Similar] | None:
-    """Similar articles from the search index, or None when there is no usable index."""
-    root = Path(settings.get("index_dir", index_dir))
-    if not root.is_dir():
-        return None
-    try:
-        from indexer import Searcher
-    except ImportError:
-        return None
-    try:
-        with Searcher(root) as searcher:
-            page = searcher.suggest(title, text, audience="internal",
-                                    statuses=("published", "review", "draft"), limit=limit)
-    except (KBError, OSError):
-        return None
-    mine = title_tokens(title)
-    return [Similar(hit.id, hit.title, title_similarity(mine, title_tokens(hit.title)),
-                    getattr(hit, "path", None), getattr(hit, "status", None)) for hit in page.hits]

@@ -7,9 +7,10 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from kb import activity
 from kb.errors import KBError
 from kb.model import Article
+from kb.visibility import Reader
 from web.auth import staff_required
 from web.render import article_view
-from web.services import Reader, catalog, services
+from web.services import catalog, services
 
 bp = Blueprint("articles", __name__)
 

@@ -1,8 +1,9 @@
-"""Sign-in, sessions, API tokens, and the one place that maps roles to visibility.
+"""Sign-in, sessions and API tokens: who is asking.
 
 A browser signs in with a name and password and gets a session cookie; a program sends
 ``Authorization: Bearer <token>`` to the API. Either way ``g.user`` is the User (or None)
-and ``g.reader`` says what they may see, computed only by :func:`visibility`.
+and ``g.reader`` says what they may see, computed only by
+:func:`kb.visibility.reader_for`.
 """
 
 from __future__ import annotations
@@ -25,34 +26,12 @@ from flask import (
 
 from kb.logins import DatabaseFailures
 from kb.users import User, authenticate, end_session, session_user, start_session, user_for_token
+from kb.visibility import reader_for
 from web.ratelimit import LoginLimiter
-from web.services import Reader, services
+from web.services import services
 from web.util import client_address, is_api_request, safe_next
 
 bp = Blueprint("auth", __name__)
-
-AUTHOR_STATUSES = ("published", "review", "draft")
-
-
-def visibility(user: User | None) -> tuple[str, tuple[str, ...]]:
-    """(audience, statuses) a user may see. The only place roles turn into visibility.
-
-    customer and anonymous: the public index, published only; engineer: internal,
-    published; author and admin: internal, published + review + draft. Archived articles
-    are reachable by staff only through an explicit status filter (see Reader).
-    """
-    if user is None or not user.is_staff:
-        return "public", ("published",)
-    if user.can_author:
-        return "internal", AUTHOR_STATUSES
-    return "internal", ("published",)
-
-
-def reader_for(user: User | None) -> Reader:
-    """The Reader every lookup of this user goes through."""
-    audience, statuses = visibility(user)
-    return Reader(audience, statuses, user)
-
 
 class TokenError(Exception):
     """An Authorization header that is present but not a valid bearer token."""

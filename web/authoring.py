@@ -1,7 +1,7 @@
 """Pages for authors: the review queue, the content-health report and the live preview.
 
 Everything here reads the articles folder as it is on disk *now* (through
-:class:`kb.watch.LiveKnowledgeBase`, which re-parses only changed files), because an
+:class:`kb.live.LiveKnowledgeBase`, which re-parses only changed files), because an
 author wants to see the file they just saved, including when it doesn't parse. Readers
 and search keep using the index, which holds the last good version of a broken file.
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -62,7 +61,7 @@ def live_kb():
     """The knowledge base as it is on disk now (shared by the app, refreshed at most every second)."""
     state = current_app.extensions.setdefault("kb_authoring", {})
     if "live" not in state:
-        from kb.watch import LiveKnowledgeBase
+        from kb.live import LiveKnowledgeBase
 
         state["live"] = LiveKnowledgeBase(services().articles_dir)
     return state["live"]
@@ -188,16 +187,14 @@ def build_preview(article_id: str) -> Preview:
 
 def similar_to(article: Article, limit: int = SIMILAR_LIMIT) -> list:
     """Existing articles like this one (title and symptoms), likely duplicates flagged."""
-    from kb.authoring import Similar, similar_in, title_similarity, title_tokens
+    from kb.authoring import similar_from_hits, similar_in
 
     symptoms = article.outline.sections.get("symptoms", "")
     try:
         page = catalog().suggest(g.reader, article.title, symptoms, limit=limit + 1)
     except (IndexMissing, KBError):
         return similar_in(live_kb().get().articles.values(), article.title, limit=limit, exclude={article.id})
-    mine = title_tokens(article.title)
-    return [Similar(hit.id, hit.title, title_similarity(mine, title_tokens(hit.title)), hit.path, hit.status)
-            for hit in page.hits if hit.id != article.id][:limit]
+    return [s for s in similar_from_hits(article.title, page.hits) if s.id != article.id][:limit]
 
 
 @bp.route("/authoring/preview/<article_id>")
@@ -254,13 +251,10 @@ def article_history(article: Article):
 # -- kb serve --watch -------------------------------------------------------------------------
 
 def init_app(app: Flask) -> None:
-    """Start the watcher when ``WATCH`` is set (config, or ``KB_WATCH=1`` from ``kb serve --watch``)."""
-    watch = app.config.get("WATCH")
-    if watch is None:
-        watch = os.environ.get("KB_WATCH", "").lower() in ("1", "true", "yes")
-    if not watch:
+    """Start the watcher when the app's ``WATCH`` config is set (``kb serve --watch``, ``KB_WATCH``)."""
+    if not app.config.get("WATCH"):
         return
-    from kb.watch import Watcher
+    from indexer.watch import Watcher
 
     svc = app.extensions["kb"]
 

@@ -11,11 +11,12 @@ import math
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 
+from kb.visibility import PUBLIC
 from web import feeds, params
 from web.articles import get_article_or_404, record_vote
 from web.render import article_view
 from web.search import PUBLIC_FACET_NAMES, run_search
-from web.services import PUBLIC, catalog
+from web.services import catalog
 
 bp = Blueprint("help", __name__)
 

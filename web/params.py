@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from werkzeug.exceptions import BadRequest
 
-from web.services import Reader
+from kb.visibility import Reader
 
 MAX_FILTER_CHARS = 200
 MAX_OFFSET = 10_000  # deep paging is for crawlers; a person refines the query instead

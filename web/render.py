@@ -1,8 +1,9 @@
 """What an article page shows, computed once for HTML pages and the JSON API.
 
 Links inside the body, related articles and the replacement are all resolved through the
-reader's catalog: a link to something the reader may not see is dropped (its text stays),
-so an internal id never reaches a public page, not even as a dead link.
+reader's catalog (which asks :mod:`kb.visibility`): a link to something the reader may not
+see is dropped (its text stays), so an internal id never reaches a public page, not even
+as a dead link.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from markupsafe import Markup
 
 from kb.markdown import Heading, render
 from kb.model import Article
-from web.services import Reader, catalog, services
+from kb.visibility import Reader
+from web.services import catalog, services
 
 TOC_MAX_LEVEL = 3
 

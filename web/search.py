@@ -8,10 +8,11 @@ import math
 from flask import Blueprint, current_app, flash, g, render_template, request
 
 from kb.activity import SearchRecord
+from kb.visibility import Reader
 from web import params
 from web.auth import staff_required
 from web.render import clean_snippet
-from web.services import Reader, catalog, services
+from web.services import catalog, services
 
 bp = Blueprint("search", __name__)
 

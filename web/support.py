@@ -18,9 +18,10 @@ import re
 from flask import Blueprint, abort, flash, g, render_template, request, url_for
 
 from kb.cases import deflection, store
-from web.cases import suggestions_for
+from kb.visibility import PUBLIC
+from web.casework import suggestions_for
 from web.render import article_view
-from web.services import PUBLIC, catalog, services
+from web.services import catalog, services
 
 bp = Blueprint("support", __name__)
 

@@ -8,10 +8,10 @@ from datetime import date, datetime
 import pytest
 from click.testing import CliRunner
 
+from cli import main
 from kb.activity import SearchRecord, record_searches
 from kb.articles import load_knowledge_base
 from kb.cases import store
-from kb.cli import main
 from kb.db import engine_for
 from kb.report import build_report, engine_if_exists
 from tests.conftest import article_text

@@ -8,8 +8,8 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
+from cli import main
 from kb.articles import load_knowledge_base
-from kb.cli import main
 from kb.lint import lint
 from tests.conftest import article_text
 

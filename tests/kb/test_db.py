@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from kb import db
-from kb.cli import main
+from cli import main
 from kb.errors import KBError
 from tests.conftest import new_database
 from tests.databases import BACKEND_PARAMS

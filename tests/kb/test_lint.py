@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
+from cli import main
 from kb.articles import load_knowledge_base
-from kb.cli import main
 from kb.lint import RULES, lint
 from tests.conftest import article_text
 

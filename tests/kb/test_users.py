@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from cli import main
 from kb import users
-from kb.cli import main
 from kb.db import api_tokens, apply_migrations, current_version, engine_for, user_sessions
 from kb.errors import KBError
 from tests.conftest import new_database

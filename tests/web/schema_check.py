@@ -1,4 +1,4 @@
-"""A small JSON Schema validator for the subset web/openapi.py uses.
+"""A small JSON Schema validator for the subset web/openapi/ uses.
 
 Supports type (including lists of types and "null"), properties, required, items,
 additionalProperties (schema or bool), enum, minimum, maximum, maxLength and local $ref.

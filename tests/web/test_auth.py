@@ -19,9 +19,7 @@ from tests.conftest import new_database
 from tests.databases import BACKEND_PARAMS
 from tests.web.conftest import app_config
 from tests.web.helpers import PASSWORD, Account, account, csrf_token_from, login_client, soup
-from web.auth import visibility
 from web.ratelimit import LoginLimiter, MemoryFailures
-from web.services import Reader
 from web.util import safe_next
 
 
@@ -36,25 +34,6 @@ def app(corpus, index_dir, db_url, tmp_path_factory):
     from web import create_app
 
     return create_app(app_config(corpus, index_dir, db_url, tmp_path_factory.mktemp("instance")))
-
-
-def test_visibility_by_role():
-    class U:
-        def __init__(self, role):
-            self.role = role
-            self.is_staff = role in ("engineer", "author", "admin")
-            self.can_author = role in ("author", "admin")
-
-    assert visibility(None) == ("public", ("published",))
-    assert visibility(U("customer")) == ("public", ("published",))
-    assert visibility(U("engineer")) == ("internal", ("published",))
-    assert visibility(U("author")) == ("internal", ("published", "review", "draft"))
-    assert visibility(U("admin")) == ("internal", ("published", "review", "draft"))
-
-
-def test_only_staff_may_filter_archived():
-    assert "archived" in Reader("internal", ("published",)).filter_statuses
-    assert Reader("public", ("published",)).filter_statuses == ("published",)
 
 
 def test_login_page_is_accessible(client):

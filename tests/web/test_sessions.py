@@ -20,7 +20,7 @@ import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
-from kb.cli import main
+from cli import main
 from tests.conftest import new_database
 from tests.databases import BACKEND_PARAMS
 from tests.web.helpers import PASSWORD, account, start_server, stop_server

@@ -1,8 +1,8 @@
 """Live preview: notice edits under articles/ and reindex only what changed.
 
-A polling watcher, stdlib only: every ``interval`` seconds it stats the Markdown and YAML
-files under the articles folder (skipping hidden folders such as ``.git``) and compares
-(mtime, size) with the previous scan. After a change it waits until the tree has been
+A polling watcher, stdlib only: every ``interval`` seconds it takes a snapshot of the
+articles folder (:func:`kb.live.scan`: the (mtime, size) of each Markdown and YAML file)
+and compares it with the previous one. After a change it waits until the tree has been
 quiet for ``debounce`` seconds (editors save in bursts: temp file, rename, backup), then
 calls ``build_index`` once. The indexer is incremental by content hash, so an unchanged
 file costs a hash, and a file that stops parsing keeps its last good indexed version.
@@ -15,50 +15,19 @@ twice the scan time, so the watcher never uses more than about a third of a core
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from indexer.build import build_index, prepare_updates
+from kb.live import Snapshot, changed_paths, scan
+
 log = logging.getLogger(__name__)
 
-WATCHED_SUFFIXES = (".md", ".yaml", ".yml")
 DEFAULT_INTERVAL = 0.3
 DEFAULT_DEBOUNCE = 0.1
-
-Snapshot = dict[str, tuple[int, int]]  # relative path -> (mtime_ns, size)
-
-
-def scan(root: Path) -> Snapshot:
-    """(mtime, size) of every watched file under ``root``; hidden folders are skipped."""
-    found: Snapshot = {}
-    stack = [(str(root), "")]
-    while stack:
-        folder, prefix = stack.pop()
-        try:
-            entries = os.scandir(folder)
-        except OSError:
-            continue
-        with entries:
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append((entry.path, f"{prefix}{entry.name}/"))
-                    elif entry.name.lower().endswith(WATCHED_SUFFIXES):
-                        st = entry.stat()
-                        found[prefix + entry.name] = (st.st_mtime_ns, st.st_size)
-                except OSError:
-                    continue  # deleted between listing and stat: the next scan sees it gone
-    return found
-
-
-def changed_paths(before: Snapshot, after: Snapshot) -> set[str]:
-    """Relative paths added, deleted or modified between two snapshots."""
-    return {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
 
 
 @dataclass
@@ -126,8 +95,6 @@ class Watcher:
         report, error = None, None
         try:
             if build is None:
-                from indexer import build_index
-
                 # Only Markdown changed: name the files, so the indexer skips scanning the
                 # whole folder (a one-file update stays fast at any size). A YAML change
                 # (synonyms, taxonomy) touches everything, so it gets a full incremental pass.
@@ -187,8 +154,6 @@ class Watcher:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
-        from indexer import prepare_updates
-
         prepare_updates()
         while not self._stop.is_set():
             try:
@@ -208,81 +173,3 @@ class Watcher:
                     return False
                 self._changed.wait(remaining)
         return True
-
-
-class LiveKnowledgeBase:
-    """The knowledge base as it is on disk now, re-reading only the files that changed.
-
-    Authoring pages (queue, report, preview) need every article, links included, which the
-    search index doesn't keep. Loading 100,000 files per request is out of the question;
-    this keeps each file's parse result and re-parses a file only when its (mtime, size)
-    changed. ``get()`` rescans at most every ``min_interval`` seconds.
-    """
-
-    def __init__(self, root: Path | str, *, min_interval: float = 1.0):
-        self.root = Path(root)
-        self.min_interval = min_interval
-        self._stamps: Snapshot = {}
-        self._results: dict[str, object] = {}  # rel -> ParseResult
-        self._last_good: dict[str, str] = {}  # rel -> id of its last version that parsed
-        self._taxonomy = None
-        self._kb = None
-        self._checked = float("-inf")
-        self._lock = threading.Lock()
-
-    def get(self):
-        """The current :class:`~kb.articles.KnowledgeBase` (rescanned if older than ``min_interval``)."""
-        with self._lock:
-            if self._kb is None or time.monotonic() - self._checked >= self.min_interval:
-                self._refresh()
-            return self._kb
-
-    def last_good_id(self, relpath: str) -> str | None:
-        """The id a file had the last time it parsed (for a file that is broken now)."""
-        with self._lock:
-            return self._last_good.get(relpath)
-
-    def _refresh(self) -> None:
-        from kb.articles import KnowledgeBase, is_article_file, parse_article
-        from kb.model import Problem
-        from kb.resolution_codes import TAXONOMY_FILE, load_taxonomy
-
-        self._checked = time.monotonic()
-        current = scan(self.root)
-        changed = changed_paths(self._stamps, current)
-        if self._kb is not None and not changed:
-            return
-        if self._taxonomy is None or TAXONOMY_FILE in changed:
-            self._taxonomy = load_taxonomy(self.root / TAXONOMY_FILE)
-        for rel in changed:
-            if rel not in current or not is_article_file(Path(rel)):
-                self._results.pop(rel, None)
-                continue
-            result = parse_article(self.root / rel, self.root)
-            self._results[rel] = result
-            if result.ok:
-                self._last_good[rel] = result.article.id
-        self._stamps = current
-        taxonomy, problems = self._taxonomy
-        problems = list(problems)
-        articles: dict = {}
-        results: dict = {}
-        if not self.root.is_dir():
-            problems.append(Problem(self.root.as_posix(), 1, "folder", "does not exist or is not a folder",
-                                    rule="missing"))
-        # The order load_knowledge_base uses (by path parts), so the same duplicate id wins.
-        for rel in sorted(self._results, key=lambda r: r.split("/")):
-            result = self._results[rel]
-            results[rel] = result
-            problems.extend(result.problems)
-            if not result.ok:
-                continue
-            article = result.article
-            if article.id in articles:
-                first = articles[article.id]
-                where = (self.root / first.path).as_posix()
-                problems.append(Problem(result.path, article.line_of("id"), "id",
-                                        f"'{article.id}' is already used by {where}", rule="duplicate-id"))
-                continue
-            articles[article.id] = article
-        self._kb = KnowledgeBase(self.root, articles, problems, taxonomy, results)

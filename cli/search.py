@@ -7,8 +7,9 @@ import re
 
 import click
 
+from cli.app import index_option, json_output, main
 from kb import settings
-from kb.cli.app import index_option, json_output, main
+from kb.model import AUDIENCES, STATUSES
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
@@ -16,9 +17,9 @@ _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 def _audience_options(func):
     """``--audience`` and ``--status``: whose view of the knowledge base to search."""
     func = click.option("--status", "statuses", multiple=True, default=("published",), show_default=True,
-                        type=click.Choice(["draft", "review", "published", "archived"]),
+                        type=click.Choice(STATUSES),
                         help="Statuses to include (internal audience only; repeatable).")(func)
-    return click.option("--audience", type=click.Choice(["public", "internal"]), default="internal",
+    return click.option("--audience", type=click.Choice(AUDIENCES), default="internal",
                         show_default=True,
                         help="public searches only the customer-facing index.")(func)
 

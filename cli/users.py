@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from kb.cli.app import db_option, main
+from cli.app import db_option, main
 
 
 @main.group("users")

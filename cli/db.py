@@ -11,7 +11,7 @@ import json
 
 import click
 
-from kb.cli.app import db_option, json_output, main
+from cli.app import db_option, json_output, main
 
 
 @main.group("db")

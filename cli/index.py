@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from cli.app import articles_option, index_option, json_output, main
 from kb import settings
-from kb.cli.app import articles_option, index_option, json_output, main
 
 PROGRESS_MIN_FILES = 200  # smaller builds finish before a bar would be worth drawing
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from cli.app import articles_option, db_option, index_option, main
 from kb import settings
-from kb.cli.app import articles_option, db_option, index_option, main
 
 
 @main.command("serve")
@@ -17,10 +17,9 @@ from kb.cli.app import articles_option, db_option, index_option, main
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help=settings.help_for("workers"))
 @click.option("--threads", type=click.IntRange(1, 64), default=None,
               help="Threads answering requests when serving with one process (waitress). Default: 8.")
-@click.option("--watch", is_flag=True, envvar="KB_WATCH",
-              help="Reindex articles as their files change, for authors' live preview. [env: KB_WATCH]")
+@click.option("--watch", is_flag=True, default=None, help=settings.help_for("watch"))
 def serve_command(articles_dir: str | None, index_dir: str | None, db_url: str | None, host: str | None,
-                  port: int | None, workers: int | None, threads: int | None, watch: bool) -> None:
+                  port: int | None, workers: int | None, threads: int | None, watch: bool | None) -> None:
     """Serve search, articles, the help center and the API.
 
     Builds the index first when there is none yet. Search is CPU-bound Python, so several
@@ -32,12 +31,9 @@ def serve_command(articles_dir: str | None, index_dir: str | None, db_url: str |
     """
     from web.server import serve
 
-    if watch:  # read by web.authoring.init_app when the app is built
-        import os
-
-        os.environ["KB_WATCH"] = "1"
+    watch = settings.get("watch", watch or None)
     serve(articles_dir=settings.get("articles_dir", articles_dir),
           index_dir=settings.get("index_dir", index_dir),
           db_url=settings.get("db_url", db_url), host=settings.get("host", host),
-          port=int(settings.get("port", port)), workers=1 if watch else int(settings.get("workers", workers)),
-          threads=threads, echo=click.echo)
+          port=settings.get("port", port), workers=1 if watch else settings.get("workers", workers),
+          threads=threads, watch=watch, echo=click.echo)

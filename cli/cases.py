@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from cli.app import articles_option, db_option, json_output, main
 from kb import settings
-from kb.cli.app import articles_option, db_option, json_output, main
 
 
 @main.group("cases")

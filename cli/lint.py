@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from cli.app import articles_option, main
 from kb import settings
-from kb.cli.app import articles_option, main
 
 
 @main.command("lint", short_help="Check articles and the resolution-code taxonomy.")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from cli.app import articles_option, db_option, index_option, main
 from kb import settings
-from kb.cli.app import articles_option, db_option, index_option, main
 from kb.model import ARTICLE_TYPES, AUDIENCES
 
 
@@ -35,7 +35,7 @@ def new_command(article_type: str, title: str, articles_dir: str | None, index_d
 
     root = Path(settings.get("articles_dir", articles_dir))
     created = create_article(root, article_type, title, audience=audience, product=product, subdir=subdir,
-                             owner=owner, index_dir=index_dir)
+                             owner=owner, lookup=index_lookup(Path(settings.get("index_dir", index_dir))))
     similar = created.similar
     if similar.articles:
         source = "search index" if similar.source == "index" else "title comparison"
@@ -50,6 +50,29 @@ def new_command(article_type: str, title: str, articles_dir: str | None, index_d
     click.echo(f"Created {created.id} ({article_type}, draft). Fill in the TODO lines, then run `kb lint`.",
                err=True)
     click.echo(created.path.as_posix())
+
+
+def index_lookup(index_dir: Path):
+    """A :data:`kb.authoring.SimilarLookup` asking the search index at ``index_dir``.
+
+    It searches what an author sees (internal articles, drafts and reviews included) and
+    answers None while there is no usable index, so titles are compared instead.
+    """
+    def lookup(title: str, text: str, limit: int):
+        if not index_dir.is_dir():
+            return None
+        from indexer import Searcher
+        from kb.errors import KBError
+        from kb.visibility import AUTHOR_STATUSES, INTERNAL_AUDIENCE
+
+        try:
+            with Searcher(index_dir) as searcher:
+                return searcher.suggest(title, text, audience=INTERNAL_AUDIENCE, statuses=AUTHOR_STATUSES,
+                                        limit=limit).hits
+        except (KBError, OSError):
+            return None
+
+    return lookup
 
 
 @main.command("report")
@@ -94,7 +117,7 @@ def watch_command(articles_dir: str | None, index_dir: str | None, interval: flo
     """
     import time
 
-    from kb.watch import Watcher
+    from indexer.watch import Watcher
 
     root = Path(settings.get("articles_dir", articles_dir))
     index = Path(settings.get("index_dir", index_dir))
