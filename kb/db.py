@@ -9,10 +9,11 @@ old ones.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import urllib.parse
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -173,20 +174,23 @@ def engine_for(url: str | None = None, *, migrate: bool = True) -> Engine:
         if engine is None:
             engine = _engines[url] = _create_engine(url)
         if migrate and url not in _migrated:
-            try:
+            with _reporting_failures(engine):
                 apply_migrations(engine)
-            except sa.exc.OperationalError as exc:
-                raise unreachable(url, exc) from None
             _migrated.add(url)
         return engine
 
 
-def unreachable(url: str, exc: sa.exc.OperationalError) -> KBError:
-    """The error for a database that refused or failed the connection, with the driver's reason."""
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    reason = text.splitlines()[0] if text else type(exc).__name__
-    return KBError(f"Can't use the database at {display_url(url)}: {reason}. Check the URL (--db or KB_DB), "
-                   "that the server is running and that the user may connect.")
+@contextlib.contextmanager
+def _reporting_failures(engine: Engine) -> Iterator[None]:
+    """Turn a connection that failed into a KBError naming the database (password hidden)."""
+    try:
+        yield
+    except sa.exc.OperationalError as exc:
+        text = str(getattr(exc, "orig", None) or exc).strip()
+        reason = text.splitlines()[0] if text else type(exc).__name__
+        url = display_url(engine.url.render_as_string(hide_password=False))
+        raise KBError(f"Can't use the database at {url}: {reason}. Check the URL (--db or KB_DB), "
+                      "that the server is running and that the user may connect.") from None
 
 
 def _create_engine(url: str) -> Engine:
@@ -259,11 +263,8 @@ def pending_migrations(engine: Engine) -> list[tuple[int, str]]:
     :raises KBError: when the database can't be reached.
     """
     _load_feature_tables()
-    try:
-        with engine.connect() as conn:
-            done = _applied_versions(conn)
-    except sa.exc.OperationalError as exc:
-        raise unreachable(engine.url.render_as_string(hide_password=False), exc) from None
+    with _reporting_failures(engine), engine.connect() as conn:
+        done = _applied_versions(conn)
     return [(version, description) for version, description, _ in MIGRATIONS if version not in done]
 
 
@@ -283,21 +284,14 @@ def current_version(engine: Engine) -> int:
 
     :raises KBError: when the database can't be reached.
     """
-    try:
-        with engine.connect() as conn:
-            if not sa.inspect(conn).has_table(schema_migrations.name):
-                return 0
-            return conn.execute(sa.select(sa.func.max(schema_migrations.c.version))).scalar() or 0
-    except sa.exc.OperationalError as exc:
-        raise unreachable(engine.url.render_as_string(hide_password=False), exc) from None
+    with _reporting_failures(engine), engine.connect() as conn:
+        return max(_applied_versions(conn), default=0)
 
 
 def upgrade(engine: Engine) -> list[int]:
     """:func:`apply_migrations` for operators: a database that can't be reached is a KBError."""
-    try:
+    with _reporting_failures(engine):
         return apply_migrations(engine)
-    except sa.exc.OperationalError as exc:
-        raise unreachable(engine.url.render_as_string(hide_password=False), exc) from None
 
 
 def dispose_engine(url: str) -> None:
