@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from kb import db
 from cli import main
+from kb import db
 from kb.errors import KBError
 from tests.conftest import new_database
 from tests.databases import BACKEND_PARAMS
