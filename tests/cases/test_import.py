@@ -8,7 +8,7 @@ import textwrap
 import pytest
 import sqlalchemy as sa
 
-from kb.cases import importer, store
+from kb.cases import importer, lookup, store
 from kb.cases.schema import cases
 from kb.errors import KBError
 
@@ -46,7 +46,7 @@ def test_csv_bad_rows_are_reported_by_line_and_field_and_good_rows_load(engine, 
     assert any(p.startswith("line 9: created_at:") for p in problems)
     assert report.bad_rows == 5 and report.loaded == 2
     assert titles(engine) == ["VPN drops every hour", "Outlook password prompts"]
-    vpn, outlook = store.list_cases(engine, text="")[::-1]
+    vpn, outlook = lookup.list_cases(engine, text="")[::-1]
     assert vpn.description == "Users lose the tunnel.\nIt reconnects by itself."
     assert (vpn.severity, vpn.priority, vpn.channel) == ("B", 2, "import")
     assert vpn.created_at.isoformat() == "2026-01-05T00:00:00"

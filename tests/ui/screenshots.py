@@ -50,9 +50,9 @@ PREPARE = {"contact_typed": _contact_typed}
 
 def shots(site: SampleSite) -> list[Shot]:
     """Every page type, as the role that uses it."""
-    from kb.cases import store
+    from kb.cases import lookup
 
-    cases = store.list_cases(site.engine, limit=200)
+    cases = lookup.list_cases(site.engine, limit=200)
     open_case = next(c for c in cases if c.status in ("new", "active"))
     closed_case = next(c for c in cases if c.status == "closed" and c.links)
     return [

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from kb.cases import deflection, store
+from kb.cases import deflection, lookup, store
 from kb.db import engine_for
 from tests.web.helpers import LINKS_ID, account, sign_in, start_server, stop_server
 from tests.web.test_browser import LAUNCH_ARGS, chromium_path
@@ -83,7 +83,7 @@ def test_customer_finds_the_answer_while_typing_and_no_ticket_is_opened(new_page
     kinds = [e.kind for e in deflection.session_events(engine, draft)]
     assert kinds[0] == "suggestions_shown" and kinds[-2:] == ["article_clicked", "solved"]
     assert deflection.session_outcome(engine, draft) == deflection.DEFLECTED
-    assert store.count_cases(engine) == 0
+    assert lookup.count_cases(engine) == 0
 
 
 def test_without_javascript_the_customer_finds_answers_then_submits(new_page, engine):

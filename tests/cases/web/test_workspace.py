@@ -7,7 +7,7 @@ import re
 import pytest
 
 from kb.articles import load_knowledge_base
-from kb.cases import store
+from kb.cases import lookup, store
 from kb.lint import lint
 from tests.web.helpers import INTERNAL_ID, LINKS_ID, csrf_token_from, soup
 
@@ -37,7 +37,7 @@ def test_new_case_finds_articles_then_opens(engineer, engine):
     html = soup(found)
     assert html.select_one("#title")["value"] == fields["title"]
     assert LINKS_ID in [a["href"].rsplit("/", 1)[-1] for a in html.select("#suggestions .suggestion-title")]
-    assert store.count_cases(engine) == 0
+    assert lookup.count_cases(engine) == 0
 
     opened = post(engineer, "/cases/new", fields, "/cases/new")
     assert opened.status_code == 302 and opened.headers["Location"].endswith("/cases/CAS-000001")
