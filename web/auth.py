@@ -28,6 +28,7 @@ from flask import (
 from kb.logins import DatabaseFailures
 from kb.users import User, authenticate, get_user_by_id, user_for_token
 from kb.visibility import reader_for
+from web import resume
 from web.ratelimit import LoginLimiter
 from web.services import services
 from web.util import client_address, is_api_request, safe_next
@@ -73,6 +74,8 @@ def staff_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if g.user is None:
+            if request.method == "POST":  # signed out while the form was open: keep what was typed
+                return resume.expired()
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if not g.user.is_staff:
             return redirect(url_for("help.home"))
@@ -124,7 +127,10 @@ def login():
     limiter.succeeded(name, address)
     # A fresh session on sign-in: nothing set before (including the CSRF token) survives,
     # and the cookie's contents change completely, so a planted session is useless.
+    kept = resume.carry_over()  # a form kept when the old session expired comes along
     session.clear()
+    if kept:
+        session[resume.KEY] = kept
     session["uid"] = user.id
     session["sid"] = secrets.token_urlsafe(16)
     session.permanent = True

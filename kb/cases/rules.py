@@ -20,6 +20,7 @@ STATUS_LABELS = {NEW: "New", ACTIVE: "Active", WAITING: "Waiting on customer", R
                  CLOSED: "Closed"}
 # Resolved and closed cases carry a resolution code; they are what "closed cases" reports count.
 DONE = (RESOLVED, CLOSED)
+OPEN_STATUSES = tuple(s for s in STATUSES if s not in DONE)
 
 # Where a case may go next. Closed is final: a problem that comes back is a new case that
 # links the old one, so closed-case reports never change under the reader's feet. A resolved

@@ -149,7 +149,17 @@
     });
   }
 
+  /* A confirmation or an error shown where the action happened (data-focus-on-load) gets the
+     focus, so keyboard and screen-reader users land on it instead of the top of the page. */
+  function focusNotice() {
+    var target = document.querySelector("[data-focus-on-load]");
+    if (!target) { return; }
+    target.focus({ preventScroll: true });
+    target.scrollIntoView({ block: "center" });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    focusNotice();
     Array.prototype.forEach.call(document.querySelectorAll(".combobox[data-autocomplete]"), function (el) {
       new Combobox(el);
     });
