@@ -90,7 +90,7 @@ def admin_required(view):
         if g.user is None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if g.user.role != "admin":
-            abort(403)
+            abort(403, description="Managing users is for administrators.")
         return view(*args, **kwargs)
     return wrapped
 

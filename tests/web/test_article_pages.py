@@ -38,7 +38,7 @@ def test_article_page_renders_markdown_with_a_toc(engineer):
 def test_metadata_is_shown(engineer):
     page = soup(engineer.get(f"/articles/{INTERNAL_ID}"))
     meta = {d.dt.get_text(strip=True): d.dd.get_text(" ", strip=True) for d in page.select("dl.meta > div")}
-    assert meta["Type"] == "tsg"
+    assert meta["Type"] == "Troubleshooting guide"
     assert "Appliance" in meta["Product"]
     assert meta["Audience"] == "Internal"
     assert meta["Status"] == "published"

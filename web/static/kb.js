@@ -69,10 +69,12 @@
       li.setAttribute("role", "option");
       li.setAttribute("aria-selected", "false");
       li.setAttribute("data-index", String(i));
-      var id = document.createElement("span");
-      id.className = "option-id";
-      id.textContent = items[i].id;
-      li.appendChild(id);
+      if (this.root.hasAttribute("data-show-ids")) {  /* staff know articles by id; customers don't */
+        var id = document.createElement("span");
+        id.className = "option-id";
+        id.textContent = items[i].id;
+        li.appendChild(id);
+      }
       li.appendChild(document.createTextNode(items[i].title));
       this.listbox.appendChild(li);
     }
