@@ -124,14 +124,16 @@ def test_helpful_vote_is_stored_and_counted(engineer, app):
     assert after[1] >= before[1]  # the engineer's single vote replaced any earlier one
     assert any(c["comment"] == "step 2 is unclear" for c in activity.feedback_comments(engine, LINKS_ID))
     followed = soup(engineer.get(response.headers["Location"]))
-    assert "Thanks for your feedback" in followed.get_text()
+    feedback = followed.find("section", id="feedback")
+    assert "Thanks for telling us" in feedback.select_one("[role=status]").get_text(), "confirmed in place"
+    assert feedback.find("button") is None, "the buttons give way to the thanks, so nobody votes twice"
 
 
 def test_vote_needs_a_choice(engineer):
     page = engineer.get(f"/articles/{LINKS_ID}")
     response = engineer.post(f"/articles/{LINKS_ID}/feedback", data={"csrf_token": csrf_token_from(page)},
                              follow_redirects=True)
-    assert "Choose" in soup(response).find(class_="flash-error").get_text()
+    assert "Choose" in soup(response).find("section", id="feedback").select_one("[role=alert]").get_text()
 
 
 def test_vote_on_a_hidden_article_is_404(engineer):

@@ -155,10 +155,13 @@
      focus, so keyboard and screen-reader users land on it instead of the top of the page. */
   function focusNotice() {
     var target = document.querySelector("[data-focus-on-load]");
-    if (!target) { return; }
+    if (!target || document.activeElement === target) { return; }
     target.focus({ preventScroll: true });
     target.scrollIntoView({ block: "center" });
   }
+  /* The browser scrolls to the URL's #fragment after the document loads and may move focus
+     then; focusing again once everything has loaded keeps it on the notice. */
+  window.addEventListener("load", function () { setTimeout(focusNotice, 0); });
 
   document.addEventListener("DOMContentLoaded", function () {
     focusNotice();
