@@ -8,6 +8,7 @@ as a dead link.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -63,8 +64,19 @@ def article_view(article: Article, reader: Reader, endpoint: str) -> ArticleView
     svc = services()
     codes = [(code, svc.code_name(code)) for code in article.resolution_codes]
     signals = svc.signals.get(article.id)
-    return ArticleView(article, html, toc, related, replacement, codes, signals.reuse_count,
+    return ArticleView(article, keyboard_scrollable(html), toc, related, replacement, codes, signals.reuse_count,
                        signals.helpful, signals.unhelpful)
+
+
+_SCROLLABLE = re.compile(r"<(pre|table)(?=[\s>])")
+
+
+def keyboard_scrollable(html: Markup) -> Markup:
+    """Code blocks and tables scroll sideways when wide: a tab stop lets keyboard users scroll them.
+
+    Applied to the sanitized HTML, and adds nothing but ``tabindex="0"``.
+    """
+    return Markup(_SCROLLABLE.sub(r'<\1 tabindex="0"', str(html)))
 
 
 def clean_snippet(snippet: str | None) -> Markup:
