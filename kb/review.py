@@ -74,7 +74,8 @@ def _commit(folder: Path, path: Path, message: str, reviewer: str) -> str:
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise ReviewError(f"The file was changed but Git did not answer: {exc}") from None
         if done.returncode != 0:
-            raise ReviewError(f"The file was changed but Git could not commit it: {done.stderr.strip()[:300]}")
+            raise ReviewError("The file was changed but Git could not commit it: "
+                              f"{done.stderr.strip()[:300]}")
         out = done.stdout.strip()
     return out
 

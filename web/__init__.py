@@ -68,7 +68,8 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     from web import auth, authoring, csrf, errors, notices, security, services
 
-    for part in (security, services, auth, csrf, errors, notices):  # services first: the others use its database
+    # services first: the others use its database
+    for part in (security, services, auth, csrf, errors, notices):
         part.init_app(app)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)

@@ -34,8 +34,8 @@ from flask import (
 from kb.articles import content_hash, parse_article
 from kb.errors import IndexMissing, KBError
 from kb.model import Article, Problem
-from web.render import ArticleView, article_view
 from web.notices import notify
+from web.render import ArticleView, article_view
 from web.services import catalog, services
 
 bp = Blueprint("authoring", __name__)
@@ -250,10 +250,11 @@ def review(article_id: str):
         notify(str(exc), "review" if back else f"review-{article_id}", "error")
         return redirect(target)
     live_kb().expire()
-    where = f" and committed as {done.commit}" if done.commit else " (the folder isn't a Git repository: no commit)"
+    where = (f" and committed as {done.commit}" if done.commit
+             else " (the folder isn't a Git repository: no commit)")
     verb = "Approved and published" if decision == APPROVE else "Sent back to draft with your note"
-    readers = " Readers see it after the next `kb index`." if decision == APPROVE and not current_app.config.get(
-        "WATCH") else ""
+    watching = current_app.config.get("WATCH")
+    readers = " Readers see it after the next `kb index`." if decision == APPROVE and not watching else ""
     notify(f"{verb}: {article_id}. Recorded in {done.path}{where}.{readers}", "review-done")
     return redirect(url_for("authoring.queue", _anchor="review-done"))
 

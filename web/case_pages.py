@@ -22,7 +22,7 @@ from flask import (
     url_for,
 )
 
-from kb.cases import capture, learning, lookup, store
+from kb.cases import learning, lookup, store
 from kb.cases.rules import CLOSED, DONE, OPEN_STATUSES, STATUS_LABELS, STATUSES, TRANSITIONS, CaseRuleError
 from kb.errors import IndexMissing
 from web import resume
@@ -171,7 +171,8 @@ def _case_page(case: store.Case):
         "cases/case.html", case=case, page=page, knowledge=knowledge, kq=kq,
         links=linked_articles(g.reader, case), linked={link.article_id: link.solved for link in case.links},
         similar=similar, codes=list(taxonomy), code_names={c.code: c.name for c in taxonomy},
-        close_values=close_values, refusal=refusal, edit_values=kept_edit["values"] if kept_edit else None, interrupted=interrupted, cut=cut,
+        close_values=close_values, refusal=refusal,
+        edit_values=kept_edit["values"] if kept_edit else None, interrupted=interrupted, cut=cut,
         fixes=_one_click_fixes(case, refusal, page), labels=STATUS_LABELS,
         next_statuses=[s for s in TRANSITIONS[case.status] if s not in DONE],
         can_capture=case.is_done and not case.links, closed=closed)

@@ -73,8 +73,9 @@ def plain_refusal(exc: Exception, taxonomy: Taxonomy, code: str | None) -> tuple
     if rule == "resolution_code" or (rule == "" and not code and isinstance(exc, CaseRuleError)):
         return "resolution_code", "Choose how the case ended."
     if rule == "requires_article":
-        return "resolution_code", (f"{name or 'This code'} needs the article that solved the case, linked and "
-                                   "marked as “Solved it”. Link it below, or choose another way the case ended.")
+        return "resolution_code", (f"{name or 'This code'} needs the article that solved the case, linked "
+                                   "and marked as “Solved it”. Link it below, or choose another way the "
+                                   "case ended.")
     if rule == "requires_bug_reference":
         return "bug_reference", f"{name or 'This code'} needs the reference of the bug that was filed."
     if isinstance(exc, store.CaseFieldError):

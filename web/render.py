@@ -64,7 +64,8 @@ def article_view(article: Article, reader: Reader, endpoint: str) -> ArticleView
     svc = services()
     codes = [(code, svc.code_name(code)) for code in article.resolution_codes]
     signals = svc.signals.get(article.id)
-    return ArticleView(article, keyboard_scrollable(html), toc, related, replacement, codes, signals.reuse_count,
+    html = keyboard_scrollable(html)
+    return ArticleView(article, html, toc, related, replacement, codes, signals.reuse_count,
                        signals.helpful, signals.unhelpful)
 
 

@@ -72,7 +72,8 @@ def bar_chart(items: Sequence[tuple[str, float]], *, title: str, percent: bool =
         text = escape(str(label))
         parts.append(
             f'<g><title>{text}: {escape(shown)}</title>'
-            f'<text x="0" y="{y + TEXT - 4}" fill="#222">{escape(_short(str(label), _fits(room, TEXT)))}</text>'
+            f'<text x="0" y="{y + TEXT - 4}" fill="#222">'
+            f"{escape(_short(str(label), _fits(room, TEXT)))}</text>"
             f'<text x="{width}" y="{y + TEXT - 4}" text-anchor="end" fill="#222" font-weight="600">'
             f"{escape(shown)}</text>"
             f'<rect x="0" y="{y + TEXT + 6}" width="{width}" height="16" fill="#edf1f7"/>'
@@ -80,12 +81,30 @@ def bar_chart(items: Sequence[tuple[str, float]], *, title: str, percent: bool =
     return _svg(width, 8 + len(items) * row, title, parts)
 
 
-def _ticks(n: int, most: int = 4) -> list[int]:
-    """Up to ``most`` evenly spread indexes of ``n`` points, always the first and the last."""
-    if n <= most:
-        return list(range(n))
-    step = (n - 1) / (most - 1)
-    return sorted({round(k * step) for k in range(most)})
+def _ticks(n: int, positions, label_width: float, left: float, right: float, most: int = 5) -> list[int]:
+    """Indexes of the x labels to draw: evenly spread, first and last included, none overlapping.
+
+    The first label is drawn from the left edge and the last up to the right edge (so
+    neither is cut); the ones between are centred on their point.
+    """
+    def spans(ticks: list[int]) -> list[tuple[float, float]]:
+        out = []
+        for i in ticks:
+            if i == 0 and n > 1:
+                out.append((left, left + label_width))
+            elif i == n - 1 and n > 1:
+                out.append((right - label_width, right))
+            else:
+                out.append((positions(i) - label_width / 2, positions(i) + label_width / 2))
+        return out
+
+    for count in range(min(n, most), 1, -1):
+        step = (n - 1) / (count - 1)
+        ticks = sorted({round(k * step) for k in range(count)})
+        edges = spans(ticks)
+        if all(a[1] + 8 <= b[0] for a, b in zip(edges, edges[1:], strict=False)):
+            return ticks
+    return [n - 1] if n else []
 
 
 def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[float | None]], *, title: str,
@@ -118,8 +137,8 @@ def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[float | No
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{gy:.1f}" y2="{gy:.1f}" stroke="#ddd"/>'
                      f'<text x="{left - 6}" y="{gy + SMALL / 3:.1f}" text-anchor="end" fill="#555" '
                      f'font-size="{SMALL}">{escape(_fmt(peak * fraction, percent))}</text>')
-    ticks = _ticks(n, 3 if n > 2 and max(len(str(v)) for v in x_labels) > 7 else 4)
-    for i in ticks:
+    label_width = max(len(_short(str(v), 12)) for v in x_labels) * SMALL * CHAR
+    for i in _ticks(n, x, label_width, left, width - right):
         anchor = "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
         tx = left if anchor == "start" else width - right if anchor == "end" else x(i)
         parts.append(f'<line x1="{x(i):.1f}" x2="{x(i):.1f}" y1="{top + plot_h}" y2="{top + plot_h + 5}" '

@@ -139,5 +139,5 @@ def test_internal_articles_and_lookalike_words_may_name_resolution_codes(make_kb
     files = {"internal.md": article_text("id: INT\ntitle: Closing\naudience: internal",
                                          "Close with `workaround-provided`.\n"),
              "public.md": article_text("id: PUB\ntitle: Setup\naudience: public",
-                                       "A workaround-provided-by-vendor script, and a configuration change.\n")}
+                                       "A workaround-provided-by-vendor script; a configuration change.\n")}
     assert [p for p in run_lint(make_kb, files) if p.rule == "internal-procedure"] == []

@@ -139,7 +139,8 @@ def seed_cases(engine, *, seed: int = 7, count: int = 45, now: datetime | None =
             deflection.record_event(engine, sid, deflection.ARTICLE_CLICKED, article_ids=shown[:1], at=when)
             deflection.record_event(engine, sid, deflection.SOLVED, article_ids=shown[:1], at=when)
         else:
-            deflection.record_event(engine, sid, deflection.SUBMITTED, case_id=made[n % len(made)].id, at=when)
+            case_id = made[n % len(made)].id
+            deflection.record_event(engine, sid, deflection.SUBMITTED, case_id=case_id, at=when)
     searches = [("vpn drops", 4), ("odbc timeout", 3), ("0x80070643", 1), ("printer stuck", 0),
                 ("cant login teams", 0), ("AADSTS50076", 2)] * 3
     activity.record_searches(engine, [activity.SearchRecord(q, "internal", hits, 5.0,

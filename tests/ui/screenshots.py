@@ -3,8 +3,9 @@
     .venv/bin/python -m tests.ui.screenshots [OUT]        (or: make screenshots)
 
 Serves the sample site (:mod:`tests.ui.sample_site`) on a free loopback port, visits every
-page type as the role that uses it, and writes ``OUT/<size>/<page>.png`` (default
-``bench/out/screenshots``, not committed) plus ``OUT/axe.json`` and a table of axe
+page type as the role that uses it, and writes ``OUT/<size>/<page>.png`` (the whole page)
+and ``OUT/<size>/<page>.first-screen.png`` (what shows before scrolling), by default under
+``bench/out/screenshots`` (not committed), plus ``OUT/axe.json`` and a table of axe
 violations by impact. Open the PNGs in any image viewer to review the look of a change.
 """
 
@@ -38,11 +39,6 @@ class Shot:
 def _contact_typed(page) -> None:
     page.locator("#title, [name=title]").first.fill("VPN drops every few minutes")
     page.locator("#suggestions .suggestion-title, #suggestions li").first.wait_for(timeout=15_000)
-
-
-def _search_typed(page) -> None:
-    page.locator("input[type=search]").first.fill("vpn")
-    page.wait_for_timeout(0)
 
 
 PREPARE = {"contact_typed": _contact_typed}
@@ -119,6 +115,7 @@ def capture(site: SampleSite, out: Path, sizes=tuple(VIEWPORTS)) -> dict:
                     except Exception as exc:  # a broken step still leaves a picture to look at
                         print(f"  {size}/{shot.name}: {shot.prepare} failed: {exc}", file=sys.stderr)
                 page.screenshot(path=str(out / size / f"{shot.name}.png"), full_page=True)
+                page.screenshot(path=str(out / size / f"{shot.name}.first-screen.png"))
                 found.setdefault(size, {})[shot.name] = [
                     {"rule": v.rule, "impact": v.impact, "help": v.help, "targets": list(v.targets)}
                     for v in audit(page)]

@@ -53,7 +53,7 @@ def test_a_draft_has_a_readers_page_in_preview(open_page, size):
     assert_accessible(page, "reader's page of a draft")
 
 
-CHART_TEXT = """() => Array.from(document.querySelectorAll('section.insight svg.chart, .insight svg.chart')).flatMap(svg => {
+CHART_TEXT = """() => Array.from(document.querySelectorAll('.insight svg.chart')).flatMap(svg => {
     const box = svg.getBoundingClientRect();
     return Array.from(svg.querySelectorAll('text')).map(t => {
         const r = t.getBoundingClientRect();

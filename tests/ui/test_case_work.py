@@ -54,7 +54,8 @@ def test_link_an_article_kb_did_not_suggest_then_close_as_solved(open_page, site
     page.wait_for_url(re.compile(r"#links$"))
     assert "Marked KB0008" in page.locator("#links").get_by_role("status").inner_text()
 
-    page.get_by_label("How did the case end?").select_option(label="Solved by an existing article (needs the article that solved it)")
+    page.get_by_label("How did the case end?").select_option(
+        label="Solved by an existing article (needs the article that solved it)")
     page.get_by_label("Resolution notes").fill("Enabled the trace, found the slow query, sent the fix.")
     page.get_by_role("button", name="Close case").click()
     page.wait_for_url(re.compile(r"#resolution$"))
@@ -142,7 +143,8 @@ def test_find_a_case_by_number_and_by_customer(open_page, site, size):
 
     # A case number typed in the search box on any staff page opens the case.
     page.goto("/insights")
-    page.get_by_role("searchbox", name="Search articles, or open a case by its number").fill(target.display_id)
+    topbar = page.get_by_role("searchbox", name="Search articles, or open a case by its number")
+    topbar.fill(target.display_id)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf"/cases/{target.display_id}$"))
     assert page.locator("#case-title").inner_text() == "Quarterly export fails"

@@ -37,7 +37,7 @@ def test_contact_form_says_loading_and_failed_and_the_second_suggestion_stays_re
         page.get_by_label("What’s the problem, in one line?").fill("VPN connection drops every few minutes")
     status = page.locator("[data-suggest-status]")
     status.filter(has_text="Looking for articles").wait_for()
-    page.wait_for_function("() => document.querySelector('#suggestions').getAttribute('aria-busy') === 'true'")
+    page.wait_for_function("() => document.querySelector('#suggestions').ariaBusy === 'true'")
     until(page, lambda: held)
     held[0].continue_()
     first_list = page.locator("#suggestions .suggestion-title")

@@ -58,7 +58,8 @@ def test_case_page_shows_suggestions_and_links_in_one_click(engineer, engine):
     assert forms[0].select_one("button")["aria-label"] == f"Solved it: {LINKS_ID}"
 
     response = post(engineer, f"/cases/{case.display_id}/links",
-                    {"article_id": LINKS_ID, "solved": "1", "at": f"hit-{LINKS_ID}"}, f"/cases/{case.display_id}")
+                    {"article_id": LINKS_ID, "solved": "1", "at": f"hit-{LINKS_ID}"},
+                    f"/cases/{case.display_id}")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"#hit-{LINKS_ID}")
     assert store.get_case(engine, case.id).solved_articles == (LINKS_ID,)
     page = soup(engineer.get(response.headers["Location"]))
@@ -137,7 +138,8 @@ def test_a_refused_close_offers_the_one_click_fix_that_links_and_closes(engineer
 def test_a_bug_code_without_a_reference_points_at_the_bug_field(engineer, engine):
     case = store.create_case(engine, title="Printer queue stuck")
     page = f"/cases/{case.display_id}"
-    refused = post(engineer, f"{page}/close", {"resolution_code": "product-bug-filed", "action": "resolve"}, page)
+    refused = post(engineer, f"{page}/close", {"resolution_code": "product-bug-filed", "action": "resolve"},
+                   page)
     assert refused.headers["Location"].endswith("#bug_reference")
     html = soup(engineer.get(page))
     assert html.select_one("#bug_reference")["aria-invalid"] == "true"
@@ -228,8 +230,8 @@ def test_linking_from_an_article_page_goes_to_the_case(engineer, engine):
     article = f"/articles/{LINKS_ID}"
     form = soup(engineer.get(article)).select_one("#link-case form")
     assert form["action"] == "/cases/link"
-    response = post(engineer, "/cases/link", {"case_id": case.display_id, "article_id": LINKS_ID, "solved": "1"},
-                    article)
+    response = post(engineer, "/cases/link",
+                    {"case_id": case.display_id, "article_id": LINKS_ID, "solved": "1"}, article)
     assert response.headers["Location"].endswith(f"/cases/{case.display_id}#links")
     assert store.get_case(engine, case.id).solved_articles == (LINKS_ID,)
     wrong = post(engineer, "/cases/link", {"case_id": "CAS-999999", "article_id": LINKS_ID}, article)

@@ -34,10 +34,12 @@
     this.timer = setTimeout(function () { self.fetch(); }, DEBOUNCE_MS);
   };
 
-  LiveSuggest.prototype.say = function (text, retry) {
+  LiveSuggest.prototype.say = function (text, retry, quiet) {
     if (!this.status) { return; }
     var self = this;
     this.status.textContent = text;
+    /* A count is for screen readers (the list shows itself); loading and failures are for everyone. */
+    this.status.classList.toggle("visually-hidden", !!quiet);
     if (retry) {
       var button = document.createElement("button");
       button.type = "button";
@@ -85,7 +87,7 @@
       }
       var count = self.target ? self.target.querySelectorAll(".suggestion").length : 0;
       self.setState("ready");
-      self.say(count ? count + (count === 1 ? " article" : " articles") + " may answer this." : "");
+      self.say(count ? count + (count === 1 ? " article" : " articles") + " may answer this." : "", false, true);
     }).catch(function () {
       if (seq !== self.seq) { return; }
       self.last = null;  // the same text may be tried again
