@@ -31,6 +31,9 @@ PUBLIC_MESSAGES = {
 
 API_MESSAGES = {404: "Not found, or not visible to you."}
 
+# The headline of an error page, in the reader's words.
+HEADINGS = {403: "This page isn’t open to your account", 404: "We couldn't find that page"}
+
 # What a page says when the code that refused gave no reason of its own (werkzeug's stock
 # texts, such as "read-protected or not readable by the server", mean nothing to a person).
 PAGE_MESSAGES = {
@@ -88,6 +91,7 @@ def handle_error(exc: Exception) -> Response:
     else:
         area = error_area()
         context = {"status": status, "title": TITLES.get(status, "Error"), "message": message, "area": area,
+                   "heading": HEADINGS.get(status, TITLES.get(status, "Error")),
                    "error_layout": "help/_layout.html" if area == "help" else "errors/_staff_layout.html"}
         try:
             html = render_template(f"errors/{status}.html", **context)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,20 @@ def chromium_path() -> str:
             return candidate
     raise RuntimeError("No Chromium found for the browser tests: run `make browser` (installs Debian's "
                        "chromium-headless-shell). Never `playwright install`.")
+
+
+@contextmanager
+def chromium():
+    """Debian's Chromium, launched through Playwright for as long as the ``with`` block lasts."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def context_options(size: str) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.browser import LAUNCH_ARGS, chromium_path, context_options
+from tests.ui.browser import chromium, chromium_path, context_options
 from tests.ui.sample_site import start_sample_site
 
 TIMEOUT_MS = 20_000  # a loaded 2-core machine; every wait is for a condition, this only bounds it
@@ -24,16 +24,12 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     try:
-        executable = chromium_path()
-    except RuntimeError as exc:
+        chromium_path()
+    except RuntimeError as exc:  # fail, never skip: a machine without the browser must not pass
         pytest.fail(str(exc), pytrace=False)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from kb.cases import deflection, lookup, store
 from kb.db import engine_for
 from tests.web.helpers import LINKS_ID, account, sign_in, start_server, stop_server
-from tests.web.test_browser import LAUNCH_ARGS, chromium_path
+from tests.web.test_browser import browser  # noqa: F401  (the module's Chromium)
 
 pytestmark = pytest.mark.browser
 
@@ -24,16 +24,6 @@ def server(corpus, index_dir, tmp_path_factory):
     server = start_server(corpus, index_dir, f"sqlite:///{workdir / 'kb.sqlite3'}", workdir)
     yield server
     stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
