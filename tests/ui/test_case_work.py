@@ -172,3 +172,18 @@ def test_an_expired_session_keeps_the_notes_and_returns_to_the_case(open_page, s
     page.get_by_role("button", name="Close case").click()
     page.wait_for_url(re.compile(r"#resolution$"))
     assert store.get_case(site.engine, case.id).resolution_notes == notes.strip()
+
+
+def test_closing_is_a_few_tab_presses_from_the_top_of_a_case(open_page, site, size):
+    case = new_case(site, "Printer queue stuck after patch Tuesday")
+    page = open_page(size, "engineer")
+    page.goto(f"/cases/{case.display_id}")
+    for presses in range(1, 41):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.textContent.trim()") == "Resolve or close":
+            break
+    assert presses <= 15, f"{presses} Tab presses to reach the case's actions"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"#close$"))
+    box = page.locator("#close").bounding_box()
+    assert box["y"] < page.viewport_size["height"], "following it brings the closing form into view"
