@@ -40,13 +40,16 @@ def _draft() -> dict:
     return values
 
 
-def _shown(draft: dict):
-    """Public suggestions for the draft, recorded as shown; None before there is a title."""
+def _shown(draft: dict, *, record: bool = True):
+    """Public suggestions for the draft, recorded as shown; None before there is a title.
+
+    Showing them again on the way back from an article isn't recorded: nothing new was shown.
+    """
     if len(draft["title"]) < 3:
         return None
     page = suggestions_for(PUBLIC, draft["title"][:store.LIMITS["title"]], draft["description"],
                            draft["product"] or None)
-    if page is not None:
+    if page is not None and record:
         deflection.record_event(services().engine, draft["draft"], deflection.SUGGESTIONS_SHOWN,
                                 article_ids=[hit.id for hit in page.hits], query=draft["title"])
     return page
@@ -77,7 +80,8 @@ def contact():
     if action == "submit":
         return _submit(draft)
     read_id = request.form.get("read", "") if action == "back" else ""
-    return _form(draft, _shown(draft) if action in ("find", "back") else None, read_id=read_id or None)
+    page = _shown(draft, record=action == "find") if action in ("find", "back") else None
+    return _form(draft, page, read_id=read_id or None)
 
 
 @bp.route("/help/contact/suggestions", methods=["POST"])

@@ -66,7 +66,7 @@ def test_customer_finds_the_answer_while_typing_and_no_ticket_is_opened(new_page
     assert page.url.endswith("/help/contact")
     suggestion.click()
     page.wait_for_url(re.compile(r".*/help/contact/read$"))
-    assert page.get_by_role("heading", name="Did this article solve your problem?").is_visible()
+    assert page.get_by_role("heading", name="Did this solve your problem?").is_visible()
     page.get_by_role("button", name="Yes, this solved my problem").click()
     page.get_by_role("heading", name="Glad that helped").wait_for()
 
@@ -112,9 +112,9 @@ def test_engineer_links_the_article_that_solved_it_and_closes(new_page, server, 
     page.wait_for_url(re.compile(r".*/cases/CAS-\d{6}$"))
     case_id = page.url.rsplit("/", 1)[-1]
 
-    page.locator("#suggestions .suggestion").first.get_by_role("button", name="This solved it").click()
-    page.wait_for_url(re.compile(r".*#links$"))
-    page.get_by_label("Resolution code").select_option("solved-existing-article")
+    page.locator("#knowledge-results .suggestion").first.get_by_role("button", name="Solved it").click()
+    page.wait_for_url(re.compile(r".*#hit-[\w.-]+$"))
+    page.get_by_label("How did the case end?").select_option("solved-existing-article")
     page.get_by_label("Resolution notes").fill("Rolled back the driver.")
     page.get_by_role("button", name="Close case").click()
     page.locator("#case-status", has_text="Closed").wait_for()
