@@ -68,10 +68,22 @@ class VectorStore:
         self._conn: sqlite3.Connection | None = None
 
     def _reader(self) -> sqlite3.Connection | None:
+        # The file's identity is checked on every use: when the index folder is deleted and
+        # rebuilt under a running server, an open connection would keep reading the unlinked
+        # old file (a stat costs microseconds; a lookup, hundreds of them).
+        try:
+            st = os.stat(self.path)
+            identity = (st.st_dev, st.st_ino)
+        except OSError:
+            identity = None
         conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
-            return conn
-        if not self.path.is_file():
+        if conn is not None:
+            if self._local.pid == os.getpid() and self._local.identity == identity:
+                return conn
+            if self._local.pid == os.getpid():
+                conn.close()  # a forked worker never closes its parent's connection
+            self._local.conn = None
+        if identity is None:
             return None
         conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False,
                                timeout=READ_TIMEOUT)
@@ -79,7 +91,7 @@ class VectorStore:
         if not row or row[0] != IDENTITY:
             conn.close()
             return None
-        self._local.conn, self._local.pid = conn, os.getpid()
+        self._local.conn, self._local.pid, self._local.identity = conn, os.getpid(), identity
         return conn
 
     def get(self, keys: Sequence[str]) -> dict[str, np.ndarray]:

@@ -104,8 +104,8 @@ def new_case():
         else:
             flash(f"Opened {case.display_id}.", "success")
             return redirect(url_for("cases.case_page", case_id=case.display_id))
-    if values.get("title", "").strip():
-        page = suggestions_for(g.reader, values["title"], values.get("description", ""),
+    if values.get("title", "").strip() or values.get("description", "").strip():
+        page = suggestions_for(g.reader, values.get("title", ""), values.get("description", ""),
                                values.get("product"))
     return render_template("cases/new.html", values=values, page=page, case=None)
 
@@ -117,7 +117,7 @@ def live_suggestions():
     title = request.form.get("title", "").strip()[:store.LIMITS["title"]]
     description = request.form.get("description", "")
     page = None
-    if title:
+    if title or description.strip():
         page = suggestions_for(g.reader, title, description, request.form.get("product") or None)
     return render_template("cases/_suggestions.html", page=page)
 

@@ -41,17 +41,19 @@ def _draft() -> dict:
 
 
 def _shown(draft: dict, *, record: bool = True):
-    """Public suggestions for the draft, recorded as shown; None before there is a title.
+    """Public suggestions for the draft, recorded as shown; None before there is a title or a
+    description to go on (a subject is optional: many customers only describe the problem).
 
     Showing them again on the way back from an article isn't recorded: nothing new was shown.
     """
-    if len(draft["title"]) < 3:
+    if len(draft["title"]) < 3 and len(draft["description"]) < 3:
         return None
     page = suggestions_for(PUBLIC, draft["title"][:store.LIMITS["title"]], draft["description"],
                            draft["product"] or None)
     if page is not None and record:
         deflection.record_event(services().engine, draft["draft"], deflection.SUGGESTIONS_SHOWN,
-                                article_ids=[hit.id for hit in page.hits], query=draft["title"])
+                                article_ids=[hit.id for hit in page.hits],
+                                query=draft["title"] or draft["description"][:200])
     return page
 
 
@@ -113,7 +115,7 @@ def solved():
     if article is None:
         abort(404)
     deflection.record_event(services().engine, draft["draft"], deflection.SOLVED, article_ids=[article.id],
-                            query=draft["title"])
+                            query=draft["title"] or draft["description"][:200])
     return render_template("support/solved.html", article=article)
 
 
@@ -132,7 +134,7 @@ def _submit(draft: dict):
         flash(f"{exc.field.capitalize()} {exc.message}.", "error")
         return _form(draft, status=400)
     deflection.record_event(services().engine, draft["draft"], deflection.SUBMITTED, case_id=case.id,
-                            query=draft["title"])
+                            query=case.title)
     return render_template("support/submitted.html", case=case)
 
 

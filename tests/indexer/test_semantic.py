@@ -116,6 +116,23 @@ def test_store_round_trips_vectors_and_prunes_versions_no_longer_indexed(tmp_pat
     assert set(store.get(["a", "b"])) == {"a"}
 
 
+def test_a_reader_notices_a_store_replaced_under_it(tmp_path: Path):
+    import shutil
+
+    root = tmp_path / "index"
+    writer = VectorStore(root)
+    writer.put([("old", np.ones(4, np.float32))])
+    writer.close()
+    reader = VectorStore(root)  # a server worker's store, open across rebuilds
+    assert set(reader.get(["old"])) == {"old"}
+    shutil.rmtree(root)  # the index folder deleted and rebuilt while the server runs
+    assert reader.get(["old"]) == {}
+    writer = VectorStore(root)
+    writer.put([("new", np.full(4, 0.5, np.float32))])
+    writer.close()
+    assert set(reader.get(["old", "new"])) == {"new"}, "the replaced file is read, not the unlinked one"
+
+
 def test_a_store_written_for_another_model_is_emptied(tmp_path: Path):
     store = VectorStore(tmp_path)
     store.put([("a", np.ones(4, np.float32))])

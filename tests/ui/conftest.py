@@ -6,10 +6,14 @@ violations show up as console errors); 4xx responses the test asks for are not e
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
-from tests.ui.browser import chromium, chromium_path, context_options
+from tests.ui.browser import context_options
 from tests.ui.sample_site import start_sample_site
+from tests.web.helpers import checked_page
+from tests.web.test_browser import browser  # noqa: F401  (one Chromium per module; fails if missing)
 
 TIMEOUT_MS = 20_000  # a loaded 2-core machine; every wait is for a condition, this only bounds it
 
@@ -22,37 +26,18 @@ def site(tmp_path_factory):
     site.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        chromium_path()
-    except RuntimeError as exc:  # fail, never skip: a machine without the browser must not pass
-        pytest.fail(str(exc), pytrace=False)
-    with chromium() as browser:
-        yield browser
-
-
 @pytest.fixture
 def open_page(browser, site):
     """``open_page(size, role=None)``: a fresh browser context at that size, signed in as ``role``."""
-    contexts, errors = [], []
+    with contextlib.ExitStack() as stack:
+        def make(size: str, role: str | None = None):
+            page = stack.enter_context(checked_page(browser, site.url, timeout_ms=TIMEOUT_MS,
+                                                    **context_options(size)))
+            if role:
+                sign_in(page, site, role)
+            return page
 
-    def make(size: str, role: str | None = None):
-        context = browser.new_context(base_url=site.url, **context_options(size))
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda m: errors.append(m.text)
-                if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        if role:
-            sign_in(page, site, role)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, f"browser console errors (CSP violations show up here): {errors}"
+        yield make
 
 
 def sign_in(page, site, role: str, *, here: bool = False) -> None:
