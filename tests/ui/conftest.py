@@ -1,4 +1,4 @@
-"""Fixtures for the browser walks: one sample site and one Chromium per module, pages per size.
+"""Fixtures for the browser walks: one sample site, one Chromium per module, pages per size.
 
 Every page a test opens fails the test on a console error or a script error (CSP
 violations show up as console errors); 4xx responses the test asks for are not errors.
@@ -18,9 +18,10 @@ from tests.web.test_browser import browser  # noqa: F401  (one Chromium per modu
 TIMEOUT_MS = 20_000  # a loaded 2-core machine; every wait is for a condition, this only bounds it
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site(tmp_path_factory):
-    """The sample site (45 cases, every role) served by `kb serve` for this module."""
+    """The sample site (45 cases, every role) served by `kb serve`, shared by every walk: each
+    walk makes the cases and articles it changes, so they don't step on each other."""
     site = start_sample_site(tmp_path_factory.mktemp("ui-site"))
     yield site
     site.stop()
