@@ -180,7 +180,7 @@ def test_an_unterminated_quote_does_not_swallow_the_rows_after_it(engine, taxono
     assert report.loaded == 19
     loaded = titles(engine)
     assert 'Case "ten", quoted properly' in loaded and "Case number 20" in loaded
-    assert store.list_cases(engine, text="Case number 15")[0].description == "A description\nover two lines"
+    assert lookup.list_cases(engine, text="Case number 15")[0].description == "A description\nover two lines"
     assert "from lines 2-5, 7-16, 18-22; 1 bad row(s) (line 6)" in report.summary()
 
 
