@@ -9,6 +9,7 @@ in its own module, parses its options, imports what it needs inside the function
 from cli import authoring as _authoring  # noqa: F401  (registers `kb new`, `kb report`, `kb watch`)
 from cli import cases as _cases  # noqa: F401  (registers `kb cases`)
 from cli import index as _index  # noqa: F401  (registers `kb index`)
+from cli import kcs as _kcs  # noqa: F401  (registers `kb report duplicates|gaps`, `kb tasks`, `kb validate`)
 from cli import lint as _lint  # noqa: F401  (registers `kb lint`)
 from cli import search as _search  # noqa: F401  (registers `kb search` and `kb suggest`)
 from cli import serve as _serve  # noqa: F401  (registers `kb serve`)

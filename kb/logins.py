@@ -1,4 +1,5 @@
-"""Failed sign-ins, kept in the database so every server process counts the same attempts.
+"""Failed sign-ins (and other limited writes), kept in the database so every server process
+counts the same attempts.
 
 ``kb serve`` runs several processes; counters in memory would give an attacker one full
 allowance per process. One row per failure and key (a name at an address, or the address
@@ -43,10 +44,16 @@ class DatabaseFailures:
             return [row.at for row in rows]
 
     def add(self, keys: list[str], at: float, forget_before: float) -> None:
-        """Record a failure under each key, and forget failures too old to matter."""
+        """Record a failure under each key, and forget failures too old to matter.
+
+        Only keys of the same kinds (the text before the first ':') are forgotten: limits
+        with other windows share the table.
+        """
+        kinds = sorted({k.split(":", 1)[0] for k in keys})
+        same_kind = sa.or_(*(login_failures.c.key.startswith(kind + ":", autoescape=True) for kind in kinds))
         with self.engine.begin() as conn:
             conn.execute(login_failures.insert(), [{"key": k[:MAX_KEY_LENGTH], "at": at} for k in keys])
-            conn.execute(login_failures.delete().where(login_failures.c.at <= forget_before))
+            conn.execute(login_failures.delete().where(login_failures.c.at <= forget_before, same_kind))
 
     def clear(self, key: str) -> None:
         with self.engine.begin() as conn:

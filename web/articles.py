@@ -9,6 +9,7 @@ from kb.errors import KBError
 from kb.model import Article
 from kb.visibility import Reader
 from web.auth import staff_required
+from web.loop import loop
 from web.render import article_view
 from web.services import catalog, services
 
@@ -74,10 +75,12 @@ def article(article_id: str):
         if replacement is not None:
             return redirect(url_for("articles.article", article_id=replacement.id, **{"from": art.id}))
     view = article_view(art, g.reader, "articles.article")
+    loop().views.view(art.id)
     return render_template("articles/article.html", view=view, article=art,
                            redirected_from=redirected_from(g.reader, art),
                            share_url=url_for("articles.article", article_id=art.id, _external=True),
-                           feedback_url=url_for("articles.feedback", article_id=art.id))
+                           feedback_url=url_for("articles.feedback", article_id=art.id),
+                           flag_url=url_for("flags.staff_flag", article_id=art.id))
 
 
 @bp.route("/articles/<article_id>/feedback", methods=["POST"])

@@ -105,3 +105,32 @@ class LoginLimiter:
     def succeeded(self, name: str, address: str) -> None:
         """A correct password clears that name's failures from that address."""
         self.store.clear(self._keys(name, address)[0])
+
+
+class WriteLimiter:
+    """Anonymous writes (flags from the help center) counted per address in a shared store.
+
+    The same store as sign-in failures (:class:`kb.logins.DatabaseFailures` in a server), so
+    every process counts the same writes; keys are ``<namespace>:<address>``.
+
+    :param max_writes: writes allowed per address within ``window`` seconds.
+    """
+
+    def __init__(self, max_writes: int = 10, window: float = 900.0, clock: Callable[[], float] = time.time,
+                 store: FailureStore | None = None, namespace: str = "write"):
+        self.max_writes = max_writes
+        self.window = window
+        self.clock = clock
+        self.store = store if store is not None else MemoryFailures()
+        self.namespace = namespace
+
+    def attempt(self, address: str) -> int:
+        """Count a write from ``address``; returns 0 when it may go ahead, else the seconds to wait."""
+        now = self.clock()
+        key = f"{self.namespace}:{address}"
+        times = self.store.recent(key, now - self.window)
+        if len(times) >= self.max_writes:
+            wait = times[len(times) - self.max_writes] + self.window - now
+            return max(1, int(wait + 0.999))
+        self.store.add([key], now, now - self.window)
+        return 0
