@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Gap topics on real data: do items about the same problem fall into the same topic?
 
-    python bench/gaps.py [--thresholds 0.3,0.35,...]
+    python bench/gaps.py [--thresholds 0.3,0.35,...] [--cache DIR]
 
 The clustering is kb's own (kb/kcs/gaps.py: nearest neighbours by words and meaning,
 average linkage while the average similarity stays above a threshold), measured with
@@ -28,6 +28,7 @@ Methods, each clustered by the same average linkage over each item's 10 nearest 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import math
 import os
 import re
@@ -48,7 +49,7 @@ from datasets import DatasetMissing, load_seamonkey, load_stackfaq  # noqa: E402
 from provenance import code_state  # noqa: E402
 
 _WORD = re.compile(r"\w+")
-DEFAULT_THRESHOLDS = "0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.65,0.7"
+DEFAULT_THRESHOLDS = "0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.5,0.6"
 
 
 def stackfaq_items():
@@ -95,14 +96,29 @@ def tfidf_graph(texts: list[str], k: int = 10) -> dict[tuple[int, int], float]:
     return edges
 
 
-def graphs(items, embed):
+def encoded(items, embed, cache: Path | None) -> np.ndarray:
+    """The items' meaning vectors, from the cache when the same texts were encoded before."""
+    texts = [i.text for i in items]
+    key = hashlib.sha256("\x00".join(texts).encode("utf-8")).hexdigest()[:16]
+    path = cache / f"gaps-{key}.npy" if cache else None
+    if path is not None and path.exists():
+        print(f"  {len(items)} vectors from {path}")
+        return np.load(path)
+    started = time.perf_counter()
+    vectors = embed(texts)
+    print(f"  encoded {len(items)} items in {time.perf_counter() - started:.0f} s")
+    if path is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        np.save(path, vectors)
+    return vectors
+
+
+def graphs(items, embed, cache: Path | None):
     from kb.kcs.gaps import similarity_graph
     from kb.kcs.similarity import Text, WordSpace
 
     words = WordSpace([Text(i.key, i.title, i.body) for i in items])
-    started = time.perf_counter()
-    vectors = embed([i.text for i in items])
-    print(f"  encoded {len(items)} items in {time.perf_counter() - started:.0f} s")
+    vectors = encoded(items, embed, cache)
     return {"kb": similarity_graph(words, vectors), "kb-words": similarity_graph(words, None),
             "tfidf": tfidf_graph([i.text for i in items])}
 
@@ -145,7 +161,9 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--thresholds", default=DEFAULT_THRESHOLDS)
+    parser.add_argument("--cache", default=None, help="keep the items' meaning vectors here between runs")
     args = parser.parse_args()
+    cache = Path(args.cache) if args.cache else None
     thresholds = [float(t) for t in args.thresholds.split(",")]
     embed = text_encoder()
     if embed is None:
@@ -160,7 +178,7 @@ def main() -> int:
         return 0
 
     print(f"\nstackfaq: {len(faq_items)} paraphrases of {len(set(truth))} threads (choosing thresholds)")
-    faq_graphs = graphs(faq_items, embed)
+    faq_graphs = graphs(faq_items, embed, cache)
     chosen = {}
     for method, edges in faq_graphs.items():
         best = None
@@ -175,7 +193,7 @@ def main() -> int:
           + f"  (kb/kcs/gaps.py uses {THRESHOLD} and {WORDS_THRESHOLD} words-only)")
 
     print(f"\nseamonkey: {len(sm_items)} reports, {len(judged)} judged duplicate pairs (confirming)")
-    sm_graphs = graphs(sm_items, embed)
+    sm_graphs = graphs(sm_items, embed, cache)
     for method, edges in sm_graphs.items():
         for t in sorted({chosen[method], THRESHOLD if method == "kb" else WORDS_THRESHOLD if method == "kb-words"
                          else chosen[method]}):

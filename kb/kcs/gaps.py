@@ -43,7 +43,7 @@ KINDS = {CASE: "case closed without an article", SEARCH: "search that found noth
          TICKET: "ticket filed after the suggestions", FLAG: "reader said an article didn't help"}
 # Average similarity at which two groups are one topic: by words and meaning together, and
 # by words alone (when the encoder is off). Chosen on StackFAQ (bench/gaps.py).
-THRESHOLD = 0.45
+THRESHOLD = 0.25
 WORDS_THRESHOLD = 0.3
 MAX_ITEMS = 3000  # the most recent items considered: clustering cost grows with them
 MIN_QUERY_CHARS = 3

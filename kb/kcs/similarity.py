@@ -30,7 +30,10 @@ from kb.cases.text import idf, tokenize
 
 BODY_TERMS = 20  # distinctive terms of a body kept in its word vector
 NEIGHBOURS = 10  # nearest neighbours per text that pair candidates and the hub correction use
-MAX_DF_SHARE = 0.2  # a term in more than this share of texts doesn't propose candidates alone
+# A term in more than this share of the texts (and more than MIN_DF_CAP of them) doesn't propose
+# candidates: it would make everyone everyone's candidate. It still counts in the cosine.
+MAX_DF_SHARE = 0.2
+MIN_DF_CAP = 50
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ class WordSpace:
         for i, vector in enumerate(self.vectors):
             for term, w in vector.items():
                 postings.setdefault(term, []).append((i, w))
-        limit = max(2, int(MAX_DF_SHARE * self.size))
+        limit = max(MIN_DF_CAP, int(MAX_DF_SHARE * self.size))
         arrays = {t: (np.fromiter((d for d, _ in p), np.int64, len(p)), np.fromiter((w for _, w in p), np.float64, len(p)))
                   for t, p in postings.items() if len(p) >= 2}
         out: list[list[tuple[int, float]]] = []

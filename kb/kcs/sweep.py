@@ -12,8 +12,8 @@ dismissed stays dismissed. The web app runs it now and then when a queue is open
   article's last helpfulness task, so a fixed article starts again from zero);
 * **validate**: a not-validated article solved :data:`VALIDATE_AFTER_REUSES` cases or more
   (KCS: reuse is review, so the article is due for an approver's look);
-* **duplicate**: a pair scored at least :data:`DUPLICATE_TASK_SCORE` by
-  :mod:`kb.kcs.duplicates`, when the caller passes pairs.
+* **duplicate**: a pair whose similarity (words and meaning) is at least
+  :data:`DUPLICATE_TASK_SCORE` (:mod:`kb.kcs.duplicates`), when the caller passes pairs.
 """
 
 from __future__ import annotations
@@ -101,8 +101,8 @@ def sweep(engine: Engine, articles: Iterable[Article], policy: Policy, *, today:
         raise_(article, task_store.HELPFULNESS, f"helpfulness:{article.id}", f"Improve “{article.title}”",
                f"In the last {TREND_DAYS} days {no} of {no + yes} readers said it didn't help.")
     for pair in duplicates or ():
-        if pair.score < DUPLICATE_TASK_SCORE:
-            break
+        if pair.similarity < DUPLICATE_TASK_SCORE:
+            continue
         first, second = current.get(pair.a), current.get(pair.b)
         if first is None or second is None:
             continue
