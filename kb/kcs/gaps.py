@@ -44,7 +44,7 @@ KINDS = {CASE: "case closed without an article", SEARCH: "search that found noth
 # Average similarity at which two groups are one topic: by words and meaning together, and
 # by words alone (when the encoder is off). Chosen on StackFAQ (bench/gaps.py).
 THRESHOLD = 0.25
-WORDS_THRESHOLD = 0.3
+WORDS_THRESHOLD = 0.1
 MAX_ITEMS = 3000  # the most recent items considered: clustering cost grows with them
 MIN_QUERY_CHARS = 3
 TREND_DAYS = 30

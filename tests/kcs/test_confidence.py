@@ -61,3 +61,20 @@ def test_articles_needing_validation_are_the_usable_ones_nobody_approved(article
         "d.md": front("D", "Validated", confidence="validated"),
     })
     assert [a.id for a in needing_validation(kb.articles.values())] == ["A", "B"]
+
+
+def test_lint_names_what_needs_validation_and_checks_the_validation_record(make_kb):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    root = make_kb({
+        "a.md": front("A", "Published, not validated", confidence="not-validated"),
+        "b.md": front("B", "Half a record", validated_by="ana"),
+        "c.md": front("C", "Validated tomorrow", validated_by="ana", validated_at="2999-01-01"),
+    })
+    result = CliRunner().invoke(main, ["lint", str(root)])
+    assert result.exit_code == 0  # warnings and notes, no errors
+    assert "b.md:4: validated_by: warning: is given without validated_at" in result.output
+    assert "c.md:5: validated_at: warning: 2999-01-01 is in the future" in result.output
+    assert "1 article(s) need validation" in result.output and ": A." in result.output
