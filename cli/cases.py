@@ -25,7 +25,10 @@ def _taxonomy(articles_dir: str | None):
     from kb.errors import KBError
     from kb.resolution_codes import TAXONOMY_FILE, load_taxonomy
 
-    path = _articles_root(articles_dir) / TAXONOMY_FILE
+    root = _articles_root(articles_dir)
+    if not root.is_dir():
+        raise KBError(f"No articles folder at {root}: it holds the resolution codes. Pass --articles DIR.")
+    path = root / TAXONOMY_FILE
     taxonomy, problems = load_taxonomy(path)
     if not taxonomy.codes:
         details = "; ".join(str(p) for p in problems[:3])

@@ -10,8 +10,31 @@ import click
 
 from cli.app import articles_option, index_option, json_output, main
 from kb import settings
+from kb.errors import KBError
 
 PROGRESS_MIN_FILES = 200  # smaller builds finish before a bar would be worth drawing
+SAME_WARNING_SHOWN = 3  # a warning repeated in more files than this is printed once, with a count
+
+
+def summarized(problems) -> list[str]:
+    """Every error, and each kind of warning (rule and field) once it repeats across files.
+
+    A tree written for another tool has the same unknown keys in every file: a thousand
+    identical lines would hide the errors. ``kb lint`` lists every one.
+    """
+    groups: dict[tuple[str, str], list] = {}
+    for problem in problems:
+        if not problem.is_error:
+            groups.setdefault((problem.rule, problem.field), []).append(problem)
+    lines = []
+    for problem in problems:
+        group = groups.get((problem.rule, problem.field))
+        if problem.is_error or len(group) <= SAME_WARNING_SHOWN:
+            lines.append(str(problem))
+        elif group[0] is problem:
+            lines.append(f"{problem} (and {len(group) - 1} more file(s) with this warning; "
+                         "`kb lint` lists them all)")
+    return lines
 
 
 class _Progress:
@@ -64,13 +87,17 @@ def index_command(articles_dir: str | None, index_dir: str | None, rebuild: bool
     try:
         report = build_index(articles, root, rebuild=rebuild, strict=strict, progress=progress,
                              lock_timeout=lock_timeout)
+    except KBError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one clear message, never a traceback
+        raise click.ClickException(unexpected_failure(exc, root)) from None
     finally:
         progress.close()
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
-        for problem in report.problems:
-            click.echo(str(problem), err=True)
+        for line in summarized(report.problems):
+            click.echo(line, err=True)
         for path in report.kept:
             click.echo(f"{(articles / path).as_posix()}: kept its last good version in the index", err=True)
         for notice in report.notices:
@@ -78,3 +105,20 @@ def index_command(articles_dir: str | None, index_dir: str | None, rebuild: bool
         click.echo(report.summary())
     if report.refused or report.errors:
         raise SystemExit(1)
+
+
+def unexpected_failure(exc: BaseException, root: Path) -> str:
+    """The message for a build that stopped on something kb did not expect; the traceback
+    goes to a log file beside the index, for a bug report, instead of the terminal."""
+    import traceback
+
+    log = root / "kb-index-error.log"
+    where = ""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        where = f" Details for a bug report are in {log}."
+    except OSError:
+        pass
+    return (f"kb index stopped: {type(exc).__name__}: {exc}. Nothing was switched: the last good index "
+            f"keeps serving.{where}")

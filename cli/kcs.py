@@ -153,14 +153,14 @@ def tasks_refresh(articles_dir: str | None, index_dir: str | None, db_url: str |
     from kb.articles import load_knowledge_base
     from kb.cases.store import reuse_counts
     from kb.db import engine_for
-    from kb.kcs.policy import policy_for
+    from kb.mapping import mapping_for
     from kb.kcs.sweep import sweep
 
     root = Path(settings.get("articles_dir", articles_dir))
     kb = load_knowledge_base(root)
     engine = engine_for(db_url)
     pairs = duplicate_pairs(root, Path(settings.get("index_dir", index_dir)), 200)[0] if duplicates else None
-    report = sweep(engine, kb.articles.values(), policy_for(root), reuse=reuse_counts(engine), duplicates=pairs)
+    report = sweep(engine, kb.articles.values(), mapping_for(root).policy, reuse=reuse_counts(engine), duplicates=pairs)
     click.echo(report.summary)
 
 

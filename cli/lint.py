@@ -16,13 +16,21 @@ from kb import settings
 @articles_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Output format; json is a list of {path, line, field, message, severity, rule}.")
+@click.option("--strict", is_flag=True,
+              help="The strict kb format: unknown fields, unusable values, files without front matter "
+                   "and unusable ids are errors, not warnings (kb.yaml can make this the default).")
 @click.option("--rules", "list_rules", is_flag=True, help="List the lint rules and exit.")
-def lint_command(paths: tuple[Path, ...], articles_dir: str | None, fmt: str, list_rules: bool) -> None:
+def lint_command(paths: tuple[Path, ...], articles_dir: str | None, fmt: str, strict: bool,
+                 list_rules: bool) -> None:
     """Check articles and report every problem as FILE:LINE: FIELD: MESSAGE.
 
     PATHS are article files or folders (default: the articles folder). The whole
     knowledge base is always loaded, so links and ids resolve; only problems in PATHS
     are reported. Exits 1 when there are errors, 0 when there are only warnings.
+
+    Trees written for other tools (MkDocs, Docusaurus, Hugo, Microsoft Learn) are read as
+    they are: keys kb doesn't know are warnings. articles/kb.yaml maps their keys and
+    values onto kb's (see articles/README.md).
     """
     from kb.articles import load_knowledge_base
     from kb.lint import RULES, lint
@@ -32,7 +40,7 @@ def lint_command(paths: tuple[Path, ...], articles_dir: str | None, fmt: str, li
             click.echo(f"{rule:26} {text}")
         return
     root = _root_for(paths, articles_dir)
-    kb = load_knowledge_base(root)
+    kb = load_knowledge_base(root, strict=True if strict else None)
     problems = lint(kb)
     if paths:
         wanted = [p.resolve() for p in paths]

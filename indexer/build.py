@@ -16,6 +16,7 @@ with ``strict=True`` nothing is written while any lint error remains.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import sqlite3
@@ -45,10 +46,12 @@ from indexer.postings import missing_sidecars, write_sidecars
 from indexer.schema import SCHEMA_VERSION, ArticleSchema, article_from_stored, document_fields
 from indexer.semantic import STORE_FILE, VectorStore, update_vectors
 from indexer.synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
-from kb.articles import content_hash, is_article_file, parse_article
+from kb.articles import ParseResult, content_hash, is_article_file, parse_article
 from kb.errors import IndexBusy, KBError
+from kb.mapping import Mapping as ReadingRules
+from kb.mapping import mapping_for
+from kb.kcs.policy import HELP_CENTER_PUBLISHED, HELP_CENTER_VALIDATED
 from kb.model import Article, Problem
-from kb.kcs.policy import HELP_CENTER_PUBLISHED, HELP_CENTER_VALIDATED, policy_for
 from kb.visibility import in_public_index
 
 Progress = Callable[[int, int, str], None]
@@ -79,7 +82,9 @@ class BuildReport:
     rebuilt: bool = False
     kept: list[str] = field(default_factory=list)
     refused: bool = False
+    refused_reason: str = ""
     notices: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # Markdown files that are not articles
     generation: int = 0
     internal_count: int = 0
     public_count: int = 0
@@ -97,12 +102,13 @@ class BuildReport:
     def summary(self) -> str:
         """One line for people: what changed and how long it took."""
         if self.refused:
-            return (f"Nothing written: {len(self.errors)} lint error(s) remain "
-                    "(--strict refuses to index until they are fixed).")
+            return self.refused_reason or (f"Nothing written: {len(self.errors)} lint error(s) remain "
+                                           "(--strict refuses to index until they are fixed).")
         verb = "Rebuilt" if self.rebuilt else "Updated"
         return (f"{verb} index (generation {self.generation}): {len(self.added)} added, "
                 f"{len(self.changed)} changed, {len(self.deleted)} deleted, {self.unchanged} unchanged; "
                 f"{self.internal_count} articles ({self.public_count} public) in {self.seconds:.2f} s"
+                + (f"; {len(self.skipped)} Markdown file(s) skipped as not articles" if self.skipped else "")
                 + (f"; {self.embedded} article vectors computed in {self.embed_seconds:.1f} s"
                    if self.embedded else ""))
 
@@ -113,7 +119,8 @@ class BuildReport:
             "refused": self.refused, "seconds": round(self.seconds, 3), "generation": self.generation,
             "internal_count": self.internal_count, "public_count": self.public_count,
             "embedded": self.embedded, "embed_seconds": round(self.embed_seconds, 3),
-            "notices": self.notices, "problems": [p.as_dict() for p in self.problems],
+            "notices": self.notices, "skipped": self.skipped,
+            "problems": [p.as_dict() for p in self.problems],
         }
 
 
@@ -165,12 +172,21 @@ def build_index(articles_dir: str | os.PathLike, index_root: str | os.PathLike, 
     with WriteLock(root, timeout=lock_timeout) as lock:
         if note := lock.recovery_message():
             report.notices.append(note)
+        mapping = mapping_for(articles)
+        if mapping.errors:
+            report.problems.extend(mapping.problems)
+            report.refused = True
+            report.refused_reason = (f"Nothing written: {mapping.path} has {len(mapping.errors)} error(s); fix "
+                                     "them and run kb index again (the last good index keeps serving).")
+            report.seconds = time.perf_counter() - started
+            return report
         if strict and _refuse_for_lint(articles, report):
             report.seconds = time.perf_counter() - started
             return report
         synonyms, problems = load_synonyms(articles / SYNONYMS_FILE)
         report.problems.extend(problems)
-        builder = _Builder(articles, root, report, progress, signals, lock_timeout, procs)
+        builder = _Builder(articles, root, report, progress, signals, lock_timeout, procs, mapping,
+                           strict=True if strict else None)
         pointer = read_pointer(root)
         reason = _rebuild_reason(root, pointer, rebuild)
         if reason is None:
@@ -246,8 +262,9 @@ def embed_articles(root: Path, report: BuildReport, progress: Progress | None = 
         ix = whoosh_index.open_dir(str(index_dir(root, pointer, "internal")))
         with ix.searcher() as s:
             reader = s.reader()
-            hashes = list(reader.column_reader("content_hash"))
-            live = [(docnum, hashes[docnum]) for docnum in reader.all_doc_ids()]
+            # An empty index has no columns to read (Whoosh raises NotImplementedError).
+            hashes = list(reader.column_reader("content_hash")) if reader.doc_count_all() else []
+            live = [(docnum, hashes[docnum]) for docnum in reader.all_doc_ids()] if hashes else []
             docnum_of = {key: docnum for docnum, key in reversed(live)}  # the first document per version
 
             def texts(keys: list[str]) -> list[tuple[str, str]]:
@@ -277,13 +294,16 @@ class _File:
             self.data = self.hash = None  # parse_article reports why
 
 
-def walk_articles(root: Path) -> Iterator[tuple[str, Path, bytes]]:
+def walk_articles(root: Path, mapping: ReadingRules | None = None) -> Iterator[tuple[str, Path, bytes]]:
     """(relative path, file, stamp) of every article under ``root``.
 
-    The rules are ``kb.articles.is_article_file``'s (Markdown, not README, nothing hidden or
-    starting with "_"); os.scandir with plain strings is several times faster than
-    Path.rglob at 100k files, and gives each file's size and modification time cheaply.
+    The rules are ``kb.mapping.Mapping.is_article_file``'s (Markdown, not README, nothing
+    hidden or starting with "_", nothing kb.yaml ignores); os.scandir with plain strings is
+    several times faster than Path.rglob at 100k files, and gives each file's size and
+    modification time cheaply.
     """
+    mapping = mapping or mapping_for(root)
+    check = bool(mapping.ignore)
     stack = [("", os.fspath(root))]
     while stack:
         prefix, folder = stack.pop()
@@ -296,9 +316,11 @@ def walk_articles(root: Path) -> Iterator[tuple[str, Path, bytes]]:
             if name.startswith((".", "_")):
                 continue
             rel = prefix + name
+            if check and mapping.ignores_entry(rel, name):
+                continue
             if entry.is_dir(follow_symlinks=False):
                 stack.append((rel + "/", entry.path))
-            elif name.lower().endswith(".md") and name.lower() != "readme.md":
+            elif name.lower().endswith(".md") and (mapping.readmes or name.lower() != "readme.md"):
                 try:
                     st = entry.stat()
                     stamp = f"{st.st_size}:{st.st_mtime_ns}".encode()
@@ -333,7 +355,7 @@ def _refuse_for_lint(articles: Path, report: BuildReport) -> bool:
     from kb.articles import load_knowledge_base
     from kb.lint import lint
 
-    problems = lint(load_knowledge_base(articles))
+    problems = lint(load_knowledge_base(articles, strict=True))
     report.problems.extend(problems)
     if any(p.is_error for p in problems):
         report.refused = True
@@ -353,7 +375,11 @@ def _rebuild_reason(root: Path, pointer: Pointer | None, requested: bool) -> str
         return (f"the index was built with schema version {pointer.schema_version} and this kb uses "
                 f"{SCHEMA_VERSION}; rebuilt it")
     for audience in ("internal", "public"):
-        if not whoosh_index.exists_in(pointer.path(root) / audience):
+        try:
+            exists = whoosh_index.exists_in(pointer.path(root) / audience)
+        except Exception as exc:  # noqa: BLE001 - a damaged table of contents: whatever it says, rebuild
+            return f"the {audience} index of generation {pointer.generation} could not be read ({exc}); rebuilt it"
+        if not exists:
             return f"the {audience} index of generation {pointer.generation} was missing; rebuilt it"
     return None
 
@@ -432,19 +458,44 @@ class _Owners(dict):
         return None
 
 
-def fields_from_stored(stored: dict, reuse: int) -> dict:
-    """Index fields for a document rebuilt from its stored fields (last good version)."""
-    return document_fields(article_from_stored(stored), reuse)
+def fields_from_stored(stored: dict, reuse: int, visibility: tuple[str, str] | None = None) -> dict:
+    """Index fields for a document rebuilt from its stored fields (last good version),
+    with the (audience, status) given, when given."""
+    article = article_from_stored(stored)
+    if visibility is not None and visibility != (article.audience, article.status):
+        article = dataclasses.replace(article, audience=visibility[0], status=visibility[1])
+    return document_fields(article, reuse)
+
+
+def narrowed(audience: str, status: str, wanted: tuple[str, str] | None) -> tuple[str, str]:
+    """The visibility of a kept last good version once its file, now broken, asks for ``wanted``.
+
+    A narrowing takes effect at once (to internal; to draft, review or archived); a widening
+    waits until the file is fixed. When the broken file says nothing readable (``None``),
+    the article leaves the public index until it is fixed: a typo never keeps an article
+    public that its author meant to hide.
+    """
+    if wanted is None:
+        return "internal", status
+    new_audience, new_status = wanted
+    if new_audience != "public":
+        audience = "internal"
+    if new_status != "published":
+        status = new_status
+    return audience, status
 
 
 class _Builder:
     """One build's state: where things are, what was found, and the report being filled."""
 
     def __init__(self, articles: Path, root: Path, report: BuildReport, progress: Progress | None,
-                 signals: Mapping[str, object] | None, lock_timeout: float, procs: int | None):
+                 signals: Mapping[str, object] | None, lock_timeout: float, procs: int | None,
+                 mapping: ReadingRules | None = None, strict: bool | None = None):
         self.articles = articles
+        self.mapping = mapping or mapping_for(articles)
+        self.strict = strict
         # The help center's rule from the mapping file: validated public articles only, or all.
-        self.validated_only = policy_for(articles).validated_only
+        self.validated_only = self.mapping.policy.validated_only
         self.root = root
         self.report = report
         self.progress = progress
@@ -462,7 +513,7 @@ class _Builder:
         out = {}
         for rel in paths:
             path = self.articles / rel
-            if not is_article_file(Path(rel)):
+            if not is_article_file(Path(rel), self.mapping):
                 continue
             try:
                 st = path.stat()
@@ -473,13 +524,15 @@ class _Builder:
 
     def scan(self) -> dict[str, _File]:
         """Every article file by relative path, with its size and modification time (no reading)."""
-        return {rel: _File(path, stamp) for rel, path, stamp in walk_articles(self.articles)}
+        return {rel: _File(path, stamp) for rel, path, stamp in walk_articles(self.articles, self.mapping)}
 
-    def parse(self, file: _File) -> Article | None:
-        """Parse one file, recording its problems; None when it must not be indexed."""
-        result = parse_article(file.path, self.articles, file.data)
+    def parse(self, file: _File) -> ParseResult:
+        """Parse one file, recording its problems (``ok`` says whether it may be indexed)."""
+        result = parse_article(file.path, self.articles, file.data, mapping=self.mapping, strict=self.strict)
         self.report.problems.extend(result.problems)
-        return result.article if result.ok else None
+        if result.skipped:
+            self.report.skipped.append(file.path.relative_to(self.articles).as_posix())
+        return result
 
     def reuse_for(self, article_id: str, previous: int = 0) -> int:
         if self.signals is None:
@@ -637,7 +690,10 @@ class _Builder:
     def _fields_for_rebuild(self, rel: str, file: _File, previous: dict[str, Entry],
                             previous_by_id: dict[str, Entry], owners: dict[str, str], old_searcher):
         """Fields for one file in a rebuild: freshly parsed, or its last good version."""
-        article = self.parse(file)
+        result = self.parse(file)
+        article = result.article if result.ok else None
+        if result.skipped:
+            return None, None
         if article is not None:
             if article.id in owners:
                 self.duplicate(rel, article, owners[article.id])
@@ -652,7 +708,8 @@ class _Builder:
             return None, None
         self.report.kept.append(rel)
         stored = old_searcher.stored_fields(entry.docnum)
-        return fields_from_stored(stored, self.reuse_for(entry.id, entry.reuse)), entry.id
+        visibility = narrowed(entry.audience, entry.status, result.visibility)
+        return fields_from_stored(stored, self.reuse_for(entry.id, entry.reuse), visibility), entry.id
 
     def _classify_rebuild(self, previous: dict[str, Entry], owners: dict[str, str],
                           files: dict[str, _File]) -> None:
@@ -727,17 +784,27 @@ class _Builder:
                           lookup, excluded=set(deleted) | set(to_parse))
         old_by_id = {e.id: e for e in manifest.values()}
         fresh: dict[str, dict] = {}
+        narrowing: dict[str, tuple[str, str]] = {}  # kept versions whose broken file hides them more
         for done, rel in enumerate(to_parse, 1):
             self.tick(done - 1, len(to_parse), rel)
-            article = self.parse(files[rel])
+            result = self.parse(files[rel])
+            if result.skipped:
+                if rel in manifest:
+                    deleted.append(rel)  # no longer an article (no front matter, no title)
+                continue
+            article = result.article if result.ok else None
             owner = staying.owner(article.id) if article is not None else None
             if article is not None and owner is not None and owner != rel:
                 self.duplicate(rel, article, owner)
                 article = None
             if article is None:
                 if rel in manifest:
+                    entry = manifest[rel]
                     report.kept.append(rel)
-                    staying[manifest[rel].id] = rel
+                    staying[entry.id] = rel
+                    visibility = narrowed(entry.audience, entry.status, result.visibility)
+                    if visibility != (entry.audience, entry.status):
+                        narrowing[rel] = visibility
                 continue
             staying[article.id] = rel
             old = old_by_id.get(article.id)
@@ -745,10 +812,10 @@ class _Builder:
             fresh[rel] = document_fields(article, reuse) | {"file_stamp": files[rel].stamp}
         if to_parse:
             self.tick(len(to_parse), len(to_parse), "committing")
-        refresh = []
+        refresh = list(narrowing)
         if self.signals is not None:
-            refresh = [rel for rel, e in manifest.items()
-                       if rel in files and rel not in fresh and self.reuse_for(e.id, e.reuse) != e.reuse]
+            refresh += [rel for rel, e in manifest.items() if rel in files and rel not in fresh
+                        and rel not in narrowing and self.reuse_for(e.id, e.reuse) != e.reuse]
         # Deleted files and the previous version of every re-parsed file go by path.
         removed = deleted + list(fresh)
         if removed or refresh:
@@ -761,7 +828,8 @@ class _Builder:
                         entry = manifest[rel]
                         writer.delete_by_term("path", rel)
                         writer.add_document(**fields_from_stored(searcher.stored_fields(entry.docnum),
-                                                                 self.reuse_for(entry.id, entry.reuse)))
+                                                                 self.reuse_for(entry.id, entry.reuse),
+                                                                 narrowing.get(rel)))
                 for fields in fresh.values():
                     writer.add_document(**fields)
                 writer.commit()

@@ -817,11 +817,20 @@ class Searcher:
     def get_article(self, article_id: str, *, audience: str = "public",
                     statuses: Collection[str] = ("published",)) -> Article | None:
         """The indexed (last good) version of an article, or None if this audience can't see it."""
-        if not article_id or not isinstance(article_id, str):
+        return self._one("id", article_id, audience, statuses)
+
+    def get_article_by_path(self, path: str, *, audience: str = "public",
+                            statuses: Collection[str] = ("published",)) -> Article | None:
+        """Like :meth:`get_article`, for the article indexed from ``path`` (relative to the
+        articles folder): what a relative link between Markdown files points at."""
+        return self._one("path", path, audience, statuses)
+
+    def _one(self, fieldname: str, value: str, audience: str, statuses: Collection[str]) -> Article | None:
+        if not value or not isinstance(value, str):
             return None
         with self._use(audience) as ctx:
             allow = self._allowed(ctx, audience, statuses, {}, {})
-            hits = list(_run(ctx.searcher, wq.Term("id", article_id), allow, frozenset(), limit=1))
+            hits = list(_run(ctx.searcher, wq.Term(fieldname, value), allow, frozenset(), limit=1))
             return article_from_stored(hits[0].fields()) if hits else None
 
     def list_articles(self, *, audience: str = "public", statuses: Collection[str] = ("published",),

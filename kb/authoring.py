@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import unicodedata
 from bisect import bisect_left
@@ -26,7 +27,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from string import Template
 
-from kb.articles import iter_article_paths
+from kb.articles import iter_article_paths, path_id
 from kb.errors import KBError
 from kb.model import ARTICLE_TYPES, AUDIENCES
 
@@ -105,15 +106,18 @@ def slug_for_title(title: str) -> str:
 
 
 _ID_LINE = re.compile(r"""^id:\s*["']?([^"'\s#]+)""", re.MULTILINE)
+# Every id kb new or a knowledge capture handed out is an empty file in this folder of the
+# knowledge base, created exclusively: two processes can never get the same id.
+RESERVED_IDS = ".kb-ids"
 
 
 def used_ids(root: Path) -> set[str]:
-    """Every id in use under ``root``, read from the raw front matter.
+    """Every id in use under ``root``, read from the raw front matter, and every id reserved.
 
     Broken files count too: their id is taken even while they don't parse. A file with no
-    ``id`` field uses its file name.
+    ``id`` field uses the id derived from its path.
     """
-    ids = set()
+    ids = reserved_ids(root)
     for path in iter_article_paths(root):
         try:
             head = path.read_bytes()[:8192].decode("utf-8-sig", "replace")
@@ -121,18 +125,56 @@ def used_ids(root: Path) -> set[str]:
             continue
         front = head.split("\n---", 1)[0] if head.lstrip().startswith("---") else ""
         match = _ID_LINE.search(front)
-        ids.add(match.group(1) if match else path.stem)
+        ids.add(match.group(1) if match else path_id(path.relative_to(root).as_posix()))
     return ids
 
 
-def next_article_id(root: Path) -> str:
-    """The next free ``KBnnnn`` id: one more than the highest in use.
+def reserved_ids(root: Path) -> set[str]:
+    """The ids handed out so far (some may not have a file yet, or any more)."""
+    try:
+        return {entry.name for entry in os.scandir(root / RESERVED_IDS) if entry.is_file()}
+    except OSError:
+        return set()
 
-    Gaps are never reused: an id that was deleted may still be quoted on old cases.
+
+def next_article_id(root: Path) -> str:
+    """The next free ``KBnnnn`` id: one more than the highest in use or reserved.
+
+    Gaps are never reused: an id that was deleted may still be quoted on old cases. Only a
+    hint: :func:`reserve_article_id` is what hands an id out.
     """
-    numbers = [int(m.group(1)) for i in used_ids(root)
-               if (m := re.fullmatch(ID_PREFIX + r"(\d+)", i, re.IGNORECASE))]
-    return f"{ID_PREFIX}{(max(numbers, default=0) + 1):0{ID_DIGITS}d}"
+    return f"{ID_PREFIX}{_next_number(used_ids(root)):0{ID_DIGITS}d}"
+
+
+def _next_number(ids: Iterable[str]) -> int:
+    numbers = [int(m.group(1)) for i in ids if (m := re.fullmatch(ID_PREFIX + r"(\d+)", i, re.IGNORECASE))]
+    return max(numbers, default=0) + 1
+
+
+def reserve_article_id(root: Path) -> str:
+    """Hand out the next free ``KBnnnn`` id, atomically across threads and processes.
+
+    The id is reserved by creating an empty file named after it in ``root/.kb-ids`` with
+    O_EXCL: whichever process creates it owns the id, the other moves on to the next number.
+    It works the same on any file system that honours O_EXCL (local disks and NFSv3+), with
+    no database involved, and the folder is hidden, so kb never reads it as articles.
+    """
+    folder = Path(root) / RESERVED_IDS
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise KBError(f"Can't reserve an article id in {folder.as_posix()}: {exc.strerror or exc}.") from None
+    number = _next_number(used_ids(Path(root)))
+    for _ in range(10_000):
+        article_id = f"{ID_PREFIX}{number:0{ID_DIGITS}d}"
+        try:
+            os.close(os.open(folder / article_id, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            return article_id
+        except FileExistsError:
+            number += 1  # another process took it a moment ago
+        except OSError as exc:
+            raise KBError(f"Can't reserve {article_id} in {folder.as_posix()}: {exc.strerror or exc}.") from None
+    raise KBError(f"No free article id found in {folder.as_posix()} after 10,000 tries.")
 
 
 def render_template(article_type: str, *, article_id: str, title: str, audience: str = "internal",
@@ -231,7 +273,7 @@ def create_article(articles_dir: Path | str, article_type: str, title: str, *, a
     if path.exists():
         raise KBError(f"{path.as_posix()} already exists; kb new never overwrites. "
                       "Edit that file, or choose another title or --dir.")
-    article_id = next_article_id(root)
+    article_id = reserve_article_id(root)
     text = render_template(article_type, article_id=article_id, title=title, audience=audience,
                            product=product, owner=owner, today=today)
     similar = similar_articles(root, title, lookup=lookup)

@@ -14,14 +14,19 @@ from kb.articles import KnowledgeBase
 from kb.model import TSG_REQUIRED_SECTIONS, Article, Problem
 
 # rule id -> what it checks; the README and `kb lint --rules` print this table.
+# Rules marked (format) are warnings unless the strict kb format is asked for (--strict or
+# `strict: true` in kb.yaml): kb.articles.FORMAT_RULES.
 RULES: dict[str, str] = {
-    "front-matter": "the file starts with a closed '---' block of valid YAML",
-    "unknown-field": "every front-matter field is one kb knows (with a did-you-mean)",
-    "duplicate-field": "no field is given twice",
-    "field-type": "lists are lists, single values are single values",
-    "invalid-value": "type, audience and status use allowed values; dates are YYYY-MM-DD",
+    "front-matter": "front matter that is there is closed and valid YAML (or TOML between '+++' lines)",
+    "no-front-matter": "the file starts with front matter (format; without it the first '# Title' is the title)",
+    "not-an-article": "a Markdown file without front matter has a '# Title' heading (format; else it is skipped)",
+    "unknown-field": "every front-matter field is one kb knows or kb.yaml maps (format; did-you-mean)",
+    "duplicate-field": "no field is given twice (format)",
+    "field-type": "lists are lists, single values are single values (format)",
+    "invalid-value": "type, audience and status use allowed values; dates are YYYY-MM-DD (format)",
     "required-field": "the article has a title",
-    "invalid-id": "ids use letters, digits, '.', '_' and '-' only",
+    "invalid-id": "ids use up to 100 letters, digits, '.', '_' and '-' (format; else the path gives the id)",
+    "mapping": "kb.yaml, the mapping file, is valid: known settings, kb fields and values",
     "duplicate-id": "no two articles share an id",
     "encoding": "files are UTF-8 text",
     "missing-section": "a TSG has Symptoms, Cause and Resolution sections",

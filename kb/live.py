@@ -81,7 +81,8 @@ class LiveKnowledgeBase:
             return self._last_good.get(relpath)
 
     def _refresh(self) -> None:
-        from kb.articles import KnowledgeBase, is_article_file, parse_article
+        from kb.articles import KnowledgeBase, parse_article
+        from kb.mapping import MAPPING_FILE, mapping_for
         from kb.model import Problem
         from kb.resolution_codes import TAXONOMY_FILE, load_taxonomy
 
@@ -92,17 +93,20 @@ class LiveKnowledgeBase:
             return
         if self._taxonomy is None or TAXONOMY_FILE in changed:
             self._taxonomy = load_taxonomy(self.root / TAXONOMY_FILE)
+        mapping = mapping_for(self.root)
+        if MAPPING_FILE in changed:  # a new mapping reads every file differently
+            changed |= set(current) | set(self._results)
         for rel in changed:
-            if rel not in current or not is_article_file(Path(rel)):
+            if rel not in current or not mapping.is_article_file(rel):
                 self._results.pop(rel, None)
                 continue
-            result = parse_article(self.root / rel, self.root)
+            result = parse_article(self.root / rel, self.root, mapping=mapping)
             self._results[rel] = result
             if result.ok:
                 self._last_good[rel] = result.article.id
         self._stamps = current
         taxonomy, problems = self._taxonomy
-        problems = list(problems)
+        problems = [*problems, *mapping.problems]
         articles: dict = {}
         results: dict = {}
         if not self.root.is_dir():
@@ -123,4 +127,4 @@ class LiveKnowledgeBase:
                                         f"'{article.id}' is already used by {where}", rule="duplicate-id"))
                 continue
             articles[article.id] = article
-        self._kb = KnowledgeBase(self.root, articles, problems, taxonomy, results)
+        self._kb = KnowledgeBase(self.root, articles, problems, taxonomy, results, mapping)

@@ -44,8 +44,9 @@ PUBLISHED = "published"
 ARCHIVED = "archived"
 READER_STATUSES = (PUBLISHED,)  # customers, anonymous readers and engineers
 AUTHOR_STATUSES = (PUBLISHED, "review", "draft")  # authors and admins
-# Metadata only staff get: where the file lives, who owns and validated it, when it is due for review.
-STAFF_ONLY_FIELDS = ("path", "owner", "review_by", "component", "validated_by")
+# Metadata only staff get: where the file lives, who owns and validated it, when it is due for
+# review, and the front-matter keys kb has no field for (another tool's authors, reviewers, notes).
+STAFF_ONLY_FIELDS = ("path", "owner", "review_by", "component", "validated_by", "extra")
 
 _ID = re.compile(r"[A-Za-z0-9._-]{1,100}")  # the whole id: fullmatch, as `$` would allow a final newline
 

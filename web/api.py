@@ -49,15 +49,15 @@ def search():
 def suggest():
     """Articles that may answer a new ticket, from its title and description."""
     body = json_body()
-    title = params.text(body, "title", max_chars=MAX_TITLE_CHARS)
-    if not title:
-        raise params.BadParameter("title", "'title' is required.")
+    title = params.text(body, "title", max_chars=MAX_TITLE_CHARS) or ""
     description = params.text(body, "description", max_chars=MAX_DESCRIPTION_CHARS) or ""
+    if not title and not description:  # a ticket without a subject is common: either will do
+        raise params.BadParameter("title", "'title' or 'description' is required: give at least one of them.")
     product = params.text(body, "product")
     limit = params.integer(body, "limit", DEFAULT_LIMIT, low=1, high=MAX_SUGGEST_LIMIT)
     explain = params.flag(body, "explain")
     page = catalog().suggest(g.reader, title, description, product=product, limit=limit, explain=explain)
-    log_search(title, g.reader, page.total, page.took_ms, "suggest")
+    log_search(title or description[:200], g.reader, page.total, page.took_ms, "suggest")
     return jsonify(page_json(page, g.reader, explain=explain))
 
 

@@ -10,7 +10,7 @@ from kb.model import Article
 from kb.visibility import Reader
 from web.auth import staff_required
 from web.loop import loop
-from web.render import article_view
+from web.render import article_view, send_article_image
 from web.services import catalog, services
 
 bp = Blueprint("articles", __name__)
@@ -81,6 +81,13 @@ def article(article_id: str):
                            share_url=url_for("articles.article", article_id=art.id, _external=True),
                            feedback_url=url_for("articles.feedback", article_id=art.id),
                            flag_url=url_for("flags.staff_flag", article_id=art.id))
+
+
+@bp.route("/articles/<article_id>/media/<path:path>")
+@staff_required
+def media(article_id: str, path: str):
+    """An image the article shows, from the articles folder (nothing else is served)."""
+    return send_article_image(get_article_or_404(g.reader, article_id, include_archived=True), path)
 
 
 @bp.route("/articles/<article_id>/feedback", methods=["POST"])

@@ -81,8 +81,8 @@ def new_case():
         else:
             flash(f"Opened {case.display_id}.", "success")
             return redirect(url_for("cases.case_page", case_id=case.display_id))
-    if values.get("title", "").strip():
-        page = suggestions_for(g.reader, values["title"], values.get("description", ""),
+    if values.get("title", "").strip() or values.get("description", "").strip():
+        page = suggestions_for(g.reader, values.get("title", ""), values.get("description", ""),
                                values.get("product"))
     return render_template("cases/new.html", values=values, page=page, case=None)
 
@@ -97,7 +97,7 @@ def live_suggestions():
     if request.form.get("case_id"):
         case = store.get_case(engine(), request.form["case_id"])
     page = None
-    if title:
+    if title or description.strip():
         page = suggestions_for(g.reader, title, description, request.form.get("product") or None)
     return render_template("cases/_suggestions.html", page=page, case=case)
 

@@ -54,7 +54,7 @@ def handle_error(exc: Exception) -> Response:
     if is_api_request():
         message = API_MESSAGES.get(status, message)
         body = {"error": message, "status": status}
-        parameter = getattr(original, "parameter", None)
+        parameter = getattr(original, "parameter", None) or ("body" if status == 413 else None)
         if parameter:
             body["parameter"] = parameter
         response = jsonify(body)

@@ -25,11 +25,12 @@ from kb.cases.store import reuse_counts, revision_stamp
 from kb.db import utcnow
 from kb.kcs.duplicates import Pair, find_duplicates, texts_of
 from kb.kcs.gaps import Topic, collect_items, find_topics
-from kb.kcs.policy import Policy, policy_for
+from kb.kcs.policy import Policy
 from kb.kcs.schema import flags
 from kb.kcs.sweep import sweep
 from kb.kcs.views import ViewCounter
 from kb.logins import DatabaseFailures
+from kb.mapping import mapping_for
 from web.ratelimit import WriteLimiter
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class Loop:
     @property
     def policy(self) -> Policy:
         """The mapping file's owners and help-center rule (re-read when the file changes)."""
-        return policy_for(self.articles_dir)
+        return mapping_for(self.articles_dir).policy
 
     def knowledge_base(self):
         """Every article in the folder as it is on disk now (re-read only when files change)."""

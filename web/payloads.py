@@ -7,7 +7,6 @@ the pages that reader may open, and staff-only fields are left out for everyone 
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 
 from flask import request, url_for
@@ -47,16 +46,9 @@ __all__ = [
 
 
 def json_body() -> dict:
-    """The request's body as a JSON object; :class:`params.BadParameter` ("body") otherwise."""
-    raw = request.get_data(cache=False)
-    try:
-        body = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
-        raise params.BadParameter("body", "The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise params.BadParameter("body", "The request body must be a JSON object, e.g. "
-                                          '{"title": "...", "description": "..."}.')
-    return body
+    """The request's body as a JSON object; :class:`params.BadParameter` ("body") otherwise
+    (see :func:`web.params.json_object` for what is refused)."""
+    return params.json_object(request.get_data(cache=False))
 
 
 def _iso(value):

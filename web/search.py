@@ -90,4 +90,5 @@ def search():
     context = run_search(g.reader, "search.search", "articles.article", "search")
     if context["page"] is None and not context["q"]:  # the landing page suggests where to start
         context["most_used"] = most_used(g.reader)
+        context["empty_kb"] = not context["most_used"][1] and catalog().list(g.reader, limit=1)[0] == 0
     return render_template("search/search.html", staff=True, **context)

@@ -80,6 +80,12 @@ class Catalog:
         return self.searcher.get_article(article_id, audience=reader.audience,
                                          statuses=reader.lookup_statuses(include_archived))
 
+    def by_path(self, reader: Reader, path: str) -> Article | None:
+        """The article indexed from ``path`` if this reader may see it, else None."""
+        if not path or len(path) > 1000:
+            return None
+        return self.searcher.get_article_by_path(path, audience=reader.audience, statuses=reader.statuses)
+
     def public_replacement(self, article_id: str) -> Article | None:
         """For an archived *public* article: its public replacement, so old help links still work.
 

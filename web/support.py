@@ -38,14 +38,16 @@ def _draft() -> dict:
 
 
 def _shown(draft: dict):
-    """Public suggestions for the draft, recorded as shown; None before there is a title."""
-    if len(draft["title"]) < 3:
+    """Public suggestions for the draft, recorded as shown; None before there is a title or a
+    description to go on (a subject is optional: many customers only describe the problem)."""
+    if len(draft["title"]) < 3 and len(draft["description"]) < 3:
         return None
     page = suggestions_for(PUBLIC, draft["title"][:store.LIMITS["title"]], draft["description"],
                            draft["product"] or None)
     if page is not None:
         deflection.record_event(services().engine, draft["draft"], deflection.SUGGESTIONS_SHOWN,
-                                article_ids=[hit.id for hit in page.hits], query=draft["title"])
+                                article_ids=[hit.id for hit in page.hits],
+                                query=draft["title"] or draft["description"][:200])
     return page
 
 
@@ -94,7 +96,7 @@ def solved():
     if article is None:
         abort(404)
     deflection.record_event(services().engine, draft["draft"], deflection.SOLVED, article_ids=[article.id],
-                            query=draft["title"])
+                            query=draft["title"] or draft["description"][:200])
     return render_template("support/solved.html", article=article)
 
 
@@ -113,5 +115,5 @@ def _submit(draft: dict):
         flash(f"{exc.field.capitalize()} {exc.message}.", "error")
         return _form(draft, status=400)
     deflection.record_event(services().engine, draft["draft"], deflection.SUBMITTED, case_id=case.id,
-                            query=draft["title"])
+                            query=case.title)
     return render_template("support/submitted.html", case=case)

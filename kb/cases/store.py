@@ -203,10 +203,37 @@ def clean_case_fields(raw: Mapping[str, object], *,
             elif name == "description":
                 values[name] = clean_text(name, value) or ""
             else:
-                values[name] = clean_text(name, value, required=name == "title")
+                values[name] = clean_text(name, value)
         except CaseFieldError as exc:
             errors.append(exc)
+    if not errors and (not partial or "title" in raw) and not values.get("title"):
+        # Real tickets often have no subject (an e-mail without one, a chat's first message):
+        # a description alone opens a case, titled by its first line.
+        description = values.get("description") or (None if not partial else clean_text("description",
+                                                                                        raw.get("description")))
+        if description:
+            values["title"] = subject_from(description)
+        else:
+            errors.append(CaseFieldError("title", NEEDS_TITLE_OR_DESCRIPTION))
     return values, errors
+
+
+NEEDS_TITLE_OR_DESCRIPTION = "or 'description' is required: give at least one of them"
+SUBJECT_CHARS = 80
+
+
+def subject_from(description: str) -> str:
+    """A title for a ticket that came without one: its first line, cut at a word near
+    :data:`SUBJECT_CHARS` characters.
+
+    >>> subject_from("Hi,\n\nOutlook keeps asking for my password since this morning's update")
+    'Hi, Outlook keeps asking for my password since this morning\'s update'
+    """
+    words = " ".join(description.split())
+    if len(words) <= SUBJECT_CHARS:
+        return words
+    cut = words[:SUBJECT_CHARS].rsplit(" ", 1)[0] or words[:SUBJECT_CHARS]
+    return cut.rstrip(" ,.;:-") + "…"
 
 
 def _raise_first(errors: Sequence[CaseFieldError]) -> None:
@@ -219,7 +246,8 @@ def create_case(engine: Engine, *, channel: str = "engineer", created_by: str | 
     """Open a new case from form, API or portal input.
 
     :param channel: where it came from (portal, engineer, api, import).
-    :param raw: title (required), description, product, severity, priority, customer, owner.
+    :param raw: title, description (at least one of the two), product, severity, priority,
+        customer, owner.
     :raises CaseFieldError: for the first invalid field.
     """
     unknown = set(raw) - set(EDITABLE)

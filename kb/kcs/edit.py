@@ -75,8 +75,22 @@ def set_fields(root: Path | str, article: Article, changes: Mapping[str, object 
     if result.article is None or any(p.is_error for p in result.problems):
         detail = "; ".join(p.message for p in result.problems if p.is_error) or "it no longer parses"
         raise EditConflict(f"{path.as_posix()} would break with this change ({detail}); edit it by hand.")
+    unread = [name for name, value in changes.items() if not _reads_as(getattr(result.article, name), value)]
+    if unread:
+        # A value kb can't use (a warning outside the strict format), or a tree whose mapping
+        # file reads this field from another key: the change would not take effect.
+        raise EditConflict(f"{path.as_posix()}: kb would not read {', '.join(unread)} as written; "
+                           "edit the file by hand (see its mapping in kb.yaml).")
     _write_atomically(path, new_text)
     return Edited(result.article, path)
+
+
+def _reads_as(parsed: object, wanted: object) -> bool:
+    if wanted is None:
+        return parsed in (None, (), "")
+    if isinstance(wanted, list | tuple):
+        return tuple(parsed or ()) == tuple(str(v) for v in wanted)
+    return parsed == wanted
 
 
 def _apply(text: str, changes: Mapping[str, object | None], path: Path) -> str:

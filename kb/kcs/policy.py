@@ -1,6 +1,7 @@
 """The team's knowledge-loop rules, from the mapping file ``kb.yaml`` in the articles folder.
 
-Two settings, both optional::
+Two settings of the mapping file (:mod:`kb.mapping` reads the file and hands their values
+here; ``mapping_for(root).policy`` is the policy of a knowledge base), both optional::
 
     owners:                       # who gets the tasks of an article that names no owner
       default: knowledge-team     # anyone's, when nothing below matches
@@ -11,22 +12,18 @@ Two settings, both optional::
                                   # published: every published public article
 
 An article's own ``owner`` always wins; then its product, then the deepest folder that
-matches, then ``default``. Problems are reported with the file and line like an article's,
-and a broken setting falls back to its default rather than stopping kb.
+matches, then ``default``. Problems are reported with the file and line like the mapping
+file's others.
 """
 
 from __future__ import annotations
 
-import os
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-import yaml
+from kb.model import Article
 
-from kb.model import Article, Problem
-
-MAPPING_FILE = "kb.yaml"
 HELP_CENTER_VALIDATED = "validated"
 HELP_CENTER_PUBLISHED = "published"
 HELP_CENTER_POLICIES = (HELP_CENTER_VALIDATED, HELP_CENTER_PUBLISHED)
@@ -50,7 +47,6 @@ class Policy:
     folders: dict[str, str] = field(default_factory=dict)  # folder path -> owner
     teams: dict[str, tuple[str, ...]] = field(default_factory=dict)
     help_center: str = HELP_CENTER_VALIDATED
-    problems: tuple[Problem, ...] = ()
 
     @property
     def validated_only(self) -> bool:
@@ -78,105 +74,67 @@ class Policy:
         return (user_name, *teams)
 
 
-def read_policy(path: Path) -> Policy:
-    """The policy in a mapping file; ``Policy()`` when the file doesn't exist."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        return Policy()
-    except (OSError, UnicodeDecodeError) as exc:
-        return Policy(problems=(_problem(path, 1, "file", f"can't be read: {exc}"),))
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        return Policy(problems=(_problem(path, mark.line + 1 if mark else 1, "file", "is not valid YAML"),))
-    if not isinstance(data, dict):
-        return Policy()
-    problems: list[Problem] = []
-    lines = _key_lines(text)
-    owners = data.get("owners")
+Report = Callable[[int, str, str], None]  # (line, where, message): a problem in the mapping file
+
+
+def read_policy(owners: object = None, help_center: object = None, *, line_of: Callable[[str], int] = lambda _: 1,
+                report: Report | None = None) -> Policy:
+    """A policy from the mapping file's ``owners`` and ``help_center`` values (plain YAML data).
+
+    :param line_of: the file line of a setting ("owners", "help_center"), for messages.
+    :param report: called with (line, where, message) for every unusable value; the value
+        then falls back to its default.
+    """
+    problems: list[tuple[int, str, str]] = []
+
+    def problem(where: str, message: str) -> None:
+        problems.append((line_of(where.split(".")[0]), where, message))
+
     values: dict = {}
     if owners is not None:
-        values.update(_read_owners(path, owners, lines.get("owners", 1), problems))
-    policy = data.get("help_center")
-    if policy is not None:
-        if policy in HELP_CENTER_POLICIES:
-            values["help_center"] = policy
+        values.update(_read_owners(owners, problem))
+    if help_center is not None:
+        if help_center in HELP_CENTER_POLICIES:
+            values["help_center"] = help_center
         else:
-            problems.append(_problem(path, lines.get("help_center", 1), "help_center",
-                                     f"'{policy}' is not one of {', '.join(HELP_CENTER_POLICIES)}; "
-                                     f"using '{HELP_CENTER_VALIDATED}'"))
-    return Policy(**values, problems=tuple(problems))
+            problem("help_center", f"'{help_center}' is not one of {', '.join(HELP_CENTER_POLICIES)}")
+    for line, where, message in problems:
+        if report is not None:
+            report(line, where, message)
+    return Policy(**values)
 
 
-def _read_owners(path: Path, owners: object, line: int, problems: list[Problem]) -> dict:
+def _read_owners(owners: object, problem: Callable[[str, str], None]) -> dict:
     if not isinstance(owners, dict):
-        problems.append(_problem(path, line, "owners", "must be a mapping of " + ", ".join(OWNER_KEYS)))
+        problem("owners", "must be a mapping of " + ", ".join(OWNER_KEYS))
         return {}
     out: dict = {}
     for key, value in owners.items():
         where = f"owners.{key}"
         if key not in OWNER_KEYS:
-            problems.append(_problem(path, line, where, f"is not an owners setting; use {', '.join(OWNER_KEYS)}"))
+            problem(where, f"is not an owners setting; use {', '.join(OWNER_KEYS)}")
         elif key == "default":
             if isinstance(value, str) and value.strip():
                 out["default_owner"] = value.strip()
             else:
-                problems.append(_problem(path, line, where, "must be an owner's name"))
+                problem(where, "must be an owner's name")
         elif not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-            problems.append(_problem(path, line, where, f"must be a mapping ({OWNER_KEYS[key]})"))
+            problem(where, f"must be a mapping ({OWNER_KEYS[key]})")
         elif key == "teams":
             teams = {}
             for team, members in value.items():
                 names = [members] if isinstance(members, str) else members
                 if not isinstance(names, list) or not all(isinstance(m, str) for m in names):
-                    problems.append(_problem(path, line, f"{where}.{team}", "must be a list of user names"))
+                    problem(f"{where}.{team}", "must be a list of user names")
                     continue
                 teams[team] = tuple(m.strip() for m in names if m.strip())
             out["teams"] = teams
         else:
             good = {k.strip(): v.strip() for k, v in value.items() if isinstance(v, str) and v.strip()}
             for name in sorted(set(value) - set(good)):
-                problems.append(_problem(path, line, f"{where}.{name}", "must name an owner"))
+                problem(f"{where}.{name}", "must name an owner")
             if key == "products":
                 out["products"] = {k.casefold(): v for k, v in good.items()}
             else:
                 out["folders"] = {k.strip("/"): v for k, v in good.items()}
     return out
-
-
-def _key_lines(text: str) -> dict[str, int]:
-    """Line of each top-level key, for messages."""
-    lines = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line[:1].isalpha() and ":" in line:
-            lines.setdefault(line.split(":", 1)[0].strip(), number)
-    return lines
-
-
-def _problem(path: Path, line: int, where: str, message: str) -> Problem:
-    return Problem(path.as_posix(), line, where, message, "warning", "mapping")
-
-
-_cache: dict[str, tuple[tuple, Policy]] = {}
-_cache_lock = threading.Lock()
-
-
-def policy_for(articles_dir: Path | str) -> Policy:
-    """The policy of an articles folder, read again only when its mapping file changes."""
-    path = Path(articles_dir) / MAPPING_FILE
-    try:
-        st = path.stat()
-        stamp: tuple = (st.st_mtime_ns, st.st_size, st.st_ino)
-    except OSError:
-        stamp = ()
-    key = os.path.abspath(path)
-    with _cache_lock:
-        cached = _cache.get(key)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-    policy = read_policy(path)
-    with _cache_lock:
-        _cache[key] = (stamp, policy)
-    return policy

@@ -140,3 +140,14 @@ def test_similar_articles_from_a_real_index(base_kb, tmp_path):
                               lookup=index_lookup(tmp_path / "index"))
     assert result.source == "index"
     assert result.articles[0].id == "KB0007" and result.articles[0].likely_duplicate
+
+
+def test_reserved_ids_are_never_handed_out_again(make_kb):
+    from kb.authoring import RESERVED_IDS, reserve_article_id
+
+    root = make_kb({"a.md": article_text("id: KB0003\ntitle: T")})
+    assert [reserve_article_id(root) for _ in range(3)] == ["KB0004", "KB0005", "KB0006"]
+    assert (root / RESERVED_IDS / "KB0005").is_file()
+    assert next_article_id(root) == "KB0007"  # even though no file uses KB0004-KB0006
+    (root / RESERVED_IDS / "KB0010").touch()  # reserved by another process a moment ago
+    assert reserve_article_id(root) == "KB0011"

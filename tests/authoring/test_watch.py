@@ -139,8 +139,8 @@ def test_live_knowledge_base_rereads_only_changed_files(make_kb, monkeypatch):
 
     parsed = []
     real = articles_module.parse_article
-    monkeypatch.setattr(articles_module, "parse_article", lambda path, root=None, data=None: (
-        parsed.append(path.name), real(path, root, data))[1])
+    monkeypatch.setattr(articles_module, "parse_article", lambda path, root=None, data=None, **options: (
+        parsed.append(path.name), real(path, root, data, **options))[1])
     touch(root / "b.md", "---\ntitle: [broken\n---\n")
     kb = live.get()
     assert parsed == ["b.md"]

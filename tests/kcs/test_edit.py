@@ -71,6 +71,6 @@ def test_drafts_are_finished_before_they_are_validated(make_kb):
 
 def test_a_change_that_would_break_the_file_is_refused(make_kb):
     root = make_kb({"a.md": ORIGINAL})
-    with pytest.raises(EditConflict, match="would break"):
+    with pytest.raises(EditConflict, match="would not read status"):
         set_fields(root, load_knowledge_base(root).get("KB0100"), {"status": "finished"})
     assert (root / "a.md").read_text(encoding="utf-8") == ORIGINAL

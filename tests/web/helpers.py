@@ -17,6 +17,7 @@ import sys
 import textwrap
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -294,6 +295,24 @@ def sign_in(page, acct: Account) -> None:
     page.get_by_label("Password").fill(acct.password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r".*/(search|help)$"))
+
+
+@contextmanager
+def checked_page(browser, base_url: str, *, javascript: bool = True):
+    """A browser page on ``base_url`` that fails the test on console errors (CSP violations
+    show up there) and script errors; failed resource loads (expected 404s) are allowed."""
+    context = browser.new_context(base_url=base_url, java_script_enabled=javascript)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_default_timeout(10_000)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, f"browser console errors (CSP violations show up here): {errors}"
 
 
 def stop_server(server: LiveServer) -> None:

@@ -44,17 +44,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url)
-    page = context.new_page()
-    errors: list[str] = []
     # 404 pages are expected in these tests; CSP violations and script errors are not.
-    page.on("console", lambda m: errors.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-    assert not errors, f"browser console errors (CSP violations show up here): {errors}"
+    with helpers.checked_page(browser, live_server.url) as page:
+        yield page
 
 
 def sign_in(page, role: str, db_url: str) -> None:

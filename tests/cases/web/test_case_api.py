@@ -70,7 +70,7 @@ def test_open_a_case_answers_201_with_suggestions(client, engineer, document, en
 
 
 @pytest.mark.parametrize("body,parameter", [
-    ({"description": "no title"}, "title"),
+    ({"title": " ", "description": ""}, "title"),
     ({"title": "x", "severity": "Z"}, "severity"),
     ({"title": "x", "priority": 9}, "priority"),
     ({"title": "x", "description": "y" * 20_001}, "description"),

@@ -62,7 +62,8 @@ def test_submitting_opens_a_portal_case(client, engine):
     assert deflection.deflection_stats(engine).rate == 0.0
 
 
-@pytest.mark.parametrize("change,message", [({"email": "not-an-email"}, "email"), ({"title": ""}, "Title")])
+@pytest.mark.parametrize("change,message", [({"email": "not-an-email"}, "email"),
+                                            ({"title": "", "description": ""}, "Title")])
 def test_bad_submissions_show_the_form_again(client, engine, change, message):
     draft = start(client)
     response = client.post("/help/contact", data={**draft, **change, "action": "submit"})

@@ -44,8 +44,11 @@ def test_new_case_finds_articles_then_opens(engineer, engine):
     case = store.get_case(engine, 1)
     assert (case.severity, case.priority, case.channel) == ("A", 1, "engineer")
 
-    bad = post(engineer, "/cases/new", {**fields, "title": " "}, "/cases/new")
-    assert "title: is required" in soup(bad).select_one(".flash-error").text
+    bad = post(engineer, "/cases/new", {**fields, "title": " ", "description": ""}, "/cases/new")
+    assert "title: or 'description' is required" in soup(bad).select_one(".flash-error").text
+    described = post(engineer, "/cases/new", {**fields, "title": ""}, "/cases/new")
+    assert described.status_code == 302, "a description alone opens a case"
+    assert store.get_case(engine, 2).title == "0x00000709 on every job."
 
 
 def test_case_page_shows_suggestions_and_links_in_one_click(engineer, engine):

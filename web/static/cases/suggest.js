@@ -32,8 +32,10 @@
     var self = this;
     var data = new FormData(this.form);
     var title = String(data.get("title") || "").trim();
-    var key = title + "\n" + String(data.get("description") || "").trim();
-    if (title.length < MIN_CHARS || key === this.last) { return; }
+    var description = String(data.get("description") || "").trim();
+    var key = title + "\n" + description;
+    // A subject is optional: the description alone is enough to suggest articles.
+    if ((title.length < MIN_CHARS && description.length < MIN_CHARS) || key === this.last) { return; }
     this.last = key;
     var seq = ++this.seq;
     var token = this.form.querySelector("input[name=csrf_token]");
