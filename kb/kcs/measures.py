@@ -4,8 +4,10 @@ Link rate is the case workspace's own report (:func:`kb.cases.insights.link_rate
 others are here. Definitions, which each report's note repeats beside its chart:
 
 * **reuse rate**: of the closed cases solved by an article, the share solved by a *known*
-  one. An article is *new* for the first case it solved (the case it was written or
-  captured for) and *known* for every later one. **New vs known** shows both per period.
+  one. An article is *new* for the case it was captured from (knowledge capture writes the
+  case's id into the draft), and for the first case it solved when nothing shows it existed
+  before that case was opened (no ``updated`` or ``validated_at`` date before it); it is
+  *known* for every other case. **New vs known** shows both per period.
 * **participation**: per engineer, the cases they linked an article to, the new articles
   (first solutions) among them, the flags they raised and the tasks they closed.
 * **flag and task aging**: open tasks by age, and how long closed ones took.
@@ -28,6 +30,7 @@ from kb.cases.deflection import period_start
 from kb.cases.insights import Report, Scope
 from kb.cases.rules import CLOSED
 from kb.cases.schema import case_links, cases
+from kb.cases.store import format_case_id
 from kb.db import utcnow
 from kb.kcs import tasks as task_store
 from kb.kcs.confidence import LABELS, LEVELS, NOT_VALIDATED, VALIDATED, confidence_of
@@ -51,32 +54,45 @@ def first_solutions(scope: Scope) -> dict[str, tuple[int, datetime]]:
     return first
 
 
-def _solved_closed(scope: Scope) -> list[tuple[int, datetime, tuple[str, ...]]]:
-    """(case id, closed at, articles that solved it) for closed cases in the window."""
-    query = (sa.select(cases.c.id, cases.c.closed_at, case_links.c.article_id)
+def _solved_closed(scope: Scope) -> list[tuple[int, datetime, datetime, tuple[str, ...]]]:
+    """(case id, opened at, closed at, articles that solved it) for closed cases in the window."""
+    query = (sa.select(cases.c.id, cases.c.created_at, cases.c.closed_at, case_links.c.article_id)
              .join(case_links, case_links.c.case_id == cases.c.id)
              .where(cases.c.status == CLOSED, case_links.c.solved.is_(True)))
     if scope.since is not None:
         query = query.where(cases.c.closed_at >= scope.since)
-    grouped: dict[int, tuple[datetime, list[str]]] = {}
+    grouped: dict[int, tuple[datetime, datetime, list[str]]] = {}
     with scope.engine.connect() as conn:
-        for case_id, closed_at, article_id in conn.execute(query):
-            grouped.setdefault(case_id, (closed_at, []))[1].append(article_id)
-    return [(cid, at, tuple(ids)) for cid, (at, ids) in sorted(grouped.items(), key=lambda kv: kv[1][0])]
+        for case_id, opened_at, closed_at, article_id in conn.execute(query):
+            grouped.setdefault(case_id, (opened_at, closed_at, []))[2].append(article_id)
+    return [(cid, opened, closed, tuple(ids))
+            for cid, (opened, closed, ids) in sorted(grouped.items(), key=lambda kv: kv[1][1])]
+
+
+def _is_new(scope: Scope, article_id: str, case_id: int, opened: datetime,
+            first: dict[str, tuple[int, datetime]]) -> bool:
+    """Whether the article was new for this case (see the module docstring)."""
+    article = scope.articles.get(article_id)
+    if article is not None and f"Captured from case {format_case_id(case_id)}" in article.body:
+        return True
+    if first.get(article_id, (None,))[0] != case_id:
+        return False
+    dates = (article.updated, article.validated_at) if article is not None else ()
+    return not any(d and d < opened.date() for d in dates)
 
 
 def new_vs_known(scope: Scope) -> Report:
     """Closed cases solved by a new article vs a known one, per period, and the reuse rate."""
     first = first_solutions(scope)
     grouped: dict[date, list[int]] = defaultdict(lambda: [0, 0])
-    for case_id, closed_at, solved_by in _solved_closed(scope):
-        is_new = any(first.get(a, (None,))[0] == case_id for a in solved_by)
+    for case_id, opened, closed_at, solved_by in _solved_closed(scope):
+        is_new = any(_is_new(scope, a, case_id, opened, first) for a in solved_by)
         grouped[period_start(closed_at, scope.bucket)][0 if is_new else 1] += 1
     rows = [(p.isoformat(), new, known, _ratio(known, new + known)) for p, (new, known) in sorted(grouped.items())]
     new_total, known_total = sum(r[1] for r in rows), sum(r[2] for r in rows)
     return Report(
         "new-vs-known", "New vs known: what solved closed cases",
-        "Closed cases solved by a new article (its first case: written or captured for it) or by a known one "
+        "Closed cases solved by a new article (captured from the case, or first used on it) or by a known one "
         "(reused). Reuse rate = known / (new + known).",
         ("period", "new", "known", "reuse_rate"), rows,
         summary={"new": new_total, "known": known_total, "reuse_rate": _ratio(known_total, new_total + known_total)},
@@ -97,18 +113,18 @@ def reuse_rate(scope: Scope) -> Report:
 def participation(scope: Scope) -> Report:
     """Per engineer: links made, new articles among them, flags raised, tasks closed."""
     first = first_solutions(scope)
-    firsts = {(case_id, article_id) for article_id, (case_id, _at) in first.items()}
     counts: dict[str, Counter] = defaultdict(Counter)
     since = scope.since
     linked: dict[str, set[int]] = defaultdict(set)
     created: dict[str, set[str]] = defaultdict(set)
     with scope.engine.connect() as conn:
-        links = sa.select(case_links.c.linked_by, case_links.c.case_id, case_links.c.article_id,
-                          case_links.c.linked_at).where(case_links.c.linked_by.is_not(None))
-        for who, case_id, article_id, at in conn.execute(links):
+        links = (sa.select(case_links.c.linked_by, case_links.c.case_id, case_links.c.article_id,
+                           case_links.c.linked_at, case_links.c.solved, cases.c.created_at)
+                 .join(cases, cases.c.id == case_links.c.case_id).where(case_links.c.linked_by.is_not(None)))
+        for who, case_id, article_id, at, solved, opened in conn.execute(links):
             if since is None or at >= since:
                 linked[who].add(case_id)  # cases, not links: a merge copies links, not work
-                if (case_id, article_id) in firsts:
+                if solved and _is_new(scope, article_id, case_id, opened, first):
                     created[who].add(article_id)
         for who in linked:
             counts[who]["links"] = len(linked[who])

@@ -86,3 +86,18 @@ def test_every_measure_has_a_chart_and_a_csv_twin(history):
     for build in measures.MEASURES.values():
         report = build(history)
         assert report.svg().startswith("<svg") and report.to_csv().splitlines()[0].split(",") == list(report.columns)
+
+
+def test_an_article_that_existed_before_its_first_case_was_known_and_a_captured_one_new(engine, make_kb):
+    taxonomy = load_taxonomy(TAXONOMY)[0]
+    root = make_kb({"old.md": front("OLD", "Written last year", updated="2025-06-01"),
+                    "cap.md": front("CAP", "Captured", updated="2025-01-01",
+                                    body="## More information\n\nCaptured from case CAS-000003.\n")})
+    for n, article in enumerate(("OLD", "OLD", "CAP"), start=1):
+        case = store.create_case(engine, title=f"case {n}", at=DAY)
+        store.link_article(engine, case.id, article, solved=True, linked_by="bo", at=DAY + timedelta(hours=n))
+        store.close_case(engine, taxonomy, case.id, "solved-existing-article", at=DAY + timedelta(hours=n))
+    report = measures.new_vs_known(Scope(engine, load_knowledge_base(root).articles, bucket="month"))
+    # OLD predates its first case: known twice. CAP's date is older too, but it was captured from
+    # case 3: new there.
+    assert report.summary == {"new": 1, "known": 2, "reuse_rate": 0.6667}
