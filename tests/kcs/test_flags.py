@@ -60,7 +60,7 @@ def test_anonymous_writes_are_limited_per_address_in_a_store_every_process_share
     assert second.attempt("203.0.113.9") == 0
     # A limiter with a shorter window never forgets another kind's attempts early.
     logins = LoginLimiter(1, 1, window=900, clock=lambda: clock[0], store=shared)
-    logins.failed("ana", "203.0.113.9")
+    assert logins.attempt("ana", "203.0.113.9").wait == 0  # never succeeds: a failure
     clock[0] += 120
     first.attempt("203.0.113.7")
     assert logins.retry_after("ana", "203.0.113.9") > 0
