@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
 """Duplicate detection on real data: `kb report duplicates` against a TF-IDF cosine baseline.
 
-    python bench/duplicates.py [--only seamonkey,stackfaq] [--work DIR]
+    python bench/duplicates.py [--only stackfaq,seamonkey] [--work DIR]
 
 For each data set the articles are written as kb files (bench/datasets.py write_kb) and
 indexed with build_index(rebuild=True), which also stores their meaning vectors; kb's pairs
 then come from the same function `kb report duplicates` calls (cli/kcs.py duplicate_pairs).
-The measure: of the judged duplicate pairs, the share found among the first N pairs
-reported (recall@N), for N = 50, 100, 200, 500, 1000.
+The measures, for N = 50, 100, 200, 500, 1000: of the judged duplicate pairs, the share
+found among the first N pairs reported (recall@N), and of those N pairs, the share that
+are judged duplicates (precision@N: a lower bound, since pairs nobody judged count as
+wrong); with kb's ratio to each reference at every N.
+
+The similarity at which a pair becomes a task (kb/kcs/sweep.py DUPLICATE_TASK_SCORE) is
+chosen on the first data set (the lowest threshold above which every pair is a judged
+duplicate) and confirmed on the others. On SeaMonkey the confirmation is a lower bound:
+many near-identical reports (the same site's web-compatibility reports) were never
+judged, so read its precision beside the pairs themselves (--show-pairs).
 
 References computed in the same run over the same texts:
   tfidf      -- cosine of TF-IDF vectors of title + body (raw counts, smoothed idf, l2), every
@@ -50,6 +58,8 @@ from datasets import DatasetMissing, _article, load_seamonkey, data_root, write_
 from provenance import code_state  # noqa: E402
 
 CUTS = (50, 100, 200, 500, 1000)
+THRESHOLDS = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
+TASK_PRECISION = 1.0  # a task interrupts a person: on the choosing set, not one false alarm
 _WORD = re.compile(r"\w+")
 
 
@@ -112,7 +122,8 @@ def tfidf_pairs(ids: list[str], texts: list[str], limit: int) -> list[frozenset[
     return [frozenset((ids[upper[0][k]], ids[upper[1][k]])) for k in order]
 
 
-def run(name: str, articles: list[dict], judged: set[frozenset[str]], work: Path) -> None:
+def run(name: str, articles: list[dict], judged: set[frozenset[str]], work: Path) -> list:
+    """Print the set's recall and precision table; returns kb's every candidate pair, ranked."""
     from cli.kcs import duplicate_pairs
     from indexer import build_index
     from kb.articles import load_knowledge_base
@@ -126,8 +137,9 @@ def run(name: str, articles: list[dict], judged: set[frozenset[str]], work: Path
     print(f"  indexed {report.internal_count} articles with meaning vectors in {time.perf_counter() - started:.0f} s")
     limit = max(CUTS)
     started = time.perf_counter()
-    pairs, with_meaning = duplicate_pairs(root, index, limit)
+    every, with_meaning = duplicate_pairs(root, index, 0)  # 0: every candidate pair, ranked
     kb_seconds = time.perf_counter() - started
+    pairs = every[:limit]
     kb_texts = texts_of(load_knowledge_base(root).articles.values())
     started = time.perf_counter()
     words_only = find_duplicates(kb_texts, limit=limit)
@@ -142,24 +154,58 @@ def run(name: str, articles: list[dict], judged: set[frozenset[str]], work: Path
             ("kb-words", recall_at([frozenset((p.a, p.b)) for p in words_only], judged), words_seconds),
             ("tfidf (title + body)", recall_at(base, judged), base_seconds),
             ("tfidf-title", recall_at(titles, judged), None)]
-    print(f"  {len(articles)} articles, {len(judged)} judged pairs; judged pairs among the first N reported:")
-    print("  " + f"{'':24}" + "".join(f"{'N=' + str(n):>12}" for n in CUTS) + f"{'time':>9}")
+    total = len(judged)
+    print(f"  {len(articles)} articles, {total} judged pairs. Of the first N pairs reported: judged pairs found,")
+    print("  recall (found / judged pairs) and precision (found / N; a lower bound: unjudged pairs count as wrong)")
+    print("  " + f"{'':24}" + "".join(f"{'N=' + str(n):>19}" for n in CUTS) + f"{'time':>9}")
     for label, found, seconds in rows:
-        cells = "".join(f"{f'{found[n]} ({found[n] / len(judged):.2f})':>12}" for n in CUTS)
+        cells = "".join(f"{f'{found[n]} R{found[n] / total:.2f} P{found[n] / n:.3f}':>19}" for n in CUTS)
         print(f"  {label:24}{cells}{f'{seconds:.1f} s' if seconds is not None else '':>9}")
+    for label, found, _ in rows[1:]:
+        # Same N for both: the precision ratio equals the recall ratio.
+        cells = "".join(f"{ratio(rows[0][1][n], found[n]):>19}" for n in CUTS)
+        print(f"  {'kb / ' + label:24}{cells}")
     kb_at, base_at = rows[0][1][500], rows[2][1][500]
-    ratio = f"{kb_at / base_at:.1f}x" if base_at else "inf (baseline found none)"
-    print(f"  recall@500: kb {kb_at / len(judged):.3f} vs tfidf {base_at / len(judged):.3f}: {ratio}")
+    print(f"  at N=500: recall kb {kb_at / total:.3f} vs tfidf {base_at / total:.3f}, precision kb {kb_at / 500:.3f}"
+          f" vs tfidf {base_at / 500:.3f}: {ratio(kb_at, base_at)} (target: at least 2x)")
+    return every
+
+
+def ratio(a: int, b: int) -> str:
+    return f"{a / b:.2f}x" if b else ("inf" if a else "-")
+
+
+def task_threshold(every: list, judged: set[frozenset[str]], grid: list[float]) -> list[tuple[float, int, int]]:
+    """For each threshold: (threshold, pairs at or above it, judged pairs among them)."""
+    out = []
+    for t in grid:
+        above = [p for p in every if p.similarity >= t]
+        out.append((t, len(above), sum(frozenset((p.a, p.b)) in judged for p in above)))
+    return out
+
+
+def print_thresholds(rows: list[tuple[float, int, int]], total: int, mark: set[float]) -> None:
+    for t, n, hits in rows:
+        precision = f"{hits / n:.3f}" if n else "  -  "
+        flag = "  <-" if t in mark else ""
+        print(f"    similarity >= {t:.2f}: {n:5} pairs, {hits:3} judged, precision {precision},"
+              f" recall {hits / total:.3f}{flag}")
 
 
 def main() -> int:
+    from kb.kcs.sweep import DUPLICATE_TASK_SCORE
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="seamonkey,stackfaq", help="comma-separated data sets")
+    parser.add_argument("--only", default="stackfaq,seamonkey", help="comma-separated data sets; the first "
+                        "chooses the task threshold, the others confirm it")
     parser.add_argument("--work", default=None, help="folder for the generated articles and indexes")
+    parser.add_argument("--show-pairs", action="store_true",
+                        help="print the titles of every pair at or above the task threshold, per set")
     args = parser.parse_args()
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="kb-dups-"))
     load = os.getloadavg()
     print(f"Duplicate detection, {code_state()}, load average {load[0]:.1f} at start")
+    measured, titles = [], {}
     for name in args.only.split(","):
         loader = {"seamonkey": seamonkey, "stackfaq": stackfaq}.get(name.strip())
         if loader is None:
@@ -171,7 +217,32 @@ def main() -> int:
             print(f"{name}: skipped ({exc})")
             continue
         print(f"\n{name}")
-        run(name, articles, judged, work)
+        titles.update((a["id"], a["title"]) for a in articles)
+        measured.append((name.strip(), run(name.strip(), articles, judged, work), judged))
+    if measured:
+        # The similarity at which a pair becomes a task: chosen on the first set as the lowest
+        # threshold whose pairs are at least TASK_PRECISION judged, confirmed on the others.
+        print(f"\nDuplicate tasks (a pair becomes a task at similarity >= {DUPLICATE_TASK_SCORE} in kb/kcs/sweep.py)")
+        name, every, judged = measured[0]
+        rows = task_threshold(every, judged, THRESHOLDS)
+        # the lowest threshold from which up every threshold keeps the precision
+        chosen = max(THRESHOLDS)
+        for t, n, hits in sorted(rows, reverse=True):
+            if n and hits / n < TASK_PRECISION:
+                break
+            chosen = t
+        print(f"  {name} (choosing: lowest threshold from which precision >= {TASK_PRECISION}): {chosen:.2f}")
+        print_thresholds(rows, len(judged), {chosen, DUPLICATE_TASK_SCORE})
+        for name, every, judged in measured[1:]:
+            print(f"  {name} (confirming)")
+            print_thresholds(task_threshold(every, judged, THRESHOLDS), len(judged), {chosen, DUPLICATE_TASK_SCORE})
+        if args.show_pairs:
+            for name, every, judged in measured:
+                print(f"\n  {name}: pairs at similarity >= {min(chosen, DUPLICATE_TASK_SCORE):.2f} (J: judged)")
+                for p in every:
+                    if p.similarity >= min(chosen, DUPLICATE_TASK_SCORE):
+                        mark = "J" if frozenset((p.a, p.b)) in judged else " "
+                        print(f"    {p.similarity:.2f} {mark} {titles[p.a][:60]!r} | {titles[p.b][:60]!r}")
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
     return 0

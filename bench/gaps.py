@@ -179,7 +179,7 @@ def main() -> int:
 
     print(f"\nstackfaq: {len(faq_items)} paraphrases of {len(set(truth))} threads (choosing thresholds)")
     faq_graphs = graphs(faq_items, embed, cache)
-    chosen = {}
+    chosen, at_chosen = {}, {}
     for method, edges in faq_graphs.items():
         best = None
         for t in thresholds:
@@ -187,13 +187,16 @@ def main() -> int:
             p, r, f = score_stackfaq(groups, truth)
             print(f"  {method:9} t={t:.2f}  precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}  ({shape(groups)})")
             if best is None or f > best[0]:
-                best = (f, t)
+                best = (f, t, p, r)
         chosen[method] = best[1]
+        at_chosen[method] = best[2], best[3], best[0]
     print("  chosen: " + ", ".join(f"{m} {t:.2f}" for m, t in chosen.items())
           + f"  (kb/kcs/gaps.py uses {THRESHOLD} and {WORDS_THRESHOLD} words-only)")
+    print_ratios(at_chosen)
 
     print(f"\nseamonkey: {len(sm_items)} reports, {len(judged)} judged duplicate pairs (confirming)")
     sm_graphs = graphs(sm_items, embed, cache)
+    confirmed = {}
     for method, edges in sm_graphs.items():
         for t in sorted({chosen[method], THRESHOLD if method == "kb" else WORDS_THRESHOLD if method == "kb-words"
                          else chosen[method]}):
@@ -201,7 +204,20 @@ def main() -> int:
             p, r, hits, among = score_seamonkey(groups, judged)
             print(f"  {method:9} t={t:.2f}  recall {r:.3f} ({hits}/{len(judged)})  precision {p:.3f} "
                   f"(of {among} judged-report pairs in one topic)  ({shape(groups)})")
+            if t == chosen[method]:
+                confirmed[method] = p, r, (2 * p * r / (p + r) if p + r else 0.0)
+    print("  at the thresholds chosen on stackfaq:")
+    print_ratios(confirmed)
     return 0
+
+
+def print_ratios(results: dict[str, tuple[float, float, float]]) -> None:
+    """kb's precision, recall and F1 beside the baseline's, with their ratios."""
+    kb, base = results["kb"], results["tfidf"]
+    cells = []
+    for name, a, b in zip(("precision", "recall", "F1"), kb, base, strict=True):
+        cells.append(f"{name} {a:.3f} vs {b:.3f} ({a / b:.2f}x)" if b else f"{name} {a:.3f} vs {b:.3f}")
+    print("  kb vs tfidf: " + ", ".join(cells))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 """The KCS measures on the sample knowledge base, after a simulated quarter of support work.
 
     python bench/kcs_measures.py [--days 90] [--cases-per-day 8] [--seed 7] [--out bench/out/kcs-measures]
+                                 [--keep DIR]
 
 kb ships sample articles (articles/) but no case history, so this script plays one out,
 seeded, through kb's own code (the case store, knowledge capture, flags, the task sweep,
@@ -130,6 +131,10 @@ def main() -> int:
     parser.add_argument("--cases-per-day", type=int, default=8)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", default=str(HERE / "out" / "kcs-measures"))
+    parser.add_argument("--keep", default=None, metavar="DIR",
+                        help="keep the simulated articles and database in DIR (an empty or new folder), to "
+                             "browse them: kb index --articles DIR/articles --index DIR/index, then kb serve "
+                             "--articles DIR/articles --index DIR/index --db sqlite:///DIR/kb.sqlite3")
     args = parser.parse_args()
 
     from kb.articles import load_knowledge_base
@@ -137,7 +142,10 @@ def main() -> int:
     from kb.db import engine_for
     from kb.kcs.measures import MEASURES
 
-    work = Path(tempfile.mkdtemp(prefix="kb-kcs-"))
+    if args.keep and Path(args.keep).exists() and any(Path(args.keep).iterdir()):
+        parser.error(f"--keep: {args.keep} is not empty")
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kb-kcs-"))
+    work.mkdir(parents=True, exist_ok=True)
     root = work / "articles"
     shutil.copytree(ROOT / "articles", root)
     db_url = f"sqlite:///{work / 'kb.sqlite3'}"
@@ -163,7 +171,10 @@ def main() -> int:
                     print(f"      {row[0]:11} open {row[1]:3} (oldest {row[-3]} d)  closed {row[-2]:3}, "
                           f"median {row[-1]} d to close")
     print(f"charts and CSV: {out}")
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        print(f"articles and database kept in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
