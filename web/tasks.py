@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from kb.cases.store import reuse_counts
+from kb.cases.store import format_case_id
 from kb.kcs.flags import SOURCES, flags_for_task
 from kb.kcs.policy import FROM_ARTICLE
 from kb.kcs.tasks import (
@@ -86,7 +87,7 @@ def task_page(task_id: str):
     articles = {a: catalog().get(g.reader, a, include_archived=True) for a in found.article_ids}
     return render_template("tasks/task.html", task=found, articles=articles, kinds=KINDS,
                            flags=flags_for_task(services().engine, found.id), sources=SOURCES,
-                           owner_sources=OWNER_SOURCES, done=DONE, dismissed=DISMISSED)
+                           owner_sources=OWNER_SOURCES, done=DONE, dismissed=DISMISSED, case_label=format_case_id)
 
 
 @bp.route("/tasks/<task_id>", methods=["POST"])

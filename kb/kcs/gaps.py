@@ -260,10 +260,16 @@ def _topic(items: Sequence[GapItem], words: WordSpace, vectors: np.ndarray | Non
     oldest = min(group, key=lambda i: (i.at, i.key))
     topic_id = "gap-" + hashlib.sha1(oldest.key.encode("utf-8")).hexdigest()[:10]
     weights: Counter = Counter()
+    shared: Counter = Counter()  # how many members use the term
     for i in members:
         for term, w in words.vectors[i].items():
             weights[term] += w * items[i].weight
-    terms = [t for t, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:LABEL_TERMS]]
+            shared[term] += 1
+    # The label names what members share: a term of one member (a version, a site) only
+    # when too few terms are shared.
+    enough = 2 if len(members) > 1 else 1
+    terms = [t for t, _ in sorted(weights.items(), key=lambda kv: (shared[kv[0]] < enough, -kv[1], kv[0]))
+             [:LABEL_TERMS]]
     sample = members[:TYPICAL_SAMPLE]  # typicality is quadratic: judge big topics on a sample
 
     def typicality(i: int) -> float:

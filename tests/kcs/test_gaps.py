@@ -75,6 +75,16 @@ def test_items_about_the_same_problem_share_a_topic_and_the_biggest_comes_first(
     assert topics[0].best_case.case_id in (1, 2, 3)
 
 
+def test_a_topics_label_names_what_its_members_share_not_one_members_rare_words():
+    texts = [("Mail client hangs after the 2.53.16 update", "2.53.16 zxqv: 2.53.16 hangs opening the inbox. zxqv zxqv"),
+             ("Mail client hangs opening the inbox", "The mail client hangs on the inbox."),
+             ("Printer jams on duplex", "The printer jams when printing duplex."),
+             ("Calendar invites vanish", "Meeting invites disappear from the calendar.")]
+    topics = find_topics([item(f"case:{n}", *text) for n, text in enumerate(texts, 1)], threshold=0.05)
+    [mail] = [t for t in topics if len(t.items) == 2]
+    assert sorted(mail.terms) == ["client", "hangs", "inbox", "mail"]
+
+
 def test_a_topic_keeps_its_id_as_new_items_join_it():
     items = [item(f"case:{n}", *text, at=NOW - timedelta(days=10 - n)) for n, text in enumerate(VPN[:2], 1)]
     before = find_topics(items)[0].id
