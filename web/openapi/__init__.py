@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from kb.cases import store
+from kb.cases import lookup, store
 from kb.cases.rules import RULES, STATUSES
 from kb.kcs import flags, gaps, tasks
 from web import flagging, kcs_api, params, payloads
@@ -41,6 +41,8 @@ CONSTANTS: dict[str, object] = {
     "case_statuses": list(STATUSES),
     "case_channels": list(store.CHANNELS),
     "case_rules": [*RULES, "conflict"],  # "conflict": someone else changed the case first
+    "case_sorts": list(lookup.SORTS),
+    "max_case_query_chars": lookup.MAX_QUERY_CHARS,
     "flag_reasons": list(flags.REASONS),
     "max_flag_comment_chars": flags.MAX_COMMENT,
     "task_kinds": list(tasks.KINDS),
