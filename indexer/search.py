@@ -105,7 +105,7 @@ class Searcher:
                 engine = ctx.engine
                 for fieldname in FIELD_WEIGHTS:
                     engine.lengths(fieldname, ctx.searcher)
-                for name in ("id", "reuse_count", "title_sort"):
+                for name in ("id", "reuse_count", "title_sort", "confidence", "verified", "review_by"):
                     engine.column(name, ctx.searcher)
                 ctx.view.facets.counts(engine.live)
                 ctx.view.has_code("")
@@ -206,7 +206,8 @@ class Searcher:
         ev = Evaluation(ctx.engine, ctx.searcher)
         seen = visible(ctx, allow, deny)
         signals = self._live_signals()
-        reweigh = signals_reweigher(ctx.column("id"), ctx.column("reuse_count"), signals, boosts)
+        reweigh = signals_reweigher(ctx.column("id"), ctx.column("reuse_count"), signals, boosts,
+                                    (ctx.column("confidence"), ctx.column("verified"), ctx.column("review_by")))
         if ticket is None:
             ranked = rank_search(ev, plan, seen, need, reweigh)
         else:
