@@ -80,6 +80,7 @@ def blueprints() -> list:
     """Every page area and API of the app, each a blueprint of its own module."""
     from web import (
         admin,
+        answers,
         api,
         articles,
         auth,
@@ -93,7 +94,7 @@ def blueprints() -> list:
         support,
     )
 
-    return [home.bp, auth.bp, search.bp, articles.bp, help.bp, api.bp, admin.bp,
+    return [home.bp, auth.bp, search.bp, articles.bp, help.bp, api.bp, answers.bp, admin.bp,
             case_pages.bp, case_api.bp, support.bp, insights.bp, authoring.bp]
 
 

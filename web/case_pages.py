@@ -22,6 +22,7 @@ from flask import (
 
 from kb.cases import capture, learning, store
 from kb.cases.rules import CLOSED, DONE, STATUS_LABELS, STATUSES, TRANSITIONS, CaseRuleError
+from web.answers import card_for
 from web.auth import staff_required
 from web.casework import CASE_FIELDS, engine, linked_articles, reuse_changed, suggestions_for
 from web.errors import handle_error
@@ -81,10 +82,12 @@ def new_case():
         else:
             flash(f"Opened {case.display_id}.", "success")
             return redirect(url_for("cases.case_page", case_id=case.display_id))
+    card = None
     if values.get("title", "").strip() or values.get("description", "").strip():
         page = suggestions_for(g.reader, values.get("title", ""), values.get("description", ""),
                                values.get("product"))
-    return render_template("cases/new.html", values=values, page=page, case=None)
+        card = _card(values.get("title", ""), values.get("description", ""), values.get("product"), page)
+    return render_template("cases/new.html", values=values, page=page, case=None, answer=card)
 
 
 @bp.route("/cases/suggestions", methods=["POST"])
@@ -96,18 +99,30 @@ def live_suggestions():
     case = None
     if request.form.get("case_id"):
         case = store.get_case(engine(), request.form["case_id"])
-    page = None
+    page = card = None
     if title or description.strip():
         page = suggestions_for(g.reader, title, description, request.form.get("product") or None)
-    return render_template("cases/_suggestions.html", page=page, case=case)
+        card = _card(title, description, request.form.get("product") or None, page)
+    back = url_for("cases.case_page", case_id=case.display_id) if case else url_for("cases.new_case")
+    return render_template("cases/_suggestions.html", page=page, case=case, answer=card, answer_back=back)
+
+
+def _card(title: str, description: str, product: str | None, page):
+    """The answer card for a case's text, from the suggestions already found for it."""
+    if page is None:
+        return None
+    return card_for(g.reader, title, description, product, surface="case", page=page)[0]
 
 
 def _case_page(case: store.Case, *, close_values: dict | None = None, status: int = 200):
     page = suggestions_for(g.reader, case.title, case.description, case.product)
+    card = _card(case.title, case.description or "", case.product, page)
     similar = [c for c in learning.similar_cases(engine(), case.title, case.description, product=case.product,
                                                  limit=6) if c.case_id != case.id][:5]
     can_capture = case.is_done and not case.links
-    return render_template("cases/case.html", case=case, page=page, links=linked_articles(g.reader, case),
+    return render_template("cases/case.html", case=case, page=page, answer=card,
+                           answer_back=url_for("cases.case_page", case_id=case.display_id),
+                           links=linked_articles(g.reader, case),
                            similar=similar, codes=list(services().taxonomy),
                            close_values=close_values or {}, labels=STATUS_LABELS,
                            next_statuses=[s for s in TRANSITIONS[case.status] if s not in DONE],

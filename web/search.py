@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, flash, g, render_template, request
 from kb.activity import SearchRecord
 from kb.visibility import Reader
 from web import params
+from web.answers import card_for
 from web.auth import staff_required
 from web.render import clean_snippet
 from web.services import catalog, services
@@ -52,7 +53,7 @@ def run_search(reader: Reader, search_endpoint: str, article_endpoint: str, kind
     """
     per_page = current_app.config["PER_PAGE"]
     context: dict = {"q": "", "filters": params.Filters(), "page": None, "page_no": 1, "pages": 0,
-                     "base_args": {}, "search_endpoint": search_endpoint,
+                     "answer": None, "base_args": {}, "search_endpoint": search_endpoint,
                      "article_endpoint": article_endpoint, "most_used": ("", []), "facet_names": facet_names}
     try:
         q = params.query(request.args)
@@ -72,6 +73,8 @@ def run_search(reader: Reader, search_endpoint: str, article_endpoint: str, kind
                             **filters.options())
     log_search(q, reader, page.total, page.took_ms, kind)
     context.update(page=page, pages=min(max_page, math.ceil(page.total / per_page)))
+    if page_no == 1:  # the answer card leads the first page only
+        context["answer"] = card_for(reader, q, product=filters.product, surface=kind)[0]
     if page.total == 0:
         context["most_used"] = most_used(reader)
     return context

@@ -19,6 +19,7 @@ from flask import Blueprint, abort, flash, g, render_template, request, url_for
 
 from kb.cases import deflection, store
 from kb.visibility import PUBLIC
+from web.answers import card_for
 from web.casework import suggestions_for
 from web.render import article_view
 from web.services import catalog, services
@@ -38,21 +39,27 @@ def _draft() -> dict:
 
 
 def _shown(draft: dict):
-    """Public suggestions for the draft, recorded as shown; None before there is a title or a
-    description to go on (a subject is optional: many customers only describe the problem)."""
+    """(suggestions, answer card) for the draft, the suggestions recorded as shown; (None, None)
+    before there is a title or a description to go on (a subject is optional: many customers
+    only describe the problem)."""
     if len(draft["title"]) < 3 and len(draft["description"]) < 3:
-        return None
+        return None, None
     page = suggestions_for(PUBLIC, draft["title"][:store.LIMITS["title"]], draft["description"],
                            draft["product"] or None)
-    if page is not None:
-        deflection.record_event(services().engine, draft["draft"], deflection.SUGGESTIONS_SHOWN,
-                                article_ids=[hit.id for hit in page.hits],
-                                query=draft["title"] or draft["description"][:200])
-    return page
+    if page is None:
+        return None, None
+    deflection.record_event(services().engine, draft["draft"], deflection.SUGGESTIONS_SHOWN,
+                            article_ids=[hit.id for hit in page.hits],
+                            query=draft["title"] or draft["description"][:200])
+    card, _ = card_for(PUBLIC, draft["title"][:store.LIMITS["title"]], draft["description"],
+                       draft["product"] or None, surface="contact", page=page)
+    return page, card
 
 
-def _form(draft: dict, page=None, status: int = 200):
-    return render_template("support/contact.html", draft=draft, page=page), status
+def _form(draft: dict, shown=(None, None), status: int = 200):
+    page, card = shown
+    return render_template("support/contact.html", draft=draft, page=page, answer=card,
+                           answer_back=url_for("support.contact")), status
 
 
 @bp.route("/help/contact", methods=["GET", "POST"])
@@ -64,13 +71,15 @@ def contact():
     action = request.form.get("action", "find")
     if action == "submit":
         return _submit(draft)
-    return _form(draft, _shown(draft) if action == "find" else None)
+    return _form(draft, _shown(draft) if action == "find" else (None, None))
 
 
 @bp.route("/help/contact/suggestions", methods=["POST"])
 def live_suggestions():
     """The suggestions panel for what the customer is typing (fetched by suggest.js)."""
-    return render_template("support/_suggestions.html", page=_shown(_draft()))
+    page, card = _shown(_draft())
+    return render_template("support/_suggestions.html", page=page, answer=card,
+                           answer_back=url_for("support.contact"))
 
 
 @bp.route("/help/contact/read", methods=["POST"])

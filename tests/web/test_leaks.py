@@ -218,3 +218,56 @@ def test_body_only_secrets_never_leave_hidden_articles_even_for_customers(client
                         (f"/help/search?q={DRAFT_BODY_SECRET}", DRAFT_BODY_SECRET)):
         text = client.get(path).get_data(as_text=True)
         assert not leaked(text, probe), (path, leaked(text, probe))
+
+
+# --- answers: what a hidden article says is never quoted, cited or explained to the public ---
+
+HIDDEN_ARTICLE_WORDS = (  # questions made of hidden articles' own words (their secret words left out)
+    "appliance reset drops every token and logs an error",
+    "Re-seed the cache with the internal tool, then restart the gateway",
+    "connector setup for file shares: install the connector and paste the key",
+    "Mailbox quota warnings after the migration batch completes",
+)
+
+
+def _answer_shape(data: dict) -> tuple:
+    """What an answer decides: abstained or not, what it cites and what it lists."""
+    cited = [c["id"] for c in (data.get("answer") or {}).get("citations", [])]
+    return data["abstained"], cited, [r["id"] for r in data["results"]]
+
+
+@pytest.mark.parametrize("secret,nowhere", list(zip(HIDDEN_WORDS, NOWHERE, strict=True)))
+def test_asking_about_a_hidden_word_answers_like_asking_about_nothing(app, secret, nowhere, monkeypatch):
+    # By words alone: the sentence encoder reads the question's own letters, so with meaning on
+    # two different made-up words move similarities a little whatever the index holds.
+    monkeypatch.setenv("KB_ENCODER_DIR", "off")
+    client = app.test_client()
+    for template in ("{}", "{} appliance reset drops session tokens", "how do I set up the {} connector",
+                     "{} " + SECRET_CODE):
+        hidden = client.post("/api/answer", json={"question": template.format(secret)}).get_json()
+        absent = client.post("/api/answer", json={"question": template.format(nowhere)}).get_json()
+        assert _answer_shape(hidden) == _answer_shape(absent), template
+        assert not leaked(json.dumps(hidden), template.format(secret)), template
+
+
+def test_answers_never_quote_cite_or_explain_hidden_articles(app):
+    client = app.test_client()
+    probes = [*HIDDEN_ARTICLE_WORDS, SECRET, SECRET_CODE, DRAFT_SECRET, INTERNAL_ID, DRAFT_ID,
+              f"{SECRET} appliance reset drops session tokens", f"{DRAFT_SECRET} connector setup",
+              *typos(SECRET)[:4], *prefixes(DRAFT_SECRET)[-3:]]
+    browser = app.test_client()  # a browser session: the API client above sends no cookie
+    token = csrf_token_from(browser.get("/help/contact"))
+    for probe in probes:
+        response = client.post("/api/answer", json={"question": probe, "description": probe, "explain": True})
+        data = response.get_json()
+        assert not leaked(response.get_data(as_text=True), probe), (probe, leaked(json.dumps(data), probe))
+        considered = [c["id"] for c in data.get("considered", [])]
+        cited = [c["id"] for c in (data["answer"] or {}).get("citations", [])]
+        assert not set(considered + cited) & set(HIDDEN_IDS), probe
+        for page in (browser.get("/help/search", query_string={"q": probe}),
+                     browser.post("/help/contact", data={"csrf_token": token, "title": probe,
+                                                         "description": probe, "action": "find"}),
+                     browser.post("/help/contact/suggestions", data={"csrf_token": token, "title": probe,
+                                                                     "description": probe})):
+            assert page.status_code == 200, (probe, page.request.path)
+            assert not leaked(page.get_data(as_text=True), probe), (probe, page.request.path)

@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document for /api/, kept as data: one YAML file per part of the API.
 
-``api.yaml`` holds the document itself (search, suggestions, articles, the caller) and
-``cases.yaml`` the case API; their ``components.schemas`` and ``paths`` are merged. A
+``api.yaml`` holds the document itself (search, suggestions, articles, the caller),
+``cases.yaml`` the case API and ``answers.yaml`` cited answers; their
+``components.schemas`` and ``paths`` are merged. A
 value written ``'${name}'`` (or ``${name}`` inside a text) is filled in from
 :data:`CONSTANTS`: kb's request limits and vocabularies, so the document quotes the
 code's own values instead of restating them. An unknown name is an error naming the file.
@@ -25,11 +26,12 @@ from kb.cases.rules import RULES, STATUSES
 from web import params, payloads
 
 FOLDER = Path(__file__).parent
-FILES = ("api.yaml", "cases.yaml")  # the first is the document; the others add schemas and paths
+FILES = ("api.yaml", "cases.yaml", "answers.yaml")  # the first is the document; the others add schemas and paths
 
 CONSTANTS: dict[str, object] = {
     "max_body_kb": payloads.MAX_BODY_BYTES // 1024,
     "max_title_chars": payloads.MAX_TITLE_CHARS,
+    "max_question_chars": payloads.MAX_QUESTION_CHARS,
     "max_description_chars": payloads.MAX_DESCRIPTION_CHARS,
     "max_suggest_limit": payloads.MAX_SUGGEST_LIMIT,
     "max_autocomplete_limit": payloads.MAX_AUTOCOMPLETE_LIMIT,
