@@ -8,6 +8,7 @@ import math
 from flask import Blueprint, current_app, flash, g, render_template, request
 
 from kb.activity import SearchRecord
+from kb.answers.question import worth_answering
 from kb.visibility import Reader
 from web import params
 from web.answers import card_for
@@ -73,7 +74,7 @@ def run_search(reader: Reader, search_endpoint: str, article_endpoint: str, kind
                             **filters.options())
     log_search(q, reader, page.total, page.took_ms, kind)
     context.update(page=page, pages=min(max_page, math.ceil(page.total / per_page)))
-    if page_no == 1:  # the answer card leads the first page only
+    if page_no == 1 and worth_answering(q):  # the answer card leads the first page of a question
         context["answer"] = card_for(reader, q, product=filters.product, surface=kind)[0]
     if page.total == 0:
         context["most_used"] = most_used(reader)

@@ -168,6 +168,13 @@ def test_the_help_center_s_search_shows_the_card_above_the_results(client):
     assert order == ["answer-card", "results"]
 
 
+def test_a_one_or_two_word_lookup_gets_results_without_a_card(client, login):
+    assert soup(client.get("/help/search", query_string={"q": "spooler"})).select_one("section.answer-card") is None
+    login("engineer")
+    assert soup(client.get("/search", query_string={"q": "print spooler"})).select_one("section.answer-card") is None
+    assert soup(client.get("/search", query_string={"q": "0x00000709"})).select_one("section.answer-card")
+
+
 def test_the_help_center_offers_contact_support_when_it_abstains(client):
     page = card(client.get("/help/search", query_string={"q": OFF_TOPIC}))
     assert page["data-answer"] == "none" and page.select_one("a[href='/help/contact']")
@@ -205,3 +212,42 @@ def test_a_vote_from_the_page_without_script_returns_to_the_page(client):
     fields = {i["name"]: i.get("value", "") for i in form.select("input")}
     voted = client.post(form["action"], data={**fields, "helpful": "yes"})
     assert voted.status_code == 303 and voted.headers["Location"].startswith("/help/search?q=")
+
+
+def test_a_quote_links_only_to_what_the_reader_may_open(make_kb, tmp_path, db_url, token_for):
+    from indexer import build_index
+    from tests.web.conftest import app_config
+    from web import create_app
+
+    public = """---
+id: PUB-1
+title: "Badge reader rejects every card after the firmware update"
+type: tsg
+audience: public
+status: published
+---
+## Symptoms
+
+The badge reader rejects every card after the firmware update.
+
+## Cause
+
+The update resets the card format.
+
+## Resolution
+
+Follow [the reset runbook](kb:INT-1) and set the card format back to 26-bit.
+"""
+    internal = public.replace("PUB-1", "INT-1").replace("audience: public", "audience: internal").replace(
+        "Badge reader rejects", "Runbook: badge reader rejects")
+    articles = make_kb({"pub.md": public, "int.md": internal})
+    build_index(articles, tmp_path / "index")
+    app = create_app(app_config(articles, tmp_path / "index", db_url, tmp_path / "instance"))
+    question = {"question": "The badge reader rejects every card since the firmware update"}
+    client = app.test_client()
+    data = client.post("/api/answer", json=question).get_json()
+    assert data["answer"]["citations"][0]["id"] == "PUB-1"
+    html = data["answer"]["html"]
+    assert "the reset runbook" in html and "INT-1" not in html and "href" not in html
+    staff = client.post("/api/answer", json=question, headers={"Authorization": f"Bearer {token_for('engineer')}"})
+    assert "/articles/INT-1" in staff.get_json()["answer"]["html"]
