@@ -37,7 +37,7 @@ from web.payloads import (
     hit_json,
     json_body,
 )
-from web.render import references_for
+from web.render import keyboard_scrollable, references_for
 from web.services import catalog, services
 from web.util import safe_next
 
@@ -141,7 +141,7 @@ def _card(result: Answer, reader: Reader, surface: str, external: bool) -> Card:
 
     card.text = passage.text
     references = references_for(support.article, reader, endpoint)
-    card.html = Markup(render(result.text, resolve, references=references))
+    card.html = keyboard_scrollable(Markup(render(result.text, resolve, references=references)))
     card.citations = [_citation(support, endpoint, external, quoted=True)]
     if result.also is not None:
         card.citations.append(_citation(result.also, endpoint, external, quoted=False))

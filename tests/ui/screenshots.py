@@ -56,12 +56,15 @@ def shots(site: SampleSite) -> list[Shot]:
         Shot("help-browse", None, "/help/browse"),
         Shot("help-search", None, "/help/search?q=vpn+disconnects"),
         Shot("help-search-empty", None, "/help/search?q=zzqxv+nothing"),
+        Shot("help-search-answer", None, "/help/search?q=outlook+keeps+asking+for+my+password+every+few+minutes"),
+        Shot("help-search-no-answer", None, "/help/search?q=how+do+I+bake+sourdough+bread+at+home"),
         Shot("help-article", None, "/help/articles/KB0026"),
         Shot("help-contact", None, "/help/contact", "contact_typed"),
         Shot("help-404", None, "/help/articles/NO-SUCH-ARTICLE"),
         Shot("login", None, "/login"),
         Shot("customer-requests", "customer", "/help/requests"),
         Shot("search", "engineer", "/search?q=vpn+drops"),
+        Shot("search-answer", "engineer", "/search?q=ORA-12154+after+installing+a+second+Oracle+client"),
         Shot("article", "engineer", "/articles/KB0026"),
         Shot("cases", "engineer", "/cases?status=all"),
         Shot("cases-found", "engineer", "/cases?status=all&q=Northwind"),
@@ -91,8 +94,8 @@ def sign_in(context, site: SampleSite, role: str) -> None:
     page.close()
 
 
-def capture(site: SampleSite, out: Path, sizes=tuple(VIEWPORTS)) -> dict:
-    """Take every screenshot; returns ``{size: {page: [violations]}}``."""
+def capture(site: SampleSite, out: Path, sizes=tuple(VIEWPORTS), only: tuple[str, ...] = ()) -> dict:
+    """Take every screenshot (or only the pages named in ``only``); returns ``{size: {page: [violations]}}``."""
     from playwright.sync_api import sync_playwright
 
     found: dict = {}
@@ -102,6 +105,8 @@ def capture(site: SampleSite, out: Path, sizes=tuple(VIEWPORTS)) -> dict:
             (out / size).mkdir(parents=True, exist_ok=True)
             contexts: dict = {}
             for shot in shots(site):
+                if only and shot.name not in only:
+                    continue
                 if shot.role not in contexts:
                     contexts[shot.role] = browser.new_context(base_url=site.url, **context_options(size))
                     if shot.role:
@@ -149,12 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", nargs="?", type=Path, default=DEFAULT_OUT, help="folder for the PNGs")
     parser.add_argument("--size", choices=tuple(VIEWPORTS), action="append",
                         help="only this size (repeatable; default both)")
+    parser.add_argument("--page", action="append", default=[], metavar="NAME",
+                        help="only this page, e.g. help-search-answer (repeatable; default every page)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="kb-screens-") as tmp:
         site = start_sample_site(Path(tmp))
         try:
-            found = capture(site, args.out, tuple(args.size or VIEWPORTS))
+            found = capture(site, args.out, tuple(args.size or VIEWPORTS), tuple(args.page))
         finally:
             site.stop()
     args.out.mkdir(parents=True, exist_ok=True)

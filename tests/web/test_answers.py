@@ -251,3 +251,14 @@ Follow [the reset runbook](kb:INT-1) and set the card format back to 26-bit.
     assert "the reset runbook" in html and "INT-1" not in html and "href" not in html
     staff = client.post("/api/answer", json=question, headers={"Authorization": f"Bearer {token_for('engineer')}"})
     assert "/articles/INT-1" in staff.get_json()["answer"]["html"]
+
+
+def test_the_card_never_claims_certainty_and_its_code_scrolls_by_keyboard(client, login):
+    login("engineer")
+    page = card(client.get("/search", query_string={"q": "ORA-12154 after installing a second Oracle client"}))
+    assert page["data-answer"] == "quoted"
+    percent = int(page.select_one(".answer-confidence").get_text().split("%")[0])
+    assert 1 <= percent <= 99
+    assert page.select_one(".answer-source .badge-type").get_text() == "Troubleshooting guide"
+    blocks = page.select("blockquote pre")
+    assert blocks and all(b.get("tabindex") == "0" for b in blocks)
