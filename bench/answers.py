@@ -312,12 +312,44 @@ def report(data: dict[str, list[dict]], fit_on: str, features: tuple[str, ...], 
     emit("| confidence | questions | predicted | observed |")
     emit("|---|---|---|---|")
     pairs = [(d[2], d[1]) for rows in data.values() for d in decide(rows, weights, threshold)]
+    for line in reliability(pairs):
+        emit(line)
+
+
+def reliability(pairs: list[tuple[float, bool]]) -> list[str]:
+    """Rows of a table: confidence bucket, questions, mean predicted confidence, observed precision."""
+    rows = []
     for lo in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
         hi = lo + 0.1
         inside = [(c, ok) for c, ok in pairs if lo <= c < hi or (hi >= 1.0 and c == 1.0)]
         if inside:
-            emit(f"| {lo:.1f}-{hi:.1f} | {len(inside)} | {mean(c for c, _ in inside):.3f} | "
-                 f"{mean(1.0 if ok else 0.0 for _, ok in inside):.3f} |")
+            rows.append(f"| {lo:.1f}-{hi:.1f} | {len(inside)} | {mean(c for c, _ in inside):.3f} | "
+                        f"{mean(1.0 if ok else 0.0 for _, ok in inside):.3f} |")
+    return rows
+
+
+def shipped(data: dict[str, list[dict]], words_only: bool) -> None:
+    """The figures of the model kb ships (kb/answers/confidence.py's weights and threshold), unchanged."""
+    from kb.answers.confidence import MEANING_WEIGHTS, THRESHOLD, WORDS_WEIGHTS
+
+    weights = WORDS_WEIGHTS if words_only else MEANING_WEIGHTS
+    emit(f"\n## As shipped: kb/answers/confidence.py ({'words only' if words_only else 'with meaning'}), "
+         f"threshold {THRESHOLD:.2f}")
+    emit("weights: " + ", ".join(f"{k} {v:+.3f}" for k, v in weights.items()))
+    emit("\n| set | questions | answered | first citation right (of answered) | abstained |")
+    emit("|---|---|---|---|---|")
+    for name, rows in data.items():
+        f = figures(rows, weights, THRESHOLD)
+        if name.endswith("-ood"):
+            emit(f"| {name} (out of domain) | {f['n']} | {f['answered']:.3f} | - | **{f['abstained']:.3f}** |")
+        else:
+            emit(f"| {name} | {f['n']} | **{f['answered']:.3f}** | **{f['precision']:.3f}** | {f['abstained']:.3f} |")
+    emit("\nCalibration curve, per set: confidence of the answer given -> how often its first citation "
+         "was right (precision); out-of-domain answers are never right")
+    for name, rows in data.items():
+        emit(f"\n{name}:\n| confidence | questions | predicted | observed precision |\n|---|---|---|---|")
+        for line in reliability([(d[2], d[1]) for d in decide(rows, weights, THRESHOLD)]):
+            emit(line)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -357,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
              f"p95 {percentile(ms, 95):.0f} ms")
         data[name] = rows
     features = WORD_FEATURES if args.words_only else FEATURES
+    shipped(data, args.words_only)
     report(data, args.fit_on, features, args.write_weights, indexes)
     other = next(f for f in FAMILIES if f != args.fit_on)
     emit(f"\n(for comparison, fitted on the other family, {other}:)")
