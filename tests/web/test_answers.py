@@ -262,3 +262,22 @@ def test_the_card_never_claims_certainty_and_its_code_scrolls_by_keyboard(client
     assert page.select_one(".answer-source .badge-type").get_text() == "Troubleshooting guide"
     blocks = page.select("blockquote pre")
     assert blocks and all(b.get("tabindex") == "0" for b in blocks)
+
+
+def test_questions_asked_on_purpose_are_logged_and_drafts_being_typed_are_not(app, client):
+    engine = engine_for(app.config["DB_URL"])
+
+    def logged() -> int:
+        app.extensions["kb"].search_log.flush()
+        with engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(search_log)
+                                .where(search_log.c.kind == "answer")).scalar_one()
+
+    before = logged()
+    token = csrf_token_from(client.get("/help/contact"))
+    for typed in ("The print", "The print spooler stops", SPOOLER):
+        assert client.post("/help/contact/suggestions", data={"csrf_token": token, "title": typed}).status_code == 200
+    assert logged() == before
+    client.get("/help/search", query_string={"q": OFF_TOPIC})
+    assert ask(app.test_client(), SPOOLER).status_code == 200  # a script: no browser session
+    assert logged() == before + 2
