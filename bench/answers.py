@@ -76,11 +76,12 @@ def emit(line: str = "") -> None:
 
 
 def build(name: str, articles: list[dict], work: Path) -> Path:
-    """Index ``articles`` under work/name once (a marker file says it is complete)."""
+    """Index ``articles`` under work/name once per index schema (a marker file says it is complete)."""
     from indexer import build_index
+    from indexer.schema import SCHEMA_VERSION
 
     folder = work / name
-    done = folder / "built"
+    done = folder / f"built-schema-{SCHEMA_VERSION}"  # a new schema is a new index
     if not done.exists():
         write_kb(articles, folder / "articles")
         started = time.perf_counter()
@@ -341,9 +342,11 @@ def shipped(data: dict[str, list[dict]], words_only: bool) -> None:
     for name, rows in data.items():
         f = figures(rows, weights, THRESHOLD)
         if name.endswith("-ood"):
-            emit(f"| {name} (out of domain) | {f['n']} | {f['answered']:.3f} | - | **{f['abstained']:.3f}** |")
+            emit(f"| {name} (out of domain) | {f['n']} | {f['answered']:.3f} | - | "
+                 f"**{f['abstained']:.3f}** |")
         else:
-            emit(f"| {name} | {f['n']} | **{f['answered']:.3f}** | **{f['precision']:.3f}** | {f['abstained']:.3f} |")
+            emit(f"| {name} | {f['n']} | **{f['answered']:.3f}** | **{f['precision']:.3f}** | "
+                 f"{f['abstained']:.3f} |")
     emit("\nCalibration curve, per set: confidence of the answer given -> how often its first citation "
          "was right (precision); out-of-domain answers are never right")
     for name, rows in data.items():

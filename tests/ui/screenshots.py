@@ -56,7 +56,7 @@ def shots(site: SampleSite) -> list[Shot]:
         Shot("help-browse", None, "/help/browse"),
         Shot("help-search", None, "/help/search?q=vpn+disconnects"),
         Shot("help-search-empty", None, "/help/search?q=zzqxv+nothing"),
-        Shot("help-search-answer", None, "/help/search?q=outlook+keeps+asking+for+my+password+every+few+minutes"),
+        Shot("help-search-answer", None, "/help/search?q=outlook+keeps+asking+for+my+password+every+minute"),
         Shot("help-search-no-answer", None, "/help/search?q=how+do+I+bake+sourdough+bread+at+home"),
         Shot("help-article", None, "/help/articles/KB0026"),
         Shot("help-contact", None, "/help/contact", "contact_typed"),
@@ -95,7 +95,7 @@ def sign_in(context, site: SampleSite, role: str) -> None:
 
 
 def capture(site: SampleSite, out: Path, sizes=tuple(VIEWPORTS), only: tuple[str, ...] = ()) -> dict:
-    """Take every screenshot (or only the pages named in ``only``); returns ``{size: {page: [violations]}}``."""
+    """Take every screenshot (or only the pages named in ``only``); ``{size: {page: [violations]}}``."""
     from playwright.sync_api import sync_playwright
 
     found: dict = {}

@@ -1,7 +1,7 @@
 """The answer card in a real Chromium against `kb serve`: engineer search, the help center's
 search, the contact form (live, before the request is sent) and the case workspace.
 
-Debian's browser through Playwright with the launch settings of tests/web/test_browser.py;
+Debian's browser through Playwright with tests/web/test_browser.py's fixtures;
 every page fails the test on console errors (CSP violations included).
 """
 
@@ -12,28 +12,16 @@ import re
 import pytest
 
 from tests.web import helpers
+from tests.web import test_browser as browser_tests
 from tests.web.helpers import INTERNAL_ID, LINKS_ID, SECRET, account
-from tests.web.test_browser import LAUNCH_ARGS, chromium_path
 
 pytestmark = pytest.mark.browser
 
+# The same Chromium (one per module) and checked pages as the other browser tests.
+browser = browser_tests.browser
+page = browser_tests.page
+
 SPOOLER = "The print spooler stops after a driver update and printing fails with 0x00000709"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    with helpers.checked_page(browser, live_server.url) as page:
-        yield page
 
 
 def vote(page, answer: str, expected: str) -> None:

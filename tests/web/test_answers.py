@@ -169,10 +169,13 @@ def test_the_help_center_s_search_shows_the_card_above_the_results(client):
 
 
 def test_a_one_or_two_word_lookup_gets_results_without_a_card(client, login):
-    assert soup(client.get("/help/search", query_string={"q": "spooler"})).select_one("section.answer-card") is None
+    def has_card(path: str, q: str) -> bool:
+        return soup(client.get(path, query_string={"q": q})).select_one("section.answer-card") is not None
+
+    assert not has_card("/help/search", "spooler")
     login("engineer")
-    assert soup(client.get("/search", query_string={"q": "print spooler"})).select_one("section.answer-card") is None
-    assert soup(client.get("/search", query_string={"q": "0x00000709"})).select_one("section.answer-card")
+    assert not has_card("/search", "print spooler")
+    assert has_card("/search", "0x00000709")
 
 
 def test_the_help_center_offers_contact_support_when_it_abstains(client):
@@ -249,13 +252,14 @@ Follow [the reset runbook](kb:INT-1) and set the card format back to 26-bit.
     assert data["answer"]["citations"][0]["id"] == "PUB-1"
     html = data["answer"]["html"]
     assert "the reset runbook" in html and "INT-1" not in html and "href" not in html
-    staff = client.post("/api/answer", json=question, headers={"Authorization": f"Bearer {token_for('engineer')}"})
+    staff = client.post("/api/answer", json=question, headers=bearer(token_for("engineer")))
     assert "/articles/INT-1" in staff.get_json()["answer"]["html"]
 
 
 def test_the_card_never_claims_certainty_and_its_code_scrolls_by_keyboard(client, login):
     login("engineer")
-    page = card(client.get("/search", query_string={"q": "ORA-12154 after installing a second Oracle client"}))
+    page = card(client.get("/search", query_string={"q":
+                                                    "ORA-12154 after installing a second Oracle client"}))
     assert page["data-answer"] == "quoted"
     percent = int(page.select_one(".answer-confidence").get_text().split("%")[0])
     assert 1 <= percent <= 99
@@ -276,7 +280,8 @@ def test_questions_asked_on_purpose_are_logged_and_drafts_being_typed_are_not(ap
     before = logged()
     token = csrf_token_from(client.get("/help/contact"))
     for typed in ("The print", "The print spooler stops", SPOOLER):
-        assert client.post("/help/contact/suggestions", data={"csrf_token": token, "title": typed}).status_code == 200
+        typing = client.post("/help/contact/suggestions", data={"csrf_token": token, "title": typed})
+        assert typing.status_code == 200
     assert logged() == before
     client.get("/help/search", query_string={"q": OFF_TOPIC})
     assert ask(app.test_client(), SPOOLER).status_code == 200  # a script: no browser session
