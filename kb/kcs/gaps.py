@@ -32,7 +32,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from kb.activity import search_log
+from kb.activity import SEARCH_KINDS, search_log
 from kb.answers.feedback import unanswered
 from kb.cases.rules import CLOSED
 from kb.cases.schema import case_links, cases, deflection_events
@@ -54,7 +54,6 @@ MIN_QUERY_CHARS = 3
 TREND_DAYS = 30
 LABEL_TERMS = 4
 TYPICAL_SAMPLE = 60
-SEARCH_KINDS = ("search", "help")
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
