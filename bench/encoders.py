@@ -30,7 +30,7 @@ in suggest) runs with it. Two engines per set:
                           the best words score + 1.0 x cosine), article vectors from the
                           set's title and body. The officedocs rows show whether known-item
                           lookups (titles, error codes, pasted messages) would suffer.
-The full tables go to bench/out/encoders-relevance.txt; the summary is printed.
+The full tables go to the --out file (under bench's output folder); the summary is printed.
 
 Cost, each candidate in a fresh process (``--articles`` synthetic articles from
 bench/make_corpus.py, ``--tickets`` synthetic tickets, both cut at 32 word pieces as kb

@@ -8,6 +8,7 @@ in its own module, parses its options, imports what it needs inside the function
 
 from cli import authoring as _authoring  # noqa: F401  (registers `kb new`, `kb report`, `kb watch`)
 from cli import cases as _cases  # noqa: F401  (registers `kb cases`)
+from cli import db as _db  # noqa: F401  (registers `kb db upgrade` and `kb db check`)
 from cli import importer as _importer  # noqa: F401  (registers `kb import`)
 from cli import index as _index  # noqa: F401  (registers `kb index`)
 from cli import lint as _lint  # noqa: F401  (registers `kb lint`)

@@ -26,11 +26,7 @@ def users_add(name: str, role: str, password_stdin: bool, db_url: str | None) ->
     from kb.db import engine_for
     from kb.users import add_user
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user = add_user(engine_for(db_url), name, role, password)
+    user = add_user(engine_for(db_url), name, role, _read_password(password_stdin))
     click.echo(f"Created user '{user.name}' with role {user.role}.")
 
 
@@ -45,7 +41,64 @@ def users_list(db_url: str | None) -> None:
     if not found:
         click.echo("No users yet. Create one with `kb users add NAME --role engineer`.")
     for user in found:
-        click.echo(f"{user.name:30} {user.role}")
+        click.echo(f"{user.name:30} {user.role:10} {'disabled' if user.disabled else ''}".rstrip())
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_group.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (for scripts).")
+@db_option
+def users_set_password(name: str, password_stdin: bool, db_url: str | None) -> None:
+    """Change the password of user NAME; signs them out on every server."""
+    from kb.db import engine_for
+    from kb.users import set_password
+
+    user = set_password(engine_for(db_url), name, _read_password(password_stdin))
+    click.echo(f"Changed the password of '{user.name}'; their sessions have ended.")
+
+
+@users_group.command("disable")
+@click.argument("name")
+@db_option
+def users_disable(name: str, db_url: str | None) -> None:
+    """Disable user NAME: ends their sessions everywhere and refuses their sign-ins and tokens."""
+    _set_disabled(name, db_url, True)
+
+
+@users_group.command("enable")
+@click.argument("name")
+@db_option
+def users_enable(name: str, db_url: str | None) -> None:
+    """Enable user NAME again (they sign in anew; old sessions stay ended)."""
+    _set_disabled(name, db_url, False)
+
+
+def _set_disabled(name: str, db_url: str | None, disabled: bool) -> None:
+    from kb.db import engine_for
+    from kb.users import set_disabled
+
+    user, ended = set_disabled(engine_for(db_url), name, disabled)
+    click.echo(f"Disabled '{user.name}' and ended {ended} session(s)." if disabled
+               else f"Enabled '{user.name}'.")
+
+
+@users_group.command("sign-out")
+@click.argument("name")
+@db_option
+def users_sign_out(name: str, db_url: str | None) -> None:
+    """End every session of user NAME on every server (a lost laptop, a shared computer)."""
+    from kb.db import engine_for
+    from kb.users import end_sessions
+
+    ended = end_sessions(engine_for(db_url), name)
+    click.echo(f"Ended {ended} session(s) of '{name}'.")
 
 
 @users_group.command("set-role")

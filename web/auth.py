@@ -9,7 +9,6 @@ and ``g.reader`` says what they may see, computed only by
 from __future__ import annotations
 
 import functools
-import secrets
 
 from flask import (
     Blueprint,
@@ -26,7 +25,7 @@ from flask import (
 )
 
 from kb.logins import DatabaseFailures
-from kb.users import User, authenticate, get_user_by_id, user_for_token
+from kb.users import User, authenticate, end_session, session_user, start_session, user_for_token
 from kb.visibility import reader_for
 from web import resume
 from web.ratelimit import LoginLimiter
@@ -62,9 +61,11 @@ def load_user() -> None:
             g.token_error = True
             abort(401, description=str(exc))
         g.token_auth = g.user is not None
-    if g.user is None and "uid" in session:
-        g.user = get_user_by_id(services().engine, session["uid"])
-        if g.user is None:  # disabled or deleted since signing in
+    if g.user is None and "sid" in session:
+        # The session must still exist on the server: signed out, password changed or
+        # account disabled ends it everywhere, whatever cookie a browser still holds.
+        g.user = session_user(services().engine, session["sid"])
+        if g.user is None:
             session.clear()
     g.reader = reader_for(g.user)
 
@@ -109,37 +110,36 @@ def login():
     name = request.form.get("name", "").strip()
     password = request.form.get("password", "")
     limiter: LoginLimiter = current_app.extensions["kb_login_limiter"]
-    address = client_address()
-    wait = limiter.retry_after(name, address)
-    if wait:
-        minutes = max(1, round(wait / 60))
+    attempt = limiter.attempt(name, client_address())  # counted before the password is checked
+    if attempt.wait:
+        minutes = max(1, round(attempt.wait / 60))
         flash(f"Too many failed sign-in attempts. Try again in about {minutes} minute"
               f"{'s' if minutes != 1 else ''}.", "error")
         response = current_app.make_response(
             (render_template("auth/login.html", next=next_url, name=name), 429))
-        response.headers["Retry-After"] = str(wait)
+        response.headers["Retry-After"] = str(attempt.wait)
         return response
     user = authenticate(services().engine, name, password) if name and password else None
-    if user is None:
-        limiter.failed(name, address)
+    if user is None:  # the attempt stays counted
         flash("Wrong name or password.", "error")
         return render_template("auth/login.html", next=next_url, name=name), 200
-    limiter.succeeded(name, address)
+    limiter.succeeded(attempt)
     # A fresh session on sign-in: nothing set before (including the CSRF token) survives,
     # and the cookie's contents change completely, so a planted session is useless.
     kept = resume.carry_over()  # a form kept when the old session expired comes along
     session.clear()
     if kept:
         session[resume.KEY] = kept
-    session["uid"] = user.id
-    session["sid"] = secrets.token_urlsafe(16)
+    session["sid"] = start_session(services().engine, user.id, current_app.permanent_session_lifetime)
     session.permanent = True
     return redirect(safe_next(next_url, home_for(user)))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign out (POST with a CSRF token, so no other site can sign you out)."""
+    """Sign out here and on the server (POST with a CSRF token, so no other site can sign you out)."""
+    if "sid" in session:
+        end_session(services().engine, session["sid"])
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("help.home"))

@@ -1,8 +1,10 @@
 """The case store: create, update, link, resolve and close cases, and count article reuse.
 
-Every function takes an engine and opens its own short transaction. Changes to a case
-are checked against the revision that was read (optimistic locking), so two engineers
-closing and unlinking the same case at once can't leave it closed without its article.
+Every function takes an engine and opens its own short transaction. Changes to one case
+take turns in the database, so two engineers closing and unlinking the same case at once
+can't leave it closed without its article. Each write also checks that the case's revision
+is still the one it read (optimistic locking), a second guard that fails loudly with
+:class:`CaseConflict` rather than silently.
 
 **Reuse.** ``reuse_count(article)`` is the number of distinct resolved or closed cases
 linked to the article with ``solved=True``. Related (not solved) links and open cases
@@ -11,8 +13,9 @@ don't count: reuse measures how often the article actually solved a customer's p
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 
@@ -22,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from kb.cases import rules
 from kb.cases.rules import CLOSED, DONE, NEW, RESOLVED, CaseRuleError, LinkState
 from kb.cases.schema import case_links, cases
-from kb.db import utcnow
+from kb.db import take_turns, utcnow
 from kb.errors import KBError, NotFound
 from kb.resolution_codes import Taxonomy
 
@@ -291,6 +294,20 @@ def links_for(conn: Connection, numbers: Sequence[int]) -> dict[int, tuple[CaseL
     return {k: tuple(v) for k, v in out.items()}
 
 
+@contextlib.contextmanager
+def _changing(engine: Engine, case_id: str | int) -> Iterator[tuple[Connection, Case]]:
+    """A transaction that has the case to itself, with the case as it is now.
+
+    Changes to one case take turns (:func:`kb.db.take_turns`): the second of two engineers
+    acting at once sees what the first did, so a rule checked here holds when the
+    transaction commits; without it both would check the case as it was before either.
+    """
+    number = parse_case_id(case_id)
+    with engine.begin() as conn:
+        take_turns(conn, f"case:{number}")
+        yield conn, _load(conn, number)
+
+
 def get_case(engine: Engine, case_id: str | int) -> Case:
     """The case with its links; raises NotFound for an unknown or malformed id."""
     with engine.connect() as conn:
@@ -319,8 +336,7 @@ def update_case(engine: Engine, case_id: str | int, **raw) -> Case:
         raise CaseFieldError(sorted(unknown)[0], "is not an editable case field")
     values, errors = clean_case_fields(raw, partial=True)
     _raise_first(errors)
-    with engine.begin() as conn:
-        case = _load(conn, parse_case_id(case_id))
+    with _changing(engine, case_id) as (conn, case):
         if case.status == CLOSED:
             raise CaseRuleError("transition", f"{case.display_id} is closed; its fields can't change.")
         if values:
@@ -337,8 +353,7 @@ def set_status(engine: Engine, case_id: str | int, status: str, *, at: datetime 
     if target in DONE:
         verb = "resolve" if target == RESOLVED else "close"
         raise CaseRuleError("resolution_code", f"To {verb} a case, choose how it ended: a resolution code.")
-    with engine.begin() as conn:
-        case = _load(conn, parse_case_id(case_id))
+    with _changing(engine, case_id) as (conn, case):
         rules.check_transition(case.status, target, case.display_id)
         if target != case.status:
             values: dict = {"status": target}
@@ -350,8 +365,7 @@ def set_status(engine: Engine, case_id: str | int, status: str, *, at: datetime 
 
 def _finish(engine: Engine, taxonomy: Taxonomy, case_id: str | int, target: str, code: str | None,
             notes: str | None, bug_reference: str | None, at: datetime | None) -> Case:
-    with engine.begin() as conn:
-        case = _load(conn, parse_case_id(case_id))
+    with _changing(engine, case_id) as (conn, case):
         rules.check_transition(case.status, target, case.display_id)
         if case.status == target:
             raise CaseRuleError("transition", f"{case.display_id} is already {target}.")
@@ -403,8 +417,7 @@ def link_article(engine: Engine, case_id: str | int, article_id: str, *, solved:
     """
     article_id = clean_article_id(article_id)
     now = at or utcnow()
-    with engine.begin() as conn:
-        case = _load(conn, parse_case_id(case_id))
+    with _changing(engine, case_id) as (conn, case):
         existing = next((link for link in case.links if link.article_id == article_id), None)
         if existing is None:
             conn.execute(case_links.insert().values(case_id=case.id, article_id=article_id,
@@ -422,8 +435,7 @@ def link_article(engine: Engine, case_id: str | int, article_id: str, *, solved:
 
 def unlink_article(engine: Engine, case_id: str | int, article_id: str) -> None:
     """Remove a link from an open or resolved case; closed cases keep theirs."""
-    with engine.begin() as conn:
-        case = _load(conn, parse_case_id(case_id))
+    with _changing(engine, case_id) as (conn, case):
         if case.status == CLOSED:
             raise CaseRuleError("transition", f"{case.display_id} is closed; its links are part of the "
                                               "record.")

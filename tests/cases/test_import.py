@@ -108,11 +108,23 @@ def test_rerunning_an_import_skips_rows_already_loaded(engine, taxonomy, tmp_pat
     assert titles(engine) == ["A", "B"]
 
 
+# A trigger that makes the database refuse one row, in each backend's dialect: (create, drop).
+FAILING_TRIGGER = {
+    "sqlite": (["CREATE TRIGGER boom BEFORE INSERT ON cases WHEN NEW.title = 'row 5' "
+                "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"], "DROP TRIGGER boom"),
+    "postgresql": (["CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    "IF NEW.title = 'row 5' THEN RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; END $$",
+                    "CREATE TRIGGER boom BEFORE INSERT ON cases FOR EACH ROW EXECUTE FUNCTION boom()"],
+                   "DROP TRIGGER boom ON cases"),
+}
+
+
 def test_a_crash_mid_batch_leaves_no_partial_batch(engine, taxonomy, tmp_path):
     """The database fails on the 5th row: batch 1 (rows 1-3) stays, rows 4-5 of batch 2 don't."""
+    create, drop = FAILING_TRIGGER[engine.dialect.name]
     with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TRIGGER boom BEFORE INSERT ON cases WHEN NEW.title = 'row 5' "
-                             "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+        for statement in create:
+            conn.exec_driver_sql(statement)
     rows = "".join(json.dumps({"title": f"row {n}", "external_ref": f"R{n}"}) + "\n" for n in range(1, 8))
     path = write(tmp_path, "cases.jsonl", rows)
     with pytest.raises(sa.exc.DatabaseError, match="disk on fire"):
@@ -120,7 +132,7 @@ def test_a_crash_mid_batch_leaves_no_partial_batch(engine, taxonomy, tmp_path):
     assert titles(engine) == ["row 1", "row 2", "row 3"]
 
     with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TRIGGER boom")
+        conn.exec_driver_sql(drop)
     report = importer.import_file(engine, path, taxonomy, batch_size=3)
     assert (report.loaded, report.skipped) == (4, 3)
     assert titles(engine) == [f"row {n}" for n in range(1, 8)]

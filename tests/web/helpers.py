@@ -263,12 +263,15 @@ class LiveServer:
 
 
 def start_server(corpus: Path, index_dir: Path, db_url: str, workdir: Path,
-                 timeout: float = 60, extra_args: tuple[str, ...] = ()) -> LiveServer:
-    """Run ``kb serve`` (plus ``extra_args``) on a free loopback port and wait until it answers."""
+                 timeout: float = 60, extra_args: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> LiveServer:
+    """Run ``kb serve`` (plus ``extra_args``, with ``env`` added to its environment) on a free
+    loopback port and wait until it answers."""
     port = free_port()
     log = workdir / "serve.log"
+    extra_env = env or {}
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    env.update(KB_INSTANCE=str(workdir / "instance"), PYTHONUNBUFFERED="1")
+    env.update(KB_INSTANCE=str(workdir / "instance"), PYTHONUNBUFFERED="1", **extra_env)
     process = subprocess.Popen(
         [kb_executable(), "serve", "--articles", str(corpus), "--index", str(index_dir), "--db", db_url,
          "--host", "127.0.0.1", "--port", str(port), *extra_args],
