@@ -17,6 +17,7 @@ FONT = "system-ui, -apple-system, 'Segoe UI', sans-serif"
 # the box is about 320 px: 22 units read as 12.5 px there, and as about 17 px on a desktop,
 # where kb.css draws a chart at most 440 px wide.
 WIDTH = 560
+WIDE = 1280  # a chart given a page's whole width on a desktop (at most 1000 px, kb.css)
 TEXT = 22
 SMALL = 20
 CHAR = 0.56  # average glyph width in em for the sans-serif fonts above, to fit labels
