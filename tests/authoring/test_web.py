@@ -144,6 +144,17 @@ def test_preview_warns_about_likely_duplicates(site):
     assert similar.select_one("li.likely-duplicate code").get_text() == "KB0100"
 
 
+def test_preview_lists_no_zero_percent_matches(site):
+    app, root, db = site
+    (root / "print" / "unlike.md").write_text(article_text(
+        "id: KB0105\ntitle: Quasar telemetry ingest backlog\ntype: tsg\nstatus: draft",
+        TSG.format(w="quasarword")))
+    page = soup(client_as(app, db, "author").get("/authoring/preview/KB0105"))
+    similar = page.select_one(".similar").get_text(" ", strip=True)
+    assert " 0% similar" not in similar
+    assert "Nothing similar found" in similar or "% similar" in similar
+
+
 def test_broken_file_shows_its_errors_and_the_last_good_version(site):
     app, root, db = site
     client = client_as(app, db, "author")
