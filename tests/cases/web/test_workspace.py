@@ -212,6 +212,10 @@ def test_the_case_list_finds_by_number_and_customer_and_sorts_by_a_column(engine
     header = html.select_one("th[aria-sort]")
     assert header["aria-sort"] == "ascending" and "Customer" in header.text
     assert "order=desc" in header.select_one("a")["href"], "clicking the sorted column reverses it"
+    phone = html.select_one("nav.case-sort")  # the same choices where the header row is hidden
+    assert [a.text.split(" ")[0] for a in phone.select("a")] == [th.select_one("a").contents[0]
+                                                               for th in html.select("th.sortable")]
+    assert "order=desc" in phone.select_one("a[aria-current]")["href"]
     empty = soup(engineer.get("/cases?q=nothing-like-this"))
     assert "No case matches" in empty.select_one(".empty-state").text
 
