@@ -124,6 +124,8 @@ def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[float | No
     left, right, top, bottom = 8 + int(5 * SMALL * CHAR), 8, 44, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = 1.0 if percent else (max(values) or 1)
+    if not percent and all(float(v).is_integer() for v in values) and peak % 2:
+        peak += 1  # counts: an even top keeps the middle gridline a whole number
     n = len(x_labels)
 
     def x(i: int) -> float:
