@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -322,9 +323,19 @@ def checked_page(browser, base_url: str, *, javascript: bool = True, timeout_ms:
 
 
 def stop_server(server: LiveServer) -> None:
-    server.process.terminate()
+    """Stop ``kb serve`` and its worker processes (its own process group, from start_new_session):
+    killing the master alone, when it is slow to stop, would leave its workers running."""
+    _signal_group(server.process, signal.SIGTERM)
     try:
         server.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        server.process.kill()
+        _signal_group(server.process, signal.SIGKILL)
         server.process.wait(timeout=10)
+    _signal_group(server.process, signal.SIGKILL)  # any worker still lingering
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass

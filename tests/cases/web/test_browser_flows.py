@@ -124,4 +124,4 @@ def test_engineer_links_the_article_that_solved_it_and_closes(new_page, server, 
     page.goto("/insights")
     from web.insights import REPORTS
 
-    assert page.locator("section.insight svg").count() == len(REPORTS), "one chart per report"
+    assert page.locator("section.insight svg").count() == len(REPORTS)  # every case report and KCS measure
