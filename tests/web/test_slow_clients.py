@@ -113,6 +113,6 @@ def test_a_silent_connection_is_closed(server):
         try:
             data = s.recv(1024)
         except (TimeoutError, OSError) as exc:
-            pytest.fail(f"a connection that sent nothing was still open after {HEADERS_DEADLINE + 5:g} s: {exc}")
+            pytest.fail(f"a connection that sent nothing was open after {HEADERS_DEADLINE + 5:g} s: {exc}")
         assert time.monotonic() - started <= HEADERS_DEADLINE + 2
         assert data == b"" or data.startswith(b"HTTP/1.1 408")
