@@ -23,7 +23,7 @@ CHROMIUM_PKG ?= chromium-headless-shell
 # the suite runs its initdb and pg_ctl, never the system's own cluster).
 POSTGRES_PKG ?= postgresql
 
-.PHONY: run test install browser postgres index lint bench clean help
+.PHONY: run test install browser postgres sync-tools index lint bench clean help
 
 help:
 	@echo "make run    set up .venv, index $(ARTICLES)/ and serve on http://$(HOST):$(PORT)"
@@ -64,7 +64,15 @@ postgres:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(POSTGRES_PKG); \
 	fi
 
-test: install browser postgres
+# rsync runs the documented way of copying the index to other servers (docs/sync-index.sh).
+sync-tools:
+	@if ! command -v rsync >/dev/null 2>&1 || ! command -v flock >/dev/null 2>&1; then \
+		echo "Installing rsync (and flock) for the index-copy tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq rsync util-linux; \
+	fi
+
+test: install browser postgres sync-tools
 	$(BIN)/pytest -q
 
 bench: install

@@ -3,7 +3,9 @@
 As on a site with two server machines behind a load balancer: each instance is its own
 `kb serve` process tree with its own instance folder; they read one index root (a shared
 folder here) that only the writer (`kb index`) changes, and share one PostgreSQL database
-and one secret key. Real processes, real HTTP, the suite's own PostgreSQL.
+and one secret key. A third instance serves a copy of the index that
+``docs/sync-index.sh`` (rsync) keeps up to date, as on a server without the shared folder.
+Real processes, real HTTP, the suite's own PostgreSQL.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -187,3 +190,77 @@ def test_votes_cast_on_either_instance_are_one_vote_per_engineer(site):
         token = browser.csrf("/articles/KB9001")
         assert browser.request("/articles/KB9001/feedback", {"vote": vote, "csrf_token": token})[0] == 302
     assert activity.feedback_counts(engine_for(site.db_url), "KB9001") == (0, 1)
+
+
+# --- a server with a copy of the index, kept up to date by docs/sync-index.sh ----------------
+
+SYNC_SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "sync-index.sh"
+
+
+def sync(site: Site, copy: Path) -> float:
+    """Copy the writer's index root to ``copy`` with the documented script; returns when it ended."""
+    if shutil.which("rsync") is None:
+        pytest.fail("rsync is needed to test the documented way of copying the index; `make test` "
+                    "installs it (or `apt-get install rsync`)", pytrace=False)
+    result = subprocess.run(["sh", str(SYNC_SCRIPT), str(site.index), str(copy)], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return time.monotonic()
+
+
+def index_files(root: Path) -> set[str]:
+    """The files of an index root, without the writers' lock files (which are never copied)."""
+    return {name for name in snapshot(root) if not name.endswith(("write.lock", "WRITELOCK"))}
+
+
+class Searching:
+    """Searches sent back to back to one server in a thread; every failure is kept."""
+
+    def __init__(self, base: str):
+        self.base, self.failures, self.count = base, [], 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if "KB9001" not in found(self.base, "portal sign-in"):
+                    self.failures.append("KB9001 missing from the results")
+            except Exception as exc:  # noqa: BLE001 - any failure is what this records
+                self.failures.append(repr(exc))
+            self.count += 1
+
+    def stop(self) -> list[str]:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        return self.failures
+
+
+def test_a_server_on_a_copied_index_serves_each_sync_within_two_seconds_and_never_fails_meanwhile(site):
+    copy = site.root / "copied-index"
+    sync(site, copy)
+    workdir = site.root / "far"
+    workdir.mkdir()
+    far = start_server(site.articles, copy, site.db_url, workdir, extra_args=("--workers", "2"),
+                       env={"KB_SECRET_KEY": site.env["KB_SECRET_KEY"], "KB_ENCODER_DIR": "off"})
+    try:
+        searching = Searching(far.url)
+        try:
+            for n, args in enumerate(((), ("--rebuild",), ())):
+                word = f"synctarget{n}x"
+                site.write(f"KB910{n}", f"Badge {word} fails", f"Reset the {word} badge.")
+                site.publish(*args)
+                ended = sync(site, copy)
+                while f"KB910{n}" not in found(far.url, word):
+                    assert time.monotonic() - ended < VISIBLE_WITHIN + 10, f"the copy never served KB910{n}"
+                    time.sleep(0.05)
+                waited = time.monotonic() - ended
+                assert waited <= VISIBLE_WITHIN, f"{waited:.2f} s after the sync ({args or 'incremental'})"
+        finally:
+            failures = searching.stop()
+        assert searching.count > 10
+        assert not failures, f"searches failed while the index was copied: {failures[:5]}"
+        assert index_files(copy) == index_files(site.index)
+    finally:
+        stop_server(far)
