@@ -47,12 +47,25 @@ class BufferedWorker(Worker):
         from waitress import wasyncore
 
         channels: dict = {}
-        server, listeners = buffered_server(self.wsgi, channels, threads=THREADS,
-                                            one_request_per_connection=True,
+        answering: list[float] = []  # when each request being answered began
+        app = self.wsgi
+
+        def timed(environ: dict, start_response: Callable):
+            began = time.monotonic()
+            answering.append(began)
+            try:
+                return app(environ, start_response)
+            finally:
+                answering.remove(began)
+
+        server, listeners = buffered_server(timed, channels, threads=THREADS, one_request_per_connection=True,
                                             sockets=[s.sock for s in self.sockets])
         try:
             while self.alive and self.ppid == os.getppid():
-                self.notify()
+                # A request stuck for longer than gunicorn's timeout stops the heartbeat, so the
+                # arbiter replaces this process, as it would a stuck sync worker.
+                if not answering or time.monotonic() - min(answering) < self.timeout:
+                    self.notify()
                 wasyncore.loop(timeout=LOOP_SECONDS, map=channels, count=1)
         finally:
             for listener in listeners:
