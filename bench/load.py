@@ -62,6 +62,8 @@ MIX = {  # kind: weight
     "engineer_article": 15, "case_open": 5, "case_read": 5, "case_link": 5,
 }
 PASSWORD = "a long benchmark password"
+SET_BY_THE_BENCH = ("KB_ARTICLES", "KB_INDEX", "KB_DB", "KB_INSTANCE", "KB_HOST", "KB_PORT", "KB_SECRET_KEY",
+                    "KB_WATCH")
 
 
 @dataclass
@@ -243,7 +245,9 @@ def summarize(rows: list, elapsed: float) -> dict:
 
 
 def one_run(args, count: int, db_url: str, queries, tickets, root: Path) -> Run:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    # The bench chooses the folders, database, address and key; other settings (KB_ENCODER_DIR,
+    # KB_WORKERS, ...) come from the environment, so `KB_ENCODER_DIR=off` benchmarks without it.
+    env = {k: v for k, v in os.environ.items() if k not in SET_BY_THE_BENCH}
     env["KB_SECRET_KEY"] = secrets.token_hex(32)
     print(f"\n== {count} instance(s) on one PostgreSQL database ==", flush=True)
     instances = [start_instance(args.articles, args.index, db_url, root / f"instance-{count}-{i}", env,
