@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 
@@ -92,23 +93,29 @@ def buffered_server(app: Callable, channels: dict, *, threads: int, one_request_
     listeners = [d for d in channels.values() if isinstance(d, BaseWSGIServer)]
     if _fits():
         for listener in listeners:
-            guard(listener, server.task_dispatcher, threads, HEADERS_SECONDS, one_request_per_connection)
+            guard(listener, threads, HEADERS_SECONDS, one_request_per_connection)
     return server, listeners
 
 
-def guard(listener, dispatcher, threads: int, headers_seconds: float, close_after_response: bool) -> None:
+def guard(listener, threads: int, headers_seconds: float, close_after_response: bool) -> None:
     """Make ``listener`` accept only while a thread is free, close connections whose headers
     are late and, if asked, every connection once it has been answered."""
     readable = listener.readable
     maintenance = listener.maintenance
     add_task = listener.add_task
+    # Requests handed to the threads and not yet answered. Counted here rather than read from
+    # waitress's dispatcher, whose thread says it is idle only after it has woken the loop.
+    in_flight = [0]
+    lock = threading.Lock()
 
-    def idle() -> bool:
-        return dispatcher.active_count + len(dispatcher.queue) < threads
+    def answered() -> None:
+        with lock:
+            in_flight[0] -= 1
+        listener.pull_trigger()  # wake the loop: it may accept again
 
     def gated() -> bool:
         # The original runs the periodic maintenance below, so it is called every time.
-        return readable() and idle()
+        return readable() and in_flight[0] < threads
 
     def maintain(now: float) -> None:
         maintenance(now)
@@ -130,16 +137,19 @@ def guard(listener, dispatcher, threads: int, headers_seconds: float, close_afte
         if close_after_response:
             for request in channel.requests:
                 request.headers["CONNECTION"] = "close"
+        with lock:
+            in_flight[0] += 1
         add_task(channel)
 
     listener.readable = gated
     listener.maintenance = maintain
     listener.add_task = answer
-    listener.channel_class = _channel_class()
+    listener.channel_class = _channel_class(answered)
 
 
-def _channel_class():
-    """waitress's connection, with each request stamped with when its first bytes arrived."""
+def _channel_class(answered: Callable[[], None]):
+    """waitress's connection, with each request stamped with when its first bytes arrived,
+    calling ``answered`` after each request it was handed has been answered."""
     from waitress.channel import HTTPChannel
     from waitress.parser import HTTPRequestParser
 
@@ -150,6 +160,12 @@ def _channel_class():
 
     class Channel(HTTPChannel):
         parser_class = TimedRequest
+
+        def service(self) -> None:
+            try:
+                super().service()
+            finally:
+                answered()
 
     return Channel
 
