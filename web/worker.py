@@ -87,6 +87,9 @@ def buffered_server(app: Callable, channels: dict, *, threads: int, one_request_
     import waitress
     from waitress.server import BaseWSGIServer
 
+    # A request that arrives while the thread is busy waits its turn by design (the accept gate
+    # keeps that to connections taken while it was free); waitress would log a warning for each.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = waitress.create_server(
         app, map=channels, threads=threads, ident="kb", connection_limit=CONNECTION_LIMIT,
         channel_timeout=IDLE_SECONDS, cleanup_interval=1, asyncore_loop_timeout=LOOP_SECONDS, **where)
