@@ -9,6 +9,7 @@ what they share is :mod:`web.casework`. Finding cases is :mod:`kb.cases.lookup`.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from flask import (
     Blueprint,
@@ -52,6 +53,29 @@ SORTABLE = {"number": "Case", "title": "Title", "customer": "Customer", "status"
             "priority": "Priority", "owner": "Owner", "updated": "Updated"}
 
 
+@dataclass(frozen=True)
+class SortLink:
+    """A way to sort the case list: its column, the link that sorts by it, and its state now."""
+
+    key: str
+    label: str
+    url: str
+    current: str | None  # "asc" or "desc" when the list is sorted by this column
+
+
+def sort_links(base_args: dict, sort: str | None, order: str | None) -> list[SortLink]:
+    """One link per sortable column: it sorts by that column, or reverses it when already sorted so.
+    Numbers and dates start newest first, words from A."""
+    links = []
+    for key, label in SORTABLE.items():
+        natural = "desc" if key in ("number", "updated") else "asc"
+        current = (order or natural) if sort == key else None
+        following = ("asc" if current == "desc" else "desc") if current else natural
+        url = url_for("cases.case_list", **dict(base_args, sort=key, order=following, page=None))
+        links.append(SortLink(key, label, url, current))
+    return links
+
+
 @bp.app_template_filter("when")
 def when_filter(moment) -> str:
     """A stored time for people: the date alone when no time of day was recorded (imports)."""
@@ -88,7 +112,8 @@ def case_list():
                                    "sort": sort, "order": order}.items() if v}
     return render_template("cases/list.html", cases=found.cases, total=found.total, status=status,
                            mine=mine, page_no=page_no, pages=pages, base_args=base_args,
-                           labels=STATUS_LABELS, q=q, sort=sort, order=order, sortable=SORTABLE)
+                           labels=STATUS_LABELS, q=q, sort=sort, order=order, sortable=SORTABLE,
+                           sort_links=sort_links(base_args, sort, order))
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

@@ -73,12 +73,13 @@ class Report:
             writer.writerow([_csv_cell(v) for v in row])
         return out.getvalue()
 
-    def svg(self) -> str:
-        """The report's chart as an SVG string."""
+    def svg(self, width: int = charts.WIDTH) -> str:
+        """The report's chart as an SVG string, drawn ``width`` units wide."""
         if self.chart == "line":
-            return charts.line_chart(self.x, self.series, title=self.title, percent=self.percent)
+            return charts.line_chart(self.x, self.series, title=self.title, percent=self.percent, width=width)
         if self.chart == "bar":
-            return charts.bar_chart(self.bars[:CHART_ROWS], title=self.title, percent=self.percent)
+            return charts.bar_chart(self.bars[:CHART_ROWS], title=self.title, percent=self.percent,
+                                    width=width)
         return ""
 
 
