@@ -106,6 +106,7 @@ class SearchHit:
     reuse_count: int = 0
     superseded_by: str | None = None
     explanation: dict | None = None
+    similarity: float | None = None  # cosine of the ticket and the article, when ranked by meaning
 
 
 @dataclass
@@ -728,6 +729,7 @@ class Searcher:
             reuse_count=live.reuse_count if live else _stored_reuse(ctx, c.docnum),
             superseded_by=stored.get("superseded_by") or None,
             explanation=explanation,
+            similarity=None if c.similarity is None else round(float(c.similarity), 4),
         )
 
     # -- suggestions, browsing, lookups ---------------------------------------------------

@@ -89,6 +89,7 @@ def blueprints() -> list:
     """Every page area and API of the app, each a blueprint of its own module."""
     from web import (
         admin,
+        answers,
         api,
         articles,
         auth,
@@ -107,7 +108,7 @@ def blueprints() -> list:
         tasks,
     )
 
-    return [home.bp, auth.bp, search.bp, articles.bp, help.bp, api.bp, admin.bp,
+    return [home.bp, auth.bp, search.bp, articles.bp, help.bp, api.bp, answers.bp, admin.bp,
             case_pages.bp, case_actions.bp, case_api.bp, support.bp, insights.bp, authoring.bp, flagging.bp,
             kcs_api.bp, kcs_pages.bp, tasks.bp]
 

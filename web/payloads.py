@@ -26,6 +26,7 @@ MAX_SUGGEST_LIMIT = 50
 AUTOCOMPLETE_LIMIT = 8
 MAX_AUTOCOMPLETE_LIMIT = 20
 MAX_TITLE_CHARS = 1000
+MAX_QUESTION_CHARS = 2000  # POST /api/answer's question; details go in its description
 # MAX_DESCRIPTION_CHARS is the engine's: it reads no further into a ticket's description.
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "MAX_AUTOCOMPLETE_LIMIT",
     "MAX_BODY_BYTES",
     "MAX_DESCRIPTION_CHARS",
+    "MAX_QUESTION_CHARS",
     "MAX_SUGGEST_LIMIT",
     "MAX_TITLE_CHARS",
     "article_endpoint",

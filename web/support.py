@@ -22,6 +22,7 @@ from kb.cases.rules import CUSTOMER_STATUS_LABELS
 from kb.errors import NotFound
 from kb.visibility import PUBLIC
 from web import resume
+from web.answers import card_for
 from web.casework import suggestions_for
 from web.render import article_view
 from web.services import catalog, services
@@ -41,24 +42,31 @@ def _draft() -> dict:
 
 
 def _shown(draft: dict, *, record: bool = True):
-    """Public suggestions for the draft, recorded as shown; None before there is a title or a
-    description to go on (a subject is optional: many customers only describe the problem).
+    """(suggestions, answer card) for the draft, the suggestions recorded as shown; (None, None)
+    before there is a title or a description to go on (a subject is optional: many customers
+    only describe the problem).
 
     Showing them again on the way back from an article isn't recorded: nothing new was shown.
     """
     if len(draft["title"]) < 3 and len(draft["description"]) < 3:
-        return None
+        return None, None
     page = suggestions_for(PUBLIC, draft["title"][:store.LIMITS["title"]], draft["description"],
                            draft["product"] or None)
-    if page is not None and record:
+    if page is None:
+        return None, None
+    if record:
         deflection.record_event(services().engine, draft["draft"], deflection.SUGGESTIONS_SHOWN,
                                 article_ids=[hit.id for hit in page.hits],
                                 query=draft["title"] or draft["description"][:200])
-    return page
+    card, _ = card_for(PUBLIC, draft["title"][:store.LIMITS["title"]], draft["description"],
+                       draft["product"] or None, surface="contact", page=page)
+    return page, card
 
 
-def _form(draft: dict, page=None, status: int = 200, read_id: str | None = None):
-    return render_template("support/contact.html", draft=draft, page=page, read_id=read_id), status
+def _form(draft: dict, shown=(None, None), status: int = 200, read_id: str | None = None):
+    page, card = shown
+    return render_template("support/contact.html", draft=draft, page=page, answer=card,
+                           answer_back=url_for("support.contact"), read_id=read_id), status
 
 
 @bp.route("/help/contact", methods=["GET", "POST"])
@@ -82,14 +90,16 @@ def contact():
     if action == "submit":
         return _submit(draft)
     read_id = request.form.get("read", "") if action == "back" else ""
-    page = _shown(draft, record=action == "find") if action in ("find", "back") else None
-    return _form(draft, page, read_id=read_id or None)
+    shown = _shown(draft, record=action == "find") if action in ("find", "back") else (None, None)
+    return _form(draft, shown, read_id=read_id or None)
 
 
 @bp.route("/help/contact/suggestions", methods=["POST"])
 def live_suggestions():
     """The suggestions panel for what the customer is typing (fetched by suggest.js)."""
-    return render_template("support/_suggestions.html", page=_shown(_draft()), read_id=None)
+    page, card = _shown(_draft())
+    return render_template("support/_suggestions.html", page=page, answer=card,
+                           answer_back=url_for("support.contact"), read_id=None)
 
 
 @bp.route("/help/contact/read", methods=["POST"])

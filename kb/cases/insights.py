@@ -296,7 +296,7 @@ def gaps(scope: Scope) -> Report:
 def _searches(scope: Scope):
     """(total, at) of every search in the window, for reports over time."""
     log = activity.search_log
-    query = sa.select(log.c.total, log.c.at)
+    query = sa.select(log.c.total, log.c.at).where(log.c.kind.in_(activity.SEARCH_KINDS))
     if scope.since is not None:
         query = query.where(log.c.at >= scope.since)
     with scope.engine.connect() as conn:
@@ -308,7 +308,8 @@ def _query_counts(scope: Scope, *, zero_only: bool = False) -> list[tuple[str, i
     log = activity.search_log
     text = sa.func.lower(sa.func.trim(log.c.query))
     zero = sa.func.sum(sa.case((log.c.total == 0, 1), else_=0))
-    query = sa.select(text.label("q"), sa.func.count().label("n"), zero.label("z")).group_by(text)
+    query = (sa.select(text.label("q"), sa.func.count().label("n"), zero.label("z"))
+             .where(log.c.kind.in_(activity.SEARCH_KINDS)).group_by(text))
     if scope.since is not None:
         query = query.where(log.c.at >= scope.since)
     if zero_only:

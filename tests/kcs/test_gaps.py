@@ -13,6 +13,7 @@ from kb.kcs.flags import flag_article
 from kb.kcs.gaps import (
     CASE,
     FLAG,
+    QUESTION,
     SEARCH,
     TICKET,
     UNCLICKED,
@@ -67,6 +68,24 @@ def test_every_kind_of_unanswered_evidence_is_collected_once(engine, taxonomy):
     assert [i.kind for i in items.values() if i.kind == FLAG] == [FLAG]  # the help center's, not the engineer's
     assert f"case:{solved.id}" not in items and "search:found things" not in items and "search:ab" not in items
     assert collect_items(engine, since=NOW + timedelta(days=1)) == []
+
+
+def test_questions_kb_could_not_answer_or_whose_answer_did_not_help_are_gaps(engine):
+    def asked(query, kind, total=0):
+        return activity.SearchRecord(query, "public", total, 1.0, kind=kind, at=NOW)
+
+    activity.record_searches(engine, [
+        asked("How do I stop Outlook asking for my password", "answer"),
+        asked("how do i stop outlook asking for my password", "answer"),
+        asked("How do I stop Outlook asking for my password", "answer-unhelpful"),
+        asked("Printer prints blank pages after the update", "answer", total=1),  # answered: no gap
+        asked("vpn drops on wifi", "help"), asked("vpn drops on wifi", "answer"),  # found nothing, twice
+    ])
+    items = {i.key: i for i in collect_items(engine)}
+    question = items["search:how do i stop outlook asking for my password"]
+    assert question.kind == QUESTION and question.weight == 3
+    assert "search:printer prints blank pages after the update" not in items
+    assert items["search:vpn drops on wifi"].kind == SEARCH and items["search:vpn drops on wifi"].weight == 1
 
 
 def test_a_search_run_again_and_again_whose_results_nobody_opens_is_a_gap(engine):
