@@ -14,6 +14,7 @@ version for new searches while searches in flight finish on the old one.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
@@ -43,7 +44,7 @@ from indexer.scoring import matched_terms
 from indexer.semantic import WEIGHT as MEANING_WEIGHT
 from indexer.semantic import VectorStore, best_of, blend, similarities, ticket_text
 from indexer.snippets import make_snippet, plain_excerpt
-from indexer.spelling import correct, corrections
+from indexer.spelling import correct, corrections, spelled_in
 from indexer.suggest import MAX_DESCRIPTION_CHARS, MAX_KEY_TERMS, plan_long_text
 from indexer.synonyms import Synonyms
 from indexer.vectors import SCORE, Evaluation, Statistics, Vectors, top
@@ -613,10 +614,16 @@ class Searcher:
         def known(word: str) -> bool:
             return any(("content", w.parts[0]) in reader for w in query_words(word) if w.parts)
 
+        accept = None
+        if index_is_filtered(audience):
+            # The vocabulary includes drafts and articles in review: each correction must be
+            # a word this reader can find, not merely sit beside one.
+            visible = self._visible(ctx, allow, frozenset())
+            accept = functools.partial(spelled_in, reader, docs=visible)
         changed = False
         clauses = []
         for clause in parsed.clauses:
-            fixed = None if clause.negated else correct(reader, clause.text, known)
+            fixed = None if clause.negated else correct(reader, clause.text, known, accept)
             changed = changed or fixed is not None
             clauses.append(Clause(fixed or clause.text, clause.phrase, clause.negated))
         if not changed:
@@ -629,7 +636,6 @@ class Searcher:
                 return None
             ev = Evaluation(ctx.view.vectors, ctx.searcher)
             queries = plan.unit_queries() + ([plan.code_query()] if plan.exact_codes else [])
-            visible = self._visible(ctx, allow, frozenset())
             if not any((ev.run(q).mask & visible).any() for q in queries):
                 return None
         return suggestion.display()
