@@ -23,7 +23,7 @@ CHROMIUM_PKG ?= chromium-headless-shell
 # the suite runs its initdb and pg_ctl, never the system's own cluster).
 POSTGRES_PKG ?= postgresql
 
-.PHONY: run test install browser postgres index lint bench clean help
+.PHONY: run test install browser postgres a11y index lint bench screenshots clean help
 
 help:
 	@echo "make run    set up .venv, index $(ARTICLES)/ and serve on http://$(HOST):$(PORT)"
@@ -31,6 +31,7 @@ help:
 	@echo "make test   install test dependencies and the browser, then run the whole suite"
 	@echo "make lint   check every article (kb lint)"
 	@echo "make bench  run the benchmarks under bench/ (slow)"
+	@echo "make screenshots  the main pages at desktop and phone size into bench/out/screenshots"
 
 $(BIN)/kb: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,7 +65,18 @@ postgres:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(POSTGRES_PKG); \
 	fi
 
-test: install browser postgres
+# axe-core for the accessibility checks in the browser tests, at the version pinned in
+# tests/a11y/package-lock.json (from the npm registry; pages never load it from anywhere).
+AXE_JS := tests/a11y/node_modules/axe-core/axe.min.js
+$(AXE_JS): tests/a11y/package.json tests/a11y/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm; }
+	npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error
+	@touch $@
+
+a11y: $(AXE_JS)
+
+test: install browser postgres a11y
 	$(BIN)/pytest -q
 
 bench: install
@@ -74,5 +86,8 @@ bench: install
 	$(BIN)/python bench/relevance.py
 	$(BIN)/python bench/encoders.py
 
+screenshots: install browser a11y
+	$(BIN)/python -m tests.ui.screenshots bench/out/screenshots
+
 clean:
-	rm -rf $(VENV) $(INSTANCE) .pytest_cache
+	rm -rf $(VENV) $(INSTANCE) .pytest_cache tests/a11y/node_modules

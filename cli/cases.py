@@ -95,7 +95,7 @@ def cases_import(file: Path, fmt: str | None, batch_size: int, articles_dir: str
 def cases_list(status: tuple[str, ...], owner: str | None, product: str | None, limit: int, as_json: bool,
                db_url: str | None) -> None:
     """List cases, newest first."""
-    from kb.cases.store import list_cases
+    from kb.cases.lookup import list_cases
     from kb.db import engine_for
 
     found = list_cases(engine_for(db_url), status=status or None, owner=owner, product=product, limit=limit)

@@ -43,6 +43,8 @@ RULES: dict[str, str] = {
     "duplicate-title": "no two articles have the same title (warning)",
     "review-overdue": "review_by is not in the past (warning)",
     "taxonomy": "resolution-codes.yaml is valid: fields, booleans, unique codes",
+    "internal-procedure": "a public article doesn't name resolution codes: closing cases is staff procedure "
+                          "that customers can't act on (warning)",
     # Authoring (kb/authoring.py): template guidance and near-duplicate titles.
     "unfilled-template": "no 'TODO:' guidance from the article template is left (warning)",
     "near-duplicate-title": "no two articles have nearly the same title, by distinctive words (warning)",
@@ -137,6 +139,20 @@ def check_review_date(article: Article, kb: KnowledgeBase, today: date) -> Itera
                        f"review was due on {article.review_by.isoformat()}", "review-overdue", "warning")
 
 
+def check_public_wording(article: Article, kb: KnowledgeBase, today: date) -> Iterator[Problem]:
+    if article.audience != "public" or not kb.taxonomy.codes:
+        return
+    names = sorted((c.code for c in kb.taxonomy.codes), key=len, reverse=True)
+    codes = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])")
+    for number, text in enumerate(article.body.splitlines(), start=article.body_line):
+        found = codes.search(text)
+        if found:
+            yield _problem(article, kb, number, "body",
+                           f"names the resolution code '{found.group(1)}': customers read this article; keep "
+                           "case procedure for staff (the resolution_codes field, or an internal article)",
+                           "internal-procedure", "warning")
+
+
 # --- authoring rules (owned with kb/authoring.py) ---
 
 def check_unfilled_template(article: Article, kb: KnowledgeBase, today: date) -> Iterator[Problem]:
@@ -165,7 +181,7 @@ def _near_duplicate_titles(kb: KnowledgeBase) -> Iterator[Problem]:
 
 
 CHECKS: tuple[Check, ...] = (check_sections, check_steps, check_resolution_codes, check_references,
-                             check_links, check_review_date, check_unfilled_template)
+                             check_links, check_review_date, check_public_wording, check_unfilled_template)
 
 
 def _heading_line(article: Article, section: str) -> int:

@@ -75,6 +75,11 @@ class LiveKnowledgeBase:
                 self._refresh()
             return self._kb
 
+    def expire(self) -> None:
+        """Rescan at the next ``get()`` (a file was just written by this process)."""
+        with self._lock:
+            self._checked = float("-inf")
+
     def last_good_id(self, relpath: str) -> str | None:
         """The id a file had the last time it parsed (for a file that is broken now)."""
         with self._lock:

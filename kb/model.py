@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from kb.markdown import BodyOutline
 
 ARTICLE_TYPES = ("tsg", "workflow", "how-to", "known-issue", "reference")
+# What each type is called where people read it (the codes above are for files and URLs).
+TYPE_LABELS = {"tsg": "Troubleshooting guide", "workflow": "Workflow", "how-to": "How-to",
+               "known-issue": "Known issue", "reference": "Reference"}
 AUDIENCES = ("public", "internal")
 STATUSES = ("draft", "review", "published", "archived")
 

@@ -66,9 +66,10 @@ def create_app(config: Mapping | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(instance)
 
-    from web import auth, authoring, csrf, errors, security, services
+    from web import auth, authoring, csrf, errors, notices, security, services
 
-    for part in (security, services, auth, csrf, errors):  # services first: the others use its database
+    # services first: the others use its database
+    for part in (security, services, auth, csrf, errors, notices):
         part.init_app(app)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
@@ -84,6 +85,7 @@ def blueprints() -> list:
         articles,
         auth,
         authoring,
+        case_actions,
         case_api,
         case_pages,
         help,
@@ -94,7 +96,7 @@ def blueprints() -> list:
     )
 
     return [home.bp, auth.bp, search.bp, articles.bp, help.bp, api.bp, admin.bp,
-            case_pages.bp, case_api.bp, support.bp, insights.bp, authoring.bp]
+            case_pages.bp, case_actions.bp, case_api.bp, support.bp, insights.bp, authoring.bp]
 
 
 def load_or_create_secret_key(instance: Path) -> str:

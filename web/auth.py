@@ -27,6 +27,7 @@ from flask import (
 from kb.logins import DatabaseFailures
 from kb.users import User, authenticate, end_session, session_user, start_session, user_for_token
 from kb.visibility import reader_for
+from web import resume
 from web.ratelimit import LoginLimiter
 from web.services import services
 from web.util import client_address, is_api_request, safe_next
@@ -74,6 +75,8 @@ def staff_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if g.user is None:
+            if request.method == "POST":  # signed out while the form was open: keep what was typed
+                return resume.expired()
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if not g.user.is_staff:
             return redirect(url_for("help.home"))
@@ -88,7 +91,7 @@ def admin_required(view):
         if g.user is None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if g.user.role != "admin":
-            abort(403)
+            abort(403, description="Managing users is for administrators.")
         return view(*args, **kwargs)
     return wrapped
 
@@ -123,7 +126,10 @@ def login():
     limiter.succeeded(attempt)
     # A fresh session on sign-in: nothing set before (including the CSRF token) survives,
     # and the cookie's contents change completely, so a planted session is useless.
+    kept = resume.carry_over()  # a form kept when the old session expired comes along
     session.clear()
+    if kept:
+        session[resume.KEY] = kept
     session["sid"] = start_session(services().engine, user.id, current_app.permanent_session_lifetime)
     session.permanent = True
     return redirect(safe_next(next_url, home_for(user)))

@@ -34,6 +34,7 @@ from flask import (
 from kb.articles import content_hash, parse_article
 from kb.errors import IndexMissing, KBError
 from kb.model import Article, Problem
+from web.notices import notify
 from web.render import ArticleView, article_view
 from web.services import catalog, services
 
@@ -52,7 +53,8 @@ def author_required(view):
         if g.user is None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if not g.user.can_author:
-            abort(403)
+            abort(403, description="The review queue, content health and previews are for authors. If you "
+                                   "write or review articles, ask an administrator for the author role.")
         return view(*args, **kwargs)
     return wrapped
 
@@ -194,7 +196,8 @@ def similar_to(article: Article, limit: int = SIMILAR_LIMIT) -> list:
         page = catalog().suggest(g.reader, article.title, symptoms, limit=limit + 1)
     except (IndexMissing, KBError):
         return similar_in(live_kb().get().articles.values(), article.title, limit=limit, exclude={article.id})
-    return [s for s in similar_from_hits(article.title, page.hits) if s.id != article.id][:limit]
+    return [s for s in similar_from_hits(article.title, page.hits)
+            if s.id != article.id and round(s.similarity * 100) > 0][:limit]
 
 
 @bp.route("/authoring/preview/<article_id>")
@@ -211,6 +214,49 @@ def preview(article_id: str):
                            similar=similar, history=history, staff=True, article_id=article_id,
                            version_url=url_for("authoring.version", article_id=article_id),
                            poll_ms=RELOAD_POLL_MS)
+
+
+@bp.route("/authoring/preview/<article_id>/reader")
+@author_required
+def reader_page(article_id: str):
+    """The article as readers will see it once published, from the file as saved now (drafts too)."""
+    pv = build_preview(article_id)
+    subject = pv.article or pv.indexed
+    if subject is None:
+        abort(404)
+    return render_template("articles/article.html", view=pv.view or pv.indexed_view, article=subject,
+                           redirected_from=None, preview=True, can_link_cases=False,
+                           share_url=url_for("authoring.preview", article_id=article_id, _external=True),
+                           feedback_url=url_for("authoring.preview", article_id=article_id))
+
+
+@bp.route("/authoring/review/<article_id>", methods=["POST"])
+@author_required
+def review(article_id: str):
+    """Approve an article in review, or send it back with the changes wanted (file + Git history)."""
+    from kb.review import APPROVE, ReviewError, decide
+
+    back = request.form.get("back") == "preview"
+    target = (url_for("authoring.preview", article_id=article_id, _anchor="review") if back
+              else url_for("authoring.queue", _anchor=f"review-{article_id}"))
+    rel = find_path(article_id)
+    if rel is None:
+        abort(404)
+    decision = request.form.get("decision", "")
+    try:
+        done = decide(services().articles_dir, rel, article_id, decision, reviewer=g.user.name,
+                      note=request.form.get("note", ""))
+    except ReviewError as exc:
+        notify(str(exc), "review" if back else f"review-{article_id}", "error")
+        return redirect(target)
+    live_kb().expire()
+    where = (f" and committed as {done.commit}" if done.commit
+             else " (the folder isn't a Git repository: no commit)")
+    verb = "Approved and published" if decision == APPROVE else "Sent back to draft with your note"
+    watching = current_app.config.get("WATCH")
+    readers = " Readers see it after the next `kb index`." if decision == APPROVE and not watching else ""
+    notify(f"{verb}: {article_id}. Recorded in {done.path}{where}.{readers}", "review-done")
+    return redirect(url_for("authoring.queue", _anchor="review-done"))
 
 
 @bp.route("/authoring/preview/<article_id>/version")

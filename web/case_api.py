@@ -12,7 +12,7 @@ import functools
 
 from flask import Blueprint, abort, g, jsonify, request, url_for
 
-from kb.cases import store
+from kb.cases import lookup, store
 from kb.cases.rules import STATUSES, CaseRuleError
 from web import params
 from web.casework import CASE_FIELDS, engine, reuse_changed
@@ -69,18 +69,26 @@ def open_case():
 @bp.route("/cases")
 @staff_api
 def list_cases():
-    """Cases newest first, filtered by status, owner or product."""
+    """Cases newest first, or those matching ``q`` best first; filtered by status, owner or product."""
     args = request.args
     statuses = args.getlist("status") or None
     if statuses and any(s not in STATUSES for s in statuses):
         raise params.BadParameter("status", f"'status' must be one of {', '.join(STATUSES)}.")
     limit = params.integer(args, "limit", 20, low=1, high=params.MAX_LIMIT)
     offset = params.integer(args, "offset", 0, low=0, high=params.MAX_OFFSET)
-    filters = {"status": statuses, "owner": params.text(args, "owner"),
-               "product": params.text(args, "product")}
-    found = store.list_cases(engine(), limit=limit, offset=offset, **filters)
-    return jsonify({"total": store.count_cases(engine(), **filters), "offset": offset, "limit": limit,
-                    "cases": [case_json(c, g.reader, with_suggestions=False) for c in found]})
+    sort = params.text(args, "sort")
+    if sort and sort not in lookup.SORTS:
+        raise params.BadParameter("sort", f"'sort' must be one of {', '.join(lookup.SORTS)}.")
+    order = params.text(args, "order")
+    if order not in (None, "asc", "desc"):
+        raise params.BadParameter("order", "'order' must be asc or desc.")
+    found = lookup.find_cases(engine(), params.text(args, "q", max_chars=lookup.MAX_QUERY_CHARS),
+                              status=statuses, owner=params.text(args, "owner"),
+                              product=params.text(args, "product"), sort=sort,
+                              descending=None if order is None else order == "desc", limit=limit,
+                              offset=offset)
+    return jsonify({"total": found.total, "offset": offset, "limit": limit,
+                    "cases": [case_json(c, g.reader, with_suggestions=False) for c in found.cases]})
 
 
 @bp.route("/cases/<case_id>")

@@ -1,8 +1,9 @@
-"""Cases: the engineer's workspace at /cases (list, new case, the case page and its forms).
+"""Cases: the engineer's workspace at /cases.
 
-The store in :mod:`kb.cases` checks fields and closing rules; this module only
-translates: a broken closing rule is a flashed message and the form again. The JSON API
-for the same cases is :mod:`web.case_api`; what both share is :mod:`web.casework`.
+Pages only: the list (find by number, customer or words; sort by a column), a new case,
+and the case page with its knowledge panel. What an engineer does to a case (link, close,
+...) is :mod:`web.case_actions`; the JSON API for the same cases is :mod:`web.case_api`;
+what they share is :mod:`web.casework`. Finding cases is :mod:`kb.cases.lookup`.
 """
 
 from __future__ import annotations
@@ -17,19 +18,21 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 
-from kb.cases import capture, learning, store
-from kb.cases.rules import CLOSED, DONE, STATUS_LABELS, STATUSES, TRANSITIONS, CaseRuleError
+from kb.cases import learning, lookup, store
+from kb.cases.rules import CLOSED, DONE, OPEN_STATUSES, STATUS_LABELS, STATUSES, TRANSITIONS, CaseRuleError
+from kb.errors import IndexMissing
+from web import resume
 from web.auth import staff_required
-from web.casework import CASE_FIELDS, engine, linked_articles, reuse_changed, suggestions_for
+from web.casework import CASE_FIELDS, REFUSAL_KEY, engine, linked_articles, suggestions_for
 from web.errors import handle_error
 from web.services import catalog, services
 
 bp = Blueprint("cases", __name__)
 
-OPEN_STATUSES = tuple(s for s in STATUSES if s not in DONE)
 
 
 @bp.errorhandler(CaseRuleError)
@@ -43,28 +46,48 @@ def _form_fields() -> dict:
     return {name: request.form.get(name, "") for name in CASE_FIELDS}
 
 
+# Columns of the case list a person can sort by (URL value -> header), in table order.
+SORTABLE = {"number": "Case", "title": "Title", "customer": "Customer", "status": "Status",
+            "priority": "Priority", "owner": "Owner", "updated": "Updated"}
+
+
+@bp.app_template_filter("when")
+def when_filter(moment) -> str:
+    """A stored time for people: the date alone when no time of day was recorded (imports)."""
+    if moment is None:
+        return ""
+    if (moment.hour, moment.minute, moment.second) == (0, 0, 0):
+        return moment.strftime("%Y-%m-%d")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
 @bp.route("/cases")
 @staff_required
 def case_list():
-    """The queue: open cases first by default, filterable by status and owner."""
+    """The queue: open cases first by default; find by number, customer or words; sort by a column."""
     status = request.args.get("status", "open")
     mine = request.args.get("mine") == "1"
+    q = request.args.get("q", "").strip()[:lookup.MAX_QUERY_CHARS]
     statuses = OPEN_STATUSES if status == "open" else (None if status == "all" else (status,))
     if statuses and any(s not in STATUSES for s in statuses):
         flash(f"Unknown status '{status}'.", "error")
         statuses, status = OPEN_STATUSES, "open"
+    sort = request.args.get("sort") if request.args.get("sort") in SORTABLE else None
+    order = request.args.get("order") if request.args.get("order") in ("asc", "desc") else None
     per_page = current_app.config["PER_PAGE"] * 2
-    filters = {"status": statuses, "owner": g.user.name if mine else None,
-               "text": request.args.get("q") or None}
-    total = store.count_cases(engine(), **filters)
-    pages = max(1, math.ceil(total / per_page))
-    page_no = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
-    found = store.list_cases(engine(), limit=per_page, offset=(page_no - 1) * per_page, **filters)
-    base_args = {k: v for k, v in {"status": status, "mine": "1" if mine else None,
-                                   "q": request.args.get("q")}.items() if v}
-    return render_template("cases/list.html", cases=found, total=total, status=status, mine=mine,
-                           page_no=page_no, pages=pages, base_args=base_args, labels=STATUS_LABELS,
-                           q=request.args.get("q", ""))
+    filters = {"status": statuses, "owner": g.user.name if mine else None, "sort": sort,
+               "descending": None if order is None else order == "desc"}
+    page_no = max(1, request.args.get("page", 1, type=int) or 1)
+    found = lookup.find_cases(engine(), q, limit=per_page, offset=(page_no - 1) * per_page, **filters)
+    pages = max(1, math.ceil(found.total / per_page))
+    if page_no > pages:
+        page_no = pages
+        found = lookup.find_cases(engine(), q, limit=per_page, offset=(page_no - 1) * per_page, **filters)
+    base_args = {k: v for k, v in {"status": status, "mine": "1" if mine else None, "q": q or None,
+                                   "sort": sort, "order": order}.items() if v}
+    return render_template("cases/list.html", cases=found.cases, total=found.total, status=status,
+                           mine=mine, page_no=page_no, pages=pages, base_args=base_args,
+                           labels=STATUS_LABELS, q=q, sort=sort, order=order, sortable=SORTABLE)
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -93,133 +116,83 @@ def live_suggestions():
     """The suggestions panel for what the engineer is typing (fetched by suggest.js)."""
     title = request.form.get("title", "").strip()[:store.LIMITS["title"]]
     description = request.form.get("description", "")
-    case = None
-    if request.form.get("case_id"):
-        case = store.get_case(engine(), request.form["case_id"])
     page = None
     if title or description.strip():
         page = suggestions_for(g.reader, title, description, request.form.get("product") or None)
-    return render_template("cases/_suggestions.html", page=page, case=case)
+    return render_template("cases/_suggestions.html", page=page)
 
 
-def _case_page(case: store.Case, *, close_values: dict | None = None, status: int = 200):
-    page = suggestions_for(g.reader, case.title, case.description, case.product)
-    similar = [c for c in learning.similar_cases(engine(), case.title, case.description, product=case.product,
-                                                 limit=6) if c.case_id != case.id][:5]
-    can_capture = case.is_done and not case.links
-    return render_template("cases/case.html", case=case, page=page, links=linked_articles(g.reader, case),
-                           similar=similar, codes=list(services().taxonomy),
-                           close_values=close_values or {}, labels=STATUS_LABELS,
-                           next_statuses=[s for s in TRANSITIONS[case.status] if s not in DONE],
-                           can_capture=can_capture, closed=case.status == CLOSED), status
+KNOWLEDGE_HITS = 8
+
+
+def _kept_close(case: store.Case) -> tuple[dict, dict | None, bool]:
+    """(close form values, refusal, cut): what a refused or interrupted close left to show again."""
+    kept = resume.take(url_for("case_actions.close", case_id=case.display_id))
+    refusal = session.pop(REFUSAL_KEY, None)
+    if not isinstance(refusal, dict) or refusal.get("case") != case.display_id:
+        refusal = None
+    if kept is None:
+        return {}, refusal, False
+    return dict(kept["values"]), refusal, bool(kept.get("cut"))
+
+
+def _one_click_fixes(case: store.Case, refusal: dict | None, page) -> list[tuple[str, str]]:
+    """(article id, title) that would satisfy a "needs an article" refusal if linked as solved."""
+    if not refusal or refusal.get("rule") != "requires_article":
+        return []
+    fixes = [(link.article_id, getattr(article, "title", link.article_id))
+             for link, article in linked_articles(g.reader, case) if not link.solved]
+    if not fixes and page is not None:
+        fixes = [(hit.id, hit.title) for hit in page.hits[:2]]
+    return fixes[:3]
+
+
+def _case_page(case: store.Case):
+    closed = case.status == CLOSED
+    kq = request.args.get("kq", "").strip()[:200]
+    page = knowledge = None
+    if not closed:
+        page = suggestions_for(g.reader, case.title, case.description, case.product)
+        if kq:
+            try:
+                knowledge = catalog().search(g.reader, kq, limit=KNOWLEDGE_HITS)
+            except IndexMissing:
+                knowledge = None
+    close_values, refusal, cut = _kept_close(case)
+    kept_edit = None if closed else resume.take(url_for("case_actions.edit_case", case_id=case.display_id))
+    interrupted = bool(close_values) and refusal is None
+    similar = []
+    if not closed:
+        similar = [c for c in learning.similar_cases(engine(), case.title, case.description,
+                                                     product=case.product, limit=6)
+                   if c.case_id != case.id and c.similarity > 0][:5]
+    taxonomy = services().taxonomy
+    return render_template(
+        "cases/case.html", case=case, page=page, knowledge=knowledge, kq=kq,
+        links=linked_articles(g.reader, case), linked={link.article_id: link.solved for link in case.links},
+        similar=similar, codes=list(taxonomy), code_names={c.code: c.name for c in taxonomy},
+        close_values=close_values, refusal=refusal,
+        edit_values=kept_edit["values"] if kept_edit else None, interrupted=interrupted, cut=cut,
+        fixes=_one_click_fixes(case, refusal, page), labels=STATUS_LABELS,
+        next_statuses=[s for s in TRANSITIONS[case.status] if s not in DONE],
+        can_capture=case.is_done and not case.links, closed=closed)
 
 
 @bp.route("/cases/<case_id>")
 @staff_required
 def case_page(case_id: str):
-    """The case beside kb's suggestions, its links, similar solved cases and the closing form."""
+    """The case, the knowledge panel (kb's suggestions, or a search with ``kq``), links and closing."""
     return _case_page(store.get_case(engine(), case_id))
 
 
-def _back(case: store.Case, anchor: str | None = None):
-    return redirect(url_for("cases.case_page", case_id=case.display_id, _anchor=anchor))
-
-
-@bp.route("/cases/<case_id>/edit", methods=["POST"])
+@bp.route("/cases/<case_id>/knowledge")
 @staff_required
-def edit_case(case_id: str):
-    """Save the case text; suggestions refresh from the saved text."""
+def knowledge_panel(case_id: str):
+    """The knowledge panel alone, for a search typed in it (fetched by case.js)."""
     case = store.get_case(engine(), case_id)
-    try:
-        case = store.update_case(engine(), case.id, **_form_fields())
-    except (store.CaseFieldError, CaseRuleError, store.CaseConflict) as exc:
-        flash(str(exc), "error")
-    else:
-        flash("Saved. Suggestions are up to date.", "success")
-    return _back(case)
-
-
-@bp.route("/cases/<case_id>/status", methods=["POST"])
-@staff_required
-def change_status(case_id: str):
-    """Move an open case along (active, waiting on customer); resolving goes through the close form."""
-    case = store.get_case(engine(), case_id)
-    try:
-        case = store.set_status(engine(), case.id, request.form.get("status", ""))
-    except (CaseRuleError, store.CaseConflict) as exc:
-        flash(str(exc), "error")
-    else:
-        flash(f"{case.display_id} is now {case.status_label.lower()}.", "success")
-    return _back(case)
-
-
-@bp.route("/cases/<case_id>/links", methods=["POST"])
-@staff_required
-def link(case_id: str):
-    """One click from a suggestion: "this solved it" or "related"."""
-    case = store.get_case(engine(), case_id)
-    article_id = request.form.get("article_id", "")
-    if catalog().get(g.reader, article_id, include_archived=True) is None:
-        flash("That article doesn't exist or isn't visible to you.", "error")
-        return _back(case)
-    solved = request.form.get("solved") == "1"
-    try:
-        store.link_article(engine(), case.id, article_id, solved=solved, linked_by=g.user.name)
-    except (CaseRuleError, store.CaseFieldError) as exc:
-        flash(str(exc), "error")
-    else:
-        reuse_changed()
-        flash(f"Linked {article_id} as {'the article that solved it' if solved else 'related'}.", "success")
-    return _back(case, "links")
-
-
-@bp.route("/cases/<case_id>/links/<article_id>/delete", methods=["POST"])
-@staff_required
-def unlink(case_id: str, article_id: str):
-    """Remove a link from a case that isn't closed."""
-    case = store.get_case(engine(), case_id)
-    try:
-        store.unlink_article(engine(), case.id, article_id)
-    except CaseRuleError as exc:
-        flash(str(exc), "error")
-    else:
-        reuse_changed()
-        flash(f"Unlinked {article_id}.", "success")
-    return _back(case, "links")
-
-
-@bp.route("/cases/<case_id>/close", methods=["POST"])
-@staff_required
-def close(case_id: str):
-    """Resolve or close with a resolution code; a broken rule shows the form again with the reason."""
-    case = store.get_case(engine(), case_id)
-    values = {name: request.form.get(name, "") for name in ("resolution_code", "notes", "bug_reference")}
-    finish = store.resolve_case if request.form.get("action") == "resolve" else store.close_case
-    try:
-        case = finish(engine(), services().taxonomy, case.id, values["resolution_code"] or None,
-                      values["notes"] or None, values["bug_reference"] or None)
-    except (CaseRuleError, store.CaseFieldError, store.CaseConflict) as exc:
-        flash(str(exc), "error")
-        return _case_page(store.get_case(engine(), case.id), close_values=values, status=409)
-    reuse_changed()
-    flash(f"{case.display_id} is {case.status} as {case.resolution_code}.", "success")
-    return _back(case)
-
-
-@bp.route("/cases/<case_id>/capture", methods=["POST"])
-@staff_required
-def capture_article(case_id: str):
-    """Write a draft article from a resolved case that has none (knowledge capture), and link it."""
-    case = store.get_case(engine(), case_id)
-    article_type = request.form.get("type", "known-issue")
-    try:
-        captured = capture.capture_from_case(engine(), case.id, services().articles_dir,
-                                             article_type=article_type, captured_by=g.user.name)
-    except CaseRuleError as exc:
-        flash(str(exc), "error")
-        return _back(case)
-    reuse_changed()
-    rel = captured.path.relative_to(services().articles_dir).as_posix()
-    flash(f"Draft {captured.article_id} written to {rel} and linked to {case.display_id}. Fill in its Cause; "
-          "it becomes searchable at the next `kb index`.", "success")
-    return _back(case, "links")
+    kq = request.args.get("kq", "").strip()[:200]
+    knowledge = catalog().search(g.reader, kq, limit=KNOWLEDGE_HITS) if kq else None
+    page = None if kq else suggestions_for(g.reader, case.title, case.description, case.product)
+    return render_template("cases/_knowledge_results.html", case=case, page=page, knowledge=knowledge,
+                           kq=kq, linked={link.article_id: link.solved for link in case.links},
+                           closed=case.status == CLOSED)

@@ -8,6 +8,7 @@ as a dead link.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -67,6 +68,7 @@ def article_view(article: Article, reader: Reader, endpoint: str) -> ArticleView
     svc = services()
     codes = [(code, svc.code_name(code)) for code in article.resolution_codes]
     signals = svc.signals.get(article.id)
+    html = keyboard_scrollable(html)
     return ArticleView(article, html, toc, related, replacement, codes, signals.reuse_count,
                        signals.helpful, signals.unhelpful)
 
@@ -116,6 +118,17 @@ def send_article_image(article: Article, path: str):
     # An SVG opened on its own could run script in kb's origin: never let it.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     return response
+
+
+_SCROLLABLE = re.compile(r"<(pre|table)(?=[\s>])")
+
+
+def keyboard_scrollable(html: Markup) -> Markup:
+    """Code blocks and tables scroll sideways when wide: a tab stop lets keyboard users scroll them.
+
+    Applied to the sanitized HTML, and adds nothing but ``tabindex="0"``.
+    """
+    return Markup(_SCROLLABLE.sub(r'<\1 tabindex="0"', str(html)))
 
 
 def clean_snippet(snippet: str | None) -> Markup:

@@ -272,15 +272,17 @@ def _load(conn: Connection, number: int) -> Case:
     row = conn.execute(sa.select(cases).where(cases.c.id == number)).first()
     if row is None:
         raise NotFound(f"No case {format_case_id(number)}. List cases with `kb cases list`.")
-    return _case(row, _links_for(conn, [number]).get(number, ()))
+    return case_from_row(row, links_for(conn, [number]).get(number, ()))
 
 
-def _case(row, links: Iterable[CaseLink] = ()) -> Case:
+def case_from_row(row, links: Iterable[CaseLink] = ()) -> Case:
+    """A Case from a row of the cases table and its links."""
     m = row._mapping
     return Case(**{name: m[name] for name in _CASE_COLUMNS}, links=tuple(links))
 
 
-def _links_for(conn: Connection, numbers: Sequence[int]) -> dict[int, tuple[CaseLink, ...]]:
+def links_for(conn: Connection, numbers: Sequence[int]) -> dict[int, tuple[CaseLink, ...]]:
+    """``{case number: links}`` for the given cases, oldest link first."""
     if not numbers:
         return {}
     query = (sa.select(case_links).where(case_links.c.case_id.in_(numbers))
@@ -310,43 +312,6 @@ def get_case(engine: Engine, case_id: str | int) -> Case:
     """The case with its links; raises NotFound for an unknown or malformed id."""
     with engine.connect() as conn:
         return _load(conn, parse_case_id(case_id))
-
-
-def _filters(status: str | Sequence[str] | None, owner: str | None, product: str | None,
-             text: str | None) -> list:
-    where = []
-    if status:
-        statuses = [status] if isinstance(status, str) else list(status)
-        where.append(cases.c.status.in_([rules.normalize_status(s) for s in statuses]))
-    if owner:
-        where.append(cases.c.owner == owner)
-    if product:
-        where.append(cases.c.product == product)
-    if text and text.strip():
-        words = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(sa.func.lower(cases.c.title).like(f"%{words}%", escape="\\"))
-    return where
-
-
-def list_cases(engine: Engine, *, status: str | Sequence[str] | None = None, owner: str | None = None,
-               product: str | None = None, text: str | None = None, limit: int = 50,
-               offset: int = 0) -> list[Case]:
-    """Cases newest first, with their links, filtered by status, owner, product or title words."""
-    query = (sa.select(cases).where(*_filters(status, owner, product, text))
-             .order_by(cases.c.created_at.desc(), cases.c.id.desc())
-             .limit(max(1, min(limit, 1000))).offset(max(0, offset)))
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-        links = _links_for(conn, [r.id for r in rows])
-    return [_case(r, links.get(r.id, ())) for r in rows]
-
-
-def count_cases(engine: Engine, *, status: str | Sequence[str] | None = None, owner: str | None = None,
-                product: str | None = None, text: str | None = None) -> int:
-    """How many cases :func:`list_cases` would page through."""
-    query = sa.select(sa.func.count()).select_from(cases).where(*_filters(status, owner, product, text))
-    with engine.connect() as conn:
-        return conn.execute(query).scalar_one()
 
 
 def _write(conn: Connection, case: Case, values: dict, at: datetime | None = None) -> None:
@@ -465,7 +430,7 @@ def link_article(engine: Engine, case_id: str | int, article_id: str, *, solved:
                          .where(case_links.c.case_id == case.id, case_links.c.article_id == article_id)
                          .values(solved=bool(solved)))
         _bump(conn, case, now)
-        return next(link for link in _links_for(conn, [case.id])[case.id] if link.article_id == article_id)
+        return next(link for link in links_for(conn, [case.id])[case.id] if link.article_id == article_id)
 
 
 def unlink_article(engine: Engine, case_id: str | int, article_id: str) -> None:
@@ -488,7 +453,7 @@ def cases_for_article(engine: Engine, article_id: str, *, limit: int = 20) -> li
              .where(case_links.c.article_id == article_id)
              .order_by(cases.c.created_at.desc(), cases.c.id.desc()).limit(limit))
     with engine.connect() as conn:
-        return [(_case(r), bool(r.link_solved)) for r in conn.execute(query)]
+        return [(case_from_row(r), bool(r.link_solved)) for r in conn.execute(query)]
 
 
 def reuse_counts(engine: Engine) -> dict[str, int]:

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 import sqlalchemy as sa
 
-from kb.cases import importer, store
+from kb.cases import importer, lookup, store
 from kb.cases.schema import cases
 from kb.errors import KBError
 
@@ -46,7 +46,7 @@ def test_csv_bad_rows_are_reported_by_line_and_field_and_good_rows_load(engine, 
     assert any(p.startswith("line 9: created_at:") for p in problems)
     assert report.bad_rows == 5 and report.loaded == 2
     assert titles(engine) == ["VPN drops every hour", "Outlook password prompts"]
-    vpn, outlook = store.list_cases(engine, text="")[::-1]
+    vpn, outlook = lookup.list_cases(engine, text="")[::-1]
     assert vpn.description == "Users lose the tunnel.\nIt reconnects by itself."
     assert (vpn.severity, vpn.priority, vpn.channel) == ("B", 2, "import")
     assert vpn.created_at.isoformat() == "2026-01-05T00:00:00"
@@ -192,7 +192,7 @@ def test_an_unterminated_quote_does_not_swallow_the_rows_after_it(engine, taxono
     assert report.loaded == 19
     loaded = titles(engine)
     assert 'Case "ten", quoted properly' in loaded and "Case number 20" in loaded
-    assert store.list_cases(engine, text="Case number 15")[0].description == "A description\nover two lines"
+    assert lookup.list_cases(engine, text="Case number 15")[0].description == "A description\nover two lines"
     assert "from lines 2-5, 7-16, 18-22; 1 bad row(s) (line 6)" in report.summary()
 
 

@@ -53,10 +53,12 @@ BROKEN: dict[str, dict[str, str]] = {
         "bad.md": article_text("title: Outlook keeps prompting for password after mailbox migration"),
         "a-first.md": article_text("id: FIRST\ntitle: Outlook keeps prompting for a password after the mailbox migration to Exchange Online"),
     },
+    "internal-procedure": {"bad.md": article_text("title: T\naudience: public",
+                                                  "Close the case with `workaround-provided`.\n")},
     "taxonomy": {},  # broken through the taxonomy file itself, below
 }
 WARNINGS = {"superseded-not-archived", "public-links-internal", "duplicate-title", "review-overdue",
-            "unfilled-template", "near-duplicate-title"}
+            "unfilled-template", "near-duplicate-title", "internal-procedure"}
 
 
 def test_every_rule_has_a_breaking_fixture():
@@ -171,3 +173,11 @@ def test_cli_limits_reports_to_the_given_files(make_kb):
     root = make_kb({**GOOD, **BROKEN["broken-link"], "other.md": article_text("title: X\ntgas: []")})
     result = CliRunner().invoke(main, ["lint", "--articles", str(root), str(root / "bad.md")])
     assert "bad.md" in result.output and "other.md" not in result.output
+
+
+def test_internal_articles_and_lookalike_words_may_name_resolution_codes(make_kb):
+    files = {"internal.md": article_text("id: INT\ntitle: Closing\naudience: internal",
+                                         "Close with `workaround-provided`.\n"),
+             "public.md": article_text("id: PUB\ntitle: Setup\naudience: public",
+                                       "A workaround-provided-by-vendor script; a configuration change.\n")}
+    assert [p for p in run_lint(make_kb, files) if p.rule == "internal-procedure"] == []

@@ -301,16 +301,19 @@ def sign_in(page, acct: Account) -> None:
 
 
 @contextmanager
-def checked_page(browser, base_url: str, *, javascript: bool = True):
+def checked_page(browser, base_url: str, *, javascript: bool = True, timeout_ms: int = 10_000, **options):
     """A browser page on ``base_url`` that fails the test on console errors (CSP violations
-    show up there) and script errors; failed resource loads (expected 404s) are allowed."""
-    context = browser.new_context(base_url=base_url, java_script_enabled=javascript)
+    show up there) and script errors; failed resource loads (expected 404s) are allowed.
+
+    ``options`` go to Playwright's ``new_context`` (a viewport, a phone's touch and scale).
+    """
+    context = browser.new_context(base_url=base_url, java_script_enabled=javascript, **options)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text)
             if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(timeout_ms)
     try:
         yield page
     finally:

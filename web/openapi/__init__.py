@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from kb.cases import store
+from kb.cases import lookup, store
 from kb.cases.rules import RULES, STATUSES
 from web import params, payloads
 
@@ -39,7 +39,9 @@ CONSTANTS: dict[str, object] = {
     "max_case_title_chars": store.LIMITS["title"],
     "case_statuses": list(STATUSES),
     "case_channels": list(store.CHANNELS),
-    "case_rules": [*RULES, "conflict"],  # "conflict": someone else changed the case first
+    "case_rules": [*RULES, "conflict"],
+    "case_sorts": list(lookup.SORTS),
+    "max_case_query_chars": lookup.MAX_QUERY_CHARS,  # "conflict": someone else changed the case first
 }
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
