@@ -22,6 +22,8 @@ from web.render import article_view, clean_snippet
 # Requests bigger than this are refused with 413 before a view reads them.
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_LIMIT = 10
+# Results an anonymous caller may ask for freely; more (or explain) draws on an allowance.
+ANONYMOUS_FREE_LIMIT = 20
 MAX_SUGGEST_LIMIT = 50
 AUTOCOMPLETE_LIMIT = 8
 MAX_AUTOCOMPLETE_LIMIT = 20
@@ -29,6 +31,7 @@ MAX_TITLE_CHARS = 1000
 # MAX_DESCRIPTION_CHARS is the engine's: it reads no further into a ticket's description.
 
 __all__ = [
+    "ANONYMOUS_FREE_LIMIT",
     "AUTOCOMPLETE_LIMIT",
     "DEFAULT_LIMIT",
     "MAX_AUTOCOMPLETE_LIMIT",
