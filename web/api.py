@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, jsonify, request, url_for
 
+from kb.model import STATUSES
 from web import params, throttle
 from web.openapi import openapi_document
 from web.payloads import (
@@ -47,6 +48,13 @@ def search():
     limit = params.integer(args, "limit", DEFAULT_LIMIT, low=1, high=params.MAX_LIMIT)
     offset = params.integer(args, "offset", 0, low=0, high=params.MAX_OFFSET)
     explain = params.flag(args, "explain")
+    status = params.text(args, "status")
+    if status is None and "status" in args:
+        allowed = ", ".join(g.reader.filter_statuses)
+        raise params.BadParameter("status", f"'status' is empty: give one of {allowed}, or leave it out.")
+    if status in STATUSES and not g.reader.may_filter_by(status):
+        raise params.ForbiddenParameter("status", f"Your role can't search articles with status "
+                                                  f"'{status}'; use one of {', '.join(g.reader.filter_statuses)}.")
     filters = params.filters(args, g.reader, code_param="resolution_code")
     _count_if_costly(explain, limit)
     page = catalog().search(g.reader, q, status=filters.status, limit=limit, offset=offset, explain=explain,
@@ -58,7 +66,7 @@ def search():
 @bp.route("/suggest", methods=["POST"])
 def suggest():
     """Articles that may answer a new ticket, from its title and description."""
-    body = json_body()
+    body = json_body("SuggestRequest")
     title = params.text(body, "title", max_chars=MAX_TITLE_CHARS) or ""
     description = params.text(body, "description", max_chars=MAX_DESCRIPTION_CHARS) or ""
     if not title and not description:  # a ticket without a subject is common: either will do

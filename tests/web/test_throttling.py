@@ -87,7 +87,8 @@ def test_a_repeated_anonymous_vote_is_thanked_but_not_counted(servers, db):
 def test_anonymous_votes_per_client_stop_with_429_and_retry_after(servers, db):
     apps = servers(ANONYMOUS_VOTES=(3, 3600))
     articles = [ARTICLE, *OTHER_ARTICLES]
-    answers = [_vote(_client(app), article).status_code for app, article in zip(itertools.cycle(apps), articles)]
+    answers = [_vote(_client(app), article).status_code
+               for app, article in zip(itertools.cycle(apps), articles)]
     assert answers == [302, 302, 302, 429, 429]
     refused = _vote(_client(apps[0]), OTHER_ARTICLES[-1])
     assert refused.status_code == 429

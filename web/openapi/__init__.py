@@ -34,9 +34,16 @@ CONSTANTS: dict[str, object] = {
     "max_suggest_limit": payloads.MAX_SUGGEST_LIMIT,
     "max_autocomplete_limit": payloads.MAX_AUTOCOMPLETE_LIMIT,
     "default_limit": payloads.DEFAULT_LIMIT,
+    "anonymous_free_limit": payloads.ANONYMOUS_FREE_LIMIT,
     "max_limit": params.MAX_LIMIT,
+    "max_query_chars": params.max_query_chars(),
+    "max_filter_chars": params.MAX_FILTER_CHARS,
     "max_offset": params.MAX_OFFSET,
     "max_case_title_chars": store.LIMITS["title"],
+    # What every text input accepts (web.params.text, kb.cases.store.clean_text): no NUL,
+    # and for required words, something besides white space.
+    "text_pattern": "^[^\\x00]*$",
+    "nonblank_text_pattern": "^[^\\x00]*[^\\s\\x00][^\\x00]*$",
     "case_statuses": list(STATUSES),
     "case_channels": list(store.CHANNELS),
     "case_rules": [*RULES, "conflict"],
@@ -96,6 +103,11 @@ def _document() -> dict:
                 raise OpenAPIDataError(f"{name}: {key} already described elsewhere: {', '.join(clash)}")
             into.update(found)
     return document
+
+
+def request_properties(schema: str) -> dict:
+    """The declared fields of a request body schema (``components.schemas[schema]``)."""
+    return _document()["components"]["schemas"][schema].get("properties", {})
 
 
 def openapi_document(server_url: str = "") -> dict:
