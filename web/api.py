@@ -12,7 +12,7 @@ from flask import Blueprint, abort, g, jsonify, request, url_for
 
 from kb.model import STATUSES
 from web import params, throttle
-from web.openapi import openapi_document
+from web.openapi import openapi_document, request_body
 from web.payloads import (
     ANONYMOUS_FREE_LIMIT,
     AUTOCOMPLETE_LIMIT,
@@ -23,7 +23,6 @@ from web.payloads import (
     MAX_TITLE_CHARS,
     article_endpoint,
     article_json,
-    json_body,
     page_json,
 )
 from web.search import log_search
@@ -66,7 +65,7 @@ def search():
 @bp.route("/suggest", methods=["POST"])
 def suggest():
     """Articles that may answer a new ticket, from its title and description."""
-    body = json_body("SuggestRequest")
+    body = request_body("SuggestRequest")
     title = params.text(body, "title", max_chars=MAX_TITLE_CHARS) or ""
     description = params.text(body, "description", max_chars=MAX_DESCRIPTION_CHARS) or ""
     if not title and not description:  # a ticket without a subject is common: either will do

@@ -48,22 +48,11 @@ __all__ = [
 ]
 
 
-def json_body(schema: str | None = None) -> dict:
+def json_body() -> dict:
     """The request's body as a JSON object; :class:`params.BadParameter` ("body") otherwise
-    (see :func:`web.params.json_object` for what is refused).
-
-    :param schema: the OpenAPI document's schema for the body: each field it declares must
-        have a JSON type it allows (``"title": 0`` is refused, naming ``title``), so the
-        document and the API agree on what is accepted.
-    """
-    body = params.json_object(request.get_data(cache=False))
-    if schema is not None:
-        from web.openapi import request_properties
-
-        for name, declared in request_properties(schema).items():
-            if name in body:
-                body[name] = params.json_type(body, name, declared)
-    return body
+    (see :func:`web.params.json_object` for what is refused, and
+    :func:`web.openapi.request_body` for a body checked against the document)."""
+    return params.json_object(request.get_data(cache=False))
 
 
 def _iso(value):

@@ -11,9 +11,11 @@ about a minute however busy the machine is. Settings: ``tests/web/schemathesis.t
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -64,6 +66,9 @@ def _run(server, workdir: Path, seconds: int, *extra: str) -> None:
 def test_the_api_behaves_as_its_openapi_document_says_for_staff(api_server, tmp_path):
     acct = account(api_server.db_url, "engineer")
     token = create_token(engine_for(api_server.db_url), acct.name, "schemathesis")
+    request = urllib.request.Request(f"{api_server.url}/api/me", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:  # the run really is signed in
+        assert json.load(response)["role"] == "engineer"
     _run(api_server, tmp_path, 35, "--header", f"Authorization: Bearer {token}")
 
 

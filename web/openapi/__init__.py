@@ -110,6 +110,21 @@ def request_properties(schema: str) -> dict:
     return _document()["components"]["schemas"][schema].get("properties", {})
 
 
+def request_body(schema: str) -> dict:
+    """The request's JSON body, each field it has checked against the JSON type that
+    ``components.schemas[schema]`` declares for it (``"title": 0`` is refused, naming
+    ``title``), so the API accepts what its document says and nothing else.
+
+    :raises web.params.BadParameter: for a body that is not a JSON object or a field of
+        the wrong type.
+    """
+    body = payloads.json_body()
+    for name, declared in request_properties(schema).items():
+        if name in body:
+            body[name] = params.json_type(body, name, declared)
+    return body
+
+
 def openapi_document(server_url: str = "") -> dict:
     """The API description; ``server_url`` is where this instance answers."""
     document = copy.deepcopy(_document())
