@@ -85,6 +85,9 @@ bench: install
 	$(BIN)/python bench/search_bench.py
 	$(BIN)/python bench/relevance.py
 	$(BIN)/python bench/encoders.py
+	$(BIN)/python bench/duplicates.py
+	$(BIN)/python bench/gaps.py
+	$(BIN)/python bench/kcs_measures.py
 
 screenshots: install browser a11y
 	$(BIN)/python -m tests.ui.screenshots bench/out/screenshots

@@ -50,6 +50,7 @@ from kb.articles import ParseResult, content_hash, is_article_file, parse_articl
 from kb.errors import IndexBusy, KBError
 from kb.mapping import Mapping as ReadingRules
 from kb.mapping import mapping_for
+from kb.kcs.policy import HELP_CENTER_PUBLISHED, HELP_CENTER_VALIDATED
 from kb.model import Article, Problem
 from kb.visibility import in_public_index
 
@@ -135,10 +136,10 @@ class Entry:
     reuse: int
     docnum: int
     stamp: bytes = b""
+    confidence: str | None = None
 
-    @property
-    def is_public(self) -> bool:
-        return in_public_index(self.audience, self.status)
+    def is_public(self, validated_only: bool = True) -> bool:
+        return in_public_index(self.audience, self.status, self.confidence, validated_only=validated_only)
 
 
 def build_index(articles_dir: str | os.PathLike, index_root: str | os.PathLike, *, rebuild: bool = False,
@@ -398,20 +399,20 @@ def read_manifest(searcher) -> dict[str, Entry]:
     if reader.doc_count() == 0:
         return {}
     # Iterating a whole column is several times faster than indexing it per document.
-    names = ("id", "path", "content_hash", "audience", "status", "reuse_count", "file_stamp")
-    ids, paths, hashes, audiences, statuses, reuses, stamps = (list(reader.column_reader(n)) for n in names)
+    names = ("id", "path", "content_hash", "audience", "status", "reuse_count", "file_stamp", "confidence")
+    ids, paths, hashes, audiences, statuses, reuses, stamps, levels = (list(reader.column_reader(n)) for n in names)
     out = {}
     for docnum in reader.all_doc_ids():
         path = paths[docnum]
         out[path] = Entry(ids[docnum], path, hashes[docnum], audiences[docnum], statuses[docnum],
-                          int(reuses[docnum] or 0), docnum, stamps[docnum] or b"")
+                          int(reuses[docnum] or 0), docnum, stamps[docnum] or b"", levels[docnum] or None)
     return out
 
 
 def read_entries(searcher, paths: list[str]) -> dict[str, Entry]:
     """Like :func:`read_manifest`, for a few paths only (looked up by term, no full scan)."""
     reader = searcher.reader()
-    names = ("id", "content_hash", "audience", "status", "reuse_count", "file_stamp")
+    names = ("id", "content_hash", "audience", "status", "reuse_count", "file_stamp", "confidence")
     cols = {name: reader.column_reader(name) for name in names} if reader.doc_count() else {}
     out = {}
     for rel in paths:
@@ -420,7 +421,7 @@ def read_entries(searcher, paths: list[str]) -> dict[str, Entry]:
             continue
         out[rel] = Entry(cols["id"][docnum], rel, cols["content_hash"][docnum], cols["audience"][docnum],
                          cols["status"][docnum], int(cols["reuse_count"][docnum] or 0), docnum,
-                         cols["file_stamp"][docnum] or b"")
+                         cols["file_stamp"][docnum] or b"", cols["confidence"][docnum] or None)
     return out
 
 
@@ -493,6 +494,8 @@ class _Builder:
         self.articles = articles
         self.mapping = mapping or mapping_for(articles)
         self.strict = strict
+        # The help center's rule from the mapping file: validated public articles only, or all.
+        self.validated_only = self.mapping.policy.validated_only
         self.root = root
         self.report = report
         self.progress = progress
@@ -535,6 +538,15 @@ class _Builder:
         if self.signals is None:
             return previous
         return _reuse_of(self.signals.get(article_id, 0))
+
+    @property
+    def public_policy(self) -> str:
+        return HELP_CENTER_VALIDATED if self.validated_only else HELP_CENTER_PUBLISHED
+
+    def is_public(self, fields: Mapping) -> bool:
+        """Whether a document (its fields, or stored fields) belongs in the public index."""
+        return in_public_index(fields.get("audience"), fields.get("status"), fields.get("confidence") or None,
+                               validated_only=self.validated_only)
 
     def tick(self, done: int, total: int, label: str) -> None:
         self._last_total = total
@@ -648,7 +660,7 @@ class _Builder:
                     w_int = self.writer(ix_int, parallel=parallel)
                     w_pub = self.writer(ix_pub, parallel=parallel)
                 w_int.add_document(**fields)
-                if in_public_index(fields["audience"], fields["status"]):
+                if self.is_public(fields):
                     w_pub.add_document(**fields)
                 in_batch += 1
                 if in_batch >= batch:
@@ -666,7 +678,7 @@ class _Builder:
             shutil.rmtree(gen_dir, ignore_errors=True)
             raise
         self._classify_rebuild(previous, owners, files)
-        write_sync_marker(gen_dir, ix_int.latest_generation())
+        write_sync_marker(gen_dir, ix_int.latest_generation(), self.public_policy)
         self.save_synonyms(gen_dir, synonyms)
         stamp = now_iso()
         write_pointer(self.root, Pointer(number, gen_dir.name, SCHEMA_VERSION, stamp, stamp))
@@ -848,12 +860,12 @@ class _Builder:
         compared and repaired: the marker file records which internal commit the public
         index was last synchronized with.
         """
-        if read_sync_marker(gen_dir) == before:
+        if read_sync_marker(gen_dir) == before and read_sync_policy(gen_dir) == self.public_policy:
             if touched:
                 self._copy_public(ix_int, ix_pub, fresh, sorted(touched))
         else:
             self._repair_public(ix_int, ix_pub, fresh)
-        write_sync_marker(gen_dir, ix_int.latest_generation())
+        write_sync_marker(gen_dir, ix_int.latest_generation(), self.public_policy)
 
     def _copy_public(self, ix_int, ix_pub, fresh: dict[str, dict], paths: list[str]) -> None:
         """Replace the public documents of ``paths`` with the internal ones that are public."""
@@ -866,7 +878,7 @@ class _Builder:
                     if docnum is None:
                         continue
                     stored = s_int.stored_fields(docnum)
-                    if not in_public_index(stored.get("audience"), stored.get("status")):
+                    if not self.is_public(stored):
                         continue
                     fields = fresh.get(rel)
                     if fields is None or fields["content_hash"] != stored.get("content_hash"):
@@ -881,7 +893,7 @@ class _Builder:
     def _repair_public(self, ix_int, ix_pub, fresh: dict[str, dict]) -> None:
         """Make the public index hold exactly the internal index's published public documents."""
         with ix_int.searcher() as s_int, ix_pub.searcher() as s_pub:
-            desired = {rel: e for rel, e in read_manifest(s_int).items() if e.is_public}
+            desired = {rel: e for rel, e in read_manifest(s_int).items() if e.is_public(self.validated_only)}
             current = read_manifest(s_pub)
             stale = [rel for rel, e in current.items()
                      if rel not in desired or (e.id, e.hash, e.reuse) != (desired[rel].id, desired[rel].hash,
@@ -905,17 +917,31 @@ class _Builder:
                 raise
 
 
+def _read_marker(gen_dir: Path) -> list[str]:
+    try:
+        return (gen_dir / PUBLIC_SYNC_FILE).read_text(encoding="utf-8").split()
+    except OSError:
+        return []
+
+
 def read_sync_marker(gen_dir: Path) -> int | None:
     """The internal commit the public index was last synchronized with, if recorded."""
+    parts = _read_marker(gen_dir)
     try:
-        return int((gen_dir / PUBLIC_SYNC_FILE).read_text(encoding="utf-8").strip())
-    except (OSError, ValueError):
+        return int(parts[0]) if parts else None
+    except ValueError:
         return None
 
 
-def write_sync_marker(gen_dir: Path, generation: int) -> None:
+def read_sync_policy(gen_dir: Path) -> str | None:
+    """The help-center rule the public index was synchronized under ("validated" or "published")."""
+    parts = _read_marker(gen_dir)
+    return parts[1] if len(parts) > 1 else None
+
+
+def write_sync_marker(gen_dir: Path, generation: int, policy: str = "validated") -> None:
     tmp = gen_dir / f".{PUBLIC_SYNC_FILE}.{os.getpid()}.tmp"
-    tmp.write_text(str(generation), encoding="utf-8")
+    tmp.write_text(f"{generation} {policy}", encoding="utf-8")
     os.replace(tmp, gen_dir / PUBLIC_SYNC_FILE)
 
 

@@ -39,7 +39,7 @@ allowance_units = sa.Table(
     sa.Index("ix_allowance_units_key_at", "key", "at"),
 )
 
-register_migration(320, "allowances per client shared by server processes",
+register_migration(410, "allowances per client shared by server processes",
                    lambda conn: metadata.create_all(conn, tables=[allowance_units]))
 
 

@@ -20,6 +20,7 @@ SECRET_KEY_FILE = "secret_key"
 
 def _defaults() -> dict:
     """Settings every app starts from; the instance file, environment and caller override them."""
+    from web.flagging import ANONYMOUS_FLAG_WINDOW_SECONDS, ANONYMOUS_FLAGS_PER_WINDOW
     from web.payloads import MAX_BODY_BYTES
 
     return {
@@ -49,6 +50,13 @@ def _defaults() -> dict:
         "SIGNALS_TTL_SECONDS": 30.0,
         "SEARCH_LOG_BATCH": 50,
         "SEARCH_LOG_DELAY_SECONDS": 2.0,
+        # Article views are added up in memory and written at most this often.
+        "VIEW_LOG_DELAY_SECONDS": 10.0,
+        # Flags from readers who aren't signed in as staff, per address and window.
+        "ANONYMOUS_FLAGS_PER_WINDOW": ANONYMOUS_FLAGS_PER_WINDOW,
+        "ANONYMOUS_FLAG_WINDOW_SECONDS": ANONYMOUS_FLAG_WINDOW_SECONDS,
+        # Tasks due from review dates, votes and reuse are raised at most this often per process.
+        "SWEEP_INTERVAL_SECONDS": 300.0,
     }
 
 
@@ -71,10 +79,10 @@ def create_app(config: Mapping | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(instance)
 
-    from web import auth, authoring, csrf, errors, notices, security, services, throttle
+    from web import auth, authoring, csrf, errors, loop, notices, security, services, throttle
 
     # services first: the others use its database
-    for part in (security, services, auth, throttle, csrf, errors, notices):
+    for part in (security, services, loop, auth, throttle, csrf, errors, notices):
         part.init_app(app)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
@@ -93,15 +101,20 @@ def blueprints() -> list:
         case_actions,
         case_api,
         case_pages,
+        flagging,
         help,
         home,
         insights,
+        kcs_api,
+        kcs_pages,
         search,
         support,
+        tasks,
     )
 
     return [home.bp, auth.bp, search.bp, articles.bp, help.bp, api.bp, admin.bp,
-            case_pages.bp, case_actions.bp, case_api.bp, support.bp, insights.bp, authoring.bp]
+            case_pages.bp, case_actions.bp, case_api.bp, support.bp, insights.bp, authoring.bp, flagging.bp,
+            kcs_api.bp, kcs_pages.bp, tasks.bp]
 
 
 def load_or_create_secret_key(instance: Path) -> str:

@@ -12,6 +12,7 @@ from kb.model import Article
 from kb.visibility import Reader
 from web import throttle
 from web.auth import staff_required
+from web.loop import loop
 from web.notices import notify
 from web.render import article_view, send_article_image
 from web.services import catalog, services
@@ -88,13 +89,15 @@ def article(article_id: str):
         if replacement is not None:
             return redirect(url_for("articles.article", article_id=replacement.id, **{"from": art.id}))
     view = article_view(art, g.reader, "articles.article")
+    loop().views.view(art.id)
     mine = lookup.find_cases(services().engine, owner=g.user.name, status=OPEN_STATUSES, limit=MY_CASES,
                              sort="updated").cases
     return render_template("articles/article.html", view=view, article=art, can_link_cases=True,
                            my_cases=mine,
                            redirected_from=redirected_from(g.reader, art),
                            share_url=url_for("articles.article", article_id=art.id, _external=True),
-                           feedback_url=url_for("articles.feedback", article_id=art.id))
+                           feedback_url=url_for("articles.feedback", article_id=art.id),
+                           flag_url=url_for("flags.staff_flag", article_id=art.id))
 
 
 @bp.route("/articles/<article_id>/media/<path:path>")

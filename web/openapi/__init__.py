@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document for /api/, kept as data: one YAML file per part of the API.
 
-``api.yaml`` holds the document itself (search, suggestions, articles, the caller) and
-``cases.yaml`` the case API; their ``components.schemas`` and ``paths`` are merged. A
+``api.yaml`` holds the document itself (search, suggestions, articles, the caller),
+``cases.yaml`` the case API and ``kcs.yaml`` the knowledge loop's (flags, tasks, insights); their ``components.schemas`` and ``paths`` are merged. A
 value written ``'${name}'`` (or ``${name}`` inside a text) is filled in from
 :data:`CONSTANTS`: kb's request limits and vocabularies, so the document quotes the
 code's own values instead of restating them. An unknown name is an error naming the file.
@@ -22,10 +22,11 @@ import yaml
 
 from kb.cases import lookup, store
 from kb.cases.rules import RULES, STATUSES
-from web import params, payloads
+from kb.kcs import flags, gaps, tasks
+from web import flagging, kcs_api, params, payloads
 
 FOLDER = Path(__file__).parent
-FILES = ("api.yaml", "cases.yaml")  # the first is the document; the others add schemas and paths
+FILES = ("api.yaml", "cases.yaml", "kcs.yaml")  # the first is the document; the others add schemas, paths
 
 CONSTANTS: dict[str, object] = {
     "max_body_kb": payloads.MAX_BODY_BYTES // 1024,
@@ -46,9 +47,19 @@ CONSTANTS: dict[str, object] = {
     "nonblank_text_pattern": "^[^\\x00]*[^\\s\\x00][^\\x00]*$",
     "case_statuses": list(STATUSES),
     "case_channels": list(store.CHANNELS),
-    "case_rules": [*RULES, "conflict"],
+    "case_rules": [*RULES, "conflict"],  # "conflict": someone else changed the case first
     "case_sorts": list(lookup.SORTS),
-    "max_case_query_chars": lookup.MAX_QUERY_CHARS,  # "conflict": someone else changed the case first
+    "max_case_query_chars": lookup.MAX_QUERY_CHARS,
+    "flag_reasons": list(flags.REASONS),
+    "max_flag_comment_chars": flags.MAX_COMMENT,
+    "task_kinds": list(tasks.KINDS),
+    "task_statuses": list(tasks.STATUSES),
+    "max_task_note_chars": tasks.MAX_NOTE,
+    "max_fixed_in_chars": tasks.MAX_FIXED_IN,
+    "max_tasks": kcs_api.MAX_TASKS,
+    "max_topics": kcs_api.MAX_TOPICS,
+    "gap_kinds": list(gaps.KINDS),
+    "anonymous_flags": flagging.ANONYMOUS_FLAGS_PER_WINDOW,
 }
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
