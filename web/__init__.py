@@ -38,7 +38,7 @@ def _defaults() -> dict:
         "SESSION_COOKIE_SECURE": "auto",
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
         # Number of reverse proxies in front of kb whose X-Forwarded-* headers to trust.
-        "TRUSTED_PROXIES": 0,
+        "TRUSTED_PROXIES": settings.get("trusted_proxies"),
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_MAX_FAILURES_PER_IP": 50,
         "LOGIN_WINDOW_SECONDS": 15 * 60,

@@ -33,9 +33,19 @@ def ensure_index(articles_dir: str, index_dir: str, echo: Callable[[str], None] 
     if not Path(articles_dir).is_dir():
         raise KBError(f"No index at {index_dir} and no articles folder at {articles_dir} to build one from. "
                       "Pass --articles DIR.")
+    if not _writable(Path(index_dir)):
+        raise KBError(f"No index at {index_dir}, and that folder is read-only here. Build it with `kb index` "
+                      "where it is written and copy it to this server (docs/deployment.md).")
     echo(f"No index at {index_dir}: building it from {articles_dir} ...")
     report = build_index(articles_dir, index_dir)
     echo(f"Index built: {_summary(report)}")
+
+
+def _writable(path: Path) -> bool:
+    """Whether ``path``, or the nearest folder above it that exists, may be written to."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return os.access(path, os.W_OK)
 
 
 def _summary(report) -> str:

@@ -5,8 +5,8 @@ gunicorn's arbiter starts the processes, restarts one that dies and stops them a
 SIGTERM; inside each, waitress's event loop reads requests without tying up a thread.
 A request reaches the app only once it has fully arrived, so a client on a slow network
 (or one holding connections open on purpose) costs a socket, not a server process. A
-connection whose headers have not all arrived ``HEADERS_SECONDS`` after it opened is
-closed.
+request whose headers have not all arrived ``HEADERS_SECONDS`` after its first bytes did
+is dropped with its connection, and so is a connection that sends nothing for as long.
 
 Search is CPU-bound Python, so each process answers one request at a time
 (``THREADS``), and it accepts new connections only while that thread is free: a waiting
@@ -47,12 +47,25 @@ class BufferedWorker(Worker):
         from waitress import wasyncore
 
         channels: dict = {}
-        server, listeners = buffered_server(self.wsgi, channels, threads=THREADS,
-                                            one_request_per_connection=True,
+        answering: list[float] = []  # when each request being answered began
+        app = self.wsgi
+
+        def timed(environ: dict, start_response: Callable):
+            began = time.monotonic()
+            answering.append(began)
+            try:
+                return app(environ, start_response)
+            finally:
+                answering.remove(began)
+
+        server, listeners = buffered_server(timed, channels, threads=THREADS, one_request_per_connection=True,
                                             sockets=[s.sock for s in self.sockets])
         try:
             while self.alive and self.ppid == os.getppid():
-                self.notify()
+                # A request stuck for longer than gunicorn's timeout stops the heartbeat, so the
+                # arbiter replaces this process, as it would a stuck sync worker.
+                if not answering or time.monotonic() - min(answering) < self.timeout:
+                    self.notify()
                 wasyncore.loop(timeout=LOOP_SECONDS, map=channels, count=1)
         finally:
             for listener in listeners:
@@ -101,10 +114,14 @@ def guard(listener, dispatcher, threads: int, headers_seconds: float, close_afte
         maintenance(now)
         cutoff = now - headers_seconds
         for channel in list(listener.active_channels.values()):
+            if channel.requests or channel.total_outbufs_len:
+                continue  # being answered
             request = channel.request
-            waiting = request is None or not request.headers_finished
-            if waiting and not channel.requests and not channel.total_outbufs_len \
-                    and channel.creation_time < cutoff:
+            if request is None:  # nothing sent yet, or nothing since the last answer
+                late = channel.last_activity < cutoff
+            else:
+                late = not request.headers_finished and getattr(request, "began", now) < cutoff
+            if late:
                 channel.will_close = True
 
     def answer(channel) -> None:
@@ -118,6 +135,23 @@ def guard(listener, dispatcher, threads: int, headers_seconds: float, close_afte
     listener.readable = gated
     listener.maintenance = maintain
     listener.add_task = answer
+    listener.channel_class = _channel_class()
+
+
+def _channel_class():
+    """waitress's connection, with each request stamped with when its first bytes arrived."""
+    from waitress.channel import HTTPChannel
+    from waitress.parser import HTTPRequestParser
+
+    class TimedRequest(HTTPRequestParser):
+        def __init__(self, adj) -> None:
+            super().__init__(adj)
+            self.began = time.time()  # waitress's clock for connections
+
+    class Channel(HTTPChannel):
+        parser_class = TimedRequest
+
+    return Channel
 
 
 def _busy(channels: dict, listeners: list) -> bool:

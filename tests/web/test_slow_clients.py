@@ -8,6 +8,7 @@ within a few seconds is closed.
 
 from __future__ import annotations
 
+import http.client
 import socket
 import threading
 import time
@@ -113,6 +114,18 @@ def test_a_silent_connection_is_closed(server):
         try:
             data = s.recv(1024)
         except (TimeoutError, OSError) as exc:
-            pytest.fail(f"a connection that sent nothing was still open after {HEADERS_DEADLINE + 5:g} s: {exc}")
+            pytest.fail(f"a connection that sent nothing was open after {HEADERS_DEADLINE + 5:g} s: {exc}")
         assert time.monotonic() - started <= HEADERS_DEADLINE + 2
         assert data == b"" or data.startswith(b"HTTP/1.1 408")
+
+
+def test_every_answer_closes_its_connection_so_the_next_request_goes_to_an_idle_process(server):
+    parts = urllib.parse.urlsplit(server.url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        conn.request("GET", "/api/search?q=vpn", headers={"Connection": "keep-alive"})
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200 and response.getheader("Connection") == "close"
+    finally:
+        conn.close()
