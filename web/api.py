@@ -12,7 +12,8 @@ from flask import Blueprint, abort, g, jsonify, request, url_for
 
 from kb.model import STATUSES
 from web import params, throttle
-from web.openapi import openapi_document, request_body
+from web.bodies import request_body
+from web.openapi import openapi_document
 from web.payloads import (
     ANONYMOUS_FREE_LIMIT,
     AUTOCOMPLETE_LIMIT,

@@ -16,7 +16,7 @@ from kb.cases import lookup, store
 from kb.cases.rules import STATUSES, CaseRuleError
 from web import params
 from web.casework import CASE_FIELDS, engine, reuse_changed
-from web.openapi import request_body
+from web.bodies import request_body
 from web.payloads import MAX_DESCRIPTION_CHARS, case_json
 from web.services import catalog, services
 

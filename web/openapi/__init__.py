@@ -24,9 +24,10 @@ from kb.cases import lookup, store
 from kb.cases.rules import RULES, STATUSES
 from kb.kcs import flags, gaps, tasks
 from web import flagging, kcs_api, params, payloads
+from web.bodies import DOCUMENT_FILES, DOCUMENT_FOLDER
 
-FOLDER = Path(__file__).parent
-FILES = ("api.yaml", "cases.yaml", "kcs.yaml")  # the first is the document; the others add schemas, paths
+FOLDER = DOCUMENT_FOLDER
+FILES = DOCUMENT_FILES  # the first is the document; the others add schemas, paths
 
 CONSTANTS: dict[str, object] = {
     "max_body_kb": payloads.MAX_BODY_BYTES // 1024,
@@ -114,26 +115,6 @@ def _document() -> dict:
                 raise OpenAPIDataError(f"{name}: {key} already described elsewhere: {', '.join(clash)}")
             into.update(found)
     return document
-
-
-def request_properties(schema: str) -> dict:
-    """The declared fields of a request body schema (``components.schemas[schema]``)."""
-    return _document()["components"]["schemas"][schema].get("properties", {})
-
-
-def request_body(schema: str) -> dict:
-    """The request's JSON body, each field it has checked against the JSON type that
-    ``components.schemas[schema]`` declares for it (``"title": 0`` is refused, naming
-    ``title``), so the API accepts what its document says and nothing else.
-
-    :raises web.params.BadParameter: for a body that is not a JSON object or a field of
-        the wrong type.
-    """
-    body = payloads.json_body()
-    for name, declared in request_properties(schema).items():
-        if name in body:
-            body[name] = params.json_type(body, name, declared)
-    return body
 
 
 def openapi_document(server_url: str = "") -> dict:
