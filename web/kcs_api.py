@@ -19,7 +19,7 @@ from web.bodies import request_body
 from web.case_api import staff_api
 from web.flagging import flag
 from web.loop import loop
-from web.payloads import article_endpoint
+from web.payloads import article_endpoint, json_body
 from web.services import catalog, services
 
 bp = Blueprint("kcs_api", __name__, url_prefix="/api")
@@ -39,8 +39,11 @@ def refused(exc: TaskError):
 
 @bp.route("/articles/<article_id>/flags", methods=["POST"])
 def flag_article(article_id: str):
-    """Flag an article the caller can see; 201 with the flag (staff also get the task)."""
-    body = request_body("FlagRequest")
+    """Flag an article the caller can see; 201 with the flag (staff also get the task).
+
+    The body's fields are checked only after the article is found (web.flagging), so a
+    hidden article answers 404 whatever the body holds."""
+    body = json_body()
     comment = body.get("comment")
     if isinstance(comment, str) and len(comment) > MAX_COMMENT:
         raise params.BadParameter("comment", f"'comment' is too long: at most {MAX_COMMENT} characters.")
