@@ -104,8 +104,8 @@ def recall_at(ranked: list[frozenset[str]], judged: set[frozenset[str]]) -> dict
     return found
 
 
-def tfidf_pairs(ids: list[str], texts: list[str], limit: int) -> list[frozenset[str]]:
-    """Every pair ranked by the cosine of TF-IDF vectors (raw tf, smoothed idf, l2 norm)."""
+def tfidf_rows(texts: list[str]) -> np.ndarray:
+    """The baseline's vectors: TF-IDF of lower-cased words (raw tf, smoothed idf), l2-normalised rows."""
     counts = [Counter(w.lower() for w in _WORD.findall(t)) for t in texts]
     df = Counter(w for c in counts for w in c)
     vocab = {w: i for i, w in enumerate(df)}
@@ -114,7 +114,13 @@ def tfidf_pairs(ids: list[str], texts: list[str], limit: int) -> list[frozenset[
     for row, c in enumerate(counts):
         for w, k in c.items():
             matrix[row, vocab[w]] = k * (math.log((1 + n) / (1 + df[w])) + 1)
-    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+
+def tfidf_pairs(ids: list[str], texts: list[str], limit: int) -> list[frozenset[str]]:
+    """Every pair ranked by the cosine of TF-IDF vectors (raw tf, smoothed idf, l2 norm)."""
+    n = len(texts)
+    matrix = tfidf_rows(texts)
     sims = matrix @ matrix.T
     upper = np.triu_indices(n, 1)
     scores = sims[upper]

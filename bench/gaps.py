@@ -29,12 +29,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import math
 import os
-import re
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from itertools import combinations
 from pathlib import Path
 
@@ -46,9 +44,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from datasets import DatasetMissing, load_seamonkey, load_stackfaq  # noqa: E402
+from duplicates import tfidf_rows  # noqa: E402
 from provenance import code_state  # noqa: E402
 
-_WORD = re.compile(r"\w+")
 DEFAULT_THRESHOLDS = "0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.5,0.6"
 
 
@@ -77,15 +75,9 @@ def seamonkey_items():
 
 
 def tfidf_graph(texts: list[str], k: int = 10) -> dict[tuple[int, int], float]:
-    counts = [Counter(w.lower() for w in _WORD.findall(t)) for t in texts]
-    df = Counter(w for c in counts for w in c)
-    vocab = {w: i for i, w in enumerate(df)}
+    """The baseline's neighbour graph: each text's k nearest by TF-IDF cosine."""
     n = len(texts)
-    matrix = np.zeros((n, len(vocab)), np.float32)
-    for row, c in enumerate(counts):
-        for w, m in c.items():
-            matrix[row, vocab[w]] = m * (math.log((1 + n) / (1 + df[w])) + 1)
-    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    matrix = tfidf_rows(texts)
     sims = matrix @ matrix.T
     np.fill_diagonal(sims, -1)
     edges = {}

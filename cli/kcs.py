@@ -65,8 +65,9 @@ def duplicates_command(articles_dir: str | None, index_dir: str | None, limit: i
 def gaps_command(articles_dir: str | None, db_url: str | None, days: int, limit: int, as_json: bool) -> None:
     """Group what the knowledge base failed to answer into topics, biggest first.
 
-    Cases closed without an article, searches that found nothing, tickets filed after the
-    suggestions didn't help, and "didn't help" flags, grouped by meaning and key terms.
+    Cases closed without an article, searches that found nothing or whose results nobody
+    opened, tickets filed after the suggestions didn't help, and "didn't help" flags,
+    grouped by meaning and key terms.
     """
     from datetime import timedelta
 

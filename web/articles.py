@@ -90,6 +90,7 @@ def article(article_id: str):
             return redirect(url_for("articles.article", article_id=replacement.id, **{"from": art.id}))
     view = article_view(art, g.reader, "articles.article")
     loop().views.view(art.id)
+    loop().note_search_click(art.id)
     mine = lookup.find_cases(services().engine, owner=g.user.name, status=OPEN_STATUSES, limit=MY_CASES,
                              sort="updated").cases
     return render_template("articles/article.html", view=view, article=art, can_link_cases=True,

@@ -85,6 +85,7 @@ def article(article_id: str):
     old_id = request.args.get("from")
     replaced = bool(old_id) and getattr(catalog().public_replacement(old_id), "id", None) == art.id
     loop().views.view(art.id)
+    loop().note_search_click(art.id)
     return render_template("help/article.html", view=article_view(art, PUBLIC, "help.article"), article=art,
                            replaced=replaced,
                            share_url=url_for("help.article", article_id=art.id, _external=True),

@@ -18,15 +18,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from urllib.parse import parse_qs, urlsplit
+
+from flask import Flask, current_app, request, url_for
 
 from kb.activity import search_log
 from kb.cases.store import reuse_counts, revision_stamp
 from kb.db import utcnow
 from kb.kcs.duplicates import Pair, find_duplicates, texts_of
-from kb.kcs.gaps import Topic, collect_items, find_topics
+from kb.kcs.gaps import Topic, collect_items, find_topics, record_search_click
 from kb.kcs.policy import Policy
-from kb.kcs.schema import flags
+from kb.kcs.schema import flags, search_clicks
 from kb.kcs.sweep import sweep
 from kb.kcs.views import ViewCounter
 from kb.logins import DatabaseFailures
@@ -141,7 +143,8 @@ class Loop:
         with self.engine.connect() as conn:
             searches = conn.execute(sa.select(sa.func.count(), sa.func.max(search_log.c.id))).one()
             flagged = conn.execute(sa.select(sa.func.count(), sa.func.max(flags.c.id))).one()
-        stamp = (revision_stamp(self.engine), tuple(searches), tuple(flagged))
+            opened = conn.execute(sa.select(sa.func.max(search_clicks.c.id))).one()
+        stamp = (revision_stamp(self.engine), tuple(searches), tuple(flagged), tuple(opened))
         cached = self._topics.get(days)
         if cached and cached[1] == stamp and time.monotonic() - cached[0] < TOPICS_TTL_SECONDS:
             return cached[2]
@@ -152,6 +155,25 @@ class Loop:
 
     def topic(self, topic_id: str, days: int = GAP_WINDOW_DAYS) -> Topic | None:
         return next((t for t in self.topics(days) if t.id == topic_id), None)
+
+    def note_search_click(self, article_id: str) -> None:
+        """When the reader came to this article from one of our search pages, remember that
+        the search's results were opened (searches whose results nobody opens are gaps).
+
+        Read from the Referer header, which browsers send within a site (our policy is
+        strict-origin-when-cross-origin), so result links stay plain and no script is needed.
+        """
+        referrer = request.referrer
+        if not referrer or len(referrer) > 4000:
+            return
+        parts = urlsplit(referrer)
+        if parts.netloc != request.host or parts.path not in (url_for("search.search"), url_for("help.search")):
+            return
+        query = parse_qs(parts.query).get("q", [""])[0]
+        try:
+            record_search_click(self.engine, query, article_id)
+        except Exception:  # noqa: BLE001 - the article matters more than the count
+            log.exception("could not record a click from a search")
 
     def forget_duplicates(self) -> None:
         self._duplicates = None

@@ -21,7 +21,7 @@ from kb.cases.capture import DEFAULT_FOLDER, capture_from_case
 from kb.cases.store import get_case
 from kb.errors import KBError
 from kb.kcs import tasks as task_store
-from kb.kcs.gaps import SEARCH, Topic
+from kb.kcs.gaps import SEARCH, UNCLICKED, Topic
 from kb.kcs.policy import Policy
 
 EVIDENCE_SHOWN = 10
@@ -57,7 +57,7 @@ def draft_for_topic(engine: Engine, topic: Topic, articles_dir: Path | str, *, b
         article_id, path = captured.article_id, captured.path
     else:
         example = topic.representative or topic.items[0]
-        title = example.title if example.kind != SEARCH else example.title.capitalize()
+        title = example.title.capitalize() if example.kind in (SEARCH, UNCLICKED) else example.title
         created = create_article(root, "known-issue", title[:200], subdir=DEFAULT_FOLDER, owner=by,
                                  product=example.product)
         article_id, path = created.id, created.path

@@ -1,9 +1,11 @@
 """Gaps found for you: what the knowledge base failed to answer, grouped into topics.
 
-Four kinds of evidence (:func:`collect_items`):
+Five kinds of evidence (:func:`collect_items`):
 
 * **case**: a closed case with no linked article (solved without the knowledge base);
 * **search**: a search (engineer or help center) that found nothing, counted per query;
+* **unclicked**: a search that found articles, run at least :data:`UNCLICKED_MIN` times in
+  the window, and none of whose results anyone opened (:func:`record_search_click`);
 * **ticket**: a contact-form ticket filed after the suggested articles didn't help;
 * **flag**: a help-center reader saying an article didn't help, with their comment.
 
@@ -35,11 +37,12 @@ from kb.cases.rules import CLOSED
 from kb.cases.schema import case_links, cases, deflection_events
 from kb.cases.store import format_case_id
 from kb.db import utcnow
-from kb.kcs.schema import flags
+from kb.kcs.schema import flags, search_clicks
 from kb.kcs.similarity import NEIGHBOURS, Text, WordSpace, combined, meaning_neighbours
 
-CASE, SEARCH, TICKET, FLAG = "case", "search", "ticket", "flag"
+CASE, SEARCH, UNCLICKED, TICKET, FLAG = "case", "search", "unclicked", "ticket", "flag"
 KINDS = {CASE: "case closed without an article", SEARCH: "search that found nothing",
+         UNCLICKED: "search whose results nobody opened",
          TICKET: "ticket filed after the suggestions", FLAG: "reader said an article didn't help"}
 # Average similarity at which two groups are one topic: by words and meaning together, and
 # by words alone (when the encoder is off). Chosen on StackFAQ (bench/gaps.py).
@@ -51,6 +54,8 @@ TREND_DAYS = 30
 LABEL_TERMS = 4
 TYPICAL_SAMPLE = 60
 SEARCH_KINDS = ("search", "help")
+UNCLICKED_MIN = 2  # runs of a search with results, none opened, before it counts as a gap
+MAX_CLICK_QUERY = 1000
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
@@ -121,7 +126,7 @@ class Topic:
     @property
     def examples(self) -> list[GapItem]:
         """The representative first, then cases and tickets, then the most searched queries."""
-        order = {CASE: 0, TICKET: 1, FLAG: 2, SEARCH: 3}
+        order = {CASE: 0, TICKET: 1, FLAG: 2, SEARCH: 3, UNCLICKED: 4}
         rest = sorted((i for i in self.items if i is not self.representative),
                       key=lambda i: (order[i.kind], -i.weight, -i.at.timestamp(), i.key))
         return ([self.representative] if self.representative else []) + rest
@@ -168,6 +173,18 @@ def collect_items(engine: Engine, *, since: datetime | None = None, limit: int =
         for r in conn.execute(searches):
             if len(r.q or "") >= MIN_QUERY_CHARS:
                 items[f"search:{r.q}"] = GapItem(f"search:{r.q}", SEARCH, r.q, "", r.at, weight=int(r.n))
+        opened = sa.select(search_clicks.c.query).distinct()
+        if since is not None:
+            opened = opened.where(search_clicks.c.at >= since)
+        clicked = {r.query for r in conn.execute(opened)}
+        unclicked = (sa.select(text.label("q"), sa.func.count().label("n"), sa.func.max(search_log.c.at).label("at"))
+                     .where(search_log.c.total > 0, search_log.c.kind.in_(SEARCH_KINDS))
+                     .group_by(text).having(sa.func.count() >= UNCLICKED_MIN))
+        if since is not None:
+            unclicked = unclicked.where(search_log.c.at >= since)
+        for r in conn.execute(unclicked):
+            if len(r.q or "") >= MIN_QUERY_CHARS and click_key(r.q) not in clicked:
+                items.setdefault(f"search:{r.q}", GapItem(f"search:{r.q}", UNCLICKED, r.q, "", r.at, weight=int(r.n)))
         said = sa.select(flags).where(flags.c.source == "help")
         if since is not None:
             said = said.where(flags.c.created_at >= since)
@@ -176,6 +193,21 @@ def collect_items(engine: Engine, *, since: datetime | None = None, limit: int =
                                             "", r.created_at, article_id=r.article_id)
     newest = sorted(items.values(), key=lambda i: (i.at, i.key), reverse=True)
     return newest[:limit]
+
+
+def record_search_click(engine: Engine, query: str, article_id: str, *, at: datetime | None = None) -> bool:
+    """Remember that a result of this search was opened; False (nothing recorded) for an empty query."""
+    query = click_key(query)
+    if not query or not article_id:
+        return False
+    with engine.begin() as conn:
+        conn.execute(search_clicks.insert().values(query=query, article_id=article_id[:100], at=at or utcnow()))
+    return True
+
+
+def click_key(query: str) -> str:
+    """A search as clicks are matched to it: words as typed, lower-cased, single spaces."""
+    return " ".join(query.replace("\x00", " ").split()).lower()[:MAX_CLICK_QUERY]
 
 
 def find_topics(items: Sequence[GapItem], *, embed: Embed | None = None, threshold: float | None = None,

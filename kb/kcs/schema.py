@@ -1,4 +1,4 @@
-"""Tables of the knowledge loop: tasks, flags and article views.
+"""Tables of the knowledge loop: tasks, flags, article views and clicks from searches.
 
 SQLAlchemy Core types only, so the same schema runs on SQLite and PostgreSQL. Migrations
 400 and up belong to this package; add new ones at the end and never edit an applied one.
@@ -61,8 +61,19 @@ article_views = sa.Table(
     sa.Column("views", sa.Integer, nullable=False, default=0),
 )
 
+search_clicks = sa.Table(
+    "kcs_search_clicks", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    # The search as the gap report groups it: trimmed, lower-cased, at most 1000 characters.
+    sa.Column("query", sa.String(1000), nullable=False, index=True),
+    sa.Column("article_id", sa.String(100), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False, index=True),
+)
+
 
 register_migration(400, "knowledge loop: tasks and flags",
                    lambda conn: metadata.create_all(conn, tables=[tasks, flags]))
 register_migration(401, "knowledge loop: article views per day",
                    lambda conn: metadata.create_all(conn, tables=[article_views]))
+register_migration(402, "knowledge loop: results opened from a search",
+                   lambda conn: metadata.create_all(conn, tables=[search_clicks]))

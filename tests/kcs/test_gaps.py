@@ -10,7 +10,17 @@ from kb.cases import deflection, store
 from kb.kcs import tasks as t
 from kb.kcs.drafts import draft_for_topic
 from kb.kcs.flags import flag_article
-from kb.kcs.gaps import CASE, FLAG, SEARCH, TICKET, GapItem, collect_items, find_topics
+from kb.kcs.gaps import (
+    CASE,
+    FLAG,
+    SEARCH,
+    TICKET,
+    UNCLICKED,
+    GapItem,
+    collect_items,
+    find_topics,
+    record_search_click,
+)
 from kb.kcs.policy import Policy
 from kb.lint import lint
 from kb.model import Article
@@ -57,6 +67,25 @@ def test_every_kind_of_unanswered_evidence_is_collected_once(engine, taxonomy):
     assert [i.kind for i in items.values() if i.kind == FLAG] == [FLAG]  # the help center's, not the engineer's
     assert f"case:{solved.id}" not in items and "search:found things" not in items and "search:ab" not in items
     assert collect_items(engine, since=NOW + timedelta(days=1)) == []
+
+
+def test_a_search_run_again_and_again_whose_results_nobody_opens_is_a_gap(engine):
+    def ran(query, total, at=NOW):
+        return activity.SearchRecord(query, "public", total, 1.0, kind="help", at=at)
+
+    activity.record_searches(engine, [ran("Printer offline", 3), ran("printer offline ", 5),  # results, none opened
+                                      ran("VPN drops", 4), ran("vpn drops", 4),  # a result was opened
+                                      ran("scanner slow", 2),  # once: not yet evidence
+                                      ran("toner low", 0), ran("toner low", 3)])  # found nothing once: that kind
+    assert record_search_click(engine, "vpn   DROPS", "KB1", at=NOW)
+    assert not record_search_click(engine, "  ", "KB1", at=NOW)
+    items = {i.key: i for i in collect_items(engine)}
+    assert (items["search:printer offline"].kind, items["search:printer offline"].weight) == (UNCLICKED, 2)
+    assert "search:vpn drops" not in items and "search:scanner slow" not in items
+    assert items["search:toner low"].kind == SEARCH
+    # A click before the window doesn't answer the searches in it.
+    record_search_click(engine, "printer offline", "KB2", at=NOW - timedelta(days=200))
+    assert "search:printer offline" in {i.key for i in collect_items(engine, since=NOW - timedelta(days=1))}
 
 
 def item(key, title, body="", at=NOW, kind=CASE, weight=1):

@@ -13,6 +13,7 @@ import http.cookiejar
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -326,12 +327,22 @@ def checked_page(browser, base_url: str, *, javascript: bool = True, timeout_ms:
 
 
 def stop_server(server: LiveServer) -> None:
-    server.process.terminate()
+    """Stop ``kb serve`` and its worker processes (its own process group, from start_new_session):
+    killing the master alone, when it is slow to stop, would leave its workers running."""
+    _signal_group(server.process, signal.SIGTERM)
     try:
         server.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        server.process.kill()
+        _signal_group(server.process, signal.SIGKILL)
         server.process.wait(timeout=10)
+    _signal_group(server.process, signal.SIGKILL)  # any worker still lingering
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 # --- an HTTP client with cookies --------------------------------------------------------

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
+
 from kb.articles import load_knowledge_base
 from kb.cases import store
 from kb.kcs import tasks as t
 from kb.kcs.flags import flags_for_article
 from kb.resolution_codes import load_taxonomy
 from tests.conftest import TAXONOMY
+from kb.kcs.schema import search_clicks
 from tests.web.helpers import INTERNAL_ID, LINKS_ID, csrf_token_from, soup
 
 MSG_ID = "KB0022"  # the sample knowledge base's repeated-password-prompts article (internal, owned)
@@ -162,3 +165,19 @@ def test_the_kcs_measures_are_charts_with_csv_twins(client, login):
         assert csv.status_code == 200 and csv.mimetype == "text/csv"
     assert client.get("/insights/topics.csv").mimetype == "text/csv"
     assert client.get("/insights/duplicates.csv").mimetype == "text/csv"
+
+
+def test_opening_a_result_from_one_of_our_search_pages_counts_as_a_click(client, engine, login):
+    def opened(path, referrer):
+        return client.get(path, headers={"Referer": referrer}).status_code
+
+    assert opened(f"/help/articles/{LINKS_ID}", "http://localhost/help/search?q=Spooler++Crash") == 200
+    assert opened(f"/help/articles/{LINKS_ID}", "http://elsewhere.example/help/search?q=other+site") == 200
+    assert opened(f"/help/articles/{LINKS_ID}", "http://localhost/help?q=not+a+search+page") == 200
+    assert opened(f"/help/articles/{INTERNAL_ID}", "http://localhost/help/search?q=hidden") == 404
+    login("engineer")
+    assert opened(f"/articles/{INTERNAL_ID}", "http://localhost/search?q=appliance+reset") == 200
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(search_clicks.c.query, search_clicks.c.article_id)
+                            .order_by(search_clicks.c.id)).all()
+    assert [tuple(r) for r in rows] == [("spooler crash", LINKS_ID), ("appliance reset", INTERNAL_ID)]

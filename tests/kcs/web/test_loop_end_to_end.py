@@ -17,6 +17,7 @@ import urllib.request
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from kb.cases import store
 from kb.db import engine_for
@@ -238,3 +239,19 @@ def test_in_the_browser_a_gap_topic_becomes_a_draft(site, new_page):
     assert "Re-synced the badge database." in next(site.articles.rglob(f"{draft_id.lower()}-*.md")).read_text()
     page.goto("/insights/topics")
     assert "is being written" in page.locator("section.topic", has_text="Badge reader").inner_text()
+
+
+@pytest.mark.browser
+def test_in_the_browser_opening_a_search_result_tells_the_gap_report_the_search_was_answered(site, new_page):
+    from kb.kcs.gaps import collect_items
+    from kb.kcs.schema import search_clicks
+
+    page = new_page()
+    page.goto("/help/search?q=label+printer+blank+first+label")
+    page.locator("ol.results .result-title a").first.click()
+    page.wait_for_url(f"**/help/articles/{PRINTER}")
+    engine = engine_for(site.db_url)
+    with engine.connect() as conn:
+        opened = conn.execute(sa.select(search_clicks.c.query).where(search_clicks.c.article_id == PRINTER)).all()
+    assert [r.query for r in opened] == ["label printer blank first label"]
+    assert "search:label printer blank first label" not in {i.key for i in collect_items(engine)}
