@@ -14,6 +14,7 @@ version for new searches while searches in flight finish on the old one.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
@@ -44,7 +45,7 @@ from indexer.scoring import matched_terms
 from indexer.semantic import WEIGHT as MEANING_WEIGHT
 from indexer.semantic import VectorStore, best_of, blend, similarities, ticket_text
 from indexer.snippets import make_snippet, plain_excerpt
-from indexer.spelling import correct, corrections
+from indexer.spelling import correct, corrections, spelled_in
 from indexer.suggest import MAX_DESCRIPTION_CHARS, MAX_KEY_TERMS, plan_long_text
 from indexer.synonyms import Synonyms
 from indexer.vectors import SCORE, Evaluation, Statistics, Vectors, top
@@ -171,6 +172,7 @@ class _View:
         self._primary = self._open()
         self._caches: IndexCaches | None = None
         self._vectors: Vectors | None = None
+        self._ids: dict[str, int] | None = None
 
     def _open(self) -> WhooshSearcher:
         try:
@@ -231,6 +233,17 @@ class _View:
                 self._vectors = Vectors(self._primary, list(leaves(self._primary)),
                                         lambda key: self.segment_cache.get(key).arrays)
             return self._vectors
+
+    def docnum_of(self, article_id: str, searcher: WhooshSearcher) -> int:
+        """The live document with this id, else -1: one dictionary lookup either way, so an id
+        that exists but is hidden costs what an unknown one does (no posting list is read)."""
+        ids = self._ids
+        if ids is None:
+            column, live = self.vectors.column("id", searcher), self.vectors.live
+            ids = {value: docnum for docnum, value in enumerate(column) if value and live[docnum]}
+            with self._cache_lock:
+                self._ids = ids
+        return ids.get(article_id, -1)
 
     def segment_ids(self) -> set[str]:
         return self.caches.segment_ids
@@ -623,10 +636,16 @@ class Searcher:
         def known(word: str) -> bool:
             return any(("content", w.parts[0]) in reader for w in query_words(word) if w.parts)
 
+        accept = None
+        if index_is_filtered(audience):
+            # The vocabulary includes drafts and articles in review: each correction must be
+            # a word this reader can find, not merely sit beside one.
+            visible = self._visible(ctx, allow, frozenset())
+            accept = functools.partial(spelled_in, reader, docs=visible)
         changed = False
         clauses = []
         for clause in parsed.clauses:
-            fixed = None if clause.negated else correct(reader, clause.text, known)
+            fixed = None if clause.negated else correct(reader, clause.text, known, accept)
             changed = changed or fixed is not None
             clauses.append(Clause(fixed or clause.text, clause.phrase, clause.negated))
         if not changed:
@@ -639,7 +658,6 @@ class Searcher:
                 return None
             ev = Evaluation(ctx.view.vectors, ctx.searcher)
             queries = plan.unit_queries() + ([plan.code_query()] if plan.exact_codes else [])
-            visible = self._visible(ctx, allow, frozenset())
             if not any((ev.run(q).mask & visible).any() for q in queries):
                 return None
         return suggestion.display()
@@ -817,9 +835,29 @@ class Searcher:
         return [r[4] for r in rows[:limit]]
 
     def get_article(self, article_id: str, *, audience: str = "public",
-                    statuses: Collection[str] = ("published",)) -> Article | None:
-        """The indexed (last good) version of an article, or None if this audience can't see it."""
-        return self._one("id", article_id, audience, statuses)
+                    statuses: Collection[str] = ("published",),
+                    written_for: str | None = None) -> Article | None:
+        """The indexed (last good) version of an article, or None if this audience can't see it.
+
+        Does the same work for an id that exists but is hidden as for an unknown one, so
+        response times can't tell them apart; stored fields are read only for a visible article.
+
+        :param written_for: only an article whose own audience is this one (the internal
+            index holds public articles too).
+        """
+        if not article_id or not isinstance(article_id, str):
+            return None
+        with self._use(audience) as ctx:
+            allow = self._allowed(ctx, audience, statuses, {}, {})
+            docnum = ctx.view.docnum_of(article_id, ctx.searcher)
+            # Every check runs whether or not the id was found (-1 reads the last document's
+            # values), and they are combined only at the end.
+            allowed = allow is None or docnum in allow
+            audiences = ctx.column("audience")
+            fits = not audiences or written_for is None or audiences[docnum] == written_for
+            if docnum < 0 or not allowed or not fits:
+                return None
+            return article_from_stored(ctx.searcher.stored_fields(docnum))
 
     def get_article_by_path(self, path: str, *, audience: str = "public",
                             statuses: Collection[str] = ("published",)) -> Article | None:

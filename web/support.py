@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from kb.cases import deflection, lookup, store
 from kb.cases.rules import CUSTOMER_STATUS_LABELS
 from kb.errors import NotFound
+from kb.throttle import Refusal
 from kb.visibility import PUBLIC
-from web import resume
+from web import resume, throttle
 from web.answers import card_for
 from web.casework import suggestions_for
 from web.render import article_view
@@ -135,12 +136,23 @@ def _submit(draft: dict):
     if g.user is None and not _EMAIL.match(draft["email"]):
         flash("Enter your email address so we can reply.", "error")
         return _form(draft, status=400)
+    grant = None
+    if g.user is None:  # anonymous: so many cases per client (web/throttle.py)
+        grant = throttle.take_case()
+        if isinstance(grant, Refusal):
+            flash("Several requests have come from your network in the last hour. Your text is kept "
+                  f"below: please send it again in {throttle.wait_text(grant.wait)}, or sign in.", "error")
+            response = current_app.make_response(_form(draft, status=429))
+            response.headers["Retry-After"] = str(grant.wait)
+            return response
     try:
         case = store.create_case(services().engine, channel="portal",
                                  created_by=g.user.name if g.user else None, title=draft["title"],
                                  description=draft["description"],
                                  product=draft["product"] or None, customer=customer)
     except store.CaseFieldError as exc:
+        if grant is not None:  # nothing was opened, so it doesn't count against the client
+            throttle.give_back(grant)
         flash(f"{exc.field.capitalize()} {exc.message}.", "error")
         return _form(draft, status=400)
     deflection.record_event(services().engine, draft["draft"], deflection.SUBMITTED, case_id=case.id,
