@@ -28,7 +28,7 @@ from kb.answers.feedback import ANSWER_KIND, Vote, record_vote
 from kb.errors import IndexMissing
 from kb.markdown import render
 from kb.visibility import Reader
-from web import params
+from web import params, throttle
 from web.payloads import (
     DEFAULT_LIMIT,
     MAX_DESCRIPTION_CHARS,
@@ -186,6 +186,7 @@ def api_answer():
     product = params.text(body, "product")
     limit = params.integer(body, "limit", DEFAULT_LIMIT, low=1, high=MAX_SUGGEST_LIMIT)
     explain = params.flag(body, "explain")
+    throttle.count_if_costly(explain, limit)
     started = time.perf_counter()
     card, page = card_for(g.reader, question, description, product, surface="api", limit=limit, external=True)
     if card is None:

@@ -15,7 +15,6 @@ from web import params, throttle
 from web.bodies import request_body
 from web.openapi import openapi_document
 from web.payloads import (
-    ANONYMOUS_FREE_LIMIT,
     AUTOCOMPLETE_LIMIT,
     DEFAULT_LIMIT,
     MAX_AUTOCOMPLETE_LIMIT,
@@ -30,14 +29,6 @@ from web.search import log_search
 from web.services import catalog
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-def _count_if_costly(explain: bool, limit: int) -> None:
-    """Anonymous calls asking for explanations or long result lists draw on an allowance."""
-    if explain:
-        throttle.costly_call("explain", "scoring explanations")
-    elif limit > ANONYMOUS_FREE_LIMIT:
-        throttle.costly_call("limit", f"more than {ANONYMOUS_FREE_LIMIT} results")
 
 
 @bp.route("/search")
@@ -56,7 +47,7 @@ def search():
         raise params.ForbiddenParameter("status", f"Your role can't search articles with status "
                                                   f"'{status}'; use one of {', '.join(g.reader.filter_statuses)}.")
     filters = params.filters(args, g.reader, code_param="resolution_code")
-    _count_if_costly(explain, limit)
+    throttle.count_if_costly(explain, limit)
     page = catalog().search(g.reader, q, status=filters.status, limit=limit, offset=offset, explain=explain,
                             **filters.options())
     log_search(q, g.reader, page.total, page.took_ms, "api")
@@ -74,7 +65,7 @@ def suggest():
     product = params.text(body, "product")
     limit = params.integer(body, "limit", DEFAULT_LIMIT, low=1, high=MAX_SUGGEST_LIMIT)
     explain = params.flag(body, "explain")
-    _count_if_costly(explain, limit)
+    throttle.count_if_costly(explain, limit)
     page = catalog().suggest(g.reader, title, description, product=product, limit=limit, explain=explain)
     log_search(title or description[:200], g.reader, page.total, page.took_ms, "suggest")
     return jsonify(page_json(page, g.reader, explain=explain))

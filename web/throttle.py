@@ -24,6 +24,7 @@ from flask import Flask, current_app, g
 from werkzeug.exceptions import TooManyRequests
 
 from kb.throttle import Allowance, Allowances, Grant, Refusal
+from web.payloads import ANONYMOUS_FREE_LIMIT
 from web.util import client_address
 
 EXTENSION = "kb_allowances"
@@ -115,6 +116,14 @@ def costly_call(parameter: str, reason: str) -> None:
                         f"{int(costly.window // 60)} minutes; try again in {found.wait} seconds, "
                         "leave it out, or send a token ('Authorization: Bearer <token>').",
                         found.wait, parameter)
+
+
+def count_if_costly(explain: bool, limit: int) -> None:
+    """Anonymous calls asking for explanations or long result lists draw on an allowance."""
+    if explain:
+        costly_call("explain", "scoring explanations")
+    elif limit > ANONYMOUS_FREE_LIMIT:
+        costly_call("limit", f"more than {ANONYMOUS_FREE_LIMIT} results")
 
 
 def init_app(app: Flask) -> None:

@@ -44,6 +44,8 @@ from kb.kcs.schema import flags, search_clicks
 from kb.kcs.similarity import NEIGHBOURS, Text, WordSpace, combined, meaning_neighbours
 
 CASE, SEARCH, UNCLICKED, QUESTION, TICKET, FLAG = "case", "search", "unclicked", "question", "ticket", "flag"
+# Examples of a topic, most telling kind first; every kind in KINDS has a place.
+EXAMPLE_ORDER = (CASE, TICKET, FLAG, QUESTION, SEARCH, UNCLICKED)
 KINDS = {CASE: "case closed without an article", SEARCH: "search that found nothing",
          UNCLICKED: "search whose results nobody opened",
          QUESTION: "question kb could not answer, or whose answer didn't help",
@@ -129,7 +131,7 @@ class Topic:
     @property
     def examples(self) -> list[GapItem]:
         """The representative first, then cases and tickets, then the most searched queries."""
-        order = {CASE: 0, TICKET: 1, FLAG: 2, SEARCH: 3, UNCLICKED: 4}
+        order = {kind: rank for rank, kind in enumerate(EXAMPLE_ORDER)}
         rest = sorted((i for i in self.items if i is not self.representative),
                       key=lambda i: (order[i.kind], -i.weight, -i.at.timestamp(), i.key))
         return ([self.representative] if self.representative else []) + rest

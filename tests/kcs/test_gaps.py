@@ -13,6 +13,7 @@ from kb.kcs.flags import flag_article
 from kb.kcs.gaps import (
     CASE,
     FLAG,
+    KINDS,
     QUESTION,
     SEARCH,
     TICKET,
@@ -121,6 +122,15 @@ def test_items_about_the_same_problem_share_a_topic_and_the_biggest_comes_first(
     assert topics[0].size == 7 and "vpn" in topics[0].terms
     assert topics[0].counts == {CASE: 3, SEARCH: 4}
     assert topics[0].best_case.case_id in (1, 2, 3)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_topic_lists_its_examples_whatever_kinds_of_evidence_it_holds(kind):
+    members = [item("case:1", *VPN[0])] + [GapItem(f"{kind}:{title}", kind, title, body, NOW, weight=2)
+                                           for title, body in VPN[1:]]
+    [topic] = find_topics(members, threshold=0.05)
+    assert {i.key for i in topic.examples} == {i.key for i in members}
+    assert len(topic.as_dict()["examples"]) == len(members)
 
 
 def test_a_topics_label_names_what_its_members_share_not_one_members_rare_words():
