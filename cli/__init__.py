@@ -6,6 +6,7 @@ in its own module, parses its options, imports what it needs inside the function
 ``kb --help`` stays fast) and calls a plain function of the layer below.
 """
 
+from cli import answer as _answer  # noqa: F401  (registers `kb answer`)
 from cli import authoring as _authoring  # noqa: F401  (registers `kb new`, `kb report`, `kb watch`)
 from cli import cases as _cases  # noqa: F401  (registers `kb cases`)
 from cli import db as _db  # noqa: F401  (registers `kb db upgrade` and `kb db check`)

@@ -38,10 +38,15 @@ def _defaults() -> dict:
         "SESSION_COOKIE_SECURE": "auto",
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
         # Number of reverse proxies in front of kb whose X-Forwarded-* headers to trust.
-        "TRUSTED_PROXIES": 0,
+        "TRUSTED_PROXIES": settings.get("trusted_proxies"),
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_MAX_FAILURES_PER_IP": 50,
         "LOGIN_WINDOW_SECONDS": 15 * 60,
+        # What anonymous clients may do, per client address: (count, within seconds). See web/throttle.py.
+        "ANONYMOUS_VOTES": (20, 3600),
+        "VOTE_REPEAT_SECONDS": 24 * 3600,  # one anonymous vote per client and article within this
+        "ANONYMOUS_CASES": (5, 3600),
+        "ANONYMOUS_COSTLY_CALLS": (20, 600),
         "SIGNALS_TTL_SECONDS": 30.0,
         "SEARCH_LOG_BATCH": 50,
         "SEARCH_LOG_DELAY_SECONDS": 2.0,
@@ -74,10 +79,10 @@ def create_app(config: Mapping | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(instance)
 
-    from web import auth, authoring, csrf, errors, loop, notices, security, services
+    from web import auth, authoring, csrf, errors, loop, notices, security, services, throttle
 
     # services first: the others use its database
-    for part in (security, services, loop, auth, csrf, errors, notices):
+    for part in (security, services, loop, auth, throttle, csrf, errors, notices):
         part.init_app(app)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
@@ -89,6 +94,7 @@ def blueprints() -> list:
     """Every page area and API of the app, each a blueprint of its own module."""
     from web import (
         admin,
+        answers,
         api,
         articles,
         auth,
@@ -107,7 +113,7 @@ def blueprints() -> list:
         tasks,
     )
 
-    return [home.bp, auth.bp, search.bp, articles.bp, help.bp, api.bp, admin.bp,
+    return [home.bp, auth.bp, search.bp, articles.bp, help.bp, api.bp, answers.bp, admin.bp,
             case_pages.bp, case_actions.bp, case_api.bp, support.bp, insights.bp, authoring.bp, flagging.bp,
             kcs_api.bp, kcs_pages.bp, tasks.bp]
 

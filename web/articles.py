@@ -10,6 +10,7 @@ from kb.cases.rules import OPEN_STATUSES
 from kb.errors import KBError
 from kb.model import Article
 from kb.visibility import Reader
+from web import throttle
 from web.auth import staff_required
 from web.loop import loop
 from web.notices import notify
@@ -52,9 +53,14 @@ def record_vote(reader: Reader, article: Article, endpoint: str):
         notify("Choose “Yes” or “No”.", "feedback", "error")
         return redirect(back)
     user_id = reader.user.id if reader.user else None
+    grant = None
     if user_id is None:
+        # Anonymous: one vote per article, by cookie and (for clients that drop cookies) by
+        # address; and only so many votes per address (429 beyond: web/throttle.py).
         voted = session.get("voted", [])
-        if article.id in voted:
+        if article.id not in voted:
+            grant = throttle.take_vote(article.id)
+        if grant is None:
             notify("You already told us about this article. Thank you!", "feedback", "info")
             return redirect(back)
         session["voted"] = (voted + [article.id])[-MAX_ANONYMOUS_VOTES:]
@@ -62,6 +68,9 @@ def record_vote(reader: Reader, article: Article, endpoint: str):
         activity.record_feedback(services().engine, article.id, vote == "yes",
                                  request.form.get("comment", ""), user_id)
     except KBError as exc:
+        if grant is not None:  # the vote was refused, so it doesn't count against the client
+            throttle.give_back(grant)
+            session["voted"] = [v for v in session.get("voted", []) if v != article.id]
         notify(str(exc), "feedback", "error")
         return redirect(back)
     services().signals.invalidate()

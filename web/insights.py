@@ -16,6 +16,7 @@ from flask import Blueprint, Response, g, render_template, request
 from markupsafe import Markup
 
 from kb.articles import KnowledgeBase, load_knowledge_base
+from kb.cases import charts
 from kb.cases.insights import REPORTS as CASE_REPORTS
 from kb.cases.insights import Report, Scope
 from kb.db import utcnow
@@ -71,9 +72,10 @@ def _scope() -> Scope:
                  since=utcnow() - timedelta(days=days) if days else None, bucket=bucket)
 
 
-def _chart(report: Report) -> Markup:
-    """The report's SVG; every label in it was escaped when it was drawn."""
-    return Markup(report.svg())
+def _chart(report: Report, wide: bool = False) -> Markup:
+    """The report's SVG; every label in it was escaped when it was drawn. A ``wide`` one is
+    drawn for a whole page's width, so its text keeps the size of the narrow one's."""
+    return Markup(report.svg(charts.WIDE if wide else charts.WIDTH))
 
 
 @bp.route("/insights")

@@ -15,6 +15,7 @@ from kb.kcs.flags import MAX_COMMENT
 from kb.kcs.tasks import KINDS, STATUSES, TaskError, by_impact, get_task, impact, list_tasks, resolve_task
 from kb.kcs.views import views_since
 from web import params
+from web.bodies import request_body
 from web.case_api import staff_api
 from web.flagging import flag
 from web.loop import loop
@@ -38,7 +39,10 @@ def refused(exc: TaskError):
 
 @bp.route("/articles/<article_id>/flags", methods=["POST"])
 def flag_article(article_id: str):
-    """Flag an article the caller can see; 201 with the flag (staff also get the task)."""
+    """Flag an article the caller can see; 201 with the flag (staff also get the task).
+
+    The body's fields are checked only after the article is found (web.flagging), so a
+    hidden article answers 404 whatever the body holds."""
     body = json_body()
     comment = body.get("comment")
     if isinstance(comment, str) and len(comment) > MAX_COMMENT:
@@ -102,7 +106,7 @@ def task(task_id: str):
 @staff_api
 def resolve(task_id: str):
     """Close a task: ``{"status": "done", "note"?, "fixed_in"?}`` or ``{"status": "dismissed", "note"}``."""
-    body = json_body()
+    body = request_body("ResolveRequest")
     status = params.text(body, "status") or "done"
     note = params.text(body, "note", max_chars=2000)
     fixed_in = params.text(body, "fixed_in", max_chars=64)

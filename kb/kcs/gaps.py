@@ -1,11 +1,13 @@
 """Gaps found for you: what the knowledge base failed to answer, grouped into topics.
 
-Five kinds of evidence (:func:`collect_items`):
+Six kinds of evidence (:func:`collect_items`):
 
 * **case**: a closed case with no linked article (solved without the knowledge base);
 * **search**: a search (engineer or help center) that found nothing, counted per query;
 * **unclicked**: a search that found articles, run at least :data:`UNCLICKED_MIN` times in
   the window, and none of whose results anyone opened (:func:`record_search_click`);
+* **question**: a question the answer card could not answer (kb abstained) or whose
+  answer a reader said didn't help (:func:`kb.answers.feedback.unanswered`), per question;
 * **ticket**: a contact-form ticket filed after the suggested articles didn't help;
 * **flag**: a help-center reader saying an article didn't help, with their comment.
 
@@ -32,7 +34,8 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from kb.activity import search_log
+from kb.activity import SEARCH_KINDS, search_log
+from kb.answers.feedback import unanswered
 from kb.cases.rules import CLOSED
 from kb.cases.schema import case_links, cases, deflection_events
 from kb.cases.store import format_case_id
@@ -40,9 +43,12 @@ from kb.db import utcnow
 from kb.kcs.schema import flags, search_clicks
 from kb.kcs.similarity import NEIGHBOURS, Text, WordSpace, combined, meaning_neighbours
 
-CASE, SEARCH, UNCLICKED, TICKET, FLAG = "case", "search", "unclicked", "ticket", "flag"
+CASE, SEARCH, UNCLICKED, QUESTION, TICKET, FLAG = "case", "search", "unclicked", "question", "ticket", "flag"
+# Examples of a topic, most telling kind first; every kind in KINDS has a place.
+EXAMPLE_ORDER = (CASE, TICKET, FLAG, QUESTION, SEARCH, UNCLICKED)
 KINDS = {CASE: "case closed without an article", SEARCH: "search that found nothing",
          UNCLICKED: "search whose results nobody opened",
+         QUESTION: "question kb could not answer, or whose answer didn't help",
          TICKET: "ticket filed after the suggestions", FLAG: "reader said an article didn't help"}
 # Average similarity at which two groups are one topic: by words and meaning together, and
 # by words alone (when the encoder is off). Chosen on StackFAQ (bench/gaps.py).
@@ -53,7 +59,6 @@ MIN_QUERY_CHARS = 3
 TREND_DAYS = 30
 LABEL_TERMS = 4
 TYPICAL_SAMPLE = 60
-SEARCH_KINDS = ("search", "help")
 UNCLICKED_MIN = 2  # runs of a search with results, none opened, before it counts as a gap
 MAX_CLICK_QUERY = 1000
 
@@ -126,7 +131,7 @@ class Topic:
     @property
     def examples(self) -> list[GapItem]:
         """The representative first, then cases and tickets, then the most searched queries."""
-        order = {CASE: 0, TICKET: 1, FLAG: 2, SEARCH: 3, UNCLICKED: 4}
+        order = {kind: rank for rank, kind in enumerate(EXAMPLE_ORDER)}
         rest = sorted((i for i in self.items if i is not self.representative),
                       key=lambda i: (order[i.kind], -i.weight, -i.at.timestamp(), i.key))
         return ([self.representative] if self.representative else []) + rest
@@ -185,6 +190,16 @@ def collect_items(engine: Engine, *, since: datetime | None = None, limit: int =
         for r in conn.execute(unclicked):
             if len(r.q or "") >= MIN_QUERY_CHARS and click_key(r.q) not in clicked:
                 items.setdefault(f"search:{r.q}", GapItem(f"search:{r.q}", UNCLICKED, r.q, "", r.at, weight=int(r.n)))
+        # A question that also found nothing as a search is one item (the search's), not two.
+        failed: dict[str, GapItem] = {}
+        for row in unanswered(engine, since=since, limit=limit):
+            q = row["question"]
+            if len(q) >= MIN_QUERY_CHARS and f"search:{q}" not in items:
+                seen = failed.get(q)
+                weight = row["count"] + (seen.weight if seen else 0)
+                at = max(row["last_at"], seen.at) if seen else row["last_at"]
+                failed[q] = GapItem(f"search:{q}", QUESTION, q, "", at, weight=weight)
+        items.update({item.key: item for item in failed.values()})
         said = sa.select(flags).where(flags.c.source == "help")
         if since is not None:
             said = said.where(flags.c.created_at >= since)

@@ -13,6 +13,8 @@ from kb.kcs.flags import flag_article
 from kb.kcs.gaps import (
     CASE,
     FLAG,
+    KINDS,
+    QUESTION,
     SEARCH,
     TICKET,
     UNCLICKED,
@@ -69,6 +71,24 @@ def test_every_kind_of_unanswered_evidence_is_collected_once(engine, taxonomy):
     assert collect_items(engine, since=NOW + timedelta(days=1)) == []
 
 
+def test_questions_kb_could_not_answer_or_whose_answer_did_not_help_are_gaps(engine):
+    def asked(query, kind, total=0):
+        return activity.SearchRecord(query, "public", total, 1.0, kind=kind, at=NOW)
+
+    activity.record_searches(engine, [
+        asked("How do I stop Outlook asking for my password", "answer"),
+        asked("how do i stop outlook asking for my password", "answer"),
+        asked("How do I stop Outlook asking for my password", "answer-unhelpful"),
+        asked("Printer prints blank pages after the update", "answer", total=1),  # answered: no gap
+        asked("vpn drops on wifi", "help"), asked("vpn drops on wifi", "answer"),  # found nothing, twice
+    ])
+    items = {i.key: i for i in collect_items(engine)}
+    question = items["search:how do i stop outlook asking for my password"]
+    assert question.kind == QUESTION and question.weight == 3
+    assert "search:printer prints blank pages after the update" not in items
+    assert items["search:vpn drops on wifi"].kind == SEARCH and items["search:vpn drops on wifi"].weight == 1
+
+
 def test_a_search_run_again_and_again_whose_results_nobody_opens_is_a_gap(engine):
     def ran(query, total, at=NOW):
         return activity.SearchRecord(query, "public", total, 1.0, kind="help", at=at)
@@ -102,6 +122,15 @@ def test_items_about_the_same_problem_share_a_topic_and_the_biggest_comes_first(
     assert topics[0].size == 7 and "vpn" in topics[0].terms
     assert topics[0].counts == {CASE: 3, SEARCH: 4}
     assert topics[0].best_case.case_id in (1, 2, 3)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_topic_lists_its_examples_whatever_kinds_of_evidence_it_holds(kind):
+    members = [item("case:1", *VPN[0])] + [GapItem(f"{kind}:{title}", kind, title, body, NOW, weight=2)
+                                           for title, body in VPN[1:]]
+    [topic] = find_topics(members, threshold=0.05)
+    assert {i.key for i in topic.examples} == {i.key for i in members}
+    assert len(topic.as_dict()["examples"]) == len(members)
 
 
 def test_a_topics_label_names_what_its_members_share_not_one_members_rare_words():
