@@ -156,7 +156,8 @@ class MeaningSearch:
 
     def search(self, q: str, limit: int = 10) -> list[str]:
         from indexer.search import FAILED_NOTICE
-        from indexer.semantic import QUERY_TOKENS, blend
+        from indexer.ranking import blend
+        from indexer.semantic import QUERY_TOKENS
 
         page = self.kb.searcher.search(q, audience="public", statuses=("published",), limit=self.WINDOW)
         if page.notice and FAILED_NOTICE in page.notice:

@@ -1,31 +1,30 @@
 #!/usr/bin/env python3
-"""Speed benchmark of kb's indexer and searcher against stock Whoosh and tantivy.
+"""Speed of kb's search on the queries people type, against stock Whoosh and tantivy.
 
-    python bench/search_bench.py [--sizes 10000,100000] [--work DIR] [--queries 300] [--tickets 150]
+    python bench/search_bench.py --sizes 10000,100000 --datasets officedocs --repeat 3
 
-For each corpus size N (synthetic corpus from bench/make_corpus.py, cached under --work):
+For every corpus (the synthetic one of bench/make_corpus.py at each size, cached under
+--work, and each named real data set, read from ../shared/data by bench/datasets.py):
 
-* full build: wall time and peak memory. Every build runs in its own child process, which
-  reports its peak RSS (VmHWM of /proc/self/status) and the largest peak of its own
-  children (getrusage(RUSAGE_CHILDREN), i.e. kb's parallel writer processes), so the
-  numbers don't mix with the benchmark driver.
-* index size on disk (sum of file sizes under the index folder).
-* query latency in a separate, long-lived search process per engine (searcher opened once,
-  reused; warm-up queries first): p50/p95 of 2-3-word queries, error-code queries and
-  ~150-word ticket suggestions, plus the search process's peak RSS.
-* one-file change (kb only): append a new unique word to one published article, run the
-  incremental build_index in the search process, refresh the searcher and search the word
-  until it is found; the file is restored afterwards (and the index updated again).
-* error-code success@1 for every engine (each code is in exactly one article). kb searches
-  as audience "internal" with statuses ("published",); the references index every
-  article whatever its status, so success@1 is given for all codes and for the codes
-  whose article is published (the ones kb is allowed to return).
-* the references: StockWhoosh (search = MultifieldParser AND; suggest = whole ticket as
-  one OR query) and Tantivy (BM25, conjunction for search, disjunction for suggest). Their
-  build time includes reading the article files (title and body from each file), as kb's does.
-* ratios kb/reference for build time and latencies (< 1 means kb is faster).
+* full build of each engine in its own child process: wall time until searchable, peak
+  memory (summed over the build's worker processes), index size on disk;
+* the query mix of bench/query_mix.py, generated from the corpus itself: remembered titles,
+  pasted error messages, questions, 2-3-word queries, error codes, quoted phrases (search)
+  and 150-word tickets (kb's suggest; the references get the ticket as one OR query). Every
+  engine answers the same queries in a long-lived child process (searcher opened once,
+  warmed up on queries that are not measured). ``--repeat`` runs the whole mix several
+  times, interleaved; the report gives the median of the runs' p50/p95 and the spread of p95;
+* kb's time per stage (parse, candidates, scoring, phrases, boosters, facets, snippets,
+  spelling, meaning; see indexer/stages.py), measured in a separate pass;
+* success@1 against each query's source article (a weak label: only articles kb may
+  return, published ones, are counted), so a speed-up that breaks ranking shows;
+* one-file change (kb only, synthetic corpora): how soon an edit is searchable, the way
+  `kb watch` does it and the way a full-scan `kb index` does it;
+* ratios kb/reference per kind, and the targets: p95 within 10x of tantivy for every
+  search kind and within 15x for ticket suggestions.
 
-Output goes to stdout and to WORK/search_bench-N.txt for each N.
+The machine's load average is printed before and after each engine's searching: figures
+taken under load are noisy. Output goes to stdout and to WORK/search_bench-<corpus>.txt.
 """
 
 from __future__ import annotations
@@ -44,13 +43,16 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
+from metrics import mean, percentile, success_at_1  # noqa: E402
 from provenance import code_state  # noqa: E402
-from metrics import mean, percentile, recall_at_k, success_at_1  # noqa: E402
+from query_mix import KINDS, load_markdown, make_mix  # noqa: E402
 
 KB_AUDIENCE = "internal"
 KB_STATUSES = ("published",)
-WARMUP = 20
+WARMUP = 5  # queries of each kind run before measuring (not measured)
 MARKER_WORD = "zqxbenchmarker"
+SEARCH_TARGET = 10.0  # kb p95 within this many times tantivy's, every search kind
+SUGGEST_TARGET = 15.0  # ... and for ticket suggestions
 
 
 # ----------------------------------------------------------------------------------------
@@ -92,9 +94,17 @@ def parse_article(path: Path) -> dict:
             "audience": meta.get("audience"), "body": text[end + 5:]}
 
 
-def iter_docs(corpus: Path):
-    for path in corpus_files(corpus):
-        yield parse_article(path)
+def load_loose(path: Path) -> dict:
+    """An article file of any kb corpus: YAML front matter when the fast line format fails."""
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    if text.startswith("---\n"):
+        end = text.find("\n---\n", 4)
+        meta = yaml.safe_load(text[4:end]) or {}
+        return {"id": str(meta.get("id", path.stem)), "title": str(meta.get("title", "")),
+                "status": meta.get("status"), "audience": meta.get("audience"), "body": text[end + 5:]}
+    return load_markdown(path)
 
 
 def ensure_corpus(n: int, work: Path, seed: int = 0) -> Path:
@@ -110,10 +120,20 @@ def ensure_corpus(n: int, work: Path, seed: int = 0) -> Path:
     return corpus
 
 
-def bench_inputs(n: int, n_queries: int, n_tickets: int, seed: int = 0) -> dict:
-    from make_corpus import make_queries
+def ensure_dataset(name: str, work: Path) -> Path:
+    """A real data set written as kb article files (once; the copy lives under --work only)."""
+    from datasets import load_officedocs, write_kb
 
-    return make_queries(n, seed, n_queries=n_queries, n_codes=n_queries, n_tickets=n_tickets)
+    loaders = {"officedocs": load_officedocs}
+    if name not in loaders:
+        raise SystemExit(f"unknown data set {name!r}; choose from {', '.join(loaders)}")
+    corpus = work / f"corpus-{name}"
+    done = corpus / ".complete"
+    if not done.exists():
+        articles = loaders[name]()
+        write_kb(articles, corpus)
+        done.write_text(str(len(articles)))
+    return corpus
 
 
 def lat_stats(values: list[float]) -> dict:
@@ -121,15 +141,30 @@ def lat_stats(values: list[float]) -> dict:
     return {"p50": percentile(ms, 50), "p95": percentile(ms, 95), "n": len(ms)}
 
 
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
 # ----------------------------------------------------------------------------------------
 # engines inside child processes
 # ----------------------------------------------------------------------------------------
 
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its finished children (the build's
+    writer processes): what a build costs whatever else the machine is running."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 class KbRunner:
     name = "kb"
 
-    def __init__(self, corpus: Path, index: Path):
+    def __init__(self, corpus: Path, index: Path, *, vectors: bool = True):
         self.corpus, self.index = corpus, index
+        self.vectors = vectors
         self.failed = 0
 
     def build(self) -> dict:
@@ -141,12 +176,14 @@ class KbRunner:
         # (doubling the size on disk) and may be read for last-good versions
         shutil.rmtree(self.index, ignore_errors=True)
         t0 = time.perf_counter()
-        report = build_index(self.corpus, self.index, rebuild=True)
+        cpu0 = _cpu_seconds()
+        report = build_index(self.corpus, self.index, rebuild=True, embed=self.vectors)
         wall = time.perf_counter() - t0
+        cpu = _cpu_seconds() - cpu0
         errors = [str(p) for p in report.errors][:5]
         # "seconds": until the words are searchable (the switch); the meaning vectors are
         # computed after it and reported on their own.
-        return {"seconds": report.seconds, "wall_seconds": wall, "embedded": report.embedded,
+        return {"seconds": report.seconds, "wall_seconds": wall, "cpu_seconds": cpu, "embedded": report.embedded,
                 "embed_seconds": report.embed_seconds, "summary": report.summary(), "errors": errors}
 
     def open(self) -> None:
@@ -181,7 +218,8 @@ class RefRunner:
 
     def build(self) -> dict:
         # docs are read lazily inside the engine's timed loop, so file reading counts too
-        seconds = self.engine.build(iter_docs(self.corpus))
+        reader = parse_article if (self.corpus / ".synthetic").exists() else load_loose
+        seconds = self.engine.build(reader(p) for p in corpus_files(self.corpus))
         return {"seconds": seconds}
 
     def open(self) -> None:
@@ -210,8 +248,8 @@ class RefRunner:
         return self._safe(self.engine.suggest, title, desc, limit)
 
 
-def make_runner(engine: str, corpus: Path, index: Path):
-    return KbRunner(corpus, index) if engine == "kb" else RefRunner(engine, corpus, index)
+def make_runner(engine: str, corpus: Path, index: Path, *, vectors: bool = True):
+    return KbRunner(corpus, index, vectors=vectors) if engine == "kb" else RefRunner(engine, corpus, index)
 
 
 def _tree_rss_kb(root: int) -> int:
@@ -240,7 +278,7 @@ def _tree_rss_kb(root: int) -> int:
 def child_build(args) -> dict:
     import threading
 
-    runner = make_runner(args.engine, Path(args.corpus), Path(args.index))
+    runner = make_runner(args.engine, Path(args.corpus), Path(args.index), vectors=not args.no_vectors)
     peak = {"kb": 0}
     stop = threading.Event()
 
@@ -261,16 +299,6 @@ def child_build(args) -> dict:
     out["children_peak_rss_kb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     out["index_bytes"] = dir_size(Path(args.index))
     return out
-
-
-def _timed(fn, items) -> tuple[list[float], list[list[str]]]:
-    lat, results = [], []
-    for item in items:
-        t0 = time.perf_counter()
-        ids = fn(*item) if isinstance(item, tuple) else fn(item)
-        lat.append(time.perf_counter() - t0)
-        results.append(ids)
-    return lat, results
 
 
 def one_file_change(runner: KbRunner) -> dict:
@@ -315,57 +343,94 @@ def one_file_change(runner: KbRunner) -> dict:
     try:
         change("watch", [rel])
         change("scan", None)
-        # The figures the report has always shown: the full-scan path.
-        out.update(build_seconds=out["scan"]["build_seconds"], total_seconds=out["scan"]["total_seconds"],
-                   found=out["scan"]["found"], summary=out["scan"]["summary"])
     finally:
         target.write_bytes(original)
-        t1 = time.perf_counter()
         build_index(runner.corpus, runner.index, rebuild=False)
-        out["restore_seconds"] = time.perf_counter() - t1
-        t2 = time.perf_counter()
-        build_index(runner.corpus, runner.index, rebuild=False)
-        out["noop_incremental_seconds"] = time.perf_counter() - t2
     return out
+
+
+def _run_query(runner, item) -> list[str]:
+    kind, text, _source, title = item
+    return runner.suggest(title, text) if kind == "ticket" else runner.search(text)
 
 
 def child_search(args) -> dict:
     corpus, index = Path(args.corpus), Path(args.index)
     runner = make_runner(args.engine, corpus, index)
     inputs = json.loads(Path(args.inputs).read_text())
-    status = json.loads(Path(args.statuses).read_text())
+    load_before = load_average()
     t0 = time.perf_counter()
     runner.open()
     open_seconds = time.perf_counter() - t0
-    queries, codes, tickets = inputs["queries"], inputs["error_codes"], [tuple(t) for t in inputs["tickets"]]
-    sources = inputs["ticket_sources"]
-    if args.engine != "kb" and args.ref_tickets:
-        tickets, sources = tickets[:args.ref_tickets], sources[:args.ref_tickets]
-    # warm up on queries that are not measured
-    for q in inputs["warm_queries"][:WARMUP]:
-        runner.search(q)
-    for title, desc in inputs["warm_tickets"][:WARMUP // 4]:
-        runner.suggest(title, desc)
-    for code, _ in inputs["warm_codes"][:WARMUP]:
-        runner.search(code)
-    lat_q, _ = _timed(runner.search, queries)
-    lat_c, res_c = _timed(runner.search, [c for c, _ in codes])
-    lat_t, res_t = _timed(runner.suggest, tickets)
-    s1 = [success_at_1(r, {aid}) for r, (_, aid) in zip(res_c, codes)]
-    s1_pub = [s for s, (_, aid) in zip(s1, codes) if status.get(aid) == "published"]
-    weak = [recall_at_k(r, {src}, 10) for r, src in zip(res_t, sources)]
-    weak_pub = [w for w, src in zip(weak, sources) if status.get(src) == "published"]
-    out = {
-        "open_seconds": open_seconds,
-        "short": lat_stats(lat_q), "codes": lat_stats(lat_c), "tickets": lat_stats(lat_t),
-        "ticket_lat_ms": [v * 1000 for v in lat_t],
-        "code_s1_all": mean(s1), "code_s1_published": mean(s1_pub), "n_codes_published": len(s1_pub),
-        "ticket_src_r10_published": mean(weak_pub),
-        "failed": runner.failed, "first_error": getattr(runner, "first_error", None),
-        "rss_after_kb": proc_status_kb("VmRSS"), "peak_rss_kb": proc_status_kb("VmHWM"),
-    }
+    if args.engine == "kb":
+        # As `kb serve` runs it: one BLAS thread per process (the encoder's matrix products).
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1, user_api="blas")
+    # Each run of the mix gets queries of its own (the slices): the engines' caches of
+    # common words warm up as in real use, but no run replays queries seen before.
+    slices = [{kind: [tuple(q) for q in part[kind]] for kind in KINDS} for part in inputs["runs"]]
+    if args.engine != "kb" and args.ref_limit:
+        slices = [{kind: items[:args.ref_limit.get(kind, len(items))] for kind, items in part.items()}
+                  for part in slices]
+    for item in (tuple(q) for q in inputs["warm"]):
+        _run_query(runner, item)
+    latencies: dict[str, list[list[float]]] = {kind: [] for kind in KINDS}
+    cpu_times: dict[str, list[list[float]]] = {kind: [] for kind in KINDS}
+    s1: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    visible = set(inputs["visible"])
+    for part in slices[:args.repeat]:
+        for kind in KINDS:
+            lat, cpu = [], []
+            for item in part[kind]:
+                t, c = time.perf_counter(), time.thread_time()
+                ids = _run_query(runner, item)
+                lat.append(time.perf_counter() - t)
+                cpu.append(time.thread_time() - c)
+                if item[2] in visible:
+                    s1[kind].append(success_at_1(ids, {item[2]}))
+            latencies[kind].append(lat)
+            cpu_times[kind].append(cpu)
+    out: dict = {"open_seconds": open_seconds, "kinds": {}, "failed": runner.failed,
+                 "first_error": getattr(runner, "first_error", None)}
+    for kind in KINDS:
+        rounds = [lat_stats(lat) for lat in latencies[kind] if lat]
+        cpu_rounds = [lat_stats(cpu) for cpu in cpu_times[kind] if cpu]
+        out["kinds"][kind] = {
+            "cpu_p50": percentile([r["p50"] for r in cpu_rounds], 50) if cpu_rounds else float("nan"),
+            "cpu_p95": percentile([r["p95"] for r in cpu_rounds], 50) if cpu_rounds else float("nan"),
+            "rounds": rounds,
+            "p50": percentile([r["p50"] for r in rounds], 50) if rounds else float("nan"),
+            "p95": percentile([r["p95"] for r in rounds], 50) if rounds else float("nan"),
+            "p95_spread": [min(r["p95"] for r in rounds), max(r["p95"] for r in rounds)] if rounds else [],
+            "n": len(slices[0][kind]), "s1": mean(s1[kind]), "s1_n": len(s1[kind]),
+        }
+    if args.engine == "kb":
+        out["stages"] = stage_breakdown(runner, slices[-1])
+    out["load_before"], out["load_after"] = load_before, load_average()
+    out["rss_after_kb"], out["peak_rss_kb"] = proc_status_kb("VmRSS"), proc_status_kb("VmHWM")
     if args.engine == "kb" and args.change:
         out["change"] = one_file_change(runner)
+    return out
+
+
+def stage_breakdown(runner: KbRunner, queries: dict) -> dict:
+    """Mean milliseconds of CPU time per query spent in each stage, per kind (one extra pass;
+    the stages are CPU time of the searching thread, so the total is too)."""
+    from indexer.stages import record
+
+    out = {}
+    for kind in KINDS:
+        items = queries[kind]
+        with record() as times:
+            t0 = time.thread_time()
+            for item in items:
+                _run_query(runner, item)
+            total = time.thread_time() - t0
+        per = {name: 1000 * s / max(len(items), 1) for name, s in times.seconds.items()}
+        per["total"] = 1000 * total / max(len(items), 1)
+        per["other"] = per["total"] - sum(v for k, v in per.items() if k != "total")
+        out[kind] = per
     return out
 
 
@@ -379,7 +444,7 @@ def run_child(mode: str, engine: str, **kw) -> dict:
         if value is True:
             cmd.append(f"--{key}")
         elif value is not None and value is not False:
-            cmd += [f"--{key}", str(value)]
+            cmd += [f"--{key}", json.dumps(value) if isinstance(value, dict) else str(value)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(ROOT))
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
@@ -392,183 +457,254 @@ def mb(kb: int) -> str:
 
 
 def ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}x" if b else "n/a"
+    return f"{a / b:.1f}x" if b else "n/a"
 
 
-def bench_size(n: int, work: Path, n_queries: int, n_tickets: int, engines: list[str], emit,
-               ref_tickets: int = 0, reuse_builds: tuple[str, ...] = ()) -> None:
-    emit(f"\n=== N = {n:,} synthetic articles (make_corpus seed 0) ===")
-    corpus = ensure_corpus(n, work)
+def corpus_inputs(corpus: Path, per_kind: int, runs: int, seed: int) -> dict:
+    """The query mix for a corpus: warm-up queries, one slice per run and one for the stage
+    breakdown (``runs + 1`` slices of ``per_kind`` queries of each kind), plus which
+    articles kb may return (published ones)."""
     files = corpus_files(corpus)
-    status = {}
+    reader = parse_article if (corpus / ".synthetic").exists() else load_loose
+    cache: dict[int, dict] = {}
+
+    def load(i: int) -> dict:
+        if i not in cache:
+            cache[i] = reader(files[i])
+        return cache[i]
+
+    mix = make_mix(load, len(files), WARMUP + per_kind * (runs + 1), seed)
+    visible = []
     for path in files:
         with path.open(encoding="utf-8") as fh:
-            head = [next(fh, "") for _ in range(6)]
-        meta = dict(line.rstrip("\n").partition(": ")[::2] for line in head if ": " in line)
-        status[meta.get("id", path.stem)] = meta.get("status")
-    corpus_bytes = sum(p.stat().st_size for p in files)
-    published = sum(1 for s in status.values() if s == "published")
-    emit(f"corpus: {corpus}  files={len(files):,}  size={corpus_bytes / 1e6:.1f} MB  published={published:,}")
-    inp = bench_inputs(n, n_queries + WARMUP, n_tickets + WARMUP // 4)
-    inputs = {"warm_queries": inp["queries"][:WARMUP], "queries": inp["queries"][WARMUP:],
-              "warm_codes": inp["error_codes"][:WARMUP], "error_codes": inp["error_codes"][WARMUP:],
-              "warm_tickets": inp["tickets"][:WARMUP // 4], "tickets": inp["tickets"][WARMUP // 4:],
-              "ticket_sources": inp["ticket_sources"][WARMUP // 4:]}
-    inputs_path = work / f"inputs-{n}.json"
-    inputs_path.write_text(json.dumps(inputs))
-    status_path = work / f"status-{n}.json"
-    status_path.write_text(json.dumps(status))
-    tw = [len((t + " " + d).split()) for t, d in inputs["tickets"]]
-    emit(f"inputs: {len(inputs['queries'])} short queries, {len(inputs['error_codes'])} error codes, "
-         f"{len(inputs['tickets'])} tickets (~{mean(tw):.0f} words); warm-up {WARMUP}/{WARMUP}/{WARMUP // 4} "
-         f"not measured")
-    emit(f"kb searches as audience={KB_AUDIENCE!r} statuses={KB_STATUSES}; references index all {len(files):,}")
+            head = "".join(next(fh, "") for _ in range(8))
+        if "status: draft" in head or "status: review" in head or "status: archived" in head:
+            continue
+        visible.append(path.stem)
+    warm: list = []
+    slices: list[dict] = [{} for _ in range(runs + 1)]
+    for kind, items in mix.items():
+        rows = [(q.kind, q.text, q.source, q.title) for q in items]
+        warm += rows[:WARMUP]
+        for i, part in enumerate(slices):
+            part[kind] = rows[WARMUP + i * per_kind:WARMUP + (i + 1) * per_kind]
+    return {"runs": slices, "warm": warm, "visible": visible, "files": len(files),
+            "bytes": sum(p.stat().st_size for p in files)}
 
+
+def bench_corpus(label: str, corpus: Path, work: Path, args, emit) -> None:
+    engines = args.engines.split(",")
+    if args.report_only:
+        inputs = json.loads((work / f"inputs-{label}.json").read_text())
+        emit(f"\n=== {label}: {inputs['files']:,} articles (report of the last run's figures) ===")
+        results = {}
+        for engine in engines:
+            raw = json.loads((work / f"raw-{engine}-{label}.json").read_text())
+            results[engine] = (raw["build"], raw["search"])
+        report(results, inputs, args, emit)
+        return
+    inputs = corpus_inputs(corpus, args.per_kind, args.repeat, args.seed)
+    inputs_path = work / f"inputs-{label}.json"
+    inputs_path.write_text(json.dumps(inputs))
+    emit(f"\n=== {label}: {inputs['files']:,} articles, {inputs['bytes'] / 1e6:.1f} MB, "
+         f"{len(inputs['visible']):,} published ({corpus}) ===")
+    first = inputs["runs"][0]
+    words = {k: mean(len(q[1].split()) for q in v) for k, v in first.items()}
+    emit("query mix (bench/query_mix.py, seed %d), per run: " % args.seed + ", ".join(
+        f"{k} {len(first[k])} (~{words[k]:.0f} words)" for k in KINDS)
+        + f"; {args.repeat} run(s), each with queries of its own, then one more for kb's stages; "
+          f"{len(inputs['warm'])} warm-up queries not measured")
+    emit(f"kb searches as audience={KB_AUDIENCE!r} statuses={KB_STATUSES}; the references index every article")
+    if args.no_vectors:
+        emit("kb built without meaning vectors (--no-vectors): ticket suggestions rank by words alone")
+    ref_limit = None
+    tickets = args.ref_tickets if args.ref_tickets is not None else (20 if inputs["files"] >= 50_000 else 0)
+    if tickets:
+        ref_limit = {"ticket": tickets}
     results = {}
     for engine in engines:
-        index = work / f"index-{engine}-{n}"
-        raw = work / f"raw-{engine}-{n}.json"
-        if (engine in reuse_builds or "all" in reuse_builds) and index.exists() and raw.exists():
-            # Searching only: the index and its build figures come from an earlier run. For kb
-            # an incremental `kb index` first brings it up to date (nothing to re-add).
+        index = work / f"index-{engine}-{label}"
+        raw = work / f"raw-{engine}-{label}.json"
+        if (engine in args.reuse or "all" in args.reuse) and index.exists() and raw.exists():
             b = json.loads(raw.read_text())["build"]
             if engine == "kb":
                 from indexer import build_index
 
-                report = build_index(corpus, index)
-                b["reused_update"] = report.summary()
-                if report.embedded:  # vectors the reused index lacked: measured here
-                    b.update(embedded=report.embedded, embed_seconds=report.embed_seconds)
-            emit(f"{engine}: build figures reused from {raw.name} (earlier run); index reused")
+                b["reused_update"] = build_index(corpus, index).summary()
+            emit(f"{engine}: index and build figures reused from {raw.name}")
         else:
-            print(f"  building {engine} ...", file=sys.stderr, flush=True)
-            b = run_child("build", engine, corpus=corpus, index=index)
+            print(f"  building {engine} on {label} ...", file=sys.stderr, flush=True)
+            b = run_child("build", engine, corpus=corpus, index=index, **{"no-vectors": args.no_vectors})
         print(f"  built {engine} in {b['seconds']:.1f}s; searching ...", file=sys.stderr, flush=True)
-        s = run_child("search", engine, corpus=corpus, index=index, inputs=inputs_path, statuses=status_path,
-                      change=(engine == "kb"), **{"ref-tickets": ref_tickets or None})
+        s = run_child("search", engine, corpus=corpus, index=index, inputs=inputs_path, repeat=args.repeat,
+                      change=(engine == "kb" and (corpus / ".synthetic").exists() and not args.no_change),
+                      **{"ref-limit": ref_limit})
         results[engine] = (b, s)
-        # raw figures per engine, kept in case a later engine fails or the run is cut short
-        (work / f"raw-{engine}-{n}.json").write_text(json.dumps({"build": b, "search": s}, indent=1))
+        raw.write_text(json.dumps({"build": b, "search": s}, indent=1))
+    report(results, inputs, args, emit)
 
+
+def _cpu_table(results: dict, emit) -> None:
+    """The same queries' CPU time (of the searching thread): what each engine costs whatever
+    else the machine runs, where wall-clock percentiles also hold time spent waiting for a core."""
+    names = [n for n in results if "cpu_p95" in results[n][1]["kinds"][KINDS[0]]]
+    if not names:
+        return
+    refs = [n for n in names if n != "kb"]
+    head = f"{'kind':<10}" + "".join(f"{n[:12] + ' CPU p50/p95':>25}" for n in names)
+    if "kb" in names:
+        head += "".join(f"{'kb/' + n[:7] + ' CPU p95':>19}" for n in refs)
     emit("")
-    hdr = f"{'engine':<13}{'build s':>9}{'build peak':>12}{'index':>10}{'short p50/p95 ms':>19}" \
-          f"{'code p50/p95 ms':>18}{'suggest p50/p95 ms':>21}{'search RSS':>12}{'code s@1 all/pub':>18}" \
-          f"{'fail':>6}"
-    emit(hdr)
-    emit("-" * len(hdr))
-    # tickets measured per engine are shown in the notes below the table
+    emit(head)
+    emit("-" * len(head))
+    for kind in KINDS:
+        row = f"{kind:<10}"
+        for n in names:
+            k = results[n][1]["kinds"][kind]
+            row += f"{k['cpu_p50']:>14.2f} /{k['cpu_p95']:>8.2f} " if k["n"] else f"{'-':>25}"
+        if "kb" in names:
+            kb = results["kb"][1]["kinds"][kind]
+            for n in refs:
+                r = results[n][1]["kinds"][kind]
+                row += f"{ratio(kb['cpu_p95'], r['cpu_p95']) if r['n'] else '-':>19}"
+        emit(row)
+    emit("CPU ms: thread CPU time per query (time waiting for a core on a busy machine is not in it).")
+
+
+def report(results: dict, inputs: dict, args, emit) -> None:
+    emit("")
+    emit(f"{'engine':<14}{'build s':>9}{'build peak':>12}{'index':>11}{'search RSS':>12}{'open ms':>9}"
+         f"{'load avg before / after':>30}")
     for engine, (b, s) in results.items():
-        peak_txt = mb(max(b.get("tree_peak_rss_kb", 0), b["peak_rss_kb"]))
-        emit(f"{engine:<13}{b['seconds']:>9.1f}{peak_txt:>12}{b['index_bytes'] / 1e6:>7.1f} MB"
-             f"{s['short']['p50']:>10.2f}/{s['short']['p95']:<8.2f}"
-             f"{s['codes']['p50']:>9.2f}/{s['codes']['p95']:<8.2f}"
-             f"{s['tickets']['p50']:>11.2f}/{s['tickets']['p95']:<9.2f}"
-             f"{mb(s['peak_rss_kb']):>12}"
-             f"{s['code_s1_all']:>10.3f}/{s['code_s1_published']:<7.3f}{s['failed']:>6}")
-    emit("build peak = largest sum of RSS over the build process and its worker processes (sampled every 0.25 s).")
-    for engine, (b, _) in results.items():
-        if b.get("children_peak_rss_kb"):
-            emit(f"  {engine} build: main process peak {mb(b['peak_rss_kb'])}, largest single worker peak "
-                 f"{mb(b['children_peak_rss_kb'])}")
-    emit("search RSS = peak RSS of the long-lived search process (index opened, all queries run).")
-    emit(f"code s@1: success@1 over all {len(inputs['error_codes'])} codes / over the "
-         f"{results[engines[0]][1]['n_codes_published']} whose article is published (kb may only return those).")
-    for e, (_, s) in results.items():
-        if s.get("failed"):
-            emit(f"{e}: {s['failed']} queries raised or failed; first: {s.get('first_error')}")
-    emit("weak ticket label (article the ticket was generated from, published ones) in top 10: " + ", ".join(
-        f"{e} {s['ticket_src_r10_published']:.3f}" for e, (_, s) in results.items()))
-
+        peak = mb(max(b.get("tree_peak_rss_kb", 0), b.get("peak_rss_kb", 0)))
+        emit(f"{engine:<14}{b['seconds']:>9.1f}{peak:>12}{b['index_bytes'] / 1e6:>8.1f} MB{mb(s['peak_rss_kb']):>12}"
+             f"{s['open_seconds'] * 1000:>9.0f}{s['load_before']:>18} / {s['load_after']}")
+    emit("")
+    names = list(results)
+    head = f"{'kind':<10}" + "".join(f"{n[:12] + ' p50/p95 ms':>24}" for n in names)
+    refs = [n for n in names if n != "kb"]
     if "kb" in results:
-        kb_b, kb_s = results["kb"]
-        if "build" in kb_b.get("summary", "") or kb_b.get("summary"):
-            emit(f"kb build report: {kb_b['summary']}")
-        if kb_b.get("errors"):
-            emit(f"kb build errors (first 5): {kb_b['errors']}")
-        if kb_b.get("reused_update"):
-            emit(f"kb update of the reused index: {kb_b['reused_update']}")
-        if kb_b.get("embedded"):
-            emit(f"kb meaning vectors (after the switch; build s above is until searchable): "
-                 f"{kb_b['embedded']:,} articles in {kb_b['embed_seconds']:.1f} s = "
-                 f"{kb_b['embedded'] / max(kb_b['embed_seconds'], 1e-9):.0f} articles/s")
-        ch = kb_s.get("change")
-        if ch:
-            if "watch" in ch:
-                w = ch["watch"]
-                emit(f"kb one-file change, as `kb watch` does it (changed path given): build "
-                     f"{w['build_seconds'] * 1000:.0f} ms, searchable after {w['total_seconds'] * 1000:.0f} ms "
-                     f"(found={w['found']})")
-            emit(f"kb one-file change ({ch['article']}), full scan as `kb index` does it: incremental build "
-                 f"{ch['build_seconds'] * 1000:.0f} ms, "
-                 f"searchable after {ch['total_seconds'] * 1000:.0f} ms (found={ch['found']}); "
-                 f"restore build {ch['restore_seconds'] * 1000:.0f} ms; "
-                 f"no-change incremental build {ch['noop_incremental_seconds'] * 1000:.0f} ms")
-        emit(f"kb searcher open: {kb_s['open_seconds'] * 1000:.0f} ms")
-        for ref in [e for e in results if e != "kb"]:
-            rb, rs = results[ref]
-            k = rs["tickets"]["n"]
-            if k < kb_s["tickets"]["n"]:
-                sub = kb_s["ticket_lat_ms"][:k]
-                kb_t = {"p50": percentile(sub, 50), "p95": percentile(sub, 95)}
-                emit(f"({ref} ran only the first {k} tickets; kb's suggest figures in its ratio use the same {k}: "
-                     f"p50 {kb_t['p50']:.2f} p95 {kb_t['p95']:.2f} ms)")
-            else:
-                kb_t = kb_s["tickets"]
-            emit(f"kb / {ref}: build {ratio(kb_b['seconds'], rb['seconds'])}, "
-                 f"short p50 {ratio(kb_s['short']['p50'], rs['short']['p50'])} "
-                 f"p95 {ratio(kb_s['short']['p95'], rs['short']['p95'])}, "
-                 f"code p50 {ratio(kb_s['codes']['p50'], rs['codes']['p50'])} "
-                 f"p95 {ratio(kb_s['codes']['p95'], rs['codes']['p95'])}, "
-                 f"suggest p50 {ratio(kb_t['p50'], rs['tickets']['p50'])} "
-                 f"p95 {ratio(kb_t['p95'], rs['tickets']['p95'])}  "
-                 f"(suggest speed-up {rs['tickets']['p50'] / kb_t['p50']:.1f}x at p50); "
-                 f"code s@1 (published) kb {kb_s['code_s1_published']:.3f} vs {rs['code_s1_published']:.3f}")
-        emit("ratios are kb / reference: below 1.00x kb is faster.")
-        t = kb_s
-        emit("targets (meant for N=100,000): build <= 300 s: %s; one-file change (watch) <= 1 s: %s; "
-             "p95 short <= 50 ms: %s; p95 codes <= 50 ms: %s; p95 suggest <= 150 ms: %s; "
-             "searcher RSS <= 500 MB: %s; suggest >= 5x faster than stock whoosh: %s" % (
-                 _ok(kb_b["seconds"] <= 300), _ok(ch and ch.get("watch", ch)["total_seconds"] <= 1 and ch.get("watch", ch)["found"]),
-                 _ok(t["short"]["p95"] <= 50), _ok(t["codes"]["p95"] <= 50), _ok(t["tickets"]["p95"] <= 150),
-                 _ok(t["peak_rss_kb"] <= 500 * 1024),
-                 _ok("whoosh" in results and results["whoosh"][1]["tickets"]["p50"]
-                     >= 5 * percentile(t["ticket_lat_ms"][:results["whoosh"][1]["tickets"]["n"]], 50))))
+        head += "".join(f"{'kb/' + n[:7] + ' p95':>15}" for n in refs)
+        head += f"{'kb p95 spread':>18}"
+    head += "".join(f"{'s@1 ' + n[:6]:>12}" for n in names)
+    emit(head)
+    emit("-" * len(head))
+    for kind in KINDS:
+        row = f"{kind:<10}"
+        for n in names:
+            k = results[n][1]["kinds"][kind]
+            row += f"{k['p50']:>13.2f} /{k['p95']:>8.2f} " if k["n"] else f"{'-':>24}"
+        if "kb" in results:
+            kb = results["kb"][1]["kinds"][kind]
+            for n in refs:
+                r = results[n][1]["kinds"][kind]
+                row += f"{ratio(kb['p95'], r['p95']) if r['n'] else '-':>15}"
+            spread = kb["p95_spread"]
+            row += f"{spread[0]:>10.1f}-{spread[1]:<7.1f}" if spread else f"{'':>18}"
+        row += "".join(f"{results[n][1]['kinds'][kind]['s1']:>12.3f}" for n in names)
+        emit(row)
+    emit("p50/p95: median over the runs of each run's percentile; spread: lowest and highest p95 of kb's runs.")
+    _cpu_table(results, emit)
+    emit("s@1: the query's source article first (a weak label; only published sources counted).")
+    for n in names:
+        limited = [k for k in KINDS if results[n][1]["kinds"][k]["n"] < len(inputs["runs"][0][k])]
+        for k in limited:
+            emit(f"({n} ran only {results[n][1]['kinds'][k]['n']} {k} queries: ratios use its own figures)")
+        if results[n][1].get("failed"):
+            emit(f"{n}: {results[n][1]['failed']} queries failed; first: {results[n][1].get('first_error')}")
+    if "kb" not in results:
+        return
+    kb_b, kb_s = results["kb"]
+    stages = kb_s.get("stages") or {}
+    if stages:
+        from indexer.stages import STAGES
 
-
-def _ok(flag) -> str:
-    return "met" if flag else "MISSED"
+        cols = [*STAGES, "other", "total"]
+        emit("\nkb CPU time per stage, mean ms per query (a pass of its own queries; see indexer/stages.py):")
+        emit(f"{'kind':<10}" + "".join(f"{c[:10]:>11}" for c in cols))
+        for kind in KINDS:
+            per = stages.get(kind, {})
+            emit(f"{kind:<10}" + "".join(f"{per.get(c, 0.0):>11.2f}" for c in cols))
+    if kb_b.get("reused_update"):
+        emit(f"kb update of the reused index: {kb_b['reused_update']}")
+    elif kb_b.get("summary"):
+        emit(f"kb build report: {kb_b['summary']}")
+    if kb_b.get("errors"):
+        emit(f"kb build errors (first 5): {kb_b['errors']}")
+    ch = kb_s.get("change")
+    if ch:
+        for label, how in (("watch", "as `kb watch` does it (changed path given)"),
+                           ("scan", "as a full-scan `kb index` does it")):
+            c = ch[label]
+            emit(f"kb one-file change {how}: build {c['build_seconds'] * 1000:.0f} ms, searchable after "
+                 f"{c['total_seconds'] * 1000:.0f} ms (found={c['found']})")
+    if "tantivy" in results:
+        t = results["tantivy"][1]["kinds"]
+        verdicts = []
+        for kind in KINDS:
+            limit = SUGGEST_TARGET if kind == "ticket" else SEARCH_TARGET
+            ok = kb_s["kinds"][kind]["p95"] <= limit * t[kind]["p95"]
+            verdicts.append(f"{kind} {kb_s['kinds'][kind]['p95'] / t[kind]['p95']:.1f}x "
+                            f"(<= {limit:g}x: {'met' if ok else 'MISSED'})")
+        emit("targets, kb p95 / tantivy p95: " + "; ".join(verdicts))
+        if "cpu_p95" in t[KINDS[0]] and "cpu_p95" in kb_s["kinds"][KINDS[0]]:
+            verdicts = []
+            for kind in KINDS:
+                limit = SUGGEST_TARGET if kind == "ticket" else SEARCH_TARGET
+                mine, theirs = kb_s["kinds"][kind]["cpu_p95"], t[kind]["cpu_p95"]
+                verdicts.append(f"{kind} {ratio(mine, theirs)} (<= {limit:g}x: "
+                                f"{'met' if mine <= limit * theirs else 'MISSED'})")
+            emit("the same in CPU time: " + "; ".join(verdicts))
+    if kb_b.get("cpu_seconds"):
+        emit(f"kb build CPU time (all its processes): {kb_b['cpu_seconds']:.0f} s, "
+             f"{kb_b['cpu_seconds'] / 2:.0f} s of wall time on two otherwise idle cores at best"
+             + ("" if args.no_vectors else ", meaning vectors included"))
+    emit(f"build until searchable: {kb_b['seconds']:.1f} s"
+         + (f" (target at 100,000 articles: <= 180 s: {'met' if kb_b['seconds'] <= 180 else 'MISSED'})"
+            if inputs["files"] >= 100_000 else ""))
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="10000")
+    ap.add_argument("--sizes", default="10000", help="synthetic corpus sizes, comma-separated ('' for none)")
+    ap.add_argument("--datasets", default="", help="real data sets too, comma-separated: officedocs")
     ap.add_argument("--work", default=str(HERE / "out"))
-    ap.add_argument("--queries", type=int, default=300, help="short queries and error-code queries each")
-    ap.add_argument("--tickets", type=int, default=150, help="ticket suggestions per engine")
+    ap.add_argument("--per-kind", type=int, default=200, help="queries of each kind (default 200)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of the whole mix per engine (default 1)")
+    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--engines", default="kb,whoosh,tantivy")
-    ap.add_argument("--reuse-builds", default="", metavar="ENGINES",
+    ap.add_argument("--reuse", default="", metavar="ENGINES",
                     help="comma-separated engines (or 'all') whose index and build figures are reused from an "
                          "earlier run; only their searching is measured")
+    ap.add_argument("--ref-tickets", type=int, default=None,
+                    help="tickets the references answer per run (stock Whoosh takes seconds per whole-ticket "
+                         "OR query); 0 for all; default 20 at 50,000 articles and more, else all")
+    ap.add_argument("--no-change", action="store_true", help="skip the one-file-change measurement")
+    ap.add_argument("--report-only", action="store_true",
+                    help="print the report of the last run's figures (bench/out/raw-*.json) without running")
+    ap.add_argument("--no-vectors", action="store_true",
+                    help="build kb without the meaning vectors (hours on 2 cores at 100k articles): ticket "
+                         "suggestions then rank by words alone, and the meaning stage costs nothing")
     # child mode (internal)
     ap.add_argument("--child", choices=("build", "search"))
     ap.add_argument("--engine")
     ap.add_argument("--corpus")
     ap.add_argument("--index")
     ap.add_argument("--inputs")
-    ap.add_argument("--statuses")
     ap.add_argument("--change", action="store_true")
-    ap.add_argument("--ref-tickets", type=int, default=0,
-                    help="measure only the first K tickets on the references (stock Whoosh's OR queries are "
-                         "slow at large N); kb's ratio is then taken over the same K tickets")
+    ap.add_argument("--ref-limit", type=json.loads, default=None)
     args = ap.parse_args(argv)
     if args.child:
         out = child_build(args) if args.child == "build" else child_search(args)
         print(json.dumps(out))
         return 0
+    args.reuse = tuple(e for e in args.reuse.split(",") if e)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    engines = args.engines.split(",")
-    for n in [int(s.replace("_", "")) for s in args.sizes.split(",") if s]:
+    corpora = [(f"synthetic-{int(s.replace('_', ''))}", None, int(s.replace("_", "")))
+               for s in args.sizes.split(",") if s.strip()]
+    corpora += [(name.strip(), name.strip(), 0) for name in args.datasets.split(",") if name.strip()]
+    for label, dataset, n in corpora:
         lines: list[str] = []
 
         def emit(line: str) -> None:
@@ -576,12 +712,17 @@ def main(argv=None) -> int:
             lines.append(line)
 
         emit(f"search_bench {time.strftime('%Y-%m-%d %H:%M:%S')}  python {sys.version.split()[0]}  "
-             f"cpus={os.cpu_count()}  {code_state()}  (other work may share this machine; timings are wall-clock)")
+             f"cpus={os.cpu_count()}  {code_state()}  load average {load_average()} "
+             "(other work may share this machine; timings are wall-clock)")
+        if dataset:
+            corpus = ensure_dataset(dataset, work)
+        else:
+            corpus = ensure_corpus(n, work)
+            (corpus / ".synthetic").touch()
         try:
-            bench_size(n, work, args.queries, args.tickets, engines, emit, args.ref_tickets,
-                       tuple(e for e in args.reuse_builds.split(",") if e))
+            bench_corpus(label, corpus, work, args, emit)
         finally:
-            (work / f"search_bench-{n}.txt").write_text("\n".join(lines) + "\n")
+            (work / f"search_bench-{label}.txt").write_text("\n".join(lines) + "\n")
     return 0
 
 

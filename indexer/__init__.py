@@ -5,9 +5,9 @@ surface is re-exported here.
 """
 
 from indexer.build import BuildReport, build_index, prepare_updates
+from indexer.keyterms import MAX_DESCRIPTION_CHARS
 from indexer.layout import index_exists
 from indexer.search import MAX_QUERY_CHARS, Facet, Searcher, SearchHit, SearchPage, Signals
-from indexer.suggest import MAX_DESCRIPTION_CHARS
 
 __all__ = [
     "MAX_DESCRIPTION_CHARS",

@@ -11,7 +11,7 @@ and renaming a class breaks existing indexes. Any change to what these produce m
 ``indexer.schema.SCHEMA_VERSION`` so that ``kb index`` rebuilds instead of mixing terms.
 
 The same functions (:func:`expand`, :func:`stem_word`) serve the index side (through the
-Whoosh filters below) and the query side (``indexer.matching``), so a pasted log line is
+Whoosh filters below) and the query side (``indexer.plan``), so a pasted log line is
 analysed exactly like the article that contains it.
 """
 
@@ -522,28 +522,6 @@ def token_forms(raw: str) -> tuple[tuple[str, ...], str | None]:
     _width, terms, whole = token_positions(raw)
     forms = tuple(term for _, term in terms)
     return forms, whole if whole else (forms[0] if len(forms) == 1 else None)
-
-
-def text_has_phrase(text: str, words: list[str], slop: int) -> bool:
-    """Whether analysed ``words`` occur in order in ``text``, each at most ``slop`` positions
-    after the one before, with positions counted as the index counts them."""
-    positions: dict[str, list[int]] = {}
-    wanted = set(words)
-    pos = 0
-    for raw in TOKEN_RE.findall(text):
-        width, terms, _whole = token_positions(raw)
-        for offset, term in terms:
-            if term in wanted:
-                positions.setdefault(term, []).append(pos + offset)
-        pos += width
-    if any(w not in positions for w in words):
-        return False
-    ends = positions[words[0]]
-    for word in words[1:]:
-        ends = [p for p in positions[word] if any(0 < p - e <= slop for e in ends)]
-        if not ends:
-            return False
-    return True
 
 
 @lru_cache(maxsize=1)

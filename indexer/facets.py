@@ -1,4 +1,4 @@
-"""Per-segment caches: facet values, error codes and filter sets, shared across index versions.
+"""Facet counts, the error-code vocabulary and filter sets, cached per segment.
 
 Whoosh's ``groupedby`` rebuilds per-document value lists for multi-valued fields on every
 search, which is too slow at 100k articles. Here value lists are built once per *segment*
@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from indexer.vectors import SegmentArrays, mask_of
+from indexer.engine.matches import Matches
+from indexer.engine.version import SegmentCache, SegmentData, leaves, mask_of
 
 # Public facet name -> index field.
 FACET_FIELDS = {"type": "type", "product": "product", "tag": "tag", "resolution_code": "resolution_code"}
@@ -37,7 +39,7 @@ class Facet:
 
 
 @dataclass
-class SegmentData:
+class FacetLists:
     """What is cached for one segment (local document numbers)."""
 
     by_value: dict[str, dict[str, frozenset[int]]] = field(default_factory=dict)
@@ -45,63 +47,38 @@ class SegmentData:
     filters: dict[tuple, frozenset[int]] = field(default_factory=dict)
     # (values, local docnums, value index per docnum) for vectorized facet counts.
     pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = field(default_factory=dict)
-    arrays: SegmentArrays = field(default_factory=SegmentArrays)
 
 
-class SegmentCache:
-    """Segment id -> :class:`SegmentData`, shared by every version a Searcher opens."""
-
-    def __init__(self) -> None:
-        self._data: dict[str, SegmentData] = {}
-        self._lock = threading.Lock()
-
-    def get(self, segment_id: str) -> SegmentData:
-        with self._lock:
-            data = self._data.get(segment_id)
-            if data is None:
-                data = self._data[segment_id] = SegmentData()
-            return data
-
-    def keep_only(self, segment_ids: set[str]) -> None:
-        """Forget segments that no open version uses any more (merged away, old generations)."""
-        with self._lock:
-            for key in [k for k in self._data if k not in segment_ids]:
-                del self._data[key]
+_NEW_LISTS = threading.Lock()
 
 
-def leaves(searcher) -> Iterator[tuple[str, object, int, int]]:
-    """(segment key, leaf searcher, first global docnum, docnum count) for each segment.
-
-    The key names the segment's folder and id, so the public and internal indexes and
-    successive generations never share an entry.
-    """
-    for sub, offset in searcher.leaf_searchers():
-        reader = sub.reader()
-        segment = reader.segment() if hasattr(reader, "segment") else None
-        if segment is None:  # an empty index: nothing worth caching across versions
-            key = f"reader:{id(reader)}"
-        else:
-            folder = getattr(getattr(reader, "_storage", None), "folder", "")
-            key = f"{folder}:{segment.segment_id()}"
-        yield key, sub, offset, sub.doc_count_all()
+def _lists(data: SegmentData) -> FacetLists:
+    """A segment's facet lists (made once, whichever version asks first)."""
+    if data.facets is None:
+        with _NEW_LISTS:
+            if data.facets is None:
+                data.facets = FacetLists()
+    return data.facets
 
 
 class IndexCaches:
     """Facets, error codes and filter sets of one index version, built from segment caches.
 
     :param searcher: a Whoosh searcher on the version (used only under ``lock``).
+    :param folder: the index's folder (part of every segment's key).
     :param cache: the Searcher-wide segment cache.
     """
 
-    def __init__(self, searcher, cache: SegmentCache, lock: threading.Lock):
+    def __init__(self, searcher, folder: Path | None, cache: SegmentCache, lock: threading.Lock):
         self._searcher = searcher
         self._cache = cache
         self._lock = lock
-        self._leaves = [(key, sub, offset, count, cache.get(key))
-                        for key, sub, offset, count in leaves(searcher)]
+        self._leaves = [(key, sub, offset, count, _lists(cache.get(key)))
+                        for key, sub, offset, count in leaves(searcher, folder)]
         self._values: dict[str, dict[str, int]] = {}
         self._filters: dict[tuple, set[int]] = {}
         self._pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+        self._by_doc: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.size = max((offset + count for _k, _s, offset, count, _d in self._leaves), default=0)
 
     @property
@@ -171,19 +148,47 @@ class IndexCaches:
         found = self._pairs[fieldname] = (values, docs, starts)
         return found
 
+    def _values_by_doc(self, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
+        """(where each document's values start, value ids grouped by document) for a facet field."""
+        found = self._by_doc.get(fieldname)
+        if found is None:
+            values, docs, starts = self._global_pairs(fieldname)
+            value_ids = np.repeat(np.arange(len(values), dtype=np.int32), np.diff(np.append(starts, len(docs))))
+            order = np.argsort(docs, kind="stable")
+            begins = np.searchsorted(docs[order], np.arange(self.size + 1))
+            found = self._by_doc[fieldname] = (begins, value_ids[order])
+        return found
+
     def counts(self, docs, limit: int = MAX_FACET_VALUES) -> dict[str, list[Facet]]:
-        """Facet counts over matching documents: a boolean mask over global docnums, or a
-        collection of docnums. Most frequent first, then alphabetical."""
-        mask = docs if isinstance(docs, np.ndarray) else self.mask_of(docs)
+        """Facet counts over matching documents (:class:`~indexer.engine.Matches`, a boolean
+        mask over global docnums, or a collection of docnums). Most frequent first, then
+        alphabetical. A few matches are counted by their own values, many by one pass over
+        every (document, value) pair."""
+        sparse = None
+        if isinstance(docs, Matches):
+            sparse = docs.ids if docs.is_sparse else None
+            mask = None if sparse is not None else docs.mask
+        else:
+            mask = docs if isinstance(docs, np.ndarray) else self.mask_of(docs)
         out: dict[str, list[Facet]] = {}
         for name, fieldname in FACET_FIELDS.items():
             values, doc_ids, starts = self._global_pairs(fieldname)
-            if not len(doc_ids) or not mask.any():
+            if not len(doc_ids) or (sparse is not None and not len(sparse)) or (mask is not None and not mask.any()):
                 out[name] = []
                 continue
-            hits = np.add.reduceat(mask[doc_ids].view(np.uint8), starts, dtype=np.int64)
-            ranked = sorted(((values[i], int(hits[i])) for i in np.flatnonzero(hits)),
-                            key=lambda kv: (-kv[1], kv[0].casefold()))
+            if sparse is not None and len(sparse) * 4 < len(doc_ids):
+                begins, by_doc = self._values_by_doc(fieldname)
+                lengths = begins[sparse + 1] - begins[sparse]
+                at = np.repeat(begins[sparse] - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+                hits = np.bincount(by_doc[at], minlength=len(values))
+            else:
+                hits = np.add.reduceat((mask if mask is not None else docs.mask)[doc_ids].view(np.uint8),
+                                       starts, dtype=np.int64)
+            nonzero = np.flatnonzero(hits)
+            if len(nonzero) > limit:  # only values that can make the list need sorting by name
+                cut = np.partition(hits[nonzero], len(nonzero) - limit)[len(nonzero) - limit]
+                nonzero = nonzero[hits[nonzero] >= cut]
+            ranked = sorted(((values[i], int(hits[i])) for i in nonzero), key=lambda kv: (-kv[1], kv[0].casefold()))
             out[name] = [Facet(v, n) for v, n in ranked[:limit]]
         return out
 

@@ -27,24 +27,13 @@ from indexer.analyzers import (
     title_key,
     weighted_sections,
 )
+from indexer.ranking import SECTION_WEIGHTS
 from kb.kcs.confidence import effective, last_verified
 from kb.model import FIELDS, Article
 
-SCHEMA_VERSION = 5
-
-# Sections of a TSG indexed as fields of their own (canonical names from kb.markdown).
-# Weights of the sections of the ``content`` field: title >> error codes ~ symptoms >
-# headings ~ tags > product ~ the rest of the body. ("body" is every section but symptoms,
-# so no text is counted twice.)
-SECTION_WEIGHTS: dict[str, float] = {
-    "title": 3.0,
-    "error_codes": 3.0,
-    "symptoms": 2.0,
-    "headings": 1.5,
-    "keywords": 1.5,
-    "product": 1.0,
-    "body": 1.0,
-}
+# 5: the W3 codec subclass moved (indexer.engine.whoosh_adapter), pickled in segments;
+# 6: KCS confidence, verified and review_by columns.
+SCHEMA_VERSION = 6
 
 
 class ArticleSchema(SchemaClass):

@@ -1,16 +1,11 @@
-"""Meaning-based re-ranking of ticket suggestions.
+"""Article vectors for ranking ticket suggestions by meaning, and the ticket's similarity to them.
 
 Why: customers describe a problem in their own words ("remove my FB account", "make the
 text crossed out"); articles use the product's words ("delete your Facebook account",
 "strikethrough"). Key terms find most answers, but the right article often lands second
-or fifth behind one that shares more words. For ticket suggestions the candidates that
-the words' ranking keeps for re-ranking (its window) are re-ranked by
-
-    fused = text score / best text score + WEIGHT * cosine(ticket, article)
-
-where the cosine comes from a sentence encoder (:mod:`indexer.encoder`). Words still
-decide which articles are candidates, so an article without a single word of the ticket
-is never suggested, and exact error codes keep their lead.
+or fifth behind one that shares more words. The words' best candidates are therefore
+re-ranked by their cosine to the ticket, from a sentence encoder (:mod:`indexer.encoder`);
+how the cosine and the words' score are blended is :mod:`indexer.ranking`.
 
 Article vectors are computed once per article version by ``kb index`` (after the word
 index is switched, so searching never waits for them) and kept in ``vectors.sqlite`` in
@@ -43,7 +38,6 @@ log = logging.getLogger(__name__)
 STORE_FILE = "vectors.sqlite"
 DOC_TOKENS = 32  # title and opening of an article: enough to say what it is about
 QUERY_TOKENS = 32  # of a ticket: its title and opening lines (longer ranked no better, cost more)
-WEIGHT = 1.0  # cosine against the normalised text score
 DOC_CHARS = 1000  # of the article's text handed to the tokenizer (it keeps DOC_TOKENS)
 BATCH = 256  # articles per write: the unit an interrupted run loses at most
 READ_TIMEOUT = 0.5  # seconds a reader waits while kb index commits a batch
@@ -295,26 +289,6 @@ def _embed_in_process(texts: list[str]) -> np.ndarray:
     return _process_encoder.encode(texts, max_tokens=DOC_TOKENS)
 
 
-def best_of(scores: Sequence[float]) -> float:
-    """What text scores are divided by before the similarity is added."""
-    return max(scores, default=0.0) or 1.0
-
-
-def blend(scores: Sequence[float], sims: Sequence[float | None], weight: float = WEIGHT) -> list[float]:
-    """Fused scores: text score over the best one, plus ``weight`` times the cosine.
-
-    A candidate without a vector takes the mean similarity of those with one, so it is
-    neither favoured nor punished for the gap.
-    """
-    known = [s for s in sims if s is not None]
-    if not known:
-        return list(scores)
-    fill = float(np.mean(known))
-    best = best_of(scores)
-    return [score / best + weight * (fill if sim is None else sim)
-            for score, sim in zip(scores, sims, strict=True)]
-
-
 def similarities(encoder: Encoder, store: VectorStore, query: str, keys: Sequence[str]) -> list[float | None]:
     """Cosine between the ticket and each candidate (None where no vector is stored yet)."""
     stored = store.get(list(dict.fromkeys(keys)))
@@ -324,5 +298,4 @@ def similarities(encoder: Encoder, store: VectorStore, query: str, keys: Sequenc
     return [float(stored[k] @ q) if k in stored else None for k in keys]
 
 
-__all__ = ["VectorStore", "article_text", "best_of", "blend", "similarities", "store_identity", "ticket_text",
-           "update_vectors"]
+__all__ = ["VectorStore", "article_text", "similarities", "store_identity", "ticket_text", "update_vectors"]

@@ -11,8 +11,10 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Collection
+from functools import lru_cache
 
-from indexer.analyzers import TOKEN_RE, token_forms
+from indexer.analyzers import token_forms
+from indexer.term_finder import TermFinder
 
 SNIPPET_CHARS = 220
 MAX_SCAN_CHARS = 8000  # look for matches in this much text at most; keeps snippets cheap
@@ -22,41 +24,21 @@ def _matches(text: str, terms: set[str], strong: Collection[str]) -> list[tuple[
     """(start, end, weight) of raw tokens whose analysed forms include a query term.
 
     A token matching a query word as a whole (``ORA-12154``, ``timeout``) weighs more than
-    one matching only by a part (the ``ora`` of ``tnsnames.ora``). The distinct tokens are
-    analysed once each; their occurrences are then found with ``str.find`` and checked to
-    be whole tokens (not the ``time`` inside ``timeout`` or the ``IO`` of ``System.IO``).
+    one matching only by a part (the ``ora`` of ``tnsnames.ora``). Only the tokens that can
+    yield a term are analysed (:class:`indexer.term_finder.TermFinder`): whole tokens, never
+    the ``time`` inside ``timeout`` or the ``IO`` of ``System.IO``.
     """
-    weights: dict[str, int] = {}
-    for raw in set(TOKEN_RE.findall(text)):
+    spans = []
+    for start, end, raw in _finder(frozenset(terms)).tokens(text):
         forms, whole = token_forms(raw)
         if forms and not terms.isdisjoint(forms):
-            weights[raw] = 3 if whole in strong else 1
-    if not weights:
-        return []
-    spans = []
-    for raw, weight in weights.items():
-        at = text.find(raw)
-        while at != -1:
-            end = at + len(raw)
-            token = TOKEN_RE.match(text, at)
-            if token is not None and token.end() == end and not _inside_token(text, at):
-                spans.append((at, end, weight))
-            at = text.find(raw, end)
-    spans.sort()
+            spans.append((start, end, 3 if whole in strong else 1))
     return spans
 
 
-def _inside_token(text: str, start: int) -> bool:
-    """Whether ``start`` continues a token that began earlier (right after a word character,
-    or after a connector such as '.' that follows one)."""
-    i = start
-    while i > 0 and text[i - 1] in _CONNECTOR_CHARS:
-        i -= 1
-    return i > 0 and _WORD_CHAR.match(text, i - 1) is not None
-
-
-_CONNECTOR_CHARS = frozenset(".-/\\:@")
-_WORD_CHAR = re.compile(r"\w")
+@lru_cache(maxsize=256)
+def _finder(terms: frozenset[str]) -> TermFinder:
+    return TermFinder(terms)
 
 
 def _best_window(spans: list[tuple[int, int, int]], width: int) -> int:

@@ -12,11 +12,18 @@ by how many articles use the word.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable
 
-from indexer.analyzers import STOP_WORDS, fold
+import numpy as np
+
+from indexer.analyzers import STOP_WORDS, fold, query_words
+from indexer.engine import Evaluation
+from indexer.plan import build_plan
+from indexer.query import Clause, ParsedQuery
+from kb.visibility import index_is_filtered
 
 SPELL_FIELD = "spell"
 _WORD = re.compile(r"[^\W_]+")  # the spell field's tokens: runs of letters and digits
@@ -105,3 +112,40 @@ def correct(reader, text: str, known: Callable[[str], bool] | None = None,
 
     fixed = _WORD.sub(fix, text)
     return fixed if changed else None
+
+
+def did_you_mean(ctx, parsed: ParsedQuery, visible: np.ndarray, audience: str) -> str | None:
+    """The query with unknown words corrected from this index's vocabulary, or None.
+
+    :param ctx: the search's :class:`~indexer.versions.Context`.
+    :param visible: the documents this reader may see; on the internal index (whose
+        vocabulary includes drafts) a correction is offered only if it finds one of them.
+    """
+    reader = ctx.reader
+
+    def known(word: str) -> bool:
+        return any(("content", w.parts[0]) in reader for w in query_words(word) if w.parts)
+
+    accept = None
+    if index_is_filtered(audience):
+        # The vocabulary includes drafts and articles in review: each correction must be a
+        # word this reader can find, not merely sit beside one.
+        accept = functools.partial(spelled_in, reader, docs=visible)
+    changed = False
+    clauses = []
+    for clause in parsed.clauses:
+        fixed = None if clause.negated else correct(reader, clause.text, known, accept)
+        changed = changed or fixed is not None
+        clauses.append(Clause(fixed or clause.text, clause.phrase, clause.negated))
+    if not changed:
+        return None
+    suggestion = ParsedQuery(raw="", clauses=clauses, filters=parsed.filters)
+    if index_is_filtered(audience):
+        plan = build_plan(suggestion, ctx.synonyms, ctx.view.has_code, lambda key: False)
+        if plan.is_empty:
+            return None
+        ev = Evaluation(ctx.engine, ctx.searcher)
+        queries = plan.unit_queries() + ([plan.code_query()] if plan.exact_codes else [])
+        if not any(ev.run(q).only(visible).any() for q in queries):
+            return None
+    return suggestion.display()

@@ -146,6 +146,10 @@ SETTINGS: tuple[Setting, ...] = (
             "How the sentence encoder runs: `int8` (ONNX Runtime, int8 weights; a third of numpy's cost), "
             "`float32` (ONNX Runtime) or `numpy` (the reference). Vectors are recomputed when it changes.",
             parse=encoder_runtime, default=ENCODER_RUNTIMES[0]),
+    Setting("whoosh_fast", "KB_WHOOSH_FAST",
+            "Read Whoosh's posting lists and field lengths directly (fast) where the installed Whoosh is "
+            "the version kb was written for; `off` uses Whoosh's public API only (same results, slower).",
+            parse=boolean, default=True),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -228,6 +228,21 @@ def long_files(root: Path, packages: Sequence[str], max_lines: int) -> list[str]
     return found
 
 
+def long_classes(root: Path, packages: Sequence[str], max_lines: int) -> list[str]:
+    """``path:line: class Name: N lines`` for each class of ``packages`` longer than ``max_lines``
+    (from its ``class`` line, or its first decorator, to its last line)."""
+    found = []
+    for path in source_files(root, packages):
+        rel = path.relative_to(root).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=rel)):
+            if isinstance(node, ast.ClassDef):
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                count = node.end_lineno - first + 1
+                if count > max_lines:
+                    found.append(f"{rel}:{node.lineno}: class {node.name}: {count} lines (at most {max_lines})")
+    return found
+
+
 def environment_reads(root: Path, packages: Sequence[str]) -> list[str]:
     """``file:line: code`` for each use of ``os.environ``/``os.getenv`` and each ``"KB_..."`` string."""
     found = []

@@ -18,7 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.architecture import Rule, collect_imports, environment_reads, import_cycles, long_files
+from tests.architecture import (
+    Rule,
+    collect_imports,
+    environment_reads,
+    import_cycles,
+    long_classes,
+    long_files,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("kb", "indexer", "web", "cli")
@@ -34,10 +41,10 @@ RULES = (
     Rule("cli", ("whoosh",), "only indexer/ imports Whoosh; the command line goes through indexer/'s API"),
 )
 
-# Source files longer than this are split by job. indexer/ joins the list once its search
-# and build modules are split.
+# Source files and classes longer than these are split by job.
 MAX_LINES = 600
-SIZE_LIMITED = ("kb", "web", "cli")
+MAX_CLASS_LINES = 300
+SIZE_LIMITED = ("kb", "web", "cli", "indexer")
 
 # The only modules that may touch the process environment: the settings table, and the
 # history module, which hands the environment on to `git` with a few variables added.
@@ -67,6 +74,11 @@ def test_no_import_cycles_between_modules(imports):
 
 def test_no_source_file_is_over_the_line_limit():
     too_long = long_files(ROOT, SIZE_LIMITED, MAX_LINES)
+    assert not too_long, "split these by job:\n" + "\n".join(too_long)
+
+
+def test_no_class_is_over_the_line_limit():
+    too_long = long_classes(ROOT, SIZE_LIMITED, MAX_CLASS_LINES)
     assert not too_long, "split these by job:\n" + "\n".join(too_long)
 
 
@@ -164,6 +176,14 @@ def test_an_overlong_file_is_reported_with_its_length(tmp_path):
     root = _tree(tmp_path, {"web/big.py": "x = 1\n" * (MAX_LINES + 1), "web/fine.py": "x = 1\n" * MAX_LINES})
     assert long_files(root, SIZE_LIMITED, MAX_LINES) == [
         f"web/big.py: {MAX_LINES + 1} lines (at most {MAX_LINES})"]
+
+
+def test_an_overlong_class_is_reported_with_its_place_and_length(tmp_path):
+    body = "    x = 1\n" * (MAX_CLASS_LINES - 2)
+    root = _tree(tmp_path, {"indexer/big.py": f"import dataclasses\n\n\n@dataclasses.dataclass\nclass Big:\n{body}    y = 2\n",
+                            "indexer/fine.py": f"class Fine:\n{body}    y = 2\n"})
+    assert long_classes(root, SIZE_LIMITED, MAX_CLASS_LINES) == [
+        f"indexer/big.py:5: class Big: {MAX_CLASS_LINES + 1} lines (at most {MAX_CLASS_LINES})"]
 
 
 def test_an_environment_read_outside_the_settings_table_is_reported(tmp_path):

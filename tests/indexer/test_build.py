@@ -15,8 +15,8 @@ import pytest
 from whoosh.writing import SegmentWriter
 
 from indexer import Searcher, build_index, index_exists
-from indexer.build import _Builder
 from indexer.layout import LOCK_FILE, Pointer, existing_generations, read_pointer, write_pointer
+from indexer.update import Update
 from kb.errors import IndexBusy, IndexMissing
 from tests.conftest import REPO
 from tests.indexer.conftest import tsg, write
@@ -324,7 +324,7 @@ def test_public_index_is_repaired_after_a_crash_between_commits(corpus, monkeypa
     def crash(self, *args):
         raise RuntimeError("killed between commits")
 
-    monkeypatch.setattr(_Builder, "_sync_public", crash)
+    monkeypatch.setattr(Update, "_sync_public", crash)
     with pytest.raises(RuntimeError):
         build_index(articles, root)
     monkeypatch.undo()
@@ -379,7 +379,7 @@ def test_touched_but_unchanged_files_are_not_reindexed(corpus) -> None:
 
 
 def test_scan_finds_the_same_files_as_the_core(corpus) -> None:
-    from indexer.build import walk_articles
+    from indexer.article_files import walk_articles
     from kb.articles import iter_article_paths
 
     articles, _ = corpus({**BASE, "_drafts/x.md": tsg("X", "hidden"), ".git/y.md": "x", "README.md": "# hi",

@@ -12,7 +12,8 @@ import pytest
 
 from indexer import Searcher, build_index
 from indexer.encoder import MAX_TOKENS, RUNTIMES, Encoder, EncoderUnavailable, load_encoder, model_dir
-from indexer.semantic import STORE_FILE, VectorStore, blend, update_vectors
+from indexer.ranking import blend
+from indexer.semantic import STORE_FILE, VectorStore, update_vectors
 from indexer.semantic import article_text as text_to_embed
 from tests.conftest import article_text
 

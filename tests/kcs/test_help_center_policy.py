@@ -4,7 +4,7 @@ search prefers validated, fresh articles by a small, explained factor."""
 from datetime import date, timedelta
 
 from indexer import Searcher, build_index
-from indexer.search import CONFIDENCE_FACTORS, STALE_FACTOR, _multiplier, _trust
+from indexer.ranking import CONFIDENCE_FACTORS, STALE_FACTOR, multiplier, trust
 from tests.kcs.conftest import front
 
 TODAY = date(2026, 11, 1)
@@ -46,12 +46,12 @@ def test_validating_an_article_publishes_it_to_the_help_center_on_the_next_index
 
 
 def test_the_trust_factor_is_modest_and_named_in_the_explanation():
-    fresh = _trust("validated", (TODAY - timedelta(days=10)).isoformat(), (TODAY + timedelta(days=90)).isoformat(),
-                   TODAY)
-    stale = _trust("not-validated", "2024-01-01", (TODAY - timedelta(days=1)).isoformat(), TODAY)
+    fresh = trust("validated", (TODAY - timedelta(days=10)).isoformat(), (TODAY + timedelta(days=90)).isoformat(),
+                  TODAY)
+    stale = trust("not-validated", "2024-01-01", (TODAY - timedelta(days=1)).isoformat(), TODAY)
     assert fresh == {"confidence": 1.0}
     assert stale == {"confidence": CONFIDENCE_FACTORS["not-validated"], "freshness": STALE_FACTOR}
-    high, _ = _multiplier(None, 0, None, fresh)
-    low, parts = _multiplier(None, 0, None, stale)
+    high, _ = multiplier(0, 0, 0, None, fresh)
+    low, parts = multiplier(0, 0, 0, None, stale)
     assert 0.85 <= low < high == 1.0 and high / low < 1.15
     assert set(parts) == {"reuse", "confidence", "freshness"}

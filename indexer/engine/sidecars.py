@@ -1,4 +1,4 @@
-"""Posting lists as numpy arrays: read from Whoosh's blocks, or from a per-segment sidecar.
+"""Posting sidecars: each segment's long posting lists copied as flat arrays, memory-mapped.
 
 Whoosh stores each posting block as a zlib-compressed pickle of ids, weights and positions.
 Decoding costs about 0.7 µs per posting in Python, so a word found in 90,000 of 100,000
@@ -7,140 +7,56 @@ postings or more) of the fields searched by default is therefore also written, a
 commit, as flat arrays in a sidecar file next to the segment (``MAIN_<segment>.kbp``; the
 name makes Whoosh delete it together with its segment). Reading a list from the sidecar is
 an array slice of a memory map. Lists too short for the sidecar, and segments whose
-sidecar is missing, are decoded from Whoosh's blocks (:func:`decode_postings`).
+sidecar is missing, are decoded from Whoosh's blocks (:func:`segment_postings`).
 
-Positions are not in the sidecar: phrases are still checked by Whoosh's matchers, for the
-few documents that have all of a phrase's words.
+A list is keyed by where it starts in Whoosh's postings file, which only the fast path of
+:mod:`indexer.engine.whoosh_adapter` knows: on Whoosh's public path no sidecar is written
+or read. A missing or unreadable sidecar only costs speed.
 """
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
 import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
-from whoosh.reading import TermNotFound
+
+from indexer.engine import whoosh_adapter as adapter
 
 SIDECAR_FIELDS = ("content", "title")
 SIDECAR_MIN_DF = 24
 SIDECAR_EXT = ".kbp"
 _MAGIC = b"KBP1"
 _HEADER = struct.Struct("<4sqq")  # magic, number of lists, number of postings
-_INT = struct.Struct(">i")
-EMPTY_IDS = np.zeros(0, dtype=np.int32)
-EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
 
 
-def _btext(text: str | bytes) -> bytes:
-    return text.encode("utf-8") if isinstance(text, str) else text
+def index_folder(ix) -> Path | None:
+    """The folder of an index's files (None for an index that is not on disk)."""
+    folder = getattr(ix.storage, "folder", None)
+    return Path(folder) if folder else None
 
 
-def _terms_reader(reader):
-    """Whoosh's per-segment terms reader, or None when this is not a W3 segment reader."""
-    terms = getattr(reader, "_terms", None)
-    if terms is None or not hasattr(terms, "_postfile") or not hasattr(terms, "term_info"):
-        return None
-    return terms
-
-
-def _info_and_data(blob: bytes) -> tuple[tuple, bytes]:
-    """A block's pickled info tuple, and the (maybe compressed) data that follows it."""
-    stream = io.BytesIO(blob)
-    info = pickle.load(stream)
-    return info, blob[stream.tell():]
-
-
-def decode_postings(reader, fieldname: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
-    """(local ids int32, weights float32) of a term in one segment, deleted documents included."""
-    btext = _btext(text)
-    terms = _terms_reader(reader)
-    if terms is None:
-        return _decode_with_matcher(reader, fieldname, btext)
-    try:
-        info = terms.term_info(fieldname, btext)
-    except TermNotFound:
-        return EMPTY_IDS, EMPTY_WEIGHTS
-    if info.is_inlined():
-        ids, weights, _ = info.inlined_postings()
-        return np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32)
-    offset = info.extent()[0]
-    return _read_list(terms._postfile, offset)
-
-
-def _read_list(postfile, offset: int) -> tuple[np.ndarray, np.ndarray]:
-    pos = offset + 4
-    id_parts, weight_parts = [], []
-    while True:
-        length = _INT.unpack(postfile.get(pos, 4))[0]
-        last = length < 0
-        length = abs(length)
-        info, data = _info_and_data(postfile.get(pos + 4, length))
-        count, compression = info[0], info[3]
-        if compression:
-            data = zlib.decompress(data)
-        ids, weights, _values = pickle.loads(data)
-        id_parts.append(np.cumsum(np.asarray(ids, dtype=np.int64)))
-        if weights is None:
-            weight_parts.append(np.ones(count, dtype=np.float32))
-        elif isinstance(weights, float):
-            weight_parts.append(np.full(count, weights, dtype=np.float32))
-        else:
-            weight_parts.append(np.asarray(weights, dtype=np.float32))
-        if last:
-            break
-        pos += 4 + length
-    return np.concatenate(id_parts).astype(np.int32), np.concatenate(weight_parts)
-
-
-def _decode_with_matcher(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """The slow, generic path (any reader Whoosh can give): step a matcher."""
-    if (fieldname, btext) not in reader:
-        return EMPTY_IDS, EMPTY_WEIGHTS
-    ids, weights = [], []
-    matcher = reader.postings(fieldname, btext)
-    while matcher.is_active():
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
-        matcher.next()
-    return np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32)
-
-
-# -- sidecar files --------------------------------------------------------------------------
-
-
-def sidecar_path(reader) -> Path | None:
-    """Where a segment reader's sidecar lives (None for readers that are not on disk)."""
+def sidecar_path(folder: Path | None, reader) -> Path | None:
+    """Where the sidecar of a segment reader of the index in ``folder`` lives."""
     segment = reader.segment() if hasattr(reader, "segment") else None
-    folder = getattr(getattr(reader, "_storage", None), "folder", None)
     if segment is None or folder is None:
         return None
     return Path(folder) / f"{segment.segment_id()}{SIDECAR_EXT}"
 
 
-def write_sidecar(reader, fields: tuple[str, ...] = SIDECAR_FIELDS,
+def write_sidecar(folder: Path | None, reader, fields: tuple[str, ...] = SIDECAR_FIELDS,
                   min_df: int = SIDECAR_MIN_DF) -> Path | None:
-    """Write the long posting lists of one segment to its sidecar (atomically). Returns its path."""
-    path = sidecar_path(reader)
-    terms = _terms_reader(reader)
-    if path is None or terms is None:
+    """Write the long posting lists of one segment to its sidecar (atomically). Returns its
+    path, or None when there is nothing to write it for (public path, not on disk)."""
+    path = sidecar_path(folder, reader)
+    if path is None or not adapter.fast_path():
         return None
     keys: list[int] = []
     id_parts: list[np.ndarray] = []
     weight_parts: list[np.ndarray] = []
     for fieldname in fields:
-        if fieldname not in reader.schema:
-            continue
-        for (name, _), info in terms.items_from(fieldname, b""):
-            if name != fieldname:
-                break
-            if info.doc_frequency() < min_df or info.is_inlined():
-                continue
-            offset = info.extent()[0]
-            ids, weights = _read_list(terms._postfile, offset)
+        for offset, ids, weights in adapter.long_lists(reader, fieldname, min_df):
             keys.append(offset)
             id_parts.append(ids)
             weight_parts.append(weights)
@@ -148,8 +64,8 @@ def write_sidecar(reader, fields: tuple[str, ...] = SIDECAR_FIELDS,
     offsets = np.asarray(keys, dtype=np.int64)[order]
     sizes = np.asarray([len(id_parts[i]) for i in order], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    ids = np.concatenate([id_parts[i] for i in order]) if keys else EMPTY_IDS
-    weights = np.concatenate([weight_parts[i] for i in order]) if keys else EMPTY_WEIGHTS
+    ids = np.concatenate([id_parts[i] for i in order]) if keys else adapter.EMPTY_IDS
+    weights = np.concatenate([weight_parts[i] for i in order]) if keys else adapter.EMPTY_WEIGHTS
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
         f.write(_HEADER.pack(_MAGIC, len(offsets), len(ids)))
@@ -179,9 +95,10 @@ class Sidecar:
         self.weights = np.frombuffer(raw, dtype="<f4", count=postings, offset=at)
 
     @classmethod
-    def open(cls, reader) -> Sidecar | None:
-        path = sidecar_path(reader)
-        if path is None or not path.exists():
+    def open(cls, folder: Path | None, reader) -> Sidecar | None:
+        """The sidecar of a segment reader, or None (none written, unreadable, public path)."""
+        path = sidecar_path(folder, reader)
+        if path is None or not adapter.fast_path() or not path.exists():
             return None
         try:
             return cls(path)
@@ -200,25 +117,26 @@ def segment_postings(reader, sidecar: Sidecar | None, fieldname: str,
                      text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
     """A term's postings in one segment: from the sidecar when it has them, else decoded."""
     if sidecar is not None:
-        terms = _terms_reader(reader)
-        if terms is not None:
-            try:
-                info = terms.term_info(fieldname, _btext(text))
-            except TermNotFound:
-                return EMPTY_IDS, EMPTY_WEIGHTS
-            if not info.is_inlined():
-                found = sidecar.lookup(info.extent()[0])
-                if found is not None:
-                    return found
-    return decode_postings(reader, fieldname, text)
+        offset = adapter.list_offset(reader, fieldname, text)
+        if offset is not None:
+            found = sidecar.lookup(offset)
+            if found is not None:
+                return found
+        elif not adapter.has_term(reader, fieldname, text):
+            return adapter.EMPTY_IDS, adapter.EMPTY_WEIGHTS
+    return adapter.read_postings(reader, fieldname, text)
 
 
 def missing_sidecars(ix) -> list[tuple[str, str, str, int]]:
-    """(folder, index name, segment id, documents) of every segment of ``ix`` without a sidecar."""
+    """(folder, index name, segment id, documents) of every segment of ``ix`` without a sidecar
+    (none on Whoosh's public path, where sidecars are not used)."""
+    if not adapter.fast_path():
+        return []
     out = []
+    folder = index_folder(ix)
     with ix.reader() as reader:
         for sub, _offset in reader.leaf_readers():
-            path = sidecar_path(sub)
+            path = sidecar_path(folder, sub)
             if path is not None and not path.exists():
                 segment = sub.segment()
                 out.append((str(path.parent), segment.indexname, segment.segment_id(), sub.doc_count_all()))
@@ -258,5 +176,5 @@ def _write_task(task: tuple[str, str, str, int]) -> int:
     with ix.reader() as reader:
         for sub, _offset in reader.leaf_readers():
             if sub.segment().segment_id() == segment_id:
-                return 1 if write_sidecar(sub) is not None else 0
+                return 1 if write_sidecar(Path(folder), sub) is not None else 0
     return 0  # merged away meanwhile: nothing to write

@@ -1,4 +1,4 @@
-"""The vectorized query evaluator and the posting sidecars: same answers as Whoosh, faster."""
+"""The evaluation engine and its posting sidecars: the same answers and scores as Whoosh, faster."""
 
 from __future__ import annotations
 
@@ -18,26 +18,25 @@ from indexer.analyzers import (
     ArticleAnalyzer,
     analyse_positions,
     pair_term,
-    text_has_phrase,
     token_forms,
     token_positions,
 )
-from indexer.facets import leaves
-from indexer.matching import build_plan
-from indexer.postings import (
+from indexer.engine import Evaluation, IndexVersion, SegmentCache, score_docs
+from indexer.engine.phrases import text_has_phrase
+from indexer.engine.sidecars import (
     SIDECAR_EXT,
     Sidecar,
-    decode_postings,
     missing_sidecars,
     segment_postings,
     write_sidecar,
     write_sidecars,
 )
+from indexer.engine.whoosh_adapter import read_postings
+from indexer.plan import build_plan
 from indexer.query import parse_query
-from indexer.scoring import score_docs
+from indexer.ranking import top
 from indexer.snippets import _matches
 from indexer.synonyms import Synonyms
-from indexer.vectors import Evaluation, SegmentArrays, Vectors, top
 from tests.conftest import ARTICLES
 from tests.indexer.conftest import tsg
 
@@ -55,19 +54,19 @@ def _generation(root: Path, audience: str = "internal") -> Path:
 
 @pytest.fixture(scope="module")
 def whoosh_searcher(tmp_path_factory):
-    root = tmp_path_factory.mktemp("vectors")
+    root = tmp_path_factory.mktemp("engine")
     build_index(ARTICLES, root)
-    ix = whoosh_index.open_dir(str(_generation(root)))
+    folder = _generation(root)
+    ix = whoosh_index.open_dir(str(folder))
     with ix.searcher() as s:
         for sub, _offset in s.leaf_searchers():
-            write_sidecar(sub.reader(), min_df=1)  # every list, so the sidecar path is exercised
+            write_sidecar(folder, sub.reader(), min_df=1)  # every list, so the sidecar path is exercised
+        s.folder = folder
         yield s
 
 
 def _evaluation(searcher) -> Evaluation:
-    cache: dict[str, SegmentArrays] = {}
-    vectors = Vectors(searcher, list(leaves(searcher)), lambda key: cache.setdefault(key, SegmentArrays()))
-    return Evaluation(vectors, searcher)
+    return Evaluation(IndexVersion(searcher, searcher.folder, SegmentCache()), searcher)
 
 
 def _plan(searcher, text: str):
@@ -98,12 +97,12 @@ def test_sidecar_lists_equal_the_decoded_postings(whoosh_searcher) -> None:
     checked = 0
     for sub, _offset in whoosh_searcher.leaf_searchers():
         reader = sub.reader()
-        sidecar = Sidecar.open(reader)
+        sidecar = Sidecar.open(whoosh_searcher.folder, reader)
         assert sidecar is not None and len(sidecar.offsets) > 0
         for fieldname in ("content", "title"):
             for btext in list(reader.lexicon(fieldname))[:400]:
                 ids, weights = segment_postings(reader, sidecar, fieldname, btext)
-                expected_ids, expected_weights = decode_postings(reader, fieldname, btext)
+                expected_ids, expected_weights = read_postings(reader, fieldname, btext)
                 m = reader.postings(fieldname, btext)
                 assert ids.tolist() == expected_ids.tolist() == list(m.all_ids())
                 assert np.allclose(weights, expected_weights)
@@ -136,7 +135,8 @@ def test_every_segment_gets_a_sidecar_and_whoosh_removes_it_with_the_segment(cor
         (articles / f"a{i}.md").write_text(tsg(f"A{i}", f"Printer offline {i}"), encoding="utf-8")
         build_index(articles, root)
     ix = whoosh_index.open_dir(str(folder))
-    segments = {seg.segment_id() for seg in ix._segments()}
+    with ix.reader() as reader:
+        segments = {sub.segment().segment_id() for sub, _offset in reader.leaf_readers()}
     sidecars = {p.name.removesuffix(SIDECAR_EXT) for p in folder.glob(f"*{SIDECAR_EXT}")}
     assert sidecars == segments
     with Searcher(root) as s:

@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from indexer.analyzers import Word, query_words
-from indexer.matching import Plan, Unit, exact_code_candidates
+from indexer.plan import Plan, Unit, exact_code_candidates
+from indexer.ranking import KEY_TERM_TITLE_WEIGHT, MIN_KEY_TERM_WEIGHT
 from indexer.synonyms import Synonyms
 
 MAX_KEY_TERMS = 12
 MAX_CODES = 8
 MAX_DESCRIPTION_CHARS = 20_000
-TITLE_WEIGHT = 3.0
 MAX_CANDIDATES = 300  # distinct words whose document frequency is looked up
 COMMON_FRACTION = 0.5  # words in more than this share of articles tell nothing apart
 DF_FIELDS = ("content",)
@@ -77,7 +77,7 @@ def key_terms(reader, weighted: Iterable[tuple[Word, float]], *,
 
 
 def units_from_key_terms(terms: list[KeyTerm], synonyms: Synonyms | None) -> tuple[list[Unit], list[float]]:
-    """One unit per key term (with its synonyms) and weights scaled to 0.3..1."""
+    """One unit per key term (with its synonyms), weighted by tf-idf relative to the best."""
     units, weights = [], []
     top = terms[0].weight if terms else 1.0
     for k in terms:
@@ -86,7 +86,7 @@ def units_from_key_terms(terms: list[KeyTerm], synonyms: Synonyms | None) -> tup
             for m in synonyms.match([k.word]):
                 alternatives += tuple(a for a in m.alternatives if [w.key for w in a] != [k.word.key])
         units.append(Unit(k.word.raw, alternatives))
-        weights.append(max(0.3, k.weight / top))
+        weights.append(max(MIN_KEY_TERM_WEIGHT, k.weight / top))
     return units, weights
 
 
@@ -98,7 +98,7 @@ def plan_long_text(reader, title: str, description: str, synonyms: Synonyms | No
     text = f"{title}\n{description}"
     codes = [c for c in exact_code_candidates(text, limit=50_000) if has_code(c)]
     plan.exact_codes = codes[:MAX_CODES]
-    weighted = [(w, TITLE_WEIGHT) for w in query_words(title)] + [(w, 1.0) for w in query_words(description)]
+    weighted = [(w, KEY_TERM_TITLE_WEIGHT) for w in query_words(title)] + [(w, 1.0) for w in query_words(description)]
     terms = key_terms(reader, weighted, max_terms=max_terms)
     plan.units, plan.unit_weights = units_from_key_terms(terms, synonyms)
     return plan, terms

@@ -1,18 +1,14 @@
-"""Turning a parsed query into Whoosh queries: fields, weights, boosts, in one place.
+"""A parsed query as the engine's query trees: what to match, where, and what may boost it.
 
-Ranking model (BM25F-style: Whoosh's BM25 per field, combined with field weights):
-
-* every *unit* (a word, a quoted phrase, or a synonym group) is searched in the
-  ``content`` field, whose sections carry weights (``indexer.schema.SECTION_WEIGHTS``: a
-  word in the symptoms counts twice one in the body), and again in ``title``, whose
-  separate BM25 score lifts title matches far above body matches;
+* every *unit* (a word, a quoted phrase, or a synonym group) is searched in each field of
+  :data:`~indexer.ranking.FIELD_WEIGHTS`;
 * an identifier matches whole or by all of its parts (``System.IO.IOException`` finds
   ``IOException`` and vice versa), the whole form scoring a little higher;
-* the all-terms query (AND of units) ranks above the any-term query (OR of units): the
-  search layer shows AND matches first and then the rest;
 * boosters are optional extras: an exact error code (``error_code`` field, found by trying
   word n-grams of the query), the query being the title, the query as a phrase in the
-  title, and joined pairs like ``http503``.
+  title, joined pairs like ``http503``, and runs of a pasted message's words.
+
+How much each counts, and how tiers and boosters make a page, is :mod:`indexer.ranking`.
 """
 
 from __future__ import annotations
@@ -24,26 +20,24 @@ from whoosh import query as wq
 
 from indexer.analyzers import Word, code_tokens, query_words, title_key
 from indexer.query import Clause, ParsedQuery
+from indexer.ranking import (
+    EXACT_CODE_BOOST,
+    EXACT_TITLE_BOOST,
+    FIELD_WEIGHTS,
+    FUZZY_FIELDS,
+    MAX_RUNS,
+    PAIR_BOOST,
+    RUN_BOOST,
+    RUN_LENGTH,
+    TITLE_PHRASE_BOOST,
+    TITLE_PHRASE_SLOP,
+    WHOLE_BONUS,
+)
 from indexer.synonyms import Synonyms
 
-# Fields every unit is searched in, and their weights. Section weights live inside
-# ``content`` (see indexer.schema); the title also gets a score of its own.
-FIELD_WEIGHTS: dict[str, float] = {
-    "content": 1.0,
-    "title": 2.0,
-}
-WHOLE_BONUS = 1.5  # an identifier matched whole scores above the same identifier by its parts
-EXACT_CODE_BOOST = 12.0
-EXACT_TITLE_BOOST = 20.0
-TITLE_PHRASE_BOOST = 4.0
-PAIR_BOOST = 2.0
-SHINGLE = 3  # words per run in the pasted-text booster
-SHINGLE_BOOST = 1.0
-MAX_SHINGLES = 24
 PAIR_FIELDS = ("content",)
 MAX_CODE_NGRAM = 6  # longest error code, in tokens, looked up exactly
 MAX_CODE_LOOKUPS = 400
-FUZZY_FIELDS = {"content": 1.0, "title": 2.0}
 MAX_FUZZY_WORDS = 6
 
 
@@ -212,6 +206,15 @@ class Plan:
         subs = [wq.Term("error_code", c, boost=EXACT_CODE_BOOST) for c in self.exact_codes]
         return subs[0] if len(subs) == 1 else wq.Or(subs)
 
+    def fuzzy_query(self) -> wq.Query | None:
+        """Typo-tolerant fallback when nothing matched: any longer plain word, approximately."""
+        words = [w for u in self.units for w in u.words if is_fuzzable(w)]
+        subs = [fuzzy_term(name, w.parts[0], weight) for w in words[:MAX_FUZZY_WORDS]
+                for name, weight in FUZZY_FIELDS.items()]
+        if not subs:
+            return None
+        return wq.Or(subs)
+
     def _boosters_alone(self) -> wq.Query:
         return self.code_query() if self.exact_codes else wq.NullQuery
 
@@ -327,24 +330,15 @@ def add_title_boosters(plan: Plan, text: str, title_exists) -> None:
     owned = [(p, i) for i, w in enumerate(w for u in plan.units for w in u.words) for p in w.parts]
     stream = [p for p, _ in owned]
     if 2 <= len(stream) <= 12:
-        plan.boosters.append(wq.Phrase("title", stream, slop=2, boost=TITLE_PHRASE_BOOST))
+        plan.boosters.append(wq.Phrase("title", stream, slop=TITLE_PHRASE_SLOP, boost=TITLE_PHRASE_BOOST))
     # A pasted message occurs word for word in the article that explains it: every run of
-    # SHINGLE consecutive query words found as a phrase in the content adds a little. Runs
-    # inside one identifier (the parts of System.IO.IOException) are left out: the
+    # RUN_LENGTH consecutive query words found as a phrase in the content adds a little.
+    # Runs inside one identifier (the parts of System.IO.IOException) are left out: the
     # identifier already matches whole.
-    runs = [tuple(stream[i:i + SHINGLE]) for i in range(len(stream) - SHINGLE + 1)
-            if len(stream) > SHINGLE and owned[i][1] != owned[i + SHINGLE - 1][1]]
-    unique = list(dict.fromkeys(runs))[:MAX_SHINGLES]
+    runs = [tuple(stream[i:i + RUN_LENGTH]) for i in range(len(stream) - RUN_LENGTH + 1)
+            if len(stream) > RUN_LENGTH and owned[i][1] != owned[i + RUN_LENGTH - 1][1]]
+    unique = list(dict.fromkeys(runs))[:MAX_RUNS]
     if unique:
         plan.boosters.append(wq.Or([wq.Phrase("content", list(run), slop=1) for run in unique],
-                                   boost=SHINGLE_BOOST))
+                                   boost=RUN_BOOST))
 
-
-def fuzzy_query(plan: Plan) -> wq.Query | None:
-    """Typo-tolerant fallback when nothing matched: any longer plain word, approximately."""
-    words = [w for u in plan.units for w in u.words if is_fuzzable(w)]
-    subs = [fuzzy_term(name, w.parts[0], weight) for w in words[:MAX_FUZZY_WORDS]
-            for name, weight in FUZZY_FIELDS.items()]
-    if not subs:
-        return None
-    return wq.Or(subs)

@@ -1,0 +1,325 @@
+"""Whoosh query trees evaluated over whole posting lists at once, as numpy arrays.
+
+Whoosh's matchers visit matching documents one at a time in Python, which at 100,000
+articles costs hundreds of milliseconds for a few common words. Here a query tree is
+evaluated bottom-up over whole posting lists (:mod:`indexer.engine.sidecars`): each term is
+one list, each And/Or one vectorized operation over sorted ids (selective parts) or dense
+per-document arrays (common words), see :mod:`indexer.engine.matches`.
+
+Scores are Whoosh's own BM25F (same idf, average and per-document field lengths, boosts,
+sums for And/Or), so the two can be swapped and are tested against each other. This is
+the only scorer: ranking and ``--explain`` both read its numbers. Phrases need positions:
+their candidates are the documents with every word of the phrase; the few that can still
+change a page are checked on their stored text (:mod:`indexer.engine.phrases`), the
+others (quoted phrases, whose every match counts) by Whoosh's phrase matcher.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from functools import lru_cache
+
+import numpy as np
+from whoosh import query as wq
+
+from indexer.engine.matches import SCORE, Matches, all_of, any_of
+from indexer.engine.phrases import has_phrase, term_positions
+from indexer.engine.sidecars import segment_postings
+from indexer.engine.version import IndexVersion
+from indexer.ranking import BM25_B, BM25_K1
+from indexer.stages import stage
+from indexer.term_finder import TermFinder
+
+# Scores are summed in single precision: half the memory traffic of double, and still
+# within a millionth of Whoosh's own scores for a query's handful of terms.
+MAX_PHRASE_CHECKS = 1500  # phrase candidates verified by Whoosh, best by term score first
+MAX_EXPANSIONS = 64  # terms a fuzzy word may expand to
+SHORT_TEXT = 400  # characters below which a text is analysed whole rather than searched for hits
+
+
+class Evaluation:
+    """One query's evaluation on a borrowed searcher (posting lists read once per query).
+
+    :param version: the :class:`~indexer.engine.version.IndexVersion` the searcher reads.
+    :param by_field: also split every score by field (for explanations; slower: every
+        result is dense).
+    """
+
+    def __init__(self, version: IndexVersion, searcher, *, by_field: bool = False):
+        self.v = version
+        self.searcher = searcher
+        self.by_field = by_field
+        self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._texts: dict[int, str] = {}
+        self._positions: dict[tuple[str, int], tuple[frozenset[str], dict[str, list[int]], int]] = {}
+        self._phrase_words: set[str] = set()
+        self._text_phrases: dict[tuple[str, ...], int] = {}  # content phrases checked in stored text: slop
+        self.optimistic = False
+        self.schema = searcher.schema
+        self.reader = searcher.reader()
+
+    # -- postings -------------------------------------------------------------------------
+
+    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Global ids (live documents only) and weights of a term."""
+        key = (fieldname, text)
+        found = self._postings.get(key)
+        if found is not None:
+            return found
+        with stage("candidates"):
+            found = self._read_postings(fieldname, text)
+        self._postings[key] = found
+        return found
+
+    def _read_postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        id_parts, weight_parts = [], []
+        for (sub, offset), (*_, data) in zip(self.searcher.leaf_searchers(), self.v.leaves, strict=True):
+            ids, weights = segment_postings(sub.reader(), data.sidecar, fieldname, text)
+            if len(ids):
+                id_parts.append(ids + np.int32(offset) if offset else ids)
+                weight_parts.append(weights)
+        if not id_parts:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+        ids = np.concatenate(id_parts) if len(id_parts) > 1 else id_parts[0]
+        weights = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
+        keep = self.v.live[ids]
+        return (ids[keep], weights[keep]) if not keep.all() else (ids, weights)
+
+    def text(self, docnum: int) -> str:
+        """Title and plain text of a document (stored fields, read once per query)."""
+        found = self._texts.get(docnum)
+        if found is None:
+            stored = self.searcher.stored_fields(docnum)
+            found = self._texts[docnum] = f"{stored.get('title', '')}\n{stored.get('text', '')}"
+        return found
+
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        with stage("candidates"):
+            return self.v.doc_frequency(self.reader, fieldname, text)
+
+    def scored(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """A term's documents and their BM25F scores (Whoosh's formula), cached per version."""
+        key = (fieldname, text)
+        found = self.v.cached(key)
+        if found is not None:
+            return found
+        ids, weights = self.postings(fieldname, text)
+        if not len(ids) or not self.schema[fieldname].scorable:
+            found = (ids, weights.astype(SCORE))
+        else:
+            df = self.doc_frequency(fieldname, text)
+            idf = math.log(self.v.size / (df + 1)) + 1
+            lengths = self.v.lengths(fieldname, self.searcher)[ids]
+            avg = self.v.avg_length(fieldname)
+            w = weights.astype(np.float64)
+            norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / avg)
+            found = (ids, (idf * (w * (BM25_K1 + 1)) / (w + norm)).astype(SCORE))
+        self.v.remember(key, found)
+        return found
+
+    # -- evaluation -----------------------------------------------------------------------
+
+    def empty(self) -> Matches:
+        return Matches.none(self.v.size)
+
+    def _dense(self, m: Matches, fieldname: str | None = None) -> Matches:
+        """In explanation mode, every result dense with its score split by field."""
+        if not self.by_field:
+            return m
+        fields = m.fields if m.fields is not None else ({fieldname: m.score} if fieldname else {})
+        return Matches(m.size, mask=m.mask, score=m.score, fields=fields)
+
+    def run(self, q: wq.Query | None, restrict: np.ndarray | None = None, *, optimistic: bool = False) -> Matches:
+        """Evaluate a query. ``restrict`` limits the documents phrases are checked in (by
+        their stored text); without it, phrases are checked in every candidate. With
+        ``optimistic``, phrases are not checked at all but assumed to occur wherever all
+        their words do: an upper bound of the scores."""
+        if q is None:
+            return self.empty()
+        q = q.normalize()
+        for p in _phrases(q):
+            words = tuple(w for w in p.words if w)
+            self._phrase_words.update(words)
+            if words and p.fieldname == "content":
+                self._text_phrases[words] = max(p.slop, self._text_phrases.get(words, 0))
+        self.optimistic = optimistic
+        try:
+            return self._eval(q, restrict)
+        finally:
+            self.optimistic = False
+
+    def _eval(self, q: wq.Query, restrict: np.ndarray | None) -> Matches:
+        dense = self.by_field
+        if isinstance(q, wq.Term):
+            result = self._term(q.fieldname, q.text)
+        elif isinstance(q, wq.And):
+            result = all_of([self._eval(s, restrict) for s in q.subqueries], dense)
+        elif isinstance(q, wq.Or):
+            result = any_of([self._eval(s, restrict) for s in q.subqueries], dense)
+        elif isinstance(q, wq.AndMaybe):
+            required = self._eval(q.a, restrict)
+            optional = self._eval(q.b, restrict if restrict is not None else required.mask)
+            result = _maybe(required, optional, dense)
+        elif isinstance(q, wq.AndNot):
+            positive = self._eval(q.a, restrict)
+            negative = self._eval(q.b, restrict)
+            result = positive.only(~negative.mask)
+        elif isinstance(q, wq.Phrase):
+            with stage("phrases"):
+                result = self._phrase(q, restrict)
+        elif isinstance(q, wq.MultiTerm):
+            result = self._eval(_expand(q, self.reader), restrict)
+        elif isinstance(q, wq.Every):
+            live = self.v.live
+            result = self._dense(Matches(self.v.size, mask=live, score=live.astype(SCORE)))
+        elif q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+            return self._dense(self.empty())
+        else:
+            result = self._dense(self._by_whoosh(q))
+        boost = getattr(q, "boost", 1.0)
+        if boost != 1.0 and not isinstance(q, wq.MultiTerm):
+            result = result.times(boost)
+        return result
+
+    def _term(self, fieldname: str, text) -> Matches:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        if fieldname not in self.schema:
+            return self._dense(self.empty())
+        ids, scores = self.scored(fieldname, text)
+        return self._dense(Matches.sparse(self.v.size, ids, scores), fieldname)
+
+    # -- phrases --------------------------------------------------------------------------
+
+    def _phrase(self, q: wq.Phrase, restrict: np.ndarray | None) -> Matches:
+        """Documents with the words in order (within ``slop``), scored as Whoosh does: the sum
+        of the words' scores. Title phrases are checked against the titles themselves;
+        booster phrases (``restrict`` given) against the stored text of those documents;
+        others by Whoosh's phrase matcher, which reads positions from the postings."""
+        words = [w for w in q.words if w]
+        if not words:
+            return self._dense(self.empty())
+        candidates = all_of([self._term(q.fieldname, w) for w in words])
+        if restrict is not None:
+            candidates = candidates.only(restrict)
+        docs, scores = candidates.ids, candidates.scores
+        if len(docs) > MAX_PHRASE_CHECKS:
+            best = np.sort(np.argpartition(-scores, MAX_PHRASE_CHECKS)[:MAX_PHRASE_CHECKS])
+            docs, scores = docs[best], scores[best]
+        if not len(docs):
+            return self._dense(self.empty())
+        if self.optimistic:
+            return self._dense(Matches(self.v.size, ids=docs, scores=scores), q.fieldname)
+        if q.fieldname == "title":
+            titles = self.v.column("title_sort", self.searcher)
+            found = [i for i, d in enumerate(docs.tolist())
+                     if titles[d] and has_phrase(self._positions_in("title", d, titles[d]), words, q.slop)]
+        elif restrict is not None and q.fieldname == "content":
+            # A booster on a few candidates: checking their stored text costs less than
+            # reading positions from the postings of every word.
+            found = [i for i, d in enumerate(docs.tolist())
+                     if has_phrase(self._positions_in("text", d, None), words, q.slop)]
+        else:
+            matched = score_docs(self.searcher, q, docs.tolist())
+            found = [i for i, d in enumerate(docs.tolist()) if d in matched]
+        keep = np.asarray(found, dtype=np.int64)
+        return self._dense(Matches(self.v.size, ids=docs[keep], scores=scores[keep]), q.fieldname)
+
+    def _positions_in(self, kind: str, docnum: int, text: str | None) -> dict[str, list[int]]:
+        """Positions of every phrase word of this query in a title or a stored text (found
+        once per document, however many phrases are checked in it)."""
+        key = (kind, docnum)
+        found = self._positions.get(key)
+        if found is None or not self._phrase_words <= found[0] or len(self._text_phrases) > found[2]:
+            wanted = frozenset(self._phrase_words)
+            text = text if text is not None else self.text(docnum)
+            if kind == "title" or len(text) <= SHORT_TEXT:
+                positions = term_positions(text, wanted)
+            else:
+                positions = _finder(wanted).phrase_positions(text, list(self._text_phrases.items()))
+            found = self._positions[key] = (wanted, positions, len(self._text_phrases))
+        return found[1]
+
+    def _by_whoosh(self, q: wq.Query) -> Matches:
+        """Any other query kind: Whoosh finds and scores it (rare, small)."""
+        docs = list(self.searcher.docs_for_query(q))
+        if not docs:
+            return self.empty()
+        scores = score_docs(self.searcher, q, docs)
+        ids = np.fromiter(sorted(scores), dtype=np.int64, count=len(scores))
+        return Matches.sparse(self.v.size, ids, np.asarray([scores[d] for d in ids.tolist()], dtype=SCORE))
+
+
+@lru_cache(maxsize=256)
+def _finder(words: frozenset[str]) -> TermFinder:
+    return TermFinder(words)
+
+
+def _maybe(required: Matches, optional: Matches, dense: bool) -> Matches:
+    """The required matches, plus the optional part's score where it matches too."""
+    if required.is_sparse and not dense:
+        _found, extra = optional.at(required.ids)
+        return Matches(required.size, ids=required.ids, scores=required.scores + extra)
+    mask = required.mask
+    score = required.score + np.where(optional.mask & mask, optional.score, SCORE(0))
+    fields = None
+    if dense:
+        fields = dict(required.fields or {})
+        for name, part in (optional.fields or {}).items():
+            extra = np.where(optional.mask & mask, part, SCORE(0))
+            fields[name] = fields[name] + extra if name in fields else extra
+    return Matches(required.size, mask=mask, score=np.where(mask, score, SCORE(0)), fields=fields)
+
+
+def _phrases(q: wq.Query) -> Iterable[wq.Phrase]:
+    if isinstance(q, wq.Phrase):
+        yield q
+    for child in q.children():
+        yield from _phrases(child)
+
+
+def _expand(q: wq.MultiTerm, reader) -> wq.Query:
+    terms = []
+    for fieldname, btext in sorted(set(q.expanded_terms(reader))):
+        if fieldname not in reader.schema:
+            continue
+        terms.append(wq.Term(fieldname, btext.decode("utf-8") if isinstance(btext, bytes) else btext,
+                             boost=q.boost))
+        if len(terms) >= MAX_EXPANSIONS:
+            break
+    if not terms:
+        return wq.NullQuery
+    return terms[0] if len(terms) == 1 else wq.Or(terms)
+
+
+def score_docs(searcher, q: wq.Query | None, docnums: Iterable[int]) -> dict[int, float]:
+    """Whoosh's own score of ``q`` for each of ``docnums`` that it matches (others left out).
+
+    What only Whoosh's matchers can do (phrases by the positions in the postings, query
+    kinds the evaluator does not know), and the reference the evaluator is tested against.
+    One matcher tree per segment moves forward with ``skip_to``.
+    """
+    if q is None:
+        return {}
+    q = q.normalize()
+    wanted = sorted(set(docnums))
+    out: dict[int, float] = {}
+    if not wanted:
+        return out
+    for sub, offset in searcher.leaf_searchers():
+        end = offset + sub.doc_count_all()
+        local = [d - offset for d in wanted if offset <= d < end]
+        if not local:
+            continue
+        matcher = q.matcher(sub, sub.context(needs_current=True))
+        for d in local:
+            if not matcher.is_active():
+                break
+            if matcher.id() < d:
+                matcher.skip_to(d)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == d:
+                out[d + offset] = float(matcher.score())
+    return out

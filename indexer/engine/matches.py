@@ -1,0 +1,179 @@
+"""A query's matches over an index version: sorted document ids with scores, or dense arrays.
+
+Most of what a search evaluates is selective: a rare word, an error code, the handful of
+documents with every word of a title. Those stay *sparse*, sorted ids and their scores,
+and cost in proportion to their length. Common words and wide OR queries become *dense*,
+a match mask and a score per document of the version, where numpy's whole-array
+operations are cheapest. Every operation takes either form and picks the cheaper result;
+scores are summed in single precision in the same order either way, so both forms give
+the same numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SCORE = np.float32
+# A result with more matches than size / DENSE_FRACTION is kept dense.
+DENSE_FRACTION = 16
+_EMPTY_IDS = np.zeros(0, dtype=np.int64)
+_EMPTY_SCORES = np.zeros(0, dtype=SCORE)
+
+
+class Matches:
+    """Documents a query matches and their scores. Never modified once made."""
+
+    __slots__ = ("size", "_ids", "_scores", "_mask", "_score", "fields")
+
+    def __init__(self, size: int, *, ids: np.ndarray | None = None, scores: np.ndarray | None = None,
+                 mask: np.ndarray | None = None, score: np.ndarray | None = None,
+                 fields: dict[str, np.ndarray] | None = None):
+        self.size = size
+        self._ids, self._scores = ids, scores
+        self._mask, self._score = mask, score
+        self.fields = fields  # dense score per field, when an explanation asked for it
+
+    @classmethod
+    def none(cls, size: int) -> Matches:
+        return cls(size, ids=_EMPTY_IDS, scores=_EMPTY_SCORES)
+
+    @classmethod
+    def sparse(cls, size: int, ids: np.ndarray, scores: np.ndarray) -> Matches:
+        """From sorted, unique ids (kept sparse unless they cover much of the version)."""
+        if len(ids) * DENSE_FRACTION > size:
+            mask = np.zeros(size, dtype=bool)
+            mask[ids] = True
+            score = np.zeros(size, dtype=SCORE)
+            score[ids] = scores
+            return cls(size, mask=mask, score=score)
+        return cls(size, ids=ids, scores=scores)
+
+    @property
+    def is_sparse(self) -> bool:
+        return self._ids is not None
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Matching documents, ascending."""
+        if self._ids is None:
+            self._ids = np.flatnonzero(self._mask)
+        return self._ids
+
+    @property
+    def scores(self) -> np.ndarray:
+        """Scores of :attr:`ids`, in the same order."""
+        if self._scores is None:
+            self._scores = self._score[self.ids]
+        return self._scores
+
+    @property
+    def mask(self) -> np.ndarray:
+        """``mask[d]``: whether document ``d`` matches (dense)."""
+        if self._mask is None:
+            self._mask = np.zeros(self.size, dtype=bool)
+            self._mask[self._ids] = True
+        return self._mask
+
+    @property
+    def score(self) -> np.ndarray:
+        """``score[d]``: document ``d``'s score, 0 where it does not match (dense)."""
+        if self._score is None:
+            self._score = np.zeros(self.size, dtype=SCORE)
+            self._score[self._ids] = self._scores
+        return self._score
+
+    def count(self) -> int:
+        return len(self._ids) if self._ids is not None else int(np.count_nonzero(self._mask))
+
+    def any(self) -> bool:
+        return self.count() > 0
+
+    def at(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(matches, scores) at the documents ``docs``: whether each matches and its score (0 if not)."""
+        if self._ids is None:
+            return self._mask[docs], self._score[docs]
+        ids = self._ids
+        if not len(ids):
+            return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=SCORE)
+        where = np.searchsorted(ids, docs)
+        where[where == len(ids)] = 0
+        found = ids[where] == docs
+        return found, np.where(found, self._scores[where], SCORE(0))
+
+    def times(self, boost: float) -> Matches:
+        fields = None if self.fields is None else {k: v * boost for k, v in self.fields.items()}
+        if self._ids is not None:
+            return Matches(self.size, ids=self._ids, scores=self._scores * boost, fields=fields)
+        return Matches(self.size, mask=self._mask, score=self._score * boost, fields=fields)
+
+    def only(self, keep: np.ndarray) -> Matches:
+        """These matches restricted to a dense mask ``keep``."""
+        if self._ids is not None:
+            inside = keep[self._ids]
+            return Matches(self.size, ids=self._ids[inside], scores=self._scores[inside],
+                           fields=_masked_fields(self.fields, keep))
+        mask = self._mask & keep
+        return Matches(self.size, mask=mask, score=np.where(mask, self._score, SCORE(0)),
+                       fields=_masked_fields(self.fields, keep))
+
+
+def _masked_fields(fields, keep):
+    return None if fields is None else {k: np.where(keep, v, SCORE(0)) for k, v in fields.items()}
+
+
+def all_of(parts: list[Matches], dense: bool = False) -> Matches:
+    """Documents every part matches, scored by the sum of the parts' scores."""
+    size = parts[0].size
+    if not dense and any(p.is_sparse for p in parts):
+        base = min((p for p in parts if p.is_sparse), key=lambda p: len(p.ids))
+        ids = base.ids
+        keep = np.ones(len(ids), dtype=bool)
+        for p in parts:
+            if p is not base and len(ids):
+                found, _ = p.at(ids)
+                keep &= found
+        ids = ids[keep]
+        score = np.zeros(len(ids), dtype=SCORE)
+        for p in parts:  # in the parts' order, as the dense sum
+            score += p.scores[keep] if p is base else p.at(ids)[1]
+        return Matches(size, ids=ids, scores=score)
+    mask = parts[0].mask.copy()
+    for p in parts[1:]:
+        mask &= p.mask
+    score = parts[0].score.copy()
+    for p in parts[1:]:
+        score += p.score
+    return Matches(size, mask=mask, score=np.where(mask, score, SCORE(0)), fields=_sum_fields(parts, mask))
+
+
+def any_of(parts: list[Matches], dense: bool = False) -> Matches:
+    """Documents any part matches, scored by the sum of the scores of the parts that match."""
+    size = parts[0].size
+    if not dense and all(p.is_sparse for p in parts) and sum(len(p.ids) for p in parts) * DENSE_FRACTION <= size:
+        ids = np.unique(np.concatenate([p.ids for p in parts]))
+        score = np.zeros(len(ids), dtype=SCORE)
+        for p in parts:
+            score[np.searchsorted(ids, p.ids)] += p.scores
+        return Matches(size, ids=ids, scores=score)
+    mask = np.zeros(size, dtype=bool)
+    score = np.zeros(size, dtype=SCORE)
+    for p in parts:
+        if p.is_sparse:
+            mask[p.ids] = True
+            score[p.ids] += p.scores
+        else:
+            mask |= p.mask
+            score += p.score
+    return Matches(size, mask=mask, score=score, fields=_sum_fields(parts, None))
+
+
+def _sum_fields(parts: list[Matches], mask: np.ndarray | None) -> dict[str, np.ndarray] | None:
+    if not any(p.fields is not None for p in parts):
+        return None
+    out: dict[str, np.ndarray] = {}
+    for p in parts:
+        for name, part in (p.fields or {}).items():
+            out[name] = out[name] + part if name in out else part.copy()
+    if mask is not None:
+        out = {k: np.where(mask, v, SCORE(0)) for k, v in out.items()}
+    return out

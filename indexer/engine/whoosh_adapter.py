@@ -1,0 +1,306 @@
+"""Every use of Whoosh's private internals, checked against the Whoosh they were written for.
+
+Speed takes kb past Whoosh's public API in a few places, all of them here:
+
+1. posting lists read whole: the W3 segment's terms reader (``reader._terms``, its
+   ``term_info`` and postings file ``_postfile``) and the block layout (a length, a pickled
+   info tuple, then the zlib-compressed pickle of ids, weights and values). Whoosh's
+   matchers decode the same blocks one posting at a time, about 0.7 µs each;
+2. field lengths read whole: the lengths column of a W3 per-document reader
+   (``reader._perdoc._cached_reader``, ``_lenfield``, the column's ``_dbfile``/``_basepos``);
+3. deleted documents as one set: ``reader.deleted_docs_set``;
+4. a reader pinned to one table-of-contents generation: ``TOC.read`` and ``FileIndex._reader``
+   (so every searcher of a version reads the same segments, whatever commits meanwhile);
+5. the W3 field writer's per-posting length lookup, left out when writing
+   (``W3FieldWriter.add_postings``), which only serves block skipping kb does not use.
+
+Everything else kb asks of Whoosh goes through its public API. On any other Whoosh than
+:data:`WRITTEN_FOR`, or with ``KB_WHOOSH_FAST=0`` in the environment, every function here
+takes the slow public path instead (matchers stepped one posting at a time, one length
+per document, Whoosh's own codec, the latest reader) and one warning says so: searches
+give the same answers, only slower, and the posting sidecars are neither written nor read.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import pickle
+import struct
+import zlib
+from collections.abc import Iterator
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
+from whoosh.reading import TermNotFound
+
+from kb import settings
+
+log = logging.getLogger(__name__)
+
+# The distribution and version every access below was written for and tested against.
+WRITTEN_FOR = ("whoosh-reloaded", "2.7.5")
+
+EMPTY_IDS = np.zeros(0, dtype=np.int32)
+EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
+_INT = struct.Struct(">i")
+
+
+def installed_version() -> tuple[str, str]:
+    """(distribution, version) of the Whoosh that is imported."""
+    from importlib import metadata
+
+    for name in ("whoosh-reloaded", "whoosh", "Whoosh"):
+        try:
+            return name, metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    import whoosh
+
+    return "whoosh", ".".join(str(n) for n in whoosh.__version__[:3])
+
+
+def decide(installed: tuple[str, str] | None = None, allowed: bool | None = None) -> bool:
+    """Whether the fast path may be used: only on :data:`WRITTEN_FOR`, and not when the
+    ``whoosh_fast`` setting (``KB_WHOOSH_FAST``) is off. Says why (once per call) when it may not."""
+    installed = installed or installed_version()
+    if allowed is None:
+        allowed = bool(settings.get("whoosh_fast"))
+    if not allowed:
+        log.warning("%s is off: reading Whoosh through its public API only (slower searches and builds)",
+                    settings.setting("whoosh_fast").env)
+        return False
+    if installed != WRITTEN_FOR:
+        log.warning("Whoosh is %s %s, but kb's fast posting and length readers were written for %s %s: "
+                    "using Whoosh's public API instead (same results, slower searches and builds). "
+                    "Check indexer/engine/whoosh_adapter.py against the new version, then update WRITTEN_FOR.",
+                    installed[0], installed[1], WRITTEN_FOR[0], WRITTEN_FOR[1])
+        return False
+    return True
+
+
+_fast = decide()
+
+
+def fast_path() -> bool:
+    """Whether the private-internals path is in use."""
+    return _fast
+
+
+def set_fast_path(enabled: bool) -> bool:
+    """Switch the fast path on or off (it can only be on for :data:`WRITTEN_FOR`); returns the
+    previous setting. Searchers and indexes opened afterwards follow the new setting."""
+    global _fast
+    previous = _fast
+    _fast = bool(enabled) and installed_version() == WRITTEN_FOR
+    return previous
+
+
+# -- 1. posting lists ----------------------------------------------------------------------
+
+
+def _terms_reader(reader):
+    """Whoosh's per-segment terms reader, or None (slow path, or not a W3 segment reader)."""
+    if not _fast:
+        return None
+    terms = getattr(reader, "_terms", None)
+    if terms is None or not hasattr(terms, "_postfile") or not hasattr(terms, "term_info"):
+        return None
+    return terms
+
+
+def _btext(text: str | bytes) -> bytes:
+    return text.encode("utf-8") if isinstance(text, str) else text
+
+
+def list_offset(reader, fieldname: str, text: str | bytes) -> int | None:
+    """Where a term's (not inlined) posting list starts in its segment's postings file: the
+    key of its copy in a posting sidecar. None when unknown (no such term, inlined, slow path)."""
+    terms = _terms_reader(reader)
+    if terms is None:
+        return None
+    try:
+        info = terms.term_info(fieldname, _btext(text))
+    except TermNotFound:
+        return None
+    return None if info.is_inlined() else info.extent()[0]
+
+
+def has_term(reader, fieldname: str, text: str | bytes) -> bool:
+    return (fieldname, _btext(text)) in reader
+
+
+def read_postings(reader, fieldname: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(local ids int32, weights float32) of a term in one segment.
+
+    Fast path: deleted documents included (callers mask them with the live documents).
+    Public path: Whoosh's matcher, which leaves deleted documents out itself.
+    """
+    btext = _btext(text)
+    terms = _terms_reader(reader)
+    if terms is None:
+        return _postings_by_matcher(reader, fieldname, btext)
+    try:
+        info = terms.term_info(fieldname, btext)
+    except TermNotFound:
+        return EMPTY_IDS, EMPTY_WEIGHTS
+    if info.is_inlined():
+        ids, weights, _ = info.inlined_postings()
+        return np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32)
+    return _read_blocks(terms._postfile, info.extent()[0])
+
+
+def _read_blocks(postfile, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every block of the posting list that starts at ``offset`` (W3 layout)."""
+    pos = offset + 4
+    id_parts, weight_parts = [], []
+    while True:
+        length = _INT.unpack(postfile.get(pos, 4))[0]
+        last = length < 0
+        length = abs(length)
+        blob = postfile.get(pos + 4, length)
+        stream = io.BytesIO(blob)
+        info = pickle.load(stream)
+        data = blob[stream.tell():]
+        count, compression = info[0], info[3]
+        if compression:
+            data = zlib.decompress(data)
+        ids, weights, _values = pickle.loads(data)
+        id_parts.append(np.cumsum(np.asarray(ids, dtype=np.int64)))
+        if weights is None:
+            weight_parts.append(np.ones(count, dtype=np.float32))
+        elif isinstance(weights, float):
+            weight_parts.append(np.full(count, weights, dtype=np.float32))
+        else:
+            weight_parts.append(np.asarray(weights, dtype=np.float32))
+        if last:
+            break
+        pos += 4 + length
+    return np.concatenate(id_parts).astype(np.int32), np.concatenate(weight_parts)
+
+
+def _postings_by_matcher(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """The public path: step Whoosh's matcher through the list."""
+    if (fieldname, btext) not in reader:
+        return EMPTY_IDS, EMPTY_WEIGHTS
+    ids, weights = [], []
+    matcher = reader.postings(fieldname, btext)
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    return np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32)
+
+
+def long_lists(reader, fieldname: str, min_df: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(offset, ids, weights) of every posting list of a field with ``min_df`` documents or
+    more, for writing a sidecar. Nothing on the public path (sidecars are not used there)."""
+    terms = _terms_reader(reader)
+    if terms is None or fieldname not in reader.schema:
+        return
+    for (name, _), info in terms.items_from(fieldname, b""):
+        if name != fieldname:
+            break
+        if info.doc_frequency() < min_df or info.is_inlined():
+            continue
+        offset = info.extent()[0]
+        ids, weights = _read_blocks(terms._postfile, offset)
+        yield offset, ids, weights
+
+
+# -- 2. field lengths ----------------------------------------------------------------------
+
+
+def field_lengths(reader, fieldname: str, count: int) -> np.ndarray:
+    """Every document's length in a field as Whoosh scores it (its one-byte approximation)."""
+    column = None
+    perdoc = getattr(reader, "_perdoc", None) if _fast else None
+    if perdoc is not None and hasattr(perdoc, "_cached_reader"):
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+        column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if column is None:
+            return np.ones(count, dtype=np.float32)  # the field has no lengths in this segment
+        try:
+            raw = np.frombuffer(column._dbfile.get(column._basepos, count), dtype=np.uint8)
+            return _byte_to_length()[raw]
+        except Exception:  # noqa: BLE001 - another column layout: the public path below
+            log.debug("lengths column of %s not readable whole", fieldname, exc_info=True)
+    lengths = np.fromiter((reader.doc_field_length(d, fieldname, 0) for d in range(count)),
+                          dtype=np.float32, count=count)
+    lengths[lengths == 0] = 1.0  # as the fast path and Whoosh's scorer see an absent length
+    return lengths
+
+
+_LENGTH_TABLE: np.ndarray | None = None
+
+
+def _byte_to_length() -> np.ndarray:
+    global _LENGTH_TABLE
+    if _LENGTH_TABLE is None:
+        from whoosh.util.numeric import byte_to_length
+
+        _LENGTH_TABLE = np.asarray([byte_to_length(b) for b in range(256)], dtype=np.float32)
+    return _LENGTH_TABLE
+
+
+# -- 3. deleted documents -------------------------------------------------------------------
+
+
+def deleted_docs(reader, count: int) -> list[int]:
+    """Local numbers of a segment's deleted documents."""
+    if not reader.has_deletions():
+        return []
+    if _fast and hasattr(reader, "deleted_docs_set"):
+        return list(reader.deleted_docs_set)
+    return [d for d in range(count) if reader.is_deleted(d)]
+
+
+# -- 4. a reader pinned to one version -------------------------------------------------------
+
+
+def pinned_searcher(ix, generation: int):
+    """A Whoosh searcher on exactly the table-of-contents ``generation`` of ``ix``.
+
+    The public path opens the latest version, and refuses it (OSError, as for a version
+    whose files are gone) when a commit has landed since: the caller then opens the new one.
+    """
+    from whoosh.searching import Searcher as WhooshSearcher
+
+    if not _fast:
+        searcher = ix.searcher()
+        if searcher.reader().generation() != generation:
+            searcher.close()
+            raise OSError(f"index version {generation} of {ix.storage} was replaced")
+        return searcher
+    from whoosh.index import TOC, FileIndex
+
+    info = TOC.read(ix.storage, ix.indexname, generation)
+    reader = FileIndex._reader(ix.storage, info.schema, info.segments, info.generation)
+    return WhooshSearcher(reader, fromindex=ix)
+
+
+# -- 5. writing ------------------------------------------------------------------------------
+
+
+class _KbFieldWriter(W3FieldWriter):
+    def add_postings(self, schema, lengths, items):
+        return super().add_postings(schema, None, items)
+
+
+class KbCodec(W3Codec):
+    """Whoosh's W3 codec minus one cost kb never benefits from.
+
+    While writing postings, W3 looks up every posting's field length (a read from the
+    lengths column just written) to record each block's shortest and longest document.
+    Those only serve Whoosh's block skipping, which kb does not use (searches read whole
+    posting lists); the lookups were about a tenth of a build's time. Readers are W3's own.
+    """
+
+    def field_writer(self, storage, segment):
+        return _KbFieldWriter(self, storage, segment)
+
+
+def writer_codec():
+    """The codec index writers should use: kb's on the fast path, Whoosh's default otherwise."""
+    return KbCodec() if _fast else None

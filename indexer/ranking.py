@@ -1,0 +1,392 @@
+"""How a search is ranked: every weight, and the rules that turn matches into a page.
+
+1. **Text score, BM25F.** Every searchable section of an article is in one ``content``
+   field, each token weighted by its section (:data:`SECTION_WEIGHTS`: the title counts
+   three times the body); the title is also a field of its own. A query's units (words,
+   quoted phrases, synonym groups) are searched in both fields (:data:`FIELD_WEIGHTS`) and
+   scored with Whoosh's BM25F (:data:`BM25_K1`, :data:`BM25_B`). An identifier matched
+   whole scores :data:`WHOLE_BONUS` times its parts.
+2. **Tiers.** Articles with every unit ("all terms") rank above those with some ("some
+   terms"); when nothing matches, plain words are matched within one or two edits
+   ("fuzzy", :data:`FUZZY_FIELDS`). Tickets and overlong queries are searched by their key
+   terms ("key terms", each weighted by its tf-idf, at least :data:`MIN_KEY_TERM_WEIGHT`).
+3. **Boosters**, added to the text score of a tier's best candidates: an exact error code
+   (:data:`EXACT_CODE_BOOST`), the query being the title (:data:`EXACT_TITLE_BOOST`), the
+   query as a phrase in the title (:data:`TITLE_PHRASE_BOOST`), joined pairs such as
+   ``http503`` (:data:`PAIR_BOOST`), runs of a pasted message found word for word
+   (:data:`RUN_BOOST`), the ticket's product (:data:`PRODUCT_BOOST`). Boosters that need
+   positions are considered for the best :data:`PHRASE_POOL` candidates of a tier, and
+   checked only where they can still change what the page shows.
+4. **Signals**: reuse, helpfulness, KCS confidence and freshness (:data:`CONFIDENCE_FACTORS`,
+   :data:`STALE_FACTOR`: a small penalty, never a bonus) multiply a score by :data:`MULTIPLIER_RANGE` at most;
+   what closed cases taught multiplies it by :data:`CASE_BOOST_RANGE` at most.
+5. **Meaning** (ticket suggestions): the :data:`RERANK_WINDOW` best candidates are re-ranked
+   by ``words / best words + MEANING_WEIGHT x cosine(ticket, article)``; an article with
+   one of the ticket's exact error codes stays ahead of those without.
+
+Every score a hit shows, and every part ``--explain`` prints, comes from these rules and
+the one evaluator in :mod:`indexer.engine.evaluate`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from indexer.engine.matches import Matches, all_of, any_of
+from indexer.stages import stage
+from kb.kcs.confidence import is_stale
+
+if TYPE_CHECKING:
+    from whoosh import query as wq
+
+    from indexer.engine.version import IndexVersion
+
+
+class Evaluator(Protocol):
+    """What ranking asks of the engine (:class:`indexer.engine.Evaluation`, which reads its
+    BM25 parameters here): a query's matches on one index version."""
+
+    v: IndexVersion
+
+    def run(self, q: wq.Query | None, restrict: np.ndarray | None = None, *,
+            optimistic: bool = False) -> Matches: ...
+
+
+class Plan(Protocol):
+    """What ranking asks of a query's plan (:class:`indexer.plan.Plan`, whose queries carry
+    the weights set here): the queries of each tier and of the boosters."""
+
+    exact_codes: list[str]
+
+    def unit_queries(self) -> list[wq.Query]: ...
+
+    def core_any(self) -> wq.Query: ...
+
+    def booster_query(self) -> wq.Query | None: ...
+
+    def code_query(self) -> wq.Query: ...
+
+    def fuzzy_query(self) -> wq.Query | None: ...
+
+# -- 1. text score ----------------------------------------------------------------------------
+BM25_K1 = 1.2  # Whoosh's defaults: the evaluator's scores are tested equal to Whoosh's own
+BM25_B = 0.75
+# Weights of the sections of the ``content`` field: title >> error codes ~ symptoms >
+# headings ~ tags > product ~ the rest of the body. ("body" is every section but symptoms,
+# so no text is counted twice.)
+SECTION_WEIGHTS: dict[str, float] = {
+    "title": 3.0,
+    "error_codes": 3.0,
+    "symptoms": 2.0,
+    "headings": 1.5,
+    "keywords": 1.5,
+    "product": 1.0,
+    "body": 1.0,
+}
+# Fields every unit is searched in: the title also gets a (saturating) score of its own.
+FIELD_WEIGHTS: dict[str, float] = {"content": 1.0, "title": 2.0}
+WHOLE_BONUS = 1.5  # an identifier matched whole scores above the same identifier by its parts
+
+# -- 2. tiers ------------------------------------------------------------------------------
+FUZZY_FIELDS: dict[str, float] = {"content": 1.0, "title": 2.0}
+KEY_TERM_TITLE_WEIGHT = 3.0  # a ticket's title words count three times its description's
+MIN_KEY_TERM_WEIGHT = 0.3  # key terms weigh their tf-idf relative to the best, at least this
+
+# -- 3. boosters ---------------------------------------------------------------------------
+EXACT_CODE_BOOST = 12.0
+EXACT_TITLE_BOOST = 20.0
+TITLE_PHRASE_BOOST = 4.0
+TITLE_PHRASE_SLOP = 2
+PAIR_BOOST = 2.0
+RUN_LENGTH = 3  # words per run in the pasted-message booster
+RUN_BOOST = 1.0
+MAX_RUNS = 24
+PRODUCT_BOOST = 3.0
+PHRASE_POOL = 30  # best candidates of a tier whose phrase boosters are checked
+RERANK_WINDOW = 30  # candidates re-ranked by signals and meaning, beyond the page itself
+
+# -- 4. signals ----------------------------------------------------------------------------
+# Reuse and helpfulness move a result by at most about a fifth of its text score.
+REUSE_WEIGHT = 0.04
+HELPFUL_WEIGHT = 0.1
+# KCS confidence and freshness (kb.kcs.confidence): a validated, recently verified article
+# ranks a few percent above a twin that isn't validated or is stale; never more than that.
+CONFIDENCE_FACTORS = {"validated": 1.0, "not-validated": 0.96, "work-in-progress": 0.94, "archived": 0.94}
+STALE_FACTOR = 0.94
+MULTIPLIER_RANGE = (0.85, 1.25)
+CASE_BOOST_RANGE = (0.25, 4.0)
+
+# -- 5. meaning ----------------------------------------------------------------------------
+MEANING_WEIGHT = 1.0  # cosine against the normalised words score
+
+
+@dataclass
+class Candidate:
+    """A document on its way to the page, with the parts of its score."""
+
+    docnum: int
+    words: float  # the tier's text score (BM25F of the units, plus exact codes in "some terms")
+    tier: str
+    boosters: float = 0.0  # the boosters' sum
+    multiplier: float = 1.0
+    signals: dict[str, float] = field(default_factory=dict)  # reuse, helpfulness, case
+    similarity: float | None = None  # cosine to the ticket, when re-ranked by meaning
+    by_words: float = 0.0  # the final score before the blend with meaning
+    best_by_words: float = 0.0  # the best such score among the re-ranked candidates
+    final: float = 0.0
+
+    @property
+    def text(self) -> float:
+        """Words and boosters: the text score the signals multiply."""
+        return self.words + self.boosters
+
+
+@dataclass
+class Ranked:
+    """A ranked plan: the candidates for the page, in order, and every matching document."""
+
+    candidates: list[Candidate]
+    matched: Matches
+    fuzzy: bool = False
+    relaxed: bool = False
+
+
+Reweigh = Callable[[list["Candidate"]], None]
+
+
+def top(scores: np.ndarray, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best (document, score) of the masked documents: highest score, then lowest id."""
+    docs = np.flatnonzero(mask)
+    return top_of(docs, scores[docs], k)
+
+
+def top_of(docs: np.ndarray, values: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best of ``docs`` (ascending) by ``values``: highest value, then lowest id."""
+    if not len(docs) or k <= 0:
+        return []
+    if len(docs) > k:
+        # Keep ties at the cut-off so the final order is decided by document number.
+        cut = np.partition(values, len(values) - k)[len(values) - k]
+        keep = values >= cut
+        docs, values = docs[keep], values[keep]
+    order = np.lexsort((docs, -values))[:k]
+    return [(int(docs[i]), float(values[i])) for i in order]
+
+
+def trust(confidence: str | None, verified: str | None, review_by: str | None, today: date) -> dict[str, float]:
+    """The confidence and freshness factors of a document (see :data:`CONFIDENCE_FACTORS`)."""
+    parts = {"confidence": CONFIDENCE_FACTORS.get(confidence or "validated", 1.0)}
+    try:
+        stale = is_stale(date.fromisoformat(review_by) if review_by else None,
+                         date.fromisoformat(verified) if verified else None, today)
+    except ValueError:
+        stale = False
+    if stale:
+        parts["freshness"] = STALE_FACTOR
+    return parts
+
+
+def multiplier(reuse: int, helpful: int, unhelpful: int, case_boost: float | None,
+               trusted: Mapping[str, float] | None = None) -> tuple[float, dict[str, float]]:
+    """A modest score multiplier from reuse, helpfulness, confidence and freshness, times any case boost."""
+    parts = {"reuse": 1 + REUSE_WEIGHT * math.log1p(max(reuse, 0)), **(trusted or {})}
+    if helpful or unhelpful:
+        votes = helpful + unhelpful
+        parts["helpfulness"] = 1 + HELPFUL_WEIGHT * (helpful - unhelpful) / (votes + 5)
+    low, high = MULTIPLIER_RANGE
+    m = min(max(math.prod(parts.values()), low), high)
+    if case_boost is not None:
+        parts["case"] = min(max(float(case_boost), CASE_BOOST_RANGE[0]), CASE_BOOST_RANGE[1])
+        m *= parts["case"]
+    return m, parts
+
+
+def order(candidates: list[Candidate]) -> list[Candidate]:
+    """Score each candidate (text score x multiplier) and sort, best first."""
+    for c in candidates:
+        c.final = c.text * c.multiplier
+    return sorted(candidates, key=lambda c: -c.final)
+
+
+def tier(ev: Evaluator, plan: Plan, members: Matches, limit: int, label: str, *, shown: int | None = None,
+         spread: float = 1.0) -> list[Candidate]:
+    """The ``limit`` best documents of a tier (``members``, scored by words) by words plus boosters.
+
+    Term boosters (exact error code, exact title, joined pairs, product) count for every
+    document of the tier. Phrase boosters (the query as a phrase in the title, runs of
+    pasted words) are considered for the best :data:`PHRASE_POOL` candidates, and checked
+    (by position) only in those that could still reach the first ``shown`` places: where
+    even the most the phrases could add, times ``spread`` (how much the signals' multipliers
+    can reorder scores), stays below the ``shown``-th certain score, a document keeps its
+    score without phrases. It then sits below ``shown``, where its order is not shown.
+    """
+    if not members.any():
+        return []
+    docs, base = members.ids, members.scores
+    booster = plan.booster_query()
+    if booster is None:
+        return [Candidate(d, score, label) for d, score in top_of(docs, base, limit)]
+    shown = limit if shown is None else max(0, min(shown, limit))
+    with stage("boosters"):
+        terms_only = ev.run(booster, restrict=np.zeros(members.size, dtype=bool))
+        score = base + terms_only.at(docs)[1]
+        pool = np.sort(np.asarray([d for d, _ in top_of(docs, score, max(limit, PHRASE_POOL))], dtype=np.int64))
+        words = members.at(pool)[1]
+        lower = terms_only.at(pool)[1]
+        upper = ev.run(booster, restrict=ev.v.mask_of(pool), optimistic=True).at(pool)[1]
+        boosters = lower.copy()
+        exact = upper <= lower  # nothing to check: no phrase can add anything here
+        while True:
+            todo = _worth_checking(words, boosters, upper, exact, shown, spread)
+            if not todo.any():
+                break
+            exact |= todo
+            checked = ev.run(booster, restrict=ev.v.mask_of(pool[exact])).at(pool)[1]
+            boosters = np.where(exact, checked, lower)
+    return [Candidate(d, float(words[i]), label, boosters=float(boosters[i]))
+            for i, d, _value in _top_indexed(pool, words + boosters, limit)]
+
+
+def _worth_checking(words: np.ndarray, boosters: np.ndarray, upper: np.ndarray, exact: np.ndarray,
+                    shown: int, spread: float) -> np.ndarray:
+    """The next unchecked documents whose phrases could still place them among the first
+    ``shown``: at most ``shown`` of them, those that could gain most first."""
+    unchecked = ~exact
+    if not unchecked.any() or shown == 0:
+        return np.zeros(len(words), dtype=bool)
+    certain = np.sort((words + boosters)[exact])[::-1]
+    threshold = certain[shown - 1] if len(certain) >= shown else -np.inf
+    best = words + upper
+    todo = unchecked & (best * spread >= threshold)
+    if np.count_nonzero(todo) > shown:
+        order = np.argsort(-np.where(todo, best, -np.inf), kind="stable")[:shown]
+        todo = np.zeros(len(words), dtype=bool)
+        todo[order] = True
+    return todo
+
+
+def _top_indexed(docs: np.ndarray, values: np.ndarray, k: int) -> list[tuple[int, int, float]]:
+    """:func:`top_of`, with each document's index in ``docs``."""
+    where = {d: i for i, d in enumerate(docs.tolist())}
+    return [(where[d], d, v) for d, v in top_of(docs, values, k)]
+
+
+def rank_search(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, reweigh: Reweigh) -> Ranked:
+    """Rank a search-box plan: all-terms matches first, then some-terms matches, then fuzzy
+    matches as a last resort. ``need`` is the last position the page shows."""
+    window = max(need, RERANK_WINDOW)
+    size = len(visible)
+    with stage("scoring"):
+        units = [ev.run(q) for q in plan.unit_queries()]
+        codes = [ev.run(plan.code_query())] if plan.exact_codes else []
+        every = all_of(units).only(visible) if units else Matches.none(size)
+        matched = any_of(units + codes).only(visible) if units or codes else Matches.none(size)
+        total_every = every.count()
+        if matched.any():
+            spread = MULTIPLIER_RANGE[1] / MULTIPLIER_RANGE[0]
+            candidates = _scored(tier(ev, plan, every, window, "all terms", shown=need, spread=spread), reweigh)
+            relaxed = False
+            total = matched.count()
+            if total_every < need and total_every < total:
+                # Not enough documents have every term: follow them with those that have some.
+                wanted = need - total_every + RERANK_WINDOW
+                some = matched.only(~every.mask) if total_every else matched
+                more = tier(ev, plan, some, wanted, "some terms", shown=need - total_every, spread=spread)
+                relaxed = total_every == 0
+                candidates += _scored(more, reweigh)
+            return Ranked(candidates, matched, relaxed=relaxed)
+        fuzzy = plan.fuzzy_query()
+        if fuzzy is None:
+            return Ranked([], matched)
+        loose = ev.run(fuzzy).only(visible)
+        if not loose.any():
+            return Ranked([], loose)
+        best = top_of(loose.ids, loose.scores, window)
+        return Ranked(_scored([Candidate(d, v, "fuzzy") for d, v in best], reweigh), loose, fuzzy=True)
+
+
+def rank_ticket(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, reweigh: Reweigh,
+                similarity: Callable[[list[Candidate]], list[float | None]] | None) -> Ranked:
+    """Rank a ticket (or an overlong query) by its key terms, then by meaning.
+
+    Only the best candidates are counted: an OR of a dozen terms matches most of a
+    knowledge base, and "12,000 matches" says nothing.
+    """
+    window = max(need, RERANK_WINDOW)
+    with stage("scoring"):
+        core = ev.run(plan.core_any()).only(visible)
+        candidates = _scored(tier(ev, plan, core, window, "key terms"), reweigh)
+    if similarity is not None and len(candidates) >= 2:
+        coded = ev.run(plan.code_query()).mask if plan.exact_codes else None
+        with stage("meaning"):
+            candidates = by_meaning(candidates, similarity(candidates), coded)
+    ids = np.asarray(sorted(c.docnum for c in candidates), dtype=np.int64)
+    return Ranked(candidates, Matches(len(visible), ids=ids, scores=np.zeros(len(ids), dtype=np.float32)))
+
+
+def _scored(candidates: list[Candidate], reweigh: Reweigh) -> list[Candidate]:
+    reweigh(candidates)
+    return order(candidates)
+
+
+def best_of(scores: Sequence[float]) -> float:
+    """What words scores are divided by before the similarity is added."""
+    return max(scores, default=0.0) or 1.0
+
+
+def blend(scores: Sequence[float], sims: Sequence[float | None], weight: float = MEANING_WEIGHT) -> list[float]:
+    """Fused scores: words score over the best one, plus ``weight`` times the cosine.
+
+    A candidate without a vector takes the mean similarity of those with one, so it is
+    neither favoured nor punished for the gap.
+    """
+    known = [s for s in sims if s is not None]
+    if not known:
+        return list(scores)
+    fill = float(np.mean(known))
+    best = best_of(scores)
+    return [score / best + weight * (fill if sim is None else sim)
+            for score, sim in zip(scores, sims, strict=True)]
+
+
+def by_meaning(candidates: list[Candidate], sims: list[float | None],
+               coded: np.ndarray | None) -> list[Candidate]:
+    """Blend each candidate's score with its similarity to the ticket.
+
+    Articles that carry one of the ticket's error codes (``coded``) stay ahead of those
+    that don't: an exact code says more than any paraphrase.
+    """
+    words = [c.final for c in candidates]
+    best = best_of(words)
+    for c, fused, sim in zip(candidates, blend(words, sims), sims, strict=True):
+        c.by_words, c.best_by_words, c.final, c.similarity = c.final, best, fused, sim
+    if coded is None:
+        return sorted(candidates, key=lambda c: -c.final)
+    return sorted(candidates, key=lambda c: (not coded[c.docnum], -c.final))
+
+
+def signals_reweigher(ids: Sequence[str], reuse: Sequence, signals: Mapping[str, object],
+                      case_boosts: Mapping[str, float] | None,
+                      kcs: tuple[Sequence, Sequence, Sequence] | None = None) -> Reweigh:
+    """A :data:`Reweigh` that sets each candidate's multiplier from what cases and readers
+    taught, and from its KCS confidence and freshness (``kcs``: the confidence, verified
+    and review_by columns)."""
+    today = date.today()
+
+    def reweigh(candidates: list[Candidate]) -> None:
+        for c in candidates:
+            article_id = ids[c.docnum]
+            live = signals.get(article_id)
+            stored = int(reuse[c.docnum] or 0)
+            trusted = trust(*(column[c.docnum] for column in kcs), today) if kcs is not None else None
+            c.multiplier, c.signals = multiplier(
+                live.reuse_count if live else stored, live.helpful if live else 0,
+                live.unhelpful if live else 0, case_boosts.get(article_id) if case_boosts else None, trusted)
+
+    return reweigh

@@ -1,0 +1,177 @@
+"""Finding a query's index terms in stored text without analysing all of the text.
+
+Snippets and phrase checks need to know where a query's terms occur in an article's
+stored text, as the index analyzer would see them. Analysing every token of a long
+article costs a millisecond or more; the tokens that can yield a term are few. So a
+:class:`TermFinder` first looks for what such a token must contain (one regular
+expression over the lowercased text), then analyses only the tokens it finds
+(:func:`indexer.analyzers.token_positions`): the answer is the same as analysing all.
+
+What a token must contain, for each kind of term (tested over real vocabularies):
+
+* a stemmed word: its stem without a final ``e`` or ``i`` and without a final ``bl``
+  (``scale`` comes from "scaling", ``retri`` from "retry", ``capabl`` from "capability");
+  Porter only trims or rewrites a word's ending;
+* a whole identifier, a piece of one, a number, a hex code's digits: the term itself;
+* a joined spelling (``wifi`` from "Wi-Fi", ``ora12154`` from "ORA-12154"): found among
+  the words joined by ``-`` or ``_``, with the joiners left out.
+
+For a phrase, every occurrence contains each of its words; the finder counts the hits of
+each word in the document and looks only around the hits of the word with the fewest
+(the phrase's *anchor* there), as many positions to each side as the phrase can span.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator, Sequence
+
+from indexer.analyzers import TOKEN_RE, token_forms, token_positions
+
+FAR = 1_000_000  # positions added between two windows of text (no phrase spans them)
+_CONNECTORS = frozenset(".-/\\:@")
+# Where "-" or "_" joins two words ("Wi-Fi", "E_FAIL"): the index also has them joined up ("wifi").
+_JOINT = re.compile(r"[^\W_][-_]+[^\W_]")
+
+Phrase = tuple[tuple[str, ...], int]  # (words, slop)
+
+
+def required_text(term: str) -> str:
+    """What a raw token must contain (lowercased) to yield ``term``."""
+    if term.isalpha():
+        if len(term) > 1 and term.endswith(("e", "i")):
+            term = term[:-1]
+        if len(term) > 3 and term.endswith("bl"):
+            term = term[:-2]
+    return term
+
+
+class TermFinder:
+    """Finds the tokens of a text that yield any of ``terms`` (index terms)."""
+
+    def __init__(self, terms: Collection[str]):
+        self.terms = frozenset(t for t in terms if t)
+        heads = sorted({required_text(t) for t in self.terms}, key=len, reverse=True)
+        self._source = "|".join(re.escape(head) for head in heads if head)
+        self._lower = re.compile(self._source) if self._source else None
+        self._anycase: re.Pattern | None = None
+
+    def _hits(self, text: str) -> list[int]:
+        """Where the text holds what a term's token must contain, ascending."""
+        if self._lower is None:
+            return []
+        low = text.lower()
+        if len(low) == len(text):
+            found = [m.start() for m in self._lower.finditer(low)]
+        else:  # lowercasing changed the length of some non-ASCII character: search the text itself
+            if self._anycase is None:
+                self._anycase = re.compile(self._source, re.IGNORECASE)
+            found = [m.start() for m in self._anycase.finditer(text)]
+        joined = []
+        for m in _JOINT.finditer(text):
+            start = token_start(text, m.start())
+            token = TOKEN_RE.match(text, start)
+            if token is not None and not self.terms.isdisjoint(token_forms(token.group(0))[0]):
+                joined.append(start)
+        return sorted(found + joined) if joined else found
+
+    def tokens(self, text: str) -> Iterator[tuple[int, int, str]]:
+        """(start, end, raw token) of every token that contains what one of the terms needs,
+        in text order, each once. A superset: callers check the token's analysed forms."""
+        last_end = -1
+        for at in self._hits(text):
+            if at < last_end:
+                continue
+            start = token_start(text, at)
+            token = TOKEN_RE.match(text, start)
+            if token is None or token.end() <= last_end:
+                continue
+            last_end = token.end()
+            yield start, token.end(), token.group(0)
+
+    def phrase_positions(self, text: str, phrases: Sequence[Phrase]) -> dict[str, list[int]]:
+        """Positions of the phrases' words in ``text``, numbered as the index numbers them
+        within windows around each phrase's anchor (far apart from one window to the next):
+        :func:`indexer.engine.phrases.has_phrase` on them answers as on the whole text."""
+        tokens_of: dict[str, list[tuple[int, int]]] = {}
+        for start, end, raw in self.tokens(text):
+            for term in {t for _offset, t in token_positions(raw)[1] if t in self.terms}:
+                tokens_of.setdefault(term, []).append((start, end))
+        windows: list[tuple[int, int]] = []
+        for words, slop in phrases:
+            counts = [len(tokens_of.get(w, ())) for w in words]
+            if not all(counts):
+                continue  # a word of the phrase is nowhere in this text
+            anchor = words[counts.index(min(counts))]
+            span = (len(words) - 1) * slop
+            windows.extend((_back(text, start, span), _forward(text, end, span)) for start, end in tokens_of[anchor])
+        windows.sort()
+        found: dict[str, list[int]] = {}
+        wanted = self.terms
+        pos = 0
+        done = -1  # where the text analysed so far ends
+        for low, high in windows:
+            if high <= done:
+                continue
+            if low > done:
+                pos += FAR  # a new window, far from the last one
+            else:
+                low = done  # overlaps the last window: carry on where it stopped
+            for token in TOKEN_RE.finditer(text, low, high):
+                width, terms, _whole = token_positions(token.group(0))
+                for offset, term in terms:
+                    if term in wanted:
+                        found.setdefault(term, []).append(pos + offset)
+                pos += width
+            done = high
+        return found
+
+
+def _back(text: str, start: int, span: int) -> int:
+    """The start of the token ``span`` positions before the token starting at ``start``."""
+    need = span
+    while need > 0 and start > 0:
+        j = start - 1
+        while j >= 0 and not _is_word(text[j]):
+            j -= 1
+        if j < 0:
+            break
+        start = token_start(text, j)
+        token = TOKEN_RE.match(text, start)
+        need -= token_positions(token.group(0))[0] if token is not None else 0
+    return start
+
+
+def _forward(text: str, end: int, span: int) -> int:
+    """The end of the token ``span`` positions after the token ending at ``end``."""
+    need = span
+    for token in TOKEN_RE.finditer(text, end):
+        if need <= 0:
+            break
+        need -= token_positions(token.group(0))[0]
+        end = token.end()
+    return end
+
+
+def _is_word(char: str) -> bool:
+    """Whether a character is a regular expression's \\w (a letter, a digit or "_")."""
+    return char.isalnum() or char == "_"
+
+
+def token_start(text: str, at: int) -> int:
+    """Where the raw token (:data:`indexer.analyzers.TOKEN_RE`) that covers ``at`` begins."""
+    i = at
+    while i > 0:
+        before = text[i - 1]
+        if before.isalnum() or before == "_":
+            i -= 1
+            continue
+        if before in _CONNECTORS:
+            j = i - 1
+            while j > 0 and text[j - 1] in _CONNECTORS:
+                j -= 1
+            if j > 0 and _is_word(text[j - 1]):
+                i = j
+                continue
+        break
+    return i

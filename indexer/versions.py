@@ -1,0 +1,255 @@
+"""The index versions a Searcher has open, and how it follows ``kb index`` to newer ones.
+
+A Searcher keeps its Whoosh searchers open and checks at most every ``check_interval``
+seconds whether a build switched generations or committed changes; if so it opens the new
+version for new searches while searches in flight finish on the old one, which is closed
+when its last user leaves.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from indexer.engine import IndexVersion, SegmentCache
+from indexer.engine import whoosh_adapter as adapter
+from indexer.engine.sidecars import index_folder
+from indexer.facets import IndexCaches
+from indexer.layout import SYNONYMS_JSON, Pointer, read_pointer
+from indexer.schema import SCHEMA_VERSION
+from indexer.synonyms import Synonyms
+from kb.errors import IndexMissing, KBError
+from kb.model import AUDIENCES
+from kb.visibility import index_for
+
+log = logging.getLogger(__name__)
+
+
+
+class Stale(Exception):
+    """A pinned index version vanished (merged away); reopen the current one."""
+
+
+class VersionView:
+    """One open version (Whoosh TOC generation) of one audience's index.
+
+    Searches borrow a Whoosh searcher from a small pool (Whoosh searchers are not safe to
+    share between threads); every searcher of a view reads the same pinned version, so
+    per-version caches (facet lists, error-code vocabulary, the engine's arrays) are shared
+    by all of them.
+    """
+
+    def __init__(self, ix, audience: str, pointer: Pointer, segments: SegmentCache):
+        self.ix = ix
+        self.folder = index_folder(ix)
+        self.segments = segments
+        self.audience = audience
+        self.pointer = pointer
+        self.toc = ix.latest_generation()
+        self._pool: list = []
+        self._lock = threading.Lock()
+        self._cache_lock = threading.Lock()
+        self.users = 0
+        self.retired = False
+        self.closed = False
+        self._primary = self._open()
+        self._caches: IndexCaches | None = None
+        self._engine: IndexVersion | None = None
+
+    def _open(self):
+        try:
+            return adapter.pinned_searcher(self.ix, self.toc)
+        except OSError as exc:
+            raise Stale(str(exc)) from exc
+
+    def take(self):
+        with self._lock:
+            if self._pool:
+                return self._pool.pop()
+        return self._open()
+
+    def give(self, searcher) -> None:
+        with self._lock:
+            if not self.closed:
+                self._pool.append(searcher)
+                return
+        searcher.close()
+
+    def is_current(self) -> bool:
+        try:
+            return self.ix.latest_generation() == self.toc
+        except OSError:
+            return False
+
+    def close(self) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            pool, self._pool = self._pool, []
+        for s in [*pool, self._primary]:
+            try:
+                s.close()
+            except Exception:  # noqa: BLE001 - closing a half-gone index must not fail a search
+                log.debug("error closing a retired searcher", exc_info=True)
+
+    @property
+    def facets(self) -> IndexCaches:
+        """Facet values, error codes and filter sets of this version (per-segment caches)."""
+        with self._cache_lock:
+            if self._caches is None:
+                self._caches = IndexCaches(self._primary, self.folder, self.segments, self._cache_lock)
+            return self._caches
+
+    @property
+    def engine(self) -> IndexVersion:
+        """The evaluation engine's data for this version: document space, live documents, sidecars."""
+        with self._cache_lock:
+            if self._engine is None:
+                self._engine = IndexVersion(self._primary, self.folder, self.segments)
+            return self._engine
+
+    def segment_keys(self) -> set[str]:
+        return self.facets.segment_ids
+
+    def has_code(self, code: str) -> bool:
+        return self.facets.has_code(code)
+
+
+@dataclass
+class Context:
+    """What one search uses: the version, a borrowed searcher on it and the synonyms."""
+
+    view: VersionView
+    searcher: object
+    synonyms: Synonyms
+
+    @property
+    def reader(self):
+        return self.searcher.reader()
+
+    @property
+    def engine(self) -> IndexVersion:
+        return self.view.engine
+
+    def column(self, name: str) -> list:
+        """Every document's value of a column field (read once per segment, then cached)."""
+        return self.view.engine.column(name, self.searcher)
+
+
+class Versions:
+    """The current version of each audience's index under an index root, kept up to date."""
+
+    def __init__(self, root: Path, check_interval: float):
+        self.root = root
+        self.check_interval = check_interval
+        self.pointer: Pointer | None = None
+        self._lock = threading.RLock()
+        self._views: dict[str, VersionView] = {}
+        self._segments = SegmentCache()
+        self._synonyms = Synonyms()
+        self._synonyms_stamp: tuple[str, int] | None = None
+        self._checked = float("-inf")
+
+    def close(self) -> None:
+        with self._lock:
+            views, self._views = list(self._views.values()), {}
+        for view in views:
+            view.close()
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._check()
+
+    def _check(self) -> None:
+        """Follow the pointer: open a new generation, or a newer commit of the current one."""
+        self._checked = time.monotonic()
+        pointer = read_pointer(self.root)
+        if pointer is None:
+            if not self._views:
+                raise IndexMissing(self.root)
+            return
+        if pointer.schema_version != SCHEMA_VERSION and not self._views:
+            raise KBError(f"The index at {self.root} was built with schema version {pointer.schema_version}; "
+                          f"this kb needs version {SCHEMA_VERSION}. Run `kb index` to rebuild it.")
+        for audience in AUDIENCES:
+            old = self._views.get(audience)
+            same_generation = old is not None and old.pointer.dir == pointer.dir
+            if same_generation and old.is_current():
+                continue
+            try:
+                folder = pointer.path(self.root) / audience
+                ix = old.ix if same_generation else whoosh_index.open_dir(str(folder))
+                view = VersionView(ix, audience, pointer, self._segments)
+            except Exception as exc:  # noqa: BLE001 - keep serving the version we have
+                if old is None:
+                    raise IndexMissing(pointer.path(self.root) / audience) from exc
+                log.warning("could not open the %s index at %s: %s", audience, pointer.path(self.root), exc)
+                continue
+            self._views[audience] = view
+            if old is not None:
+                self._retire(old)
+        self.pointer = pointer
+        self._load_synonyms(pointer)
+        # Forget cached data of segments no current version uses (merged away, old generations);
+        # views still finishing a search keep their own references.
+        live: set[str] = set()
+        for view in self._views.values():
+            live |= view.segment_keys()
+        self._segments.keep_only(live)
+
+    def _load_synonyms(self, pointer: Pointer) -> None:
+        path = pointer.path(self.root) / SYNONYMS_JSON
+        try:
+            stamp = (str(path), path.stat().st_mtime_ns)
+        except OSError:
+            self._synonyms, self._synonyms_stamp = Synonyms(), None
+            return
+        if stamp == self._synonyms_stamp:
+            return
+        try:
+            self._synonyms = Synonyms.from_json(path.read_text(encoding="utf-8"))
+            self._synonyms_stamp = stamp
+        except (OSError, ValueError) as exc:
+            log.warning("could not read synonyms %s: %s", path, exc)
+
+    def _retire(self, view: VersionView) -> None:
+        view.retired = True
+        if view.users == 0:
+            view.close()
+
+    @contextmanager
+    def use(self, audience: str) -> Iterator[Context]:
+        """Borrow a searcher on the current version of an audience's index."""
+        index = index_for(audience)  # which index this audience may read: kb.visibility decides
+        for attempt in range(2):
+            with self._lock:
+                if attempt or time.monotonic() - self._checked >= self.check_interval or not self._views:
+                    self._check()
+                view = self._views[index]
+                view.users += 1
+                synonyms = self._synonyms
+            try:
+                try:
+                    searcher = view.take()
+                except Stale:
+                    if attempt:
+                        raise IndexMissing(self.root) from None
+                    continue
+                try:
+                    yield Context(view, searcher, synonyms)
+                finally:
+                    view.give(searcher)
+                return
+            finally:
+                with self._lock:
+                    view.users -= 1
+                    if view.retired and view.users == 0:
+                        view.close()
