@@ -7,18 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.web.app_fixtures import articles_dir, auth, login  # noqa: F401  (fixtures, reused)
 from tests.web.conftest import app_config, corpus, index_dir  # noqa: F401  (session fixtures, reused)
-from tests.web.sign_in import auth, login  # noqa: F401  (fixtures, reused)
-
-
-@pytest.fixture
-def articles_dir(corpus, tmp_path):  # noqa: F811 - the imported session fixture
-    """A private copy of the corpus: knowledge capture writes into it."""
-    import shutil
-
-    root = tmp_path / "articles"
-    shutil.copytree(corpus, root)
-    return root
 
 
 @pytest.fixture

@@ -3,24 +3,16 @@ database and a private copy of the articles per test (flags are recorded, files 
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
+from tests.web.app_fixtures import articles_dir, auth, login  # noqa: F401  (fixtures, reused)
 from tests.web.conftest import app_config, corpus, index_dir  # noqa: F401  (session fixtures, reused)
-from tests.web.sign_in import auth, login  # noqa: F401  (fixtures, reused)
 
 
 @pytest.fixture
 def db_url(tmp_path):
     return f"sqlite:///{tmp_path / 'kb.sqlite3'}"
-
-
-@pytest.fixture
-def articles_dir(corpus, tmp_path):  # noqa: F811 - the imported session fixture
-    root = tmp_path / "articles"
-    shutil.copytree(corpus, root)
-    return root
 
 
 @pytest.fixture

@@ -1,15 +1,25 @@
-"""Fixtures that sign a test client in, shared by the test packages that build their own app.
+"""Fixtures shared by the test packages that build their own app (cases, knowledge loop).
 
-A package's conftest imports them; each needs that package's ``client`` and ``db_url``.
+A package's conftest imports them; they need that package's ``corpus``, ``client`` and ``db_url``.
 """
 
 from __future__ import annotations
+
+import shutil
 
 import pytest
 
 from kb.db import engine_for
 from kb.users import create_token
 from tests.web.helpers import account, login_client
+
+
+@pytest.fixture
+def articles_dir(corpus, tmp_path):
+    """A private copy of the corpus: knowledge capture and file edits write into it."""
+    root = tmp_path / "articles"
+    shutil.copytree(corpus, root)
+    return root
 
 
 @pytest.fixture
