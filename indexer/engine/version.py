@@ -20,6 +20,7 @@ import numpy as np
 
 from indexer.engine import whoosh_adapter as adapter
 from indexer.engine.sidecars import Sidecar
+from indexer.engine.vocabulary import Vocabulary
 
 # Scored posting lists kept per index version (ids + scores, 8 bytes a posting): the words
 # people search for recur, and a cached word costs one scatter instead of a dozen
@@ -148,6 +149,14 @@ class IndexVersion:
             found = self._columns[name] = self._per_segment(
                 searcher, lambda data: data.columns, name, read, lambda parts: [v for p in parts for v in p])
         return found
+
+    def vocabularies(self, fieldname: str, searcher) -> list[Vocabulary]:
+        """Each segment's words of a field, grouped for near-miss lookups (read once per
+        segment: an incremental build adds only its new segment's)."""
+        def read(sub, _count):
+            return Vocabulary(term.decode("utf-8") for term in sub.reader().lexicon(fieldname))
+
+        return self._per_segment(searcher, lambda data: data.columns, f"vocabulary:{fieldname}", read, list)
 
     def docnum_of(self, article_id: str, searcher) -> int:
         """The live document with this id, else -1: one dictionary lookup either way, so an id
