@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 from whoosh import query as wq
 
-from indexer.engine.matches import SCORE, Matches, all_of, any_of
+from indexer.engine.matches import DENSE_FRACTION, SCORE, Matches, all_of, any_of
 from indexer.engine.phrases import has_phrase, term_positions
 from indexer.engine.vocabulary import near
 from indexer.engine.sidecars import segment_postings
@@ -189,7 +189,11 @@ class Evaluation:
         if fieldname not in self.schema:
             return self._dense(self.empty())
         ids, scores = self.scored(fieldname, text)
-        return self._dense(Matches.sparse(self.v.size, ids, scores), fieldname)
+        if len(ids) * DENSE_FRACTION > self.v.size:
+            found = self.v.dense((fieldname, text), lambda: Matches.sparse(self.v.size, ids, scores))
+        else:
+            found = Matches.sparse(self.v.size, ids, scores)
+        return self._dense(found, fieldname)
 
     # -- phrases --------------------------------------------------------------------------
 

@@ -286,3 +286,13 @@ def test_lengths_read_whole_equal_whooshs_for_documents_after_the_last_one_with_
             for field in ("error_code", "title", "content"):
                 public = [reader.doc_field_length(d, field, 0) or 1.0 for d in range(count)]
                 assert adapter.field_lengths(reader, field, count).tolist() == pytest.approx(public), field
+
+
+def test_common_words_kept_whole_give_every_later_query_the_same_scores(sample) -> None:
+    # A common word's matches are built once per version and shared by later queries: no
+    # query may change them for the next one.
+    queries = ["error when signing in", "sign in error after update", "error when signing in"]
+    pages = [sample.search(q, audience="internal", limit=20) for q in queries]
+    first, _, again = pages
+    assert [(h.id, h.score) for h in again.hits] == [(h.id, h.score) for h in first.hits]
+    assert again.total == first.total > 0
