@@ -139,6 +139,7 @@ class Plan:
     synonyms_used: list[tuple[str, ...]] = field(default_factory=list)
     fields: Mapping[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))
     unit_weights: list[float] = field(default_factory=list)
+    kind: str = ""  # the query's kind (:mod:`indexer.query_kind`), set by the search
 
     @property
     def is_empty(self) -> bool:

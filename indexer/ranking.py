@@ -88,7 +88,18 @@ MULTIPLIER_RANGE = (0.85, 1.25)
 CASE_BOOST_RANGE = (0.25, 4.0)
 
 # -- 5. meaning ----------------------------------------------------------------------------
-MEANING_WEIGHT = 1.0  # cosine against the normalised words score
+MEANING_WEIGHT = 1.0  # ticket suggestions: cosine against the normalised words score
+# Search: how much each kind of query (:mod:`indexer.query_kind`) leans on meaning. Known
+# items (a title, a code, a quoted phrase, a pasted message) are what words find best: 0.
+MEANING_BY_KIND: dict[str, float] = {"question": 1.0, "words": 1.0, "short": 1.0}
+
+# -- 6. precision where people look ---------------------------------------------------------
+# A "some terms" match whose matched units carry less than this share of the query's
+# distinctiveness (idf) shares only common words with it: it is left off the page when
+# anything better matched (and, for queries ranked by meaning, when it is also unlike the
+# query in meaning: cosine below MIN_SIMILARITY).
+MIN_COVERAGE = 0.5
+MIN_SIMILARITY = 0.3
 
 
 @dataclass
@@ -101,7 +112,9 @@ class Candidate:
     boosters: float = 0.0  # the boosters' sum
     multiplier: float = 1.0
     signals: dict[str, float] = field(default_factory=dict)  # reuse, helpfulness, case
-    similarity: float | None = None  # cosine to the ticket, when re-ranked by meaning
+    similarity: float | None = None  # cosine to the ticket or query, when re-ranked by meaning
+    meaning_weight: float = 0.0  # how much that cosine counted
+    coverage: float = 1.0  # the query's idf share this document matched ("some terms" only)
     by_words: float = 0.0  # the final score before the blend with meaning
     best_by_words: float = 0.0  # the best such score among the re-ranked candidates
     final: float = 0.0
@@ -123,6 +136,7 @@ class Ranked:
 
 
 Reweigh = Callable[[list["Candidate"]], None]
+Similarity = Callable[[list["Candidate"]], list[float | None]]  # cosine of each candidate to the query
 
 
 def top(scores: np.ndarray, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -228,11 +242,21 @@ def _top_indexed(docs: np.ndarray, values: np.ndarray, k: int) -> list[tuple[int
     return [(where[d], d, v) for d, v in top_of(docs, values, k)]
 
 
-def rank_search(ev: Evaluation, plan: Plan, visible: np.ndarray, need: int, reweigh: Reweigh) -> Ranked:
+def rank_search(ev: Evaluation, plan: Plan, visible: np.ndarray, need: int, reweigh: Reweigh,
+                similarity: Similarity | None = None, weight: float = 0.0) -> Ranked:
     """Rank a search-box plan: all-terms matches first, then some-terms matches, then fuzzy
-    matches as a last resort. ``need`` is the last position the page shows."""
+    matches as a last resort. ``need`` is the last position the page shows.
+
+    Some-terms matches that share only common words with the query (:func:`coverage` below
+    :data:`MIN_COVERAGE`) are left off when anything better matched. With ``similarity``
+    and a ``weight`` (the query's kind leans on meaning), the best :data:`RERANK_WINDOW`
+    candidates of both tiers are re-ranked together by words and meaning
+    (:func:`by_meaning`), and a poorly covered match must also be like the query in meaning
+    (:data:`MIN_SIMILARITY`) to stay.
+    """
     window = max(need, RERANK_WINDOW)
     size = len(visible)
+    by_meaning_too = similarity is not None and weight > 0
     with stage("scoring"):
         units = [ev.run(q) for q in plan.unit_queries()]
         codes = [ev.run(plan.code_query())] if plan.exact_codes else []
@@ -244,13 +268,31 @@ def rank_search(ev: Evaluation, plan: Plan, visible: np.ndarray, need: int, rewe
             candidates = _scored(tier(ev, plan, every, window, "all terms", shown=need, spread=spread), reweigh)
             relaxed = False
             total = matched.count()
-            if total_every < need and total_every < total:
+            thin_ids = np.zeros(0, dtype=np.int64)
+            # Meaning can lift a some-terms match above an all-terms one: look at a whole window.
+            enough = window if by_meaning_too else need
+            if total_every < enough and total_every < total:
                 # Not enough documents have every term: follow them with those that have some.
-                wanted = need - total_every + RERANK_WINDOW
+                wanted = enough - total_every + RERANK_WINDOW
                 some = matched.only(~every.mask) if total_every else matched
-                more = tier(ev, plan, some, wanted, "some terms", shown=need - total_every, spread=spread)
+                cover = coverage(units, codes, some.ids, int(np.count_nonzero(visible)))
+                thin = cover < MIN_COVERAGE
+                if by_meaning_too:
+                    thin_ids = some.ids[thin]
+                elif thin.any() and (total_every or not thin.all()):
+                    keep = np.ones(size, dtype=bool)
+                    keep[some.ids[thin]] = False
+                    some, matched = some.only(keep), matched.only(keep)
+                    cover = cover[~thin]
+                more = tier(ev, plan, some, wanted, "some terms", shown=enough - total_every, spread=spread)
+                where = dict(zip(some.ids.tolist(), cover.tolist(), strict=True))
+                for c in more:
+                    c.coverage = where[c.docnum]
                 relaxed = total_every == 0
                 candidates += _scored(more, reweigh)
+            if by_meaning_too and len(candidates) >= 2:
+                candidates, matched = _with_meaning(ev, plan, candidates, matched, window, similarity, weight,
+                                                    thin_ids)
             return Ranked(candidates, matched, relaxed=relaxed)
         fuzzy = plan.fuzzy_query()
         if fuzzy is None:
@@ -260,6 +302,52 @@ def rank_search(ev: Evaluation, plan: Plan, visible: np.ndarray, need: int, rewe
             return Ranked([], loose)
         best = top_of(loose.ids, loose.scores, window)
         return Ranked(_scored([Candidate(d, v, "fuzzy") for d, v in best], reweigh), loose, fuzzy=True)
+
+
+def meaning_weight(kind: str) -> float:
+    """How much a search of this kind (:mod:`indexer.query_kind`) leans on meaning."""
+    return MEANING_BY_KIND.get(kind, 0.0)
+
+
+def coverage(units: list[Matches], codes: list[Matches], docs: np.ndarray, live: int) -> np.ndarray:
+    """For each of ``docs``: the share of the query's distinctiveness it matched.
+
+    Each unit weighs its idf (BM25's, over the ``live`` visible documents); a document
+    with one of the query's exact error codes covers it all.
+    """
+    if not units:
+        return np.ones(len(docs))
+    idf = np.array([math.log(1 + (live - u.count() + 0.5) / (u.count() + 0.5)) for u in units])
+    found = np.array([u.at(docs)[0] for u in units], dtype=float)
+    share = (idf @ found) / (idf.sum() or 1.0)
+    for code in codes:
+        share = np.where(code.at(docs)[0], 1.0, share)
+    return share
+
+
+def _with_meaning(ev: Evaluation, plan: Plan, candidates: list[Candidate], matched: Matches, window: int,
+                  similarity: Similarity, weight: float, thin: np.ndarray) -> tuple[list[Candidate], Matches]:
+    """Re-rank the best ``window`` candidates by words and meaning. Some-terms matches among
+    them that are unlike the query (:data:`MIN_SIMILARITY`) are left off, and so are the
+    poorly covered ones (``thin``) beyond the window, whose meaning is not looked at."""
+    head, tail = candidates[:window], candidates[window:]
+    sims = similarity(head)
+    coded = ev.run(plan.code_query()).mask if plan.exact_codes else None
+    with stage("meaning"):
+        head = by_meaning(head, sims, coded, weight)
+    unlike = [c.docnum for c in head if c.tier == "some terms" and c.similarity is not None
+              and c.similarity < MIN_SIMILARITY]
+    if len(unlike) == len(head):
+        unlike = []  # nothing is like the query: words alone must do
+    judged = {c.docnum for c in head}
+    gone = set(unlike) | {d for d in thin.tolist() if d not in judged}
+    if gone:
+        head = [c for c in head if c.docnum not in gone]
+        tail = [c for c in tail if c.docnum not in gone]
+        keep = np.ones(matched.size, dtype=bool)
+        keep[np.fromiter(gone, dtype=np.int64, count=len(gone))] = False
+        matched = matched.only(keep)
+    return head + tail, matched
 
 
 def rank_ticket(ev: Evaluation, plan: Plan, visible: np.ndarray, need: int, reweigh: Reweigh,
@@ -307,16 +395,17 @@ def blend(scores: Sequence[float], sims: Sequence[float | None], weight: float =
 
 
 def by_meaning(candidates: list[Candidate], sims: list[float | None],
-               coded: np.ndarray | None) -> list[Candidate]:
-    """Blend each candidate's score with its similarity to the ticket.
+               coded: np.ndarray | None, weight: float = MEANING_WEIGHT) -> list[Candidate]:
+    """Blend each candidate's score with its similarity to the ticket or query.
 
     Articles that carry one of the ticket's error codes (``coded``) stay ahead of those
     that don't: an exact code says more than any paraphrase.
     """
     words = [c.final for c in candidates]
     best = best_of(words)
-    for c, fused, sim in zip(candidates, blend(words, sims), sims, strict=True):
+    for c, fused, sim in zip(candidates, blend(words, sims, weight), sims, strict=True):
         c.by_words, c.best_by_words, c.final, c.similarity = c.final, best, fused, sim
+        c.meaning_weight = weight
     if coded is None:
         return sorted(candidates, key=lambda c: -c.final)
     return sorted(candidates, key=lambda c: (not coded[c.docnum], -c.final))
