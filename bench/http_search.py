@@ -13,7 +13,10 @@ token (the internal index, every published article):
 
 Queries come from bench/make_corpus.py's make_queries when --synthetic N names the size of
 a synthetic corpus (its vocabulary matches that corpus), else from a built-in list that fits
-the sample knowledge base. --url benchmarks a server that is already running instead.
+the sample knowledge base, or from bench/search_bench.py's query mix with --mix FILE (the
+inputs-<corpus>.json it writes: remembered titles, pasted messages, questions, short
+queries, codes and quoted phrases for /api/search, its tickets for /api/suggest). --url
+benchmarks a server that is already running instead.
 Standard library only on the client side, so the clients cost little next to the server.
 """
 
@@ -201,8 +204,16 @@ def run_phase(url: str, kind: str, clients: int, seconds: float, queries, ticket
                   max_ms=round(values[-1], 2) if values else 0.0)
 
 
-def load_inputs(synthetic: int | None, seed: int) -> tuple[list[str], list[tuple[str, str]]]:
-    """Queries and tickets: from make_corpus for a synthetic corpus, else the built-in lists."""
+def load_inputs(synthetic: int | None, seed: int, mix: str | None = None) -> tuple[list[str], list[tuple[str, str]]]:
+    """Queries and tickets: from a query mix file, from make_corpus for a synthetic corpus,
+    else the built-in lists."""
+    if mix:
+        data = json.loads(Path(mix).read_text())
+        rows = [row for part in data["runs"] for items in part.values() for row in items]
+        queries = [text for kind, text, _source, _title in rows if kind != "ticket"]
+        # A ticket row holds its description as text and its title apart.
+        tickets = [(title, text) for kind, text, _source, title in rows if kind == "ticket"]
+        return queries, tickets
     if synthetic:
         sys.path.insert(0, str(HERE))
         from make_corpus import make_queries
@@ -228,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synthetic", type=int, default=None, metavar="N",
                         help="the corpus is bench/make_corpus.py's N articles: use its queries and tickets")
     parser.add_argument("--seed", type=int, default=0, help="make_corpus seed (default 0)")
+    parser.add_argument("--mix", default=None, metavar="FILE",
+                        help="queries and tickets from search_bench's query mix (its inputs-<corpus>.json)")
     parser.add_argument("--endpoints", default="search,suggest", help="comma-separated: search, suggest")
     parser.add_argument("--url", default=None, help="benchmark this running server instead of starting one")
     parser.add_argument("--as-engineer", action="store_true",
@@ -237,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="also write results as JSON to this file")
     args = parser.parse_args(argv)
 
-    queries, tickets = load_inputs(args.synthetic, args.seed)
+    queries, tickets = load_inputs(args.synthetic, args.seed, args.mix)
     workdir = Path(tempfile.mkdtemp(prefix="kb-http-bench-"))
     proc = None
     url = args.url

@@ -29,7 +29,8 @@ sys.path.insert(0, str(REPO))
 
 from indexer import Searcher, build_index  # noqa: E402
 from kb.articles import iter_article_paths, parse_article  # noqa: E402
-from kb.watch import Watcher, scan  # noqa: E402
+from indexer.watch import Watcher  # noqa: E402
+from kb.live import scan  # noqa: E402
 
 TIMEOUT = 30.0
 STATUSES = ("published", "review", "draft")  # what an author searches

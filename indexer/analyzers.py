@@ -11,7 +11,7 @@ and renaming a class breaks existing indexes. Any change to what these produce m
 ``indexer.schema.SCHEMA_VERSION`` so that ``kb index`` rebuilds instead of mixing terms.
 
 The same functions (:func:`expand`, :func:`stem_word`) serve the index side (through the
-Whoosh filters below) and the query side (``indexer.matching``), so a pasted log line is
+Whoosh filters below) and the query side (``indexer.plan``), so a pasted log line is
 analysed exactly like the article that contains it.
 """
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.articles import content_hash
+from kb.mapping import Mapping as ReadingRules
+from kb.mapping import mapping_for
 
 
 @dataclass
@@ -27,13 +29,16 @@ class ArticleFile:
             self.data = self.hash = None  # parse_article reports why
 
 
-def walk_articles(root: Path) -> Iterator[tuple[str, Path, bytes]]:
+def walk_articles(root: Path, mapping: ReadingRules | None = None) -> Iterator[tuple[str, Path, bytes]]:
     """(relative path, file, stamp) of every article under ``root``.
 
-    The rules are ``kb.articles.is_article_file``'s (Markdown, not README, nothing hidden or
-    starting with "_"); os.scandir with plain strings is several times faster than
-    Path.rglob at 100k files, and gives each file's size and modification time cheaply.
+    The rules are ``kb.mapping.Mapping.is_article_file``'s (Markdown, not README, nothing
+    hidden or starting with "_", nothing kb.yaml ignores); os.scandir with plain strings is
+    several times faster than Path.rglob at 100k files, and gives each file's size and
+    modification time cheaply.
     """
+    mapping = mapping or mapping_for(root)
+    check = bool(mapping.ignore)
     stack = [("", os.fspath(root))]
     while stack:
         prefix, folder = stack.pop()
@@ -46,9 +51,11 @@ def walk_articles(root: Path) -> Iterator[tuple[str, Path, bytes]]:
             if name.startswith((".", "_")):
                 continue
             rel = prefix + name
+            if check and mapping.ignores_entry(rel, name):
+                continue
             if entry.is_dir(follow_symlinks=False):
                 stack.append((rel + "/", entry.path))
-            elif name.lower().endswith(".md") and name.lower() != "readme.md":
+            elif name.lower().endswith(".md") and (mapping.readmes or name.lower() != "readme.md"):
                 try:
                     st = entry.stat()
                     stamp = f"{st.st_size}:{st.st_mtime_ns}".encode()

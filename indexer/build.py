@@ -43,6 +43,7 @@ from indexer.semantic import STORE_FILE, VectorStore, update_vectors
 from indexer.synonyms import SYNONYMS_FILE, load_synonyms
 from indexer.update import Update
 from kb.errors import KBError
+from kb.mapping import mapping_for
 from kb.model import Problem
 
 __all__ = ["BuildReport", "Progress", "build_index", "embed_articles", "prepare_updates"]
@@ -62,7 +63,9 @@ class BuildReport:
     rebuilt: bool = False
     kept: list[str] = field(default_factory=list)
     refused: bool = False
+    refused_reason: str = ""
     notices: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # Markdown files that are not articles
     generation: int = 0
     internal_count: int = 0
     public_count: int = 0
@@ -80,12 +83,13 @@ class BuildReport:
     def summary(self) -> str:
         """One line for people: what changed and how long it took."""
         if self.refused:
-            return (f"Nothing written: {len(self.errors)} lint error(s) remain "
-                    "(--strict refuses to index until they are fixed).")
+            return self.refused_reason or (f"Nothing written: {len(self.errors)} lint error(s) remain "
+                                           "(--strict refuses to index until they are fixed).")
         verb = "Rebuilt" if self.rebuilt else "Updated"
         return (f"{verb} index (generation {self.generation}): {len(self.added)} added, "
                 f"{len(self.changed)} changed, {len(self.deleted)} deleted, {self.unchanged} unchanged; "
                 f"{self.internal_count} articles ({self.public_count} public) in {self.seconds:.2f} s"
+                + (f"; {len(self.skipped)} Markdown file(s) skipped as not articles" if self.skipped else "")
                 + (f"; {self.embedded} article vectors computed in {self.embed_seconds:.1f} s"
                    if self.embedded else ""))
 
@@ -96,7 +100,8 @@ class BuildReport:
             "refused": self.refused, "seconds": round(self.seconds, 3), "generation": self.generation,
             "internal_count": self.internal_count, "public_count": self.public_count,
             "embedded": self.embedded, "embed_seconds": round(self.embed_seconds, 3),
-            "notices": self.notices, "problems": [p.as_dict() for p in self.problems],
+            "notices": self.notices, "skipped": self.skipped,
+            "problems": [p.as_dict() for p in self.problems],
         }
 
 
@@ -130,13 +135,21 @@ def build_index(articles_dir: str | os.PathLike, index_root: str | os.PathLike, 
     with WriteLock(root, timeout=lock_timeout) as lock:
         if note := lock.recovery_message():
             report.notices.append(note)
+        mapping = mapping_for(articles)
+        if mapping.errors:
+            report.problems.extend(mapping.problems)
+            report.refused = True
+            report.refused_reason = (f"Nothing written: {mapping.path} has {len(mapping.errors)} error(s); fix "
+                                     "them and run kb index again (the last good index keeps serving).")
+            report.seconds = time.perf_counter() - started
+            return report
         if strict and _refuse_for_lint(articles, report):
             report.seconds = time.perf_counter() - started
             return report
         synonyms, problems = load_synonyms(articles / SYNONYMS_FILE)
         report.problems.extend(problems)
-        steps = (articles, root, report, progress, signals, lock_timeout, procs)
-        update = Update(*steps)
+        steps = (articles, root, report, progress, signals, lock_timeout, procs, mapping)
+        update = Update(*steps, strict=True if strict else None)
         pointer = read_pointer(root)
         reason = _rebuild_reason(root, pointer, rebuild)
         if reason is None:
@@ -147,7 +160,7 @@ def build_index(articles_dir: str | os.PathLike, index_root: str | os.PathLike, 
         if reason is not None:
             if reason:
                 report.notices.append(reason)
-            Rebuild(*steps).run(pointer, synonyms)
+            Rebuild(*steps, strict=True if strict else None).run(pointer, synonyms)
         else:
             update.save_synonyms(pointer.path(root), synonyms)
             write_pointer(root, Pointer(pointer.generation, pointer.dir, pointer.schema_version,
@@ -212,8 +225,9 @@ def embed_articles(root: Path, report: BuildReport, progress: Progress | None = 
         ix = whoosh_index.open_dir(str(index_dir(root, pointer, "internal")))
         with ix.searcher() as s:
             reader = s.reader()
-            hashes = list(reader.column_reader("content_hash"))
-            live = [(docnum, hashes[docnum]) for docnum in reader.all_doc_ids()]
+            # An empty index has no columns to read (Whoosh raises NotImplementedError).
+            hashes = list(reader.column_reader("content_hash")) if reader.doc_count_all() else []
+            live = [(docnum, hashes[docnum]) for docnum in reader.all_doc_ids()] if hashes else []
             docnum_of = {key: docnum for docnum, key in reversed(live)}  # the first document per version
 
             def texts(keys: list[str]) -> list[tuple[str, str]]:
@@ -231,7 +245,7 @@ def _refuse_for_lint(articles: Path, report: BuildReport) -> bool:
     from kb.articles import load_knowledge_base
     from kb.lint import lint
 
-    problems = lint(load_knowledge_base(articles))
+    problems = lint(load_knowledge_base(articles, strict=True))
     report.problems.extend(problems)
     if any(p.is_error for p in problems):
         report.refused = True
@@ -251,6 +265,10 @@ def _rebuild_reason(root: Path, pointer: Pointer | None, requested: bool) -> str
         return (f"the index was built with schema version {pointer.schema_version} and this kb uses "
                 f"{SCHEMA_VERSION}; rebuilt it")
     for audience in ("internal", "public"):
-        if not whoosh_index.exists_in(pointer.path(root) / audience):
+        try:
+            exists = whoosh_index.exists_in(pointer.path(root) / audience)
+        except Exception as exc:  # noqa: BLE001 - a damaged table of contents: whatever it says, rebuild
+            return f"the {audience} index of generation {pointer.generation} could not be read ({exc}); rebuilt it"
+        if not exists:
             return f"the {audience} index of generation {pointer.generation} was missing; rebuilt it"
     return None

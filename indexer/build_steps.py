@@ -15,14 +15,16 @@ from indexer.engine.whoosh_adapter import writer_codec
 from indexer.layout import SYNONYMS_JSON
 from indexer.manifest import reuse_of
 from indexer.synonyms import Synonyms
-from kb.articles import is_article_file, parse_article
+from kb.articles import ParseResult, is_article_file, parse_article
 from kb.errors import IndexBusy
+from kb.mapping import Mapping as ReadingRules
+from kb.mapping import mapping_for
 from kb.model import Article, Problem
 
 Progress = Callable[[int, int, str], None]
 
-# Above this many articles a full rebuild uses two writer processes (see STACK.md: about
-# twice as fast on two cores); below it, process start-up costs more than it saves.
+# Above this many articles a full rebuild uses two writer processes (20,000 documents of about
+# 150 words: about 16 s instead of 30 s on two cores); below it, start-up costs more than it saves.
 PARALLEL_THRESHOLD = 5000
 WRITER_MEMORY_MB = 512
 # Articles per committed segment in a full rebuild: small enough that a writer's postings
@@ -40,8 +42,11 @@ class BuildSteps:
     """One build's state: where things are, what was found, and the report being filled."""
 
     def __init__(self, articles: Path, root: Path, report, progress: Progress | None,
-                 signals: Mapping[str, object] | None, lock_timeout: float, procs: int | None):
+                 signals: Mapping[str, object] | None, lock_timeout: float, procs: int | None,
+                 mapping: ReadingRules | None = None, *, strict: bool | None = None):
         self.articles = articles
+        self.mapping = mapping or mapping_for(articles)
+        self.strict = strict
         self.root = root
         self.report = report
         self.progress = progress
@@ -59,7 +64,7 @@ class BuildSteps:
         out = {}
         for rel in paths:
             path = self.articles / rel
-            if not is_article_file(Path(rel)):
+            if not is_article_file(Path(rel), self.mapping):
                 continue
             try:
                 st = path.stat()
@@ -70,13 +75,15 @@ class BuildSteps:
 
     def scan(self) -> dict[str, ArticleFile]:
         """Every article file by relative path, with its size and modification time (no reading)."""
-        return {rel: ArticleFile(path, stamp) for rel, path, stamp in walk_articles(self.articles)}
+        return {rel: ArticleFile(path, stamp) for rel, path, stamp in walk_articles(self.articles, self.mapping)}
 
-    def parse(self, file: ArticleFile) -> Article | None:
-        """Parse one file, recording its problems; None when it must not be indexed."""
-        result = parse_article(file.path, self.articles, file.data)
+    def parse(self, file: ArticleFile) -> ParseResult:
+        """Parse one file, recording its problems (``ok`` says whether it may be indexed)."""
+        result = parse_article(file.path, self.articles, file.data, mapping=self.mapping, strict=self.strict)
         self.report.problems.extend(result.problems)
-        return result.article if result.ok else None
+        if result.skipped:
+            self.report.skipped.append(file.path.relative_to(self.articles).as_posix())
+        return result
 
     def reuse_for(self, article_id: str, previous: int = 0) -> int:
         if self.signals is None:
@@ -123,7 +130,7 @@ class BuildSteps:
         os.replace(tmp, target)
 
     def write_sidecars(self, ix_int, ix_pub) -> None:
-        """Fast-postings sidecars for segments that lack one (see :mod:`indexer.postings`)."""
+        """Fast-postings sidecars for segments that lack one (see :mod:`indexer.engine.sidecars`)."""
         tasks = missing_sidecars(ix_int) + missing_sidecars(ix_pub)
         if not tasks:
             return
@@ -148,8 +155,8 @@ def commit_both(w_int, w_pub) -> tuple[None, None]:
 
 
 def cancel(writer) -> None:
-    """Cancel a writer and release its lock, whatever state it is in (STACK.md: a failed
-    commit can leave the lock held)."""
+    """Cancel a writer and release its lock, whatever state it is in (a commit that fails can
+    leave Whoosh's write lock held)."""
     with contextlib.suppress(Exception):  # already cancelled or committed: the lock is what matters
         writer.cancel()
     lock = getattr(writer, "writelock", None)

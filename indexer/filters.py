@@ -14,7 +14,7 @@ from whoosh import query as wq
 from indexer.analyzers import normalize_code, query_words
 from indexer.plan import Plan, word_query
 from indexer.versions import Context
-from kb.model import STATUSES
+from kb.visibility import status_filter
 
 
 def allowed(ctx: Context, audience: str, statuses: Collection[str], api: dict,
@@ -22,10 +22,10 @@ def allowed(ctx: Context, audience: str, statuses: Collection[str], api: dict,
     """Documents that pass status (internal only), API and query-syntax filters; None = all."""
     subs: list[wq.Query] = []
     key: list = []
-    if audience == "internal":
-        wanted = sorted({s for s in (statuses or ()) if s in STATUSES})
-        subs.append(_any_of("status", wanted))
-        key.append(("status", tuple(wanted)))
+    wanted = status_filter(audience, statuses)
+    if wanted is not None:
+        subs.append(_any_of("status", list(wanted)))
+        key.append(("status", wanted))
     facets = ctx.view.facets
     exact = {
         "type": str(api["type"]).lower() if api.get("type") else None,

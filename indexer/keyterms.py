@@ -1,7 +1,7 @@
 """Key terms for long text: ticket suggestions and pasted walls of log.
 
 A ticket's title and description can run to thousands of words. Sending them all as one
-OR query is slow (STACK.md: 1.2 s for 60 words on 20,000 documents) and ranks badly,
+OR query is slow (a 60-word OR query took about 1.2 s on 20,000 documents) and ranks badly,
 because common words drown the telling ones. Instead:
 
 * error codes are pulled out and matched exactly (``error_code`` field);

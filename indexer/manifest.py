@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from indexer.schema import article_from_stored, document_fields
+from kb.visibility import in_public_index
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,7 @@ class Entry:
 
     @property
     def is_public(self) -> bool:
-        return self.audience == "public" and self.status == "published"
+        return in_public_index(self.audience, self.status)
 
 
 def reuse_of(value: object) -> int:
@@ -100,6 +102,28 @@ class Owners(dict):
         return None
 
 
-def fields_from_stored(stored: dict, reuse: int) -> dict:
-    """Index fields for a document rebuilt from its stored fields (last good version)."""
-    return document_fields(article_from_stored(stored), reuse)
+def fields_from_stored(stored: dict, reuse: int, visibility: tuple[str, str] | None = None) -> dict:
+    """Index fields for a document rebuilt from its stored fields (last good version),
+    with the (audience, status) given, when given."""
+    article = article_from_stored(stored)
+    if visibility is not None and visibility != (article.audience, article.status):
+        article = dataclasses.replace(article, audience=visibility[0], status=visibility[1])
+    return document_fields(article, reuse)
+
+
+def narrowed(audience: str, status: str, wanted: tuple[str, str] | None) -> tuple[str, str]:
+    """The visibility of a kept last good version once its file, now broken, asks for ``wanted``.
+
+    A narrowing takes effect at once (to internal; to draft, review or archived); a widening
+    waits until the file is fixed. When the broken file says nothing readable (``None``),
+    the article leaves the public index until it is fixed: a typo never keeps an article
+    public that its author meant to hide.
+    """
+    if wanted is None:
+        return "internal", status
+    new_audience, new_status = wanted
+    if new_audience != "public":
+        audience = "internal"
+    if new_status != "published":
+        status = new_status
+    return audience, status

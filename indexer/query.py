@@ -10,7 +10,7 @@ overlong input is cut at :data:`MAX_QUERY_CHARS` with a notice.
 This is deliberately our own small parser rather than Whoosh's QueryParser: its grammar
 (AND/OR/NOT, ranges, wildcards, boosts) is larger than what a support query needs, and
 every extra operator is another way a pasted log line can turn into a surprising query.
-Parsing is pure Python; :mod:`indexer.matching` turns the result into Whoosh queries.
+Parsing is pure Python; :mod:`indexer.plan` turns the result into Whoosh queries.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -40,8 +40,36 @@ from indexer.engine.matches import Matches, all_of, any_of
 from indexer.stages import stage
 
 if TYPE_CHECKING:
-    from indexer.engine.evaluate import Evaluation
-    from indexer.plan import Plan
+    from whoosh import query as wq
+
+    from indexer.engine.version import IndexVersion
+
+
+class Evaluator(Protocol):
+    """What ranking asks of the engine (:class:`indexer.engine.Evaluation`, which reads its
+    BM25 parameters here): a query's matches on one index version."""
+
+    v: IndexVersion
+
+    def run(self, q: wq.Query | None, restrict: np.ndarray | None = None, *,
+            optimistic: bool = False) -> Matches: ...
+
+
+class Plan(Protocol):
+    """What ranking asks of a query's plan (:class:`indexer.plan.Plan`, whose queries carry
+    the weights set here): the queries of each tier and of the boosters."""
+
+    exact_codes: list[str]
+
+    def unit_queries(self) -> list[wq.Query]: ...
+
+    def core_any(self) -> wq.Query: ...
+
+    def booster_query(self) -> wq.Query | None: ...
+
+    def code_query(self) -> wq.Query: ...
+
+    def fuzzy_query(self) -> wq.Query | None: ...
 
 # -- 1. text score ----------------------------------------------------------------------------
 BM25_K1 = 1.2  # Whoosh's defaults: the evaluator's scores are tested equal to Whoosh's own
@@ -179,7 +207,7 @@ def order(candidates: list[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=lambda c: -c.final)
 
 
-def tier(ev: Evaluation, plan: Plan, members: Matches, limit: int, label: str, *, shown: int | None = None,
+def tier(ev: Evaluator, plan: Plan, members: Matches, limit: int, label: str, *, shown: int | None = None,
          spread: float = 1.0) -> list[Candidate]:
     """The ``limit`` best documents of a tier (``members``, scored by words) by words plus boosters.
 
@@ -242,7 +270,7 @@ def _top_indexed(docs: np.ndarray, values: np.ndarray, k: int) -> list[tuple[int
     return [(where[d], d, v) for d, v in top_of(docs, values, k)]
 
 
-def rank_search(ev: Evaluation, plan: Plan, visible: np.ndarray, need: int, reweigh: Reweigh,
+def rank_search(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, reweigh: Reweigh,
                 similarity: Similarity | None = None, weight: float = 0.0) -> Ranked:
     """Rank a search-box plan: all-terms matches first, then some-terms matches, then fuzzy
     matches as a last resort. ``need`` is the last position the page shows.
@@ -325,7 +353,7 @@ def coverage(units: list[Matches], codes: list[Matches], docs: np.ndarray, live:
     return share
 
 
-def _with_meaning(ev: Evaluation, plan: Plan, candidates: list[Candidate], matched: Matches, window: int,
+def _with_meaning(ev: Evaluator, plan: Plan, candidates: list[Candidate], matched: Matches, window: int,
                   similarity: Similarity, weight: float, thin: np.ndarray) -> tuple[list[Candidate], Matches]:
     """Re-rank the best ``window`` candidates by words and meaning. Some-terms matches among
     them that are unlike the query (:data:`MIN_SIMILARITY`) are left off, and so are the
@@ -350,7 +378,7 @@ def _with_meaning(ev: Evaluation, plan: Plan, candidates: list[Candidate], match
     return head + tail, matched
 
 
-def rank_ticket(ev: Evaluation, plan: Plan, visible: np.ndarray, need: int, reweigh: Reweigh,
+def rank_ticket(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, reweigh: Reweigh,
                 similarity: Callable[[list[Candidate]], list[float | None]] | None) -> Ranked:
     """Rank a ticket (or an overlong query) by its key terms, then by meaning.
 

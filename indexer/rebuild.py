@@ -27,10 +27,11 @@ from indexer.layout import (
     remove_old_generations,
     write_pointer,
 )
-from indexer.manifest import Entry, fields_from_stored, read_manifest
+from indexer.manifest import Entry, fields_from_stored, narrowed, read_manifest
 from indexer.schema import SCHEMA_VERSION, ArticleSchema, document_fields
 from indexer.synonyms import Synonyms
 from indexer.update import write_sync_marker
+from kb.visibility import in_public_index
 
 
 class Rebuild(BuildSteps):
@@ -92,7 +93,7 @@ class Rebuild(BuildSteps):
                     w_int = self.writer(ix_int, parallel=parallel)
                     w_pub = self.writer(ix_pub, parallel=parallel)
                 w_int.add_document(**fields)
-                if fields["audience"] == "public" and fields["status"] == "published":
+                if in_public_index(fields["audience"], fields["status"]):
                     w_pub.add_document(**fields)
                 in_batch += 1
                 if in_batch >= batch:
@@ -122,7 +123,10 @@ class Rebuild(BuildSteps):
     def _fields_for_rebuild(self, rel: str, file: ArticleFile, previous: dict[str, Entry],
                             previous_by_id: dict[str, Entry], owners: dict[str, str], old_searcher):
         """Fields for one file in a rebuild: freshly parsed, or its last good version."""
-        article = self.parse(file)
+        result = self.parse(file)
+        article = result.article if result.ok else None
+        if result.skipped:
+            return None, None
         if article is not None:
             if article.id in owners:
                 self.duplicate(rel, article, owners[article.id])
@@ -137,7 +141,8 @@ class Rebuild(BuildSteps):
             return None, None
         self.report.kept.append(rel)
         stored = old_searcher.stored_fields(entry.docnum)
-        return fields_from_stored(stored, self.reuse_for(entry.id, entry.reuse)), entry.id
+        visibility = narrowed(entry.audience, entry.status, result.visibility)
+        return fields_from_stored(stored, self.reuse_for(entry.id, entry.reuse), visibility), entry.id
 
     def _classify_rebuild(self, previous: dict[str, Entry], owners: dict[str, str],
                           files: dict[str, ArticleFile]) -> None:

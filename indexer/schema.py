@@ -169,6 +169,8 @@ def article_from_stored(stored: dict) -> Article:
             value = date.fromisoformat(value)
         kwargs[name] = value
     kwargs["id"] = stored.get("id", kwargs.get("id"))
+    if isinstance(meta.get("extra"), dict):
+        kwargs["extra"] = meta["extra"]
     return Article(body=stored.get("markdown", ""), path=stored.get("path", meta.get("path", "")),
                    content_hash=stored.get("content_hash", ""), **kwargs)
 

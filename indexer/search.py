@@ -4,7 +4,8 @@ Visibility is structural. ``audience="public"`` reads *only* the public index, w
 built from published public articles alone, so results, counts, facets, snippets, "did
 you mean" and autocomplete for customers are computed from public text only: an internal
 word cannot leak through the vocabulary. ``audience="internal"`` reads the internal index
-and filters by status inside the query, before scoring.
+and filters by status inside the query, before scoring. The rules themselves (which index
+an audience reads, which articles the public index holds) are :mod:`kb.visibility`'s.
 
 A search goes: the query's syntax (:mod:`indexer.query`), its plan of units and boosters
 (:mod:`indexer.plan`), the engine's matches and scores (:mod:`indexer.engine`), tiers,
@@ -49,8 +50,8 @@ from indexer.schema import article_from_stored
 from indexer.semantic import VectorStore, similarities, ticket_text
 from indexer.spelling import corrections, did_you_mean
 from indexer.stages import stage
-from indexer.versions import AUDIENCES, Context, Versions
-from kb.model import Article
+from indexer.versions import Context, Versions
+from kb.model import AUDIENCES, Article
 
 __all__ = ["MAX_QUERY_CHARS", "Facet", "SearchHit", "SearchPage", "Searcher", "Signals"]
 
@@ -308,11 +309,20 @@ class Searcher:
     def get_article(self, article_id: str, *, audience: str = "public",
                     statuses: Collection[str] = ("published",)) -> Article | None:
         """The indexed (last good) version of an article, or None if this audience can't see it."""
-        if not article_id or not isinstance(article_id, str):
+        return self._one("id", article_id, audience, statuses)
+
+    def get_article_by_path(self, path: str, *, audience: str = "public",
+                            statuses: Collection[str] = ("published",)) -> Article | None:
+        """Like :meth:`get_article`, for the article indexed from ``path`` (relative to the
+        articles folder): what a relative link between Markdown files points at."""
+        return self._one("path", path, audience, statuses)
+
+    def _one(self, fieldname: str, value: str, audience: str, statuses: Collection[str]) -> Article | None:
+        if not value or not isinstance(value, str):
             return None
         with self._versions.use(audience) as ctx:
             allow = allowed(ctx, audience, statuses, {}, {})
-            hits = list(run_whoosh(ctx.searcher, wq.Term("id", article_id), allow, frozenset(), limit=1))
+            hits = list(run_whoosh(ctx.searcher, wq.Term(fieldname, value), allow, frozenset(), limit=1))
             return article_from_stored(hits[0].fields()) if hits else None
 
     def list_articles(self, *, audience: str = "public", statuses: Collection[str] = ("published",),

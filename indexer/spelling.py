@@ -21,6 +21,7 @@ from indexer.analyzers import STOP_WORDS, fold, query_words
 from indexer.engine import Evaluation
 from indexer.plan import build_plan
 from indexer.query import Clause, ParsedQuery
+from kb.visibility import index_is_filtered
 
 SPELL_FIELD = "spell"
 _WORD = re.compile(r"[^\W_]+")  # the spell field's tokens: runs of letters and digits
@@ -114,7 +115,7 @@ def did_you_mean(ctx, parsed: ParsedQuery, visible: np.ndarray, audience: str) -
     if not changed:
         return None
     suggestion = ParsedQuery(raw="", clauses=clauses, filters=parsed.filters)
-    if audience == "internal":
+    if index_is_filtered(audience):
         plan = build_plan(suggestion, ctx.synonyms, ctx.view.has_code, lambda key: False)
         if plan.is_empty:
             return None

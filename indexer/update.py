@@ -17,8 +17,17 @@ from whoosh import index as whoosh_index
 from indexer.article_files import ArticleFile
 from indexer.build_steps import BuildSteps, Unusable, cancel
 from indexer.layout import Pointer
-from indexer.manifest import Entry, Owners, fields_from_stored, path_of_id, read_entries, read_manifest
+from indexer.manifest import (
+    Entry,
+    Owners,
+    fields_from_stored,
+    narrowed,
+    path_of_id,
+    read_entries,
+    read_manifest,
+)
 from indexer.schema import document_fields
+from kb.visibility import in_public_index
 
 PUBLIC_SYNC_FILE = "public.synced"
 
@@ -81,17 +90,27 @@ class Update(BuildSteps):
                           lookup, excluded=set(deleted) | set(to_parse))
         old_by_id = {e.id: e for e in manifest.values()}
         fresh: dict[str, dict] = {}
+        narrowing: dict[str, tuple[str, str]] = {}  # kept versions whose broken file hides them more
         for done, rel in enumerate(to_parse, 1):
             self.tick(done - 1, len(to_parse), rel)
-            article = self.parse(files[rel])
+            result = self.parse(files[rel])
+            if result.skipped:
+                if rel in manifest:
+                    deleted.append(rel)  # no longer an article (no front matter, no title)
+                continue
+            article = result.article if result.ok else None
             owner = staying.owner(article.id) if article is not None else None
             if article is not None and owner is not None and owner != rel:
                 self.duplicate(rel, article, owner)
                 article = None
             if article is None:
                 if rel in manifest:
+                    entry = manifest[rel]
                     report.kept.append(rel)
-                    staying[manifest[rel].id] = rel
+                    staying[entry.id] = rel
+                    visibility = narrowed(entry.audience, entry.status, result.visibility)
+                    if visibility != (entry.audience, entry.status):
+                        narrowing[rel] = visibility
                 continue
             staying[article.id] = rel
             old = old_by_id.get(article.id)
@@ -99,10 +118,10 @@ class Update(BuildSteps):
             fresh[rel] = document_fields(article, reuse) | {"file_stamp": files[rel].stamp}
         if to_parse:
             self.tick(len(to_parse), len(to_parse), "committing")
-        refresh = []
+        refresh = list(narrowing)
         if self.signals is not None:
-            refresh = [rel for rel, e in manifest.items()
-                       if rel in files and rel not in fresh and self.reuse_for(e.id, e.reuse) != e.reuse]
+            refresh += [rel for rel, e in manifest.items() if rel in files and rel not in fresh
+                        and rel not in narrowing and self.reuse_for(e.id, e.reuse) != e.reuse]
         # Deleted files and the previous version of every re-parsed file go by path.
         removed = deleted + list(fresh)
         if removed or refresh:
@@ -115,7 +134,8 @@ class Update(BuildSteps):
                         entry = manifest[rel]
                         writer.delete_by_term("path", rel)
                         writer.add_document(**fields_from_stored(searcher.stored_fields(entry.docnum),
-                                                                 self.reuse_for(entry.id, entry.reuse)))
+                                                                 self.reuse_for(entry.id, entry.reuse),
+                                                                 narrowing.get(rel)))
                 for fields in fresh.values():
                     writer.add_document(**fields)
                 writer.commit()
@@ -164,7 +184,7 @@ class Update(BuildSteps):
                     if docnum is None:
                         continue
                     stored = s_int.stored_fields(docnum)
-                    if stored.get("audience") != "public" or stored.get("status") != "published":
+                    if not in_public_index(stored.get("audience"), stored.get("status")):
                         continue
                     fields = fresh.get(rel)
                     if fields is None or fields["content_hash"] != stored.get("content_hash"):

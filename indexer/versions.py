@@ -26,10 +26,11 @@ from indexer.layout import SYNONYMS_JSON, Pointer, read_pointer
 from indexer.schema import SCHEMA_VERSION
 from indexer.synonyms import Synonyms
 from kb.errors import IndexMissing, KBError
+from kb.model import AUDIENCES
+from kb.visibility import index_for
 
 log = logging.getLogger(__name__)
 
-AUDIENCES = ("public", "internal")
 
 
 class Stale(Exception):
@@ -227,13 +228,12 @@ class Versions:
     @contextmanager
     def use(self, audience: str) -> Iterator[Context]:
         """Borrow a searcher on the current version of an audience's index."""
-        if audience not in AUDIENCES:
-            raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
+        index = index_for(audience)  # which index this audience may read: kb.visibility decides
         for attempt in range(2):
             with self._lock:
                 if attempt or time.monotonic() - self._checked >= self.check_interval or not self._views:
                     self._check()
-                view = self._views[audience]
+                view = self._views[index]
                 view.users += 1
                 synonyms = self._synonyms
             try:

@@ -23,7 +23,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from kb.db import metadata, register_migration, utcnow
+from kb.db import metadata, register_migration, take_turns, utcnow
 from kb.errors import KBError
 
 MAX_QUERY_LENGTH = 1000
@@ -72,7 +72,9 @@ class SearchRecord:
     at: datetime | None = None
 
     def row(self) -> dict:
-        return {"query": self.query[:MAX_QUERY_LENGTH], "audience": self.audience, "kind": self.kind,
+        # PostgreSQL refuses NUL in text (SQLite keeps it): a pasted NUL is no part of what was sought.
+        query = self.query.replace("\x00", "")[:MAX_QUERY_LENGTH]
+        return {"query": query, "audience": self.audience, "kind": self.kind,
                 "total": int(self.total), "took_ms": float(self.took_ms), "user_id": self.user_id,
                 "at": self.at or utcnow()}
 
@@ -170,8 +172,12 @@ def record_feedback(engine: Engine, article_id: str, helpful: bool, comment: str
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT_LENGTH:
         raise KBError(f"Comments are limited to {MAX_COMMENT_LENGTH} characters.")
+    if "\x00" in comment:
+        raise KBError("Comments must not contain NUL characters.")
     with engine.begin() as conn:
         if user_id is not None:
+            # Two votes of one user at once take turns, so the second replaces the first.
+            take_turns(conn, f"vote:{user_id}:{article_id}")
             conn.execute(article_feedback.delete().where(article_feedback.c.article_id == article_id,
                                                          article_feedback.c.user_id == user_id))
         conn.execute(article_feedback.insert().values(article_id=article_id, helpful=bool(helpful),

@@ -7,25 +7,27 @@ as a ``1. TODO:`` step). Guidance stays visible in the rendered preview, and ``k
 reports every line left (rule ``unfilled-template``) so none reaches readers.
 
 Title similarity lives here too, because the same notion answers "is my new article a
-duplicate?" and the linter's near-duplicate-title rule.
+duplicate?" and the linter's near-duplicate-title rule. Finding the candidates through
+the search index is the caller's to provide (a :data:`SimilarLookup`): the domain does
+not import the search engine.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import unicodedata
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from string import Template
 
-from kb import settings
-from kb.articles import iter_article_paths
+from kb.articles import iter_article_paths, path_id
 from kb.errors import KBError
 from kb.model import ARTICLE_TYPES, AUDIENCES
 
@@ -104,15 +106,18 @@ def slug_for_title(title: str) -> str:
 
 
 _ID_LINE = re.compile(r"""^id:\s*["']?([^"'\s#]+)""", re.MULTILINE)
+# Every id kb new or a knowledge capture handed out is an empty file in this folder of the
+# knowledge base, created exclusively: two processes can never get the same id.
+RESERVED_IDS = ".kb-ids"
 
 
 def used_ids(root: Path) -> set[str]:
-    """Every id in use under ``root``, read from the raw front matter.
+    """Every id in use under ``root``, read from the raw front matter, and every id reserved.
 
     Broken files count too: their id is taken even while they don't parse. A file with no
-    ``id`` field uses its file name.
+    ``id`` field uses the id derived from its path.
     """
-    ids = set()
+    ids = reserved_ids(root)
     for path in iter_article_paths(root):
         try:
             head = path.read_bytes()[:8192].decode("utf-8-sig", "replace")
@@ -120,18 +125,56 @@ def used_ids(root: Path) -> set[str]:
             continue
         front = head.split("\n---", 1)[0] if head.lstrip().startswith("---") else ""
         match = _ID_LINE.search(front)
-        ids.add(match.group(1) if match else path.stem)
+        ids.add(match.group(1) if match else path_id(path.relative_to(root).as_posix()))
     return ids
 
 
-def next_article_id(root: Path) -> str:
-    """The next free ``KBnnnn`` id: one more than the highest in use.
+def reserved_ids(root: Path) -> set[str]:
+    """The ids handed out so far (some may not have a file yet, or any more)."""
+    try:
+        return {entry.name for entry in os.scandir(root / RESERVED_IDS) if entry.is_file()}
+    except OSError:
+        return set()
 
-    Gaps are never reused: an id that was deleted may still be quoted on old cases.
+
+def next_article_id(root: Path) -> str:
+    """The next free ``KBnnnn`` id: one more than the highest in use or reserved.
+
+    Gaps are never reused: an id that was deleted may still be quoted on old cases. Only a
+    hint: :func:`reserve_article_id` is what hands an id out.
     """
-    numbers = [int(m.group(1)) for i in used_ids(root)
-               if (m := re.fullmatch(ID_PREFIX + r"(\d+)", i, re.IGNORECASE))]
-    return f"{ID_PREFIX}{(max(numbers, default=0) + 1):0{ID_DIGITS}d}"
+    return f"{ID_PREFIX}{_next_number(used_ids(root)):0{ID_DIGITS}d}"
+
+
+def _next_number(ids: Iterable[str]) -> int:
+    numbers = [int(m.group(1)) for i in ids if (m := re.fullmatch(ID_PREFIX + r"(\d+)", i, re.IGNORECASE))]
+    return max(numbers, default=0) + 1
+
+
+def reserve_article_id(root: Path) -> str:
+    """Hand out the next free ``KBnnnn`` id, atomically across threads and processes.
+
+    The id is reserved by creating an empty file named after it in ``root/.kb-ids`` with
+    O_EXCL: whichever process creates it owns the id, the other moves on to the next number.
+    It works the same on any file system that honours O_EXCL (local disks and NFSv3+), with
+    no database involved, and the folder is hidden, so kb never reads it as articles.
+    """
+    folder = Path(root) / RESERVED_IDS
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise KBError(f"Can't reserve an article id in {folder.as_posix()}: {exc.strerror or exc}.") from None
+    number = _next_number(used_ids(Path(root)))
+    for _ in range(10_000):
+        article_id = f"{ID_PREFIX}{number:0{ID_DIGITS}d}"
+        try:
+            os.close(os.open(folder / article_id, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            return article_id
+        except FileExistsError:
+            number += 1  # another process took it a moment ago
+        except OSError as exc:
+            raise KBError(f"Can't reserve {article_id} in {folder.as_posix()}: {exc.strerror or exc}.") from None
+    raise KBError(f"No free article id found in {folder.as_posix()} after 10,000 tries.")
 
 
 def render_template(article_type: str, *, article_id: str, title: str, audience: str = "internal",
@@ -150,6 +193,15 @@ def render_template(article_type: str, *, article_id: str, title: str, audience:
         review_by=(today + timedelta(days=REVIEW_AFTER_DAYS)).isoformat(),
     )
     return "".join(line.rstrip() + "\n" for line in filled.splitlines())
+
+
+SimilarLookup = Callable[[str, str, int], Sequence | None]
+"""Finds existing articles like a new one: ``lookup(title, text, limit)``.
+
+Returns at most ``limit`` hits, best first (objects with ``id`` and ``title``, and
+optionally ``path`` and ``status``), or None when it can't answer (no index yet), in
+which case titles are compared instead.
+"""
 
 
 @dataclass
@@ -192,8 +244,10 @@ class NewArticle:
 
 def create_article(articles_dir: Path | str, article_type: str, title: str, *, audience: str = "internal",
                    product: str | None = None, subdir: str | None = None, owner: str | None = None,
-                   index_dir: Path | str | None = None, today: date | None = None) -> NewArticle:
+                   lookup: SimilarLookup | None = None, today: date | None = None) -> NewArticle:
     """Write a new draft article from its type's template and return where it went.
+
+    ``lookup`` finds the existing articles that look like it (see :func:`similar_articles`).
 
     Raises KBError for an unknown type or audience, an empty title, a folder outside the
     knowledge base, or a file that already exists (nothing is ever overwritten).
@@ -219,10 +273,10 @@ def create_article(articles_dir: Path | str, article_type: str, title: str, *, a
     if path.exists():
         raise KBError(f"{path.as_posix()} already exists; kb new never overwrites. "
                       "Edit that file, or choose another title or --dir.")
-    article_id = next_article_id(root)
+    article_id = reserve_article_id(root)
     text = render_template(article_type, article_id=article_id, title=title, audience=audience,
                            product=product, owner=owner, today=today)
-    similar = similar_articles(root, title, index_dir=index_dir)
+    similar = similar_articles(root, title, lookup=lookup)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         with path.open("x", encoding="utf-8", newline="\n") as handle:
@@ -328,23 +382,30 @@ def near_duplicate_pairs(titles: Mapping[str, str], threshold: float = NEAR_DUPL
 
 
 def similar_articles(articles_dir: Path | str, title: str, text: str = "", *,
-                     index_dir: Path | str | None = None, limit: int = 5,
+                     lookup: SimilarLookup | None = None, limit: int = 5,
                      exclude: Iterable[str] = ()) -> SimilarResult:
     """Existing articles most like a new one (its title, and optionally its symptoms).
 
-    Uses the search index when there is one at ``index_dir`` (default: the configured
-    index); otherwise compares titles over the loaded knowledge base. Either way an
-    article is a likely duplicate when its title is at least ``LIKELY_DUPLICATE`` similar.
+    Asks ``lookup`` (the search index) when given and able to answer; otherwise compares
+    titles over the loaded knowledge base. Either way an article is a likely duplicate
+    when its title is at least ``LIKELY_DUPLICATE`` similar.
     """
     skip = set(exclude)
-    from_index = _similar_from_index(title, text, index_dir, limit + len(skip))
-    if from_index is not None:
-        found = [s for s in from_index if s.id not in skip][:limit]
+    hits = lookup(title, text, limit + len(skip)) if lookup is not None else None
+    if hits is not None:
+        found = [s for s in similar_from_hits(title, hits) if s.id not in skip][:limit]
         return SimilarResult(found, "index")
     from kb.articles import load_knowledge_base
 
     kb = load_knowledge_base(articles_dir)
     return SimilarResult(similar_in(kb.articles.values(), title, limit=limit, exclude=skip), "titles")
+
+
+def similar_from_hits(title: str, hits: Iterable) -> list[Similar]:
+    """Search hits as :class:`Similar` articles, in the order given, with their title similarity."""
+    mine = title_tokens(title)
+    return [Similar(hit.id, hit.title, title_similarity(mine, title_tokens(hit.title)),
+                    getattr(hit, "path", None), getattr(hit, "status", None)) for hit in hits]
 
 
 def similar_in(articles: Iterable, title: str, *, limit: int = 5,
@@ -362,23 +423,3 @@ def similar_in(articles: Iterable, title: str, *, limit: int = 5,
     scored.sort(key=lambda s: (-s.similarity, s.id))
     return scored[:limit]
 
-
-def _similar_from_index(title: str, text: str, index_dir: Path | str | None,
-                        limit: int) -> list[Similar] | None:
-    """Similar articles from the search index, or None when there is no usable index."""
-    root = Path(settings.get("index_dir", index_dir))
-    if not root.is_dir():
-        return None
-    try:
-        from indexer import Searcher
-    except ImportError:
-        return None
-    try:
-        with Searcher(root) as searcher:
-            page = searcher.suggest(title, text, audience="internal",
-                                    statuses=("published", "review", "draft"), limit=limit)
-    except (KBError, OSError):
-        return None
-    mine = title_tokens(title)
-    return [Similar(hit.id, hit.title, title_similarity(mine, title_tokens(hit.title)),
-                    getattr(hit, "path", None), getattr(hit, "status", None)) for hit in page.hits]

@@ -63,7 +63,8 @@ _cache: dict[tuple[str, str], _Entry] = {}
 _cache_lock = threading.Lock()
 
 
-def _run_git(cwd: Path, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+def run_git(cwd: Path, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Git in ``cwd`` without prompts, pager or locks; raises subprocess.TimeoutExpired after ``timeout``."""
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
     return subprocess.run(
         ["git", "-c", "core.quotepath=off", "--no-pager", *args],
@@ -138,7 +139,7 @@ def _read_history(root: Path, relpath: str, limit: int, timeout: float) -> Histo
     if not root.is_dir():
         return History(False, reason=f"{root.as_posix()} is not a folder")
     try:
-        result = _run_git(root, "log", "--follow", f"--max-count={max(1, limit)}", f"--format={_FIELDS}",
+        result = run_git(root, "log", "--follow", f"--max-count={max(1, limit)}", f"--format={_FIELDS}",
                           "--", relpath, timeout=timeout)
     except FileNotFoundError:
         return History(False, reason="git is not installed")
@@ -167,7 +168,7 @@ def _read_history(root: Path, relpath: str, limit: int, timeout: float) -> Histo
 
 def _is_uncommitted(root: Path, relpath: str, timeout: float) -> bool:
     try:
-        result = _run_git(root, "status", "--porcelain", "--", relpath, timeout=timeout)
+        result = run_git(root, "status", "--porcelain", "--", relpath, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return result.returncode == 0 and bool(result.stdout.strip())

@@ -14,14 +14,19 @@ from kb.articles import KnowledgeBase
 from kb.model import TSG_REQUIRED_SECTIONS, Article, Problem
 
 # rule id -> what it checks; the README and `kb lint --rules` print this table.
+# Rules marked (format) are warnings unless the strict kb format is asked for (--strict or
+# `strict: true` in kb.yaml): kb.articles.FORMAT_RULES.
 RULES: dict[str, str] = {
-    "front-matter": "the file starts with a closed '---' block of valid YAML",
-    "unknown-field": "every front-matter field is one kb knows (with a did-you-mean)",
-    "duplicate-field": "no field is given twice",
-    "field-type": "lists are lists, single values are single values",
-    "invalid-value": "type, audience and status use allowed values; dates are YYYY-MM-DD",
+    "front-matter": "front matter that is there is closed and valid YAML (or TOML between '+++' lines)",
+    "no-front-matter": "the file starts with front matter (format; without it the first '# Title' is the title)",
+    "not-an-article": "a Markdown file without front matter has a '# Title' heading (format; else it is skipped)",
+    "unknown-field": "every front-matter field is one kb knows or kb.yaml maps (format; did-you-mean)",
+    "duplicate-field": "no field is given twice (format)",
+    "field-type": "lists are lists, single values are single values (format)",
+    "invalid-value": "type, audience and status use allowed values; dates are YYYY-MM-DD (format)",
     "required-field": "the article has a title",
-    "invalid-id": "ids use letters, digits, '.', '_' and '-' only",
+    "invalid-id": "ids use up to 100 letters, digits, '.', '_' and '-' (format; else the path gives the id)",
+    "mapping": "kb.yaml, the mapping file, is valid: known settings, kb fields and values",
     "duplicate-id": "no two articles share an id",
     "encoding": "files are UTF-8 text",
     "missing-section": "a TSG has Symptoms, Cause and Resolution sections",
@@ -38,6 +43,8 @@ RULES: dict[str, str] = {
     "duplicate-title": "no two articles have the same title (warning)",
     "review-overdue": "review_by is not in the past (warning)",
     "taxonomy": "resolution-codes.yaml is valid: fields, booleans, unique codes",
+    "internal-procedure": "a public article doesn't name resolution codes: closing cases is staff procedure "
+                          "that customers can't act on (warning)",
     # Authoring (kb/authoring.py): template guidance and near-duplicate titles.
     "unfilled-template": "no 'TODO:' guidance from the article template is left (warning)",
     "near-duplicate-title": "no two articles have nearly the same title, by distinctive words (warning)",
@@ -132,6 +139,20 @@ def check_review_date(article: Article, kb: KnowledgeBase, today: date) -> Itera
                        f"review was due on {article.review_by.isoformat()}", "review-overdue", "warning")
 
 
+def check_public_wording(article: Article, kb: KnowledgeBase, today: date) -> Iterator[Problem]:
+    if article.audience != "public" or not kb.taxonomy.codes:
+        return
+    names = sorted((c.code for c in kb.taxonomy.codes), key=len, reverse=True)
+    codes = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])")
+    for number, text in enumerate(article.body.splitlines(), start=article.body_line):
+        found = codes.search(text)
+        if found:
+            yield _problem(article, kb, number, "body",
+                           f"names the resolution code '{found.group(1)}': customers read this article; keep "
+                           "case procedure for staff (the resolution_codes field, or an internal article)",
+                           "internal-procedure", "warning")
+
+
 # --- authoring rules (owned with kb/authoring.py) ---
 
 def check_unfilled_template(article: Article, kb: KnowledgeBase, today: date) -> Iterator[Problem]:
@@ -160,7 +181,7 @@ def _near_duplicate_titles(kb: KnowledgeBase) -> Iterator[Problem]:
 
 
 CHECKS: tuple[Check, ...] = (check_sections, check_steps, check_resolution_codes, check_references,
-                             check_links, check_review_date, check_unfilled_template)
+                             check_links, check_review_date, check_public_wording, check_unfilled_template)
 
 
 def _heading_line(article: Article, section: str) -> int:

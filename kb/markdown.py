@@ -7,6 +7,7 @@ so an article can't inject script, styles or event handlers into a page.
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -15,8 +16,13 @@ from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
+from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.container import container_plugin
+
+from kb import sources
 
 ANCHOR_PREFIX = "sec-"
 KB_SCHEME = "kb:"
@@ -36,7 +42,7 @@ SECTION_ALIASES = {
 LinkResolver = Callable[[str, str | None], str | None]
 
 _ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6",
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6",
     "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup",
     "table", "tbody", "td", "th", "thead", "tr", "ul",
 }
@@ -48,6 +54,16 @@ _ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
     **{f"h{n}": {"id"} for n in range(1, 7)},
 }
+# Callouts as other tools write them: GitHub and Microsoft Learn's "> [!NOTE]", MkDocs'
+# "!!! note" (and "??? note"), Docusaurus' ":::note". They render as one kind of box.
+ADMONITION_KINDS = ("note", "tip", "info", "important", "warning", "caution", "danger", "attention", "hint",
+                    "error", "example", "quote", "success", "question", "failure", "bug", "abstract", "seealso")
+_ALLOWED_CLASSES = {
+    "div": {"admonition", "markdown-alert", "is-collapsible", "collapsible-closed", "collapsible-open",
+            *ADMONITION_KINDS, *(f"markdown-alert-{kind}" for kind in ADMONITION_KINDS)},
+    "p": {"admonition-title", "markdown-alert-title", "kb-include-missing"},
+}
+MAX_INCLUDE_DEPTH = 3
 
 
 def slugify(text: str) -> str:
@@ -69,10 +85,91 @@ def section_key(heading: str) -> str:
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False, "alerts": True})
     md.enable(["table", "strikethrough"])
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify, permalink=False)
+    md.use(admon_plugin)
+    md.use(container_plugin, "admonition", validate=_is_admonition, render=_render_container)
+    md.block.ruler.before("paragraph", "kb_include", _include_rule)
+    md.block.ruler.before("paragraph", "kb_ms_image", _ms_image_rule)
+    md.add_render_rule("kb_include", lambda self, tokens, idx, options, env: _missing_include(tokens[idx]))
     return md
+
+
+def _is_admonition(params: str, *args) -> bool:
+    return params.strip().split(" ", 1)[0].lower() in ADMONITION_KINDS
+
+
+def _render_container(self, tokens: list[Token], idx: int, options, env) -> str:
+    """Docusaurus' ``:::note Title`` containers, as the same boxes MkDocs admonitions give."""
+    token = tokens[idx]
+    if token.nesting != 1:
+        return "</div>\n"
+    kind, _, title = token.info.strip().partition(" ")
+    kind = kind.lower()
+    title = title.strip() or kind.capitalize()
+    return (f'<div class="admonition {kind}">\n'
+            f'<p class="admonition-title">{html_lib.escape(title)}</p>\n')
+
+
+# "[!INCLUDE [title](path)]" (Microsoft Learn) and '--8<-- "path"' (MkDocs' snippets), alone on a line.
+_INCLUDE = re.compile(r"""^(?:\[!INCLUDE\s*\[(?P<title>[^\]]*)\]\(\s*(?P<ms>[^)\s]+)\s*\)\s*\]"""
+                      r"""|-{2}8<-{2}\s+(?P<q>["'])(?P<snippet>[^"']+)(?P=q))\s*$""", re.IGNORECASE)
+# Microsoft Learn's ':::image type="content" source="media/x.png" alt-text="...":::'.
+_MS_IMAGE = re.compile(r"^:::image\s+(?P<attrs>.*?):::\s*$", re.IGNORECASE)
+_MS_ATTR = re.compile(r'([A-Za-z][\w-]*)\s*=\s*"([^"]*)"')
+
+
+def _line(state: StateBlock, line: int) -> str | None:
+    """A source line without its indentation, or None inside an indented code block."""
+    if state.sCount[line] - state.blkIndent >= 4:
+        return None
+    return state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
+
+
+def _include_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    text = _line(state, start)
+    match = _INCLUDE.match(text) if text else None
+    if match is None:
+        return False
+    if not silent:
+        token = state.push("kb_include", "", 0)
+        token.meta = {"target": match.group("ms") or match.group("snippet"), "title": match.group("title") or ""}
+        token.map = [start, start + 1]
+        token.block = True
+    state.line = start + 1
+    return True
+
+
+def _ms_image_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    text = _line(state, start)
+    match = _MS_IMAGE.match(text) if text else None
+    if match is None:
+        return False
+    attrs = {k.lower(): v for k, v in _MS_ATTR.findall(match.group("attrs"))}
+    if not attrs.get("source"):
+        return False
+    last = start
+    if attrs.get("type", "").lower() == "complex":  # a long description follows, up to :::image-end:::
+        while last + 1 < end and (_line(state, last) or "").strip().lower() != ":::image-end:::":
+            last += 1
+    if not silent:
+        alt = attrs.get("alt-text", "")
+        image = Token("image", "img", 0, attrs={"src": attrs["source"], "alt": ""}, content=alt,
+                      children=[Token("text", "", 0, content=alt)])
+        state.push("paragraph_open", "p", 1).map = [start, last + 1]
+        inline = state.push("inline", "", 0)  # no content: the inline parser would add it as text
+        inline.map, inline.children = [start, last + 1], [image]
+        state.push("paragraph_close", "p", -1)
+    state.line = last + 1
+    return True
+
+
+def _missing_include(token: Token) -> str:
+    """What an include directive renders as when its file can't be shown here."""
+    what = token.meta.get("title") or token.meta.get("target", "")
+    return (f'<p class="kb-include-missing">Shared content not shown here: '
+            f'<code>{html_lib.escape(what)}</code></p>\n')
 
 
 @dataclass(frozen=True)
@@ -160,38 +257,134 @@ def outline(body: str) -> BodyOutline:
     return result
 
 
-def render(body: str, resolve: LinkResolver | None = None) -> str:
+def first_heading(body: str, level: int = 1) -> tuple[str, int, int] | None:
+    """The first heading of ``level`` (ATX or setext, never inside code): its plain text and
+    its lines as a half-open range of 0-based body lines; None when there is none."""
+    tokens = _parser().parse(body)
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == f"h{level}" and token.map:
+            text = " ".join(_inline_text(tokens[i + 1]).split())
+            if text:
+                return text, token.map[0], token.map[1]
+    return None
+
+
+@dataclass(frozen=True)
+class References:
+    """Where a body's relative references lead, for one reader (paths as :mod:`kb.sources` resolves them).
+
+    :param path: the article's path, relative to the articles folder.
+    :param article: (path of a linked .md file, anchor) -> the URL of its article page, or
+        None when it is no article this reader may see.
+    :param image: path of an image -> the URL it is served at, or None.
+    :param snippet: path of an included file -> its Markdown, or None.
+    """
+
+    path: str
+    article: Callable[[str, str | None], str | None]
+    image: Callable[[str], str | None]
+    snippet: Callable[[str], str | None]
+
+
+def render(body: str, resolve: LinkResolver | None = None, *, references: References | None = None) -> str:
     """Render a body to sanitized HTML.
 
     ``kb:ID`` links become the URL ``resolve`` gives; when it gives None (a missing
     article, or one this reader may not see), the link text stays and the link goes.
+    With ``references``, relative links to other .md files become links to their
+    articles, relative images are served from the articles folder, and include
+    directives are replaced by the file they name (or a clear placeholder); anything
+    relative that can't be resolved keeps its text and loses its link.
     """
     md = _parser()
     tokens = md.parse(body)
-    for token in tokens:
-        if token.type != "inline" or not token.children:
-            continue
-        _resolve_links(token.children, resolve)
+    if references is not None:
+        tokens = _expand_includes(md, tokens, references.path, references, 0, {references.path})
+    _rewrite(tokens, references.path if references else None, resolve, references)
     html = md.renderer.render(tokens, md.options, {})
     return sanitize(html)
 
 
-def _resolve_links(children: list[Token], resolve: LinkResolver | None) -> None:
+def _expand_includes(md: MarkdownIt, tokens: list[Token], base: str, refs: References, depth: int,
+                     seen: set[str]) -> list[Token]:
+    """Replace include tokens by the tokens of the files they name (relative references in
+    an included file are resolved from that file's folder)."""
+    out: list[Token] = []
+    for token in tokens:
+        if token.type != "kb_include":
+            out.append(token)
+            continue
+        # Relative to the including file (Microsoft Learn), else to the articles folder
+        # (MkDocs' snippets are relative to a base folder, usually the docs folder).
+        text = target = None
+        for start in (base, ""):
+            target = sources.resolve(start, token.meta["target"])
+            if target is not None and target[0] not in seen and depth < MAX_INCLUDE_DEPTH:
+                text = refs.snippet(target[0])
+            if text is not None:
+                break
+        if text is None:
+            out.append(token)  # rendered as a placeholder
+            continue
+        included = md.parse(text)
+        included = _expand_includes(md, included, target[0], refs, depth + 1, seen | {target[0]})
+        _rewrite(included, target[0], None, refs)
+        for inner in included:
+            inner.meta = {**(inner.meta or {}), "kb_rewritten": True}
+        out.extend(included)
+    return out
+
+
+def _rewrite(tokens: list[Token], base: str | None, resolve: LinkResolver | None,
+             refs: References | None) -> None:
+    for token in tokens:
+        if token.type != "inline" or not token.children or (token.meta or {}).get("kb_rewritten"):
+            continue
+        _resolve_links(token.children, resolve, base, refs)
+
+
+def _resolve_links(children: list[Token], resolve: LinkResolver | None, base: str | None = None,
+                   refs: References | None = None) -> None:
     stack: list[Token] = []
-    for child in children:
+    for i, child in enumerate(children):
         if child.type == "link_open":
-            target = split_kb_link(str(child.attrGet("href") or ""))
+            href = str(child.attrGet("href") or "")
+            target = split_kb_link(href)
+            url: str | None = href
             if target is not None:
                 url = resolve(*target) if resolve else None
-                if url:
-                    child.attrSet("href", url)
-                else:
-                    child.type, child.tag, child.attrs = "span_open", "span", {"class": "kb-link-unavailable"}
+            elif refs is not None and base is not None and sources.is_relative(href):
+                url = _relative_link(href, base, refs)
+            if url:
+                child.attrSet("href", url)
+            else:
+                child.type, child.tag, child.attrs = "span_open", "span", {"class": "kb-link-unavailable"}
             stack.append(child)
         elif child.type == "link_close" and stack:
             opener = stack.pop()
             if opener.type == "span_open":
                 child.type, child.tag = "span_close", "span"
+        elif child.type == "image" and refs is not None and base is not None:
+            src = str(child.attrGet("src") or "")
+            if sources.is_relative(src):
+                found = sources.resolve(base, src)
+                url = refs.image(found[0]) if found else None
+                if url:
+                    child.attrSet("src", url)
+                else:  # an image that isn't there: its description, not a broken picture
+                    alt = "".join(c.content for c in child.children or ()) or child.content
+                    children[i] = Token("text", "", 0, content=f"[{alt}]" if alt else "")
+
+
+def _relative_link(href: str, base: str, refs: References) -> str | None:
+    """The URL a relative link leads to: another article's page, or an image; None otherwise."""
+    found = sources.resolve(base, href)
+    if found is None:
+        return None
+    path, anchor = found
+    if path.lower().endswith((".md", ".markdown")):
+        return refs.article(path, slugify(anchor) if anchor and not anchor.startswith(ANCHOR_PREFIX) else anchor)
+    return refs.image(path)
 
 
 def sanitize(html: str) -> str:
@@ -200,6 +393,7 @@ def sanitize(html: str) -> str:
         html,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
+        allowed_classes=_ALLOWED_CLASSES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
         strip_comments=True,

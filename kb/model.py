@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from kb.markdown import BodyOutline
 
 ARTICLE_TYPES = ("tsg", "workflow", "how-to", "known-issue", "reference")
+# What each type is called where people read it (the codes above are for files and URLs).
+TYPE_LABELS = {"tsg": "Troubleshooting guide", "workflow": "Workflow", "how-to": "How-to",
+               "known-issue": "Known issue", "reference": "Reference"}
 AUDIENCES = ("public", "internal")
 STATUSES = ("draft", "review", "published", "archived")
 
@@ -107,6 +110,9 @@ class Article:
     content_hash: str = ""
     body_line: int = 1  # line of the file where the body starts, for lint messages
     field_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # Front-matter keys kb has no field for (another system's ``ms.topic``, ``sidebar_position``
+    # ...), as plain values: kept with the article and shown to staff, never to customers.
+    extra: dict[str, object] = field(default_factory=dict, hash=False, repr=False)
 
     @property
     def is_public(self) -> bool:
@@ -135,6 +141,8 @@ class Article:
                 value = value.isoformat()
             out[name] = value
         out["path"] = self.path
+        if self.extra:
+            out["extra"] = self.extra
         return out
 
 

@@ -16,6 +16,8 @@ from kb.errors import UnknownResolutionCode
 from kb.model import Problem
 
 TAXONOMY_FILE = "resolution-codes.yaml"
+# The codes a knowledge base without its own resolution-codes.yaml uses.
+DEFAULT_TAXONOMY = Path(__file__).resolve().parent / "defaults" / TAXONOMY_FILE
 _CODE_FIELDS = {"code", "name", "description", "requires_article", "solved_by_knowledge",
                 "requires_bug_reference"}
 _FLAGS = ("requires_article", "solved_by_knowledge", "requires_bug_reference")
@@ -74,8 +76,12 @@ def load_taxonomy(path: Path) -> tuple[Taxonomy, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        problem(1, "file", "is missing: resolution codes can't be checked without it")
-        return Taxonomy(), problems
+        if path == DEFAULT_TAXONOMY:
+            raise
+        taxonomy, _ = load_taxonomy(DEFAULT_TAXONOMY)
+        problems.append(Problem(shown, 1, "file", f"is missing: kb uses its built-in resolution codes; copy "
+                                                  f"{DEFAULT_TAXONOMY} there to change them", "warning", "taxonomy"))
+        return taxonomy, problems
     except (OSError, UnicodeDecodeError) as exc:
         problem(1, "file", f"can't be read: {exc}")
         return Taxonomy(), problems

@@ -15,17 +15,19 @@ from flask import Flask
 
 from kb import settings
 
-# Requests bigger than this are refused with 413 before a view reads them (documented in the API).
-MAX_BODY_BYTES = 64 * 1024
 SECRET_KEY_FILE = "secret_key"
 
 
 def _defaults() -> dict:
     """Settings every app starts from; the instance file, environment and caller override them."""
+    from web.payloads import MAX_BODY_BYTES
+
     return {
         "ARTICLES_DIR": settings.get("articles_dir"),
         "INDEX_DIR": None,  # default: KB_INDEX, else INSTANCE/index (resolved after overrides)
         "DB_URL": None,  # default: KB_DB, else sqlite:///INSTANCE/kb.sqlite3
+        # Reindex changed articles in this process (`kb serve --watch`; KB_WATCH).
+        "WATCH": settings.get("watch"),
         "PER_PAGE": 10,
         "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
         "SESSION_COOKIE_NAME": "kb_session",
@@ -52,34 +54,49 @@ def create_app(config: Mapping | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
     app.config.from_mapping(_defaults())
     app.config.from_pyfile("kb.cfg", silent=True)
-    if os.environ.get("KB_SECRET_KEY"):
-        app.config["SECRET_KEY"] = os.environ["KB_SECRET_KEY"]
+    if settings.from_env("secret_key"):
+        app.config["SECRET_KEY"] = settings.from_env("secret_key")
     app.config.update(config)
     app.config["INSTANCE_DIR"] = str(instance)
     # Index and database default to the environment, else to this app's instance folder.
-    app.config["INDEX_DIR"] = str(Path(app.config["INDEX_DIR"] or os.environ.get("KB_INDEX")
+    app.config["INDEX_DIR"] = str(Path(app.config["INDEX_DIR"] or settings.from_env("index_dir")
                                        or instance / "index").resolve())
-    app.config["DB_URL"] = (app.config["DB_URL"] or os.environ.get("KB_DB")
+    app.config["DB_URL"] = (app.config["DB_URL"] or settings.from_env("db_url")
                             or f"sqlite:///{(instance / 'kb.sqlite3').as_posix()}")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(instance)
 
-    from web import admin, api, articles, auth, csrf, errors, help, home, search, security, services
+    from web import auth, authoring, csrf, errors, notices, security, services
 
-    security.init_app(app)
-    services.init_app(app)
-    auth.init_app(app)
-    csrf.init_app(app)
-    errors.init_app(app)
-    for module in (home, auth, search, articles, help, api, admin):
-        app.register_blueprint(module.bp)
-    from web import cases, insights, support  # case workspace and API, contact form, insight pages
-    for module in (cases, support, insights):
-        app.register_blueprint(module.bp)
-    from web import authoring  # review queue, content health, live preview; `kb serve --watch`
-    app.register_blueprint(authoring.bp)
-    authoring.init_app(app)
+    # services first: the others use its database
+    for part in (security, services, auth, csrf, errors, notices):
+        part.init_app(app)
+    for blueprint in blueprints():
+        app.register_blueprint(blueprint)
+    authoring.init_app(app)  # last: with WATCH set it starts the watcher on the finished app
     return app
+
+
+def blueprints() -> list:
+    """Every page area and API of the app, each a blueprint of its own module."""
+    from web import (
+        admin,
+        api,
+        articles,
+        auth,
+        authoring,
+        case_actions,
+        case_api,
+        case_pages,
+        help,
+        home,
+        insights,
+        search,
+        support,
+    )
+
+    return [home.bp, auth.bp, search.bp, articles.bp, help.bp, api.bp, admin.bp,
+            case_pages.bp, case_actions.bp, case_api.bp, support.bp, insights.bp, authoring.bp]
 
 
 def load_or_create_secret_key(instance: Path) -> str:

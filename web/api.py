@@ -2,85 +2,32 @@
 
 Anonymous callers get public visibility; ``Authorization: Bearer <token>`` (or a browser's
 session) gets the user's. Errors are always JSON, and a bad parameter names itself:
-``400 {"error": "...", "parameter": "limit"}``. Bodies are limited to MAX_BODY_BYTES (413).
+``400 {"error": "...", "parameter": "limit"}``. Request limits and every payload live in
+:mod:`web.payloads`; the case API is :mod:`web.case_api`.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime
-
 from flask import Blueprint, abort, g, jsonify, request, url_for
 
-from kb.model import Article
 from web import params
 from web.openapi import openapi_document
-from web.render import article_view, clean_snippet
+from web.payloads import (
+    AUTOCOMPLETE_LIMIT,
+    DEFAULT_LIMIT,
+    MAX_AUTOCOMPLETE_LIMIT,
+    MAX_DESCRIPTION_CHARS,
+    MAX_SUGGEST_LIMIT,
+    MAX_TITLE_CHARS,
+    article_endpoint,
+    article_json,
+    json_body,
+    page_json,
+)
 from web.search import log_search
-from web.services import Reader, catalog
+from web.services import catalog
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-DEFAULT_LIMIT = 10
-MAX_SUGGEST_LIMIT = 50
-MAX_TITLE_CHARS = 1000
-MAX_DESCRIPTION_CHARS = 20_000
-# Fields of an article only staff get: where the file lives, who owns it, review dates.
-STAFF_ONLY_FIELDS = ("path", "owner", "review_by", "component")
-
-
-def _iso(value):
-    return value.isoformat() if isinstance(value, date | datetime) else value
-
-
-def _article_endpoint(reader: Reader) -> str:
-    return "articles.article" if reader.is_staff else "help.article"
-
-
-def hit_json(hit, reader: Reader, *, explain: bool = False) -> dict:
-    """One search result as the API documents it."""
-    out = {
-        "id": hit.id, "title": hit.title, "type": hit.type, "product": hit.product, "audience": hit.audience,
-        "status": hit.status, "updated": _iso(hit.updated),
-        "url": url_for(_article_endpoint(reader), article_id=hit.id, _external=True),
-        "snippet": str(clean_snippet(hit.snippet)), "score": float(hit.score),
-    }
-    if explain:
-        out["explanation"] = hit.explanation
-    return out
-
-
-def page_json(page, reader: Reader, *, explain: bool = False) -> dict:
-    """A SearchPage as the API documents it."""
-    return {
-        "query": page.query, "total": page.total, "offset": page.offset, "limit": page.limit,
-        "took_ms": round(float(page.took_ms), 3),
-        "results": [hit_json(h, reader, explain=explain) for h in page.hits],
-        "facets": {name: [{"value": f.value, "count": f.count} for f in values]
-                   for name, values in (page.facets or {}).items()},
-        "did_you_mean": page.did_you_mean, "fuzzy": bool(page.fuzzy), "relaxed": bool(page.relaxed),
-        "notice": page.notice,
-    }
-
-
-def article_json(article: Article, reader: Reader) -> dict:
-    """An article's metadata, rendered HTML and plain text, filtered for the reader."""
-    view = article_view(article, reader, _article_endpoint(reader))
-    data = article.metadata()
-    data["related"] = [a.id for a in view.related]
-    data["superseded_by"] = view.replacement.id if view.replacement else None
-    if reader.is_staff:
-        data["reuse_count"] = view.reuse_count
-    else:
-        for name in STAFF_ONLY_FIELDS:
-            data.pop(name, None)
-    data.update({
-        "url": url_for(_article_endpoint(reader), article_id=article.id, _external=True),
-        "html": str(view.html), "text": article.outline.text,
-        "resolution_code_names": dict(view.resolution_codes),
-        "helpful": view.helpful, "unhelpful": view.unhelpful,
-    })
-    return data
 
 
 @bp.route("/search")
@@ -98,31 +45,19 @@ def search():
     return jsonify(page_json(page, g.reader, explain=explain))
 
 
-def _json_body() -> dict:
-    raw = request.get_data(cache=False)
-    try:
-        body = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
-        raise params.BadParameter("body", "The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise params.BadParameter("body", "The request body must be a JSON object, e.g. "
-                                          '{"title": "...", "description": "..."}.')
-    return body
-
-
 @bp.route("/suggest", methods=["POST"])
 def suggest():
     """Articles that may answer a new ticket, from its title and description."""
-    body = _json_body()
-    title = params.text(body, "title", max_chars=MAX_TITLE_CHARS)
-    if not title:
-        raise params.BadParameter("title", "'title' is required.")
+    body = json_body()
+    title = params.text(body, "title", max_chars=MAX_TITLE_CHARS) or ""
     description = params.text(body, "description", max_chars=MAX_DESCRIPTION_CHARS) or ""
+    if not title and not description:  # a ticket without a subject is common: either will do
+        raise params.BadParameter("title", "'title' or 'description' is required: give at least one of them.")
     product = params.text(body, "product")
     limit = params.integer(body, "limit", DEFAULT_LIMIT, low=1, high=MAX_SUGGEST_LIMIT)
     explain = params.flag(body, "explain")
     page = catalog().suggest(g.reader, title, description, product=product, limit=limit, explain=explain)
-    log_search(title, g.reader, page.total, page.took_ms, "suggest")
+    log_search(title or description[:200], g.reader, page.total, page.took_ms, "suggest")
     return jsonify(page_json(page, g.reader, explain=explain))
 
 
@@ -130,9 +65,9 @@ def suggest():
 def autocomplete():
     """Titles matching what the caller is typing."""
     q = params.query(request.args)
-    limit = params.integer(request.args, "limit", 8, low=1, high=20)
+    limit = params.integer(request.args, "limit", AUTOCOMPLETE_LIMIT, low=1, high=MAX_AUTOCOMPLETE_LIMIT)
     found = catalog().autocomplete(g.reader, q, limit=limit) if q else []
-    endpoint = _article_endpoint(g.reader)
+    endpoint = article_endpoint(g.reader)
     return jsonify({"query": q, "suggestions": [
         {"id": s["id"], "title": s["title"], "url": url_for(endpoint, article_id=s["id"])} for s in found]})
 

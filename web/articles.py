@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 
 from kb import activity
+from kb.cases import lookup
+from kb.cases.rules import OPEN_STATUSES
 from kb.errors import KBError
 from kb.model import Article
+from kb.visibility import Reader
 from web.auth import staff_required
-from web.render import article_view
-from web.services import Reader, catalog, services
+from web.notices import notify
+from web.render import article_view, send_article_image
+from web.services import catalog, services
 
 bp = Blueprint("articles", __name__)
 
 MAX_ANONYMOUS_VOTES = 50  # articles remembered per session to stop repeat anonymous votes
+MY_CASES = 10  # the engineer's open cases offered when linking an article to a case
 
 
 def get_article_or_404(reader: Reader, article_id: str, *, include_archived: bool = False) -> Article:
@@ -43,23 +48,24 @@ def record_vote(reader: Reader, article: Article, endpoint: str):
     vote = request.form.get("vote")
     back = url_for(endpoint, article_id=article.id, _anchor="feedback")
     if vote not in ("yes", "no"):
-        flash("Choose “Yes” or “No”.", "error")
+        notify("Choose “Yes” or “No”.", "feedback", "error")
         return redirect(back)
     user_id = reader.user.id if reader.user else None
     if user_id is None:
         voted = session.get("voted", [])
         if article.id in voted:
-            flash("You already told us about this article. Thank you!", "info")
+            notify("You already told us about this article. Thank you!", "feedback", "info")
             return redirect(back)
         session["voted"] = (voted + [article.id])[-MAX_ANONYMOUS_VOTES:]
     try:
         activity.record_feedback(services().engine, article.id, vote == "yes",
                                  request.form.get("comment", ""), user_id)
     except KBError as exc:
-        flash(str(exc), "error")
+        notify(str(exc), "feedback", "error")
         return redirect(back)
     services().signals.invalidate()
-    flash("Thanks for your feedback.", "success")
+    notify("Thanks for your feedback." if vote == "yes" else
+           "Thanks for telling us. We'll use it to improve this article.", "feedback")
     return redirect(back)
 
 
@@ -73,10 +79,20 @@ def article(article_id: str):
         if replacement is not None:
             return redirect(url_for("articles.article", article_id=replacement.id, **{"from": art.id}))
     view = article_view(art, g.reader, "articles.article")
-    return render_template("articles/article.html", view=view, article=art,
+    mine = lookup.find_cases(services().engine, owner=g.user.name, status=OPEN_STATUSES, limit=MY_CASES,
+                             sort="updated").cases
+    return render_template("articles/article.html", view=view, article=art, can_link_cases=True,
+                           my_cases=mine,
                            redirected_from=redirected_from(g.reader, art),
                            share_url=url_for("articles.article", article_id=art.id, _external=True),
                            feedback_url=url_for("articles.feedback", article_id=art.id))
+
+
+@bp.route("/articles/<article_id>/media/<path:path>")
+@staff_required
+def media(article_id: str, path: str):
+    """An image the article shows, from the articles folder (nothing else is served)."""
+    return send_article_image(get_article_or_404(g.reader, article_id, include_archived=True), path)
 
 
 @bp.route("/articles/<article_id>/feedback", methods=["POST"])

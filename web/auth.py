@@ -1,14 +1,14 @@
-"""Sign-in, sessions, API tokens, and the one place that maps roles to visibility.
+"""Sign-in, sessions and API tokens: who is asking.
 
 A browser signs in with a name and password and gets a session cookie; a program sends
 ``Authorization: Bearer <token>`` to the API. Either way ``g.user`` is the User (or None)
-and ``g.reader`` says what they may see, computed only by :func:`visibility`.
+and ``g.reader`` says what they may see, computed only by
+:func:`kb.visibility.reader_for`.
 """
 
 from __future__ import annotations
 
 import functools
-import secrets
 
 from flask import (
     Blueprint,
@@ -24,36 +24,15 @@ from flask import (
     url_for,
 )
 
-from kb.users import User, authenticate, get_user_by_id, user_for_token
 from kb.logins import DatabaseFailures
+from kb.users import User, authenticate, end_session, session_user, start_session, user_for_token
+from kb.visibility import reader_for
+from web import resume
 from web.ratelimit import LoginLimiter
-from web.services import Reader, services
+from web.services import services
 from web.util import client_address, is_api_request, safe_next
 
 bp = Blueprint("auth", __name__)
-
-AUTHOR_STATUSES = ("published", "review", "draft")
-
-
-def visibility(user: User | None) -> tuple[str, tuple[str, ...]]:
-    """(audience, statuses) a user may see. The only place roles turn into visibility.
-
-    customer and anonymous: the public index, published only; engineer: internal,
-    published; author and admin: internal, published + review + draft. Archived articles
-    are reachable by staff only through an explicit status filter (see Reader).
-    """
-    if user is None or not user.is_staff:
-        return "public", ("published",)
-    if user.can_author:
-        return "internal", AUTHOR_STATUSES
-    return "internal", ("published",)
-
-
-def reader_for(user: User | None) -> Reader:
-    """The Reader every lookup of this user goes through."""
-    audience, statuses = visibility(user)
-    return Reader(audience, statuses, user)
-
 
 class TokenError(Exception):
     """An Authorization header that is present but not a valid bearer token."""
@@ -82,9 +61,11 @@ def load_user() -> None:
             g.token_error = True
             abort(401, description=str(exc))
         g.token_auth = g.user is not None
-    if g.user is None and "uid" in session:
-        g.user = get_user_by_id(services().engine, session["uid"])
-        if g.user is None:  # disabled or deleted since signing in
+    if g.user is None and "sid" in session:
+        # The session must still exist on the server: signed out, password changed or
+        # account disabled ends it everywhere, whatever cookie a browser still holds.
+        g.user = session_user(services().engine, session["sid"])
+        if g.user is None:
             session.clear()
     g.reader = reader_for(g.user)
 
@@ -94,6 +75,8 @@ def staff_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if g.user is None:
+            if request.method == "POST":  # signed out while the form was open: keep what was typed
+                return resume.expired()
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if not g.user.is_staff:
             return redirect(url_for("help.home"))
@@ -108,7 +91,7 @@ def admin_required(view):
         if g.user is None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if g.user.role != "admin":
-            abort(403)
+            abort(403, description="Managing users is for administrators.")
         return view(*args, **kwargs)
     return wrapped
 
@@ -127,34 +110,36 @@ def login():
     name = request.form.get("name", "").strip()
     password = request.form.get("password", "")
     limiter: LoginLimiter = current_app.extensions["kb_login_limiter"]
-    address = client_address()
-    wait = limiter.retry_after(name, address)
-    if wait:
-        minutes = max(1, round(wait / 60))
+    attempt = limiter.attempt(name, client_address())  # counted before the password is checked
+    if attempt.wait:
+        minutes = max(1, round(attempt.wait / 60))
         flash(f"Too many failed sign-in attempts. Try again in about {minutes} minute"
               f"{'s' if minutes != 1 else ''}.", "error")
         response = current_app.make_response(
             (render_template("auth/login.html", next=next_url, name=name), 429))
-        response.headers["Retry-After"] = str(wait)
+        response.headers["Retry-After"] = str(attempt.wait)
         return response
     user = authenticate(services().engine, name, password) if name and password else None
-    if user is None:
-        limiter.failed(name, address)
+    if user is None:  # the attempt stays counted
         flash("Wrong name or password.", "error")
         return render_template("auth/login.html", next=next_url, name=name), 200
-    limiter.succeeded(name, address)
+    limiter.succeeded(attempt)
     # A fresh session on sign-in: nothing set before (including the CSRF token) survives,
     # and the cookie's contents change completely, so a planted session is useless.
+    kept = resume.carry_over()  # a form kept when the old session expired comes along
     session.clear()
-    session["uid"] = user.id
-    session["sid"] = secrets.token_urlsafe(16)
+    if kept:
+        session[resume.KEY] = kept
+    session["sid"] = start_session(services().engine, user.id, current_app.permanent_session_lifetime)
     session.permanent = True
     return redirect(safe_next(next_url, home_for(user)))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign out (POST with a CSRF token, so no other site can sign you out)."""
+    """Sign out here and on the server (POST with a CSRF token, so no other site can sign you out)."""
+    if "sid" in session:
+        end_session(services().engine, session["sid"])
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("help.home"))

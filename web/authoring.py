@@ -1,7 +1,7 @@
 """Pages for authors: the review queue, the content-health report and the live preview.
 
 Everything here reads the articles folder as it is on disk *now* (through
-:class:`kb.watch.LiveKnowledgeBase`, which re-parses only changed files), because an
+:class:`kb.live.LiveKnowledgeBase`, which re-parses only changed files), because an
 author wants to see the file they just saved, including when it doesn't parse. Readers
 and search keep using the index, which holds the last good version of a broken file.
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -35,6 +34,7 @@ from flask import (
 from kb.articles import content_hash, parse_article
 from kb.errors import IndexMissing, KBError
 from kb.model import Article, Problem
+from web.notices import notify
 from web.render import ArticleView, article_view
 from web.services import catalog, services
 
@@ -53,7 +53,8 @@ def author_required(view):
         if g.user is None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if not g.user.can_author:
-            abort(403)
+            abort(403, description="The review queue, content health and previews are for authors. If you "
+                                   "write or review articles, ask an administrator for the author role.")
         return view(*args, **kwargs)
     return wrapped
 
@@ -62,7 +63,7 @@ def live_kb():
     """The knowledge base as it is on disk now (shared by the app, refreshed at most every second)."""
     state = current_app.extensions.setdefault("kb_authoring", {})
     if "live" not in state:
-        from kb.watch import LiveKnowledgeBase
+        from kb.live import LiveKnowledgeBase
 
         state["live"] = LiveKnowledgeBase(services().articles_dir)
     return state["live"]
@@ -188,16 +189,15 @@ def build_preview(article_id: str) -> Preview:
 
 def similar_to(article: Article, limit: int = SIMILAR_LIMIT) -> list:
     """Existing articles like this one (title and symptoms), likely duplicates flagged."""
-    from kb.authoring import Similar, similar_in, title_similarity, title_tokens
+    from kb.authoring import similar_from_hits, similar_in
 
     symptoms = article.outline.sections.get("symptoms", "")
     try:
         page = catalog().suggest(g.reader, article.title, symptoms, limit=limit + 1)
     except (IndexMissing, KBError):
         return similar_in(live_kb().get().articles.values(), article.title, limit=limit, exclude={article.id})
-    mine = title_tokens(article.title)
-    return [Similar(hit.id, hit.title, title_similarity(mine, title_tokens(hit.title)), hit.path, hit.status)
-            for hit in page.hits if hit.id != article.id][:limit]
+    return [s for s in similar_from_hits(article.title, page.hits)
+            if s.id != article.id and round(s.similarity * 100) > 0][:limit]
 
 
 @bp.route("/authoring/preview/<article_id>")
@@ -214,6 +214,49 @@ def preview(article_id: str):
                            similar=similar, history=history, staff=True, article_id=article_id,
                            version_url=url_for("authoring.version", article_id=article_id),
                            poll_ms=RELOAD_POLL_MS)
+
+
+@bp.route("/authoring/preview/<article_id>/reader")
+@author_required
+def reader_page(article_id: str):
+    """The article as readers will see it once published, from the file as saved now (drafts too)."""
+    pv = build_preview(article_id)
+    subject = pv.article or pv.indexed
+    if subject is None:
+        abort(404)
+    return render_template("articles/article.html", view=pv.view or pv.indexed_view, article=subject,
+                           redirected_from=None, preview=True, can_link_cases=False,
+                           share_url=url_for("authoring.preview", article_id=article_id, _external=True),
+                           feedback_url=url_for("authoring.preview", article_id=article_id))
+
+
+@bp.route("/authoring/review/<article_id>", methods=["POST"])
+@author_required
+def review(article_id: str):
+    """Approve an article in review, or send it back with the changes wanted (file + Git history)."""
+    from kb.review import APPROVE, ReviewError, decide
+
+    back = request.form.get("back") == "preview"
+    target = (url_for("authoring.preview", article_id=article_id, _anchor="review") if back
+              else url_for("authoring.queue", _anchor=f"review-{article_id}"))
+    rel = find_path(article_id)
+    if rel is None:
+        abort(404)
+    decision = request.form.get("decision", "")
+    try:
+        done = decide(services().articles_dir, rel, article_id, decision, reviewer=g.user.name,
+                      note=request.form.get("note", ""))
+    except ReviewError as exc:
+        notify(str(exc), "review" if back else f"review-{article_id}", "error")
+        return redirect(target)
+    live_kb().expire()
+    where = (f" and committed as {done.commit}" if done.commit
+             else " (the folder isn't a Git repository: no commit)")
+    verb = "Approved and published" if decision == APPROVE else "Sent back to draft with your note"
+    watching = current_app.config.get("WATCH")
+    readers = " Readers see it after the next `kb index`." if decision == APPROVE and not watching else ""
+    notify(f"{verb}: {article_id}. Recorded in {done.path}{where}.{readers}", "review-done")
+    return redirect(url_for("authoring.queue", _anchor="review-done"))
 
 
 @bp.route("/authoring/preview/<article_id>/version")
@@ -254,13 +297,10 @@ def article_history(article: Article):
 # -- kb serve --watch -------------------------------------------------------------------------
 
 def init_app(app: Flask) -> None:
-    """Start the watcher when ``WATCH`` is set (config, or ``KB_WATCH=1`` from ``kb serve --watch``)."""
-    watch = app.config.get("WATCH")
-    if watch is None:
-        watch = os.environ.get("KB_WATCH", "").lower() in ("1", "true", "yes")
-    if not watch:
+    """Start the watcher when the app's ``WATCH`` config is set (``kb serve --watch``, ``KB_WATCH``)."""
+    if not app.config.get("WATCH"):
         return
-    from kb.watch import Watcher
+    from indexer.watch import Watcher
 
     svc = app.extensions["kb"]
 

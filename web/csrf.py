@@ -18,6 +18,7 @@ import secrets
 from flask import Flask, abort, current_app, g, request, session
 from markupsafe import Markup, escape
 
+from web import resume
 from web.util import is_api_request
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -48,17 +49,29 @@ def is_exempt() -> bool:
     return current_app.config["SESSION_COOKIE_NAME"] not in request.cookies
 
 
-def protect() -> None:
-    """Refuse an unsafe request whose token is missing or wrong."""
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def protect():
+    """Refuse an unsafe request whose token is missing or wrong.
+
+    A form from one of our own pages whose session has expired (no token in it any more)
+    is not an attack: :func:`web.resume.expired` keeps what was typed and asks the person
+    to sign in again instead of showing an error.
+    """
     if request.method in SAFE_METHODS or is_exempt():
-        return
+        return None
     expected = session.get(SESSION_KEY)
+    form = request.mimetype in FORM_TYPES
     sent = request.headers.get(HEADER)
-    if sent is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if sent is None and form:
         sent = request.form.get(FIELD)
-    if not expected or not sent or not hmac.compare_digest(str(expected), str(sent)):
-        abort(400, description="The form has expired or did not come from this site (missing or invalid "
-                               "CSRF token). Reload the page and try again.")
+    if expected and sent and hmac.compare_digest(str(expected), str(sent)):
+        return None
+    if not expected and form and sent and not is_api_request() and resume.same_origin():
+        return resume.expired()
+    abort(400, description="This form could not be accepted: it has expired or came from another site. "
+                           "Go back, reload the page and try again.")
 
 
 def init_app(app: Flask) -> None:

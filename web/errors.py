@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, current_app, g, jsonify, render_template
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -31,10 +31,37 @@ PUBLIC_MESSAGES = {
 
 API_MESSAGES = {404: "Not found, or not visible to you."}
 
+# The headline of an error page, in the reader's words.
+HEADINGS = {403: "This page isn’t open to your account", 404: "We couldn't find that page"}
+
+# What a page says when the code that refused gave no reason of its own (werkzeug's stock
+# texts, such as "read-protected or not readable by the server", mean nothing to a person).
+PAGE_MESSAGES = {
+    400: "Something in that request wasn't right. Go back and try again.",
+    401: "Sign in to see this page.",
+    403: "Your account can't open this page. If you need it for your work, ask an administrator.",
+    405: "This address can't be used that way. Go back and use the page's buttons.",
+    413: "That was more than kb accepts at once. Send less, or split it up.",
+    429: "Too many requests in a short time. Wait a moment and try again.",
+}
+
+
+def error_area() -> str:
+    """Whose pages the error appears among: "help" (customers, the help center) or "staff".
+
+    Decided only by the address's area and the reader's role, never by what was asked
+    for, so a hidden article's 404 stays identical to a missing one's.
+    """
+    user = g.get("user")
+    if request.path == "/help" or request.path.startswith("/help/") or user is None or not user.is_staff:
+        return "help"
+    return "staff"
+
 
 def _status_and_message(exc: Exception) -> tuple[int, str, Exception]:
     if isinstance(exc, HTTPException):
-        return exc.code or 500, exc.description or "", exc
+        stock = exc.description == type(exc).description
+        return exc.code or 500, "" if stock else (exc.description or ""), exc
     if isinstance(exc, NotFound):
         return 404, str(exc), exc
     if isinstance(exc, IndexMissing | IndexBusy):
@@ -50,17 +77,22 @@ def _status_and_message(exc: Exception) -> tuple[int, str, Exception]:
 def handle_error(exc: Exception) -> Response:
     """Render any error for the reader: JSON under /api/, a page elsewhere."""
     status, message, original = _status_and_message(exc)
-    message = PUBLIC_MESSAGES.get(status) or message or TITLES.get(status, "Error")
-    if is_api_request():
+    api = is_api_request()
+    message = PUBLIC_MESSAGES.get(status) or message or (None if api else PAGE_MESSAGES.get(status)) \
+        or TITLES.get(status, "Error")
+    if api:
         message = API_MESSAGES.get(status, message)
         body = {"error": message, "status": status}
-        parameter = getattr(original, "parameter", None)
+        parameter = getattr(original, "parameter", None) or ("body" if status == 413 else None)
         if parameter:
             body["parameter"] = parameter
         response = jsonify(body)
         response.status_code = status
     else:
-        context = {"status": status, "title": TITLES.get(status, "Error"), "message": message}
+        area = error_area()
+        context = {"status": status, "title": TITLES.get(status, "Error"), "message": message, "area": area,
+                   "heading": HEADINGS.get(status, TITLES.get(status, "Error")),
+                   "error_layout": "help/_layout.html" if area == "help" else "errors/_staff_layout.html"}
         try:
             html = render_template(f"errors/{status}.html", **context)
         except TemplateNotFound:

@@ -11,11 +11,12 @@ import math
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 
+from kb.visibility import PUBLIC
 from web import feeds, params
 from web.articles import get_article_or_404, record_vote
-from web.render import article_view
+from web.render import article_view, send_article_image
 from web.search import PUBLIC_FACET_NAMES, run_search
-from web.services import PUBLIC, catalog
+from web.services import catalog
 
 bp = Blueprint("help", __name__)
 
@@ -86,6 +87,12 @@ def article(article_id: str):
                            replaced=replaced,
                            share_url=url_for("help.article", article_id=art.id, _external=True),
                            feedback_url=url_for("help.feedback", article_id=art.id))
+
+
+@bp.route("/help/articles/<article_id>/media/<path:path>")
+def media(article_id: str, path: str):
+    """An image a public article shows (only those: an internal article's images stay internal)."""
+    return send_article_image(get_article_or_404(PUBLIC, article_id), path)
 
 
 @bp.route("/help/articles/<article_id>/feedback", methods=["POST"])

@@ -18,8 +18,9 @@ from markupsafe import Markup
 from kb.articles import KnowledgeBase, load_knowledge_base
 from kb.cases.insights import REPORTS, Report, Scope
 from kb.db import utcnow
+from kb.visibility import Reader
 from web.auth import staff_required
-from web.services import Reader, services
+from web.services import services
 
 bp = Blueprint("insights", __name__)
 

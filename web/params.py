@@ -6,12 +6,14 @@ it, flash the message and show the form again.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from werkzeug.exceptions import BadRequest
 
-from web.services import Reader
+from kb.visibility import Reader
 
 MAX_FILTER_CHARS = 200
 MAX_OFFSET = 10_000  # deep paging is for crawlers; a person refines the query instead
@@ -31,6 +33,76 @@ class BadParameter(BadRequest):
     def __init__(self, parameter: str, message: str):
         super().__init__(description=message)
         self.parameter = parameter
+
+
+MAX_JSON_DEPTH = 20  # request bodies are flat objects with short lists; deeper is never meant
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKETS = re.compile(r"[\[\]{}]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+OBJECT_EXAMPLE = '{"title": "...", "description": "..."}'
+
+
+def json_object(raw: bytes) -> dict:
+    """A request body as a JSON object, or :class:`BadParameter` naming ``body``.
+
+    Refused, each with a message saying why: bytes that are not UTF-8, nesting deeper than
+    :data:`MAX_JSON_DEPTH` (checked before parsing, so a small ``[[[[...]]]]`` body can't
+    exhaust the parser's recursion), anything that is not JSON (NaN and Infinity included),
+    a key given twice, anything but an object, and lone surrogates (``"\ud800"``), which JSON can escape but
+    no text may hold: they fail later, when the text is stored or encoded.
+    """
+    if not raw:
+        raise BadParameter("body", f"The request body is empty: send a JSON object, e.g. {OBJECT_EXAMPLE}.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadParameter("body", f"The request body is not UTF-8 (byte {exc.start}).") from None
+    depth = deepest = 0
+    for bracket in _JSON_BRACKETS.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    if deepest > MAX_JSON_DEPTH:
+        raise BadParameter("body", f"The request body is nested {deepest} levels deep; at most "
+                                   f"{MAX_JSON_DEPTH} are accepted.")
+    try:
+        body = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise BadParameter("body", f"The request body gives '{str(exc)[:60]}' twice; give each field once.") from None
+    except (ValueError, RecursionError):
+        raise BadParameter("body", "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise BadParameter("body", f"The request body must be a JSON object, e.g. {OBJECT_EXAMPLE}.")
+    if _has_surrogate(body):
+        raise BadParameter("body", "The request body holds a lone surrogate (an escape from \\ud800 to "
+                                   "\\udfff without its pair), which is not valid Unicode text.")
+    return body
+
+
+class _DuplicateKey(ValueError):
+    """A key given twice in one object: parsers disagree on which value wins, so neither does."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _has_surrogate(value) -> bool:
+    if isinstance(value, str):
+        return bool(_SURROGATE.search(value))
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
 
 
 def text(args: Mapping, name: str, *, max_chars: int = MAX_FILTER_CHARS) -> str | None:

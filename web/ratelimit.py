@@ -1,10 +1,14 @@
-"""Login rate limiting: failed sign-ins counted per (name, address) and per address.
+"""Login rate limiting: sign-in attempts counted per (name, address) and per address.
 
 The counts live in a store: :class:`MemoryFailures` for a single process (and tests), or
 :class:`kb.logins.DatabaseFailures`, which every ``kb serve`` process shares, so running
-several processes does not multiply an attacker's allowance. A blocked attempt is refused
-before the password is checked, so guessing stops costing us scrypt time and stops
-telling the attacker anything.
+several processes does not multiply an attacker's allowance.
+
+An attempt is counted *before* its password is checked, in the same atomic step that
+checks the limit: parallel guesses take turns on that step, so no more than the limit ever
+reach the password check. A blocked attempt is refused before the password is checked, so
+guessing stops costing us scrypt time and stops telling the attacker anything. A correct
+password takes its own attempt back and clears that name's failures from that address.
 """
 
 from __future__ import annotations
@@ -13,19 +17,25 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+# Decides, from the earlier attempts' times per key, how many seconds to wait (0: go ahead).
+Verdict = Callable[[dict[str, list[float]]], float]
 
 
 class FailureStore(Protocol):
     def recent(self, key: str, since: float) -> list[float]: ...
 
-    def add(self, keys: list[str], at: float, forget_before: float) -> None: ...
+    def reserve(self, keys: list[str], at: float, since: float, verdict: Verdict) -> tuple[Any, float]: ...
+
+    def release(self, handle: Any) -> None: ...
 
     def clear(self, key: str) -> None: ...
 
 
 class MemoryFailures:
-    """Failure times per key in this process's memory, bounded to ``MAX_KEYS`` keys."""
+    """Attempt times per key in this process's memory, bounded to ``MAX_KEYS`` keys."""
 
     MAX_KEYS = 100_000  # bound on memory when someone sprays random names
 
@@ -37,15 +47,28 @@ class MemoryFailures:
         with self._lock:
             return [t for t in self.times.get(key, ()) if t > since]
 
-    def add(self, keys: list[str], at: float, forget_before: float) -> None:
+    def reserve(self, keys: list[str], at: float, since: float, verdict: Verdict) -> tuple[Any, float]:
+        """Record an attempt under every key unless ``verdict`` says to wait, under one lock."""
         with self._lock:
             if len(self.times) >= self.MAX_KEYS:
-                self._prune(forget_before)
+                self._prune(since)
+            wait = verdict({key: [t for t in self.times.get(key, ()) if t > since] for key in keys})
+            if wait > 0:
+                return None, wait
             for key in keys:
                 times = self.times.setdefault(key, deque())
-                while times and times[0] <= forget_before:
+                while times and times[0] <= since:
                     times.popleft()
                 times.append(at)
+            return (tuple(keys), at), 0.0
+
+    def release(self, handle: Any) -> None:
+        keys, at = handle
+        with self._lock:
+            for key in keys:
+                times = self.times.get(key)
+                if times and at in times:
+                    times.remove(at)
 
     def clear(self, key: str) -> None:
         with self._lock:
@@ -64,14 +87,24 @@ class MemoryFailures:
                 del self.times[key]
 
 
-class LoginLimiter:
-    """Sliding-window counters of failed sign-ins.
+@dataclass(frozen=True)
+class Attempt:
+    """One counted sign-in attempt; ``wait`` > 0 means it was refused (seconds to wait)."""
 
-    :param max_failures: failures allowed per (name, address) within ``window`` seconds.
-    :param max_per_address: failures allowed per address across all names (password spraying).
+    name: str
+    address: str
+    wait: int
+    handle: Any = None
+
+
+class LoginLimiter:
+    """Sliding-window counters of sign-in attempts that have not succeeded.
+
+    :param max_failures: attempts allowed per (name, address) within ``window`` seconds.
+    :param max_per_address: attempts allowed per address across all names (password spraying).
     :param window: length of the window in seconds.
     :param clock: time source in seconds; wall-clock time, so that processes agree.
-    :param store: where failures are kept (default: this process's memory).
+    :param store: where attempts are kept (default: this process's memory).
     """
 
     def __init__(self, max_failures: int = 5, max_per_address: int = 50, window: float = 900.0,
@@ -86,22 +119,36 @@ class LoginLimiter:
     def _keys(name: str, address: str) -> tuple[str, str]:
         return f"user:{name.strip().lower()}|{address}", f"addr:{address}"
 
+    def _wait(self, keys: tuple[str, str], times: dict[str, list[float]], now: float) -> int:
+        """Seconds until an attempt under ``keys`` is allowed, given the earlier attempts' times."""
+        wait = 0.0
+        for key, limit in zip(keys, (self.max_failures, self.max_per_address), strict=True):
+            recent = sorted(times.get(key, ()))
+            if len(recent) >= limit:
+                wait = max(wait, recent[len(recent) - limit] + self.window - now)
+        return int(wait + 0.999) if wait > 0 else 0
+
+    def attempt(self, name: str, address: str) -> Attempt:
+        """Count an attempt before its password is checked, or refuse it (``wait`` > 0).
+
+        Counting and checking the limit are one atomic step in the store, so concurrent
+        attempts can't all see room under the limit. An attempt that is never reported as
+        :meth:`succeeded` stays counted: that is a failure.
+        """
+        now = self.clock()
+        keys = self._keys(name, address)
+        handle, wait = self.store.reserve(list(keys), now, now - self.window,
+                                          lambda times: self._wait(keys, times, now))
+        return Attempt(name, address, int(wait), handle)
+
     def retry_after(self, name: str, address: str) -> int:
         """Seconds until this name may try again from this address; 0 when allowed now."""
         now = self.clock()
-        wait = 0.0
-        limits = (self.max_failures, self.max_per_address)
-        for key, limit in zip(self._keys(name, address), limits, strict=True):
-            times = self.store.recent(key, now - self.window)
-            if len(times) >= limit:
-                wait = max(wait, times[len(times) - limit] + self.window - now)
-        return int(wait + 0.999) if wait > 0 else 0
+        keys = self._keys(name, address)
+        return self._wait(keys, {key: self.store.recent(key, now - self.window) for key in keys}, now)
 
-    def failed(self, name: str, address: str) -> None:
-        """Count a failed attempt."""
-        now = self.clock()
-        self.store.add(list(self._keys(name, address)), now, now - self.window)
-
-    def succeeded(self, name: str, address: str) -> None:
-        """A correct password clears that name's failures from that address."""
-        self.store.clear(self._keys(name, address)[0])
+    def succeeded(self, attempt: Attempt) -> None:
+        """The password was right: take the attempt back and clear the name's failures from that address."""
+        if attempt.handle is not None:
+            self.store.release(attempt.handle)
+        self.store.clear(self._keys(attempt.name, attempt.address)[0])

@@ -5,13 +5,17 @@ from __future__ import annotations
 import heapq
 import math
 
-from flask import Blueprint, current_app, flash, g, render_template, request
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
 from kb.activity import SearchRecord
+from kb.cases import lookup, store
+from kb.errors import NotFound
+from kb.model import TYPE_LABELS
+from kb.visibility import Reader
 from web import params
 from web.auth import staff_required
 from web.render import clean_snippet
-from web.services import Reader, catalog, services
+from web.services import catalog, services
 
 bp = Blueprint("search", __name__)
 
@@ -76,17 +80,48 @@ def run_search(reader: Reader, search_endpoint: str, article_endpoint: str, kind
     return context
 
 
+@bp.app_template_filter("type_label")
+def type_label_filter(article_type: str | None) -> str:
+    """An article type as people call it ("Troubleshooting guide" for ``tsg``)."""
+    return TYPE_LABELS.get(article_type or "", article_type or "")
+
+
 @bp.app_template_filter("snippet")
 def snippet_filter(snippet: str | None):
     """Highlighted snippet with nothing but ``<mark>`` left in it."""
     return clean_snippet(snippet)
 
 
+CASES_SHOWN = 3  # cases of a customer named in the query, above the article results
+
+
+def _case_lookup(q: str):
+    """(redirect, cases found): a case number opens the case; a customer's name lists theirs."""
+    number = lookup.case_number(q)
+    if number is not None:
+        try:
+            case = store.get_case(services().engine, number)
+        except NotFound:
+            flash(f"There is no case {store.format_case_id(number)}; searching articles instead.", "error")
+        else:
+            return redirect(url_for("cases.case_page", case_id=case.display_id)), None
+    if not q or len(q) > lookup.MAX_QUERY_CHARS:
+        return None, None
+    found = lookup.find_cases(services().engine, q, fields=("customer",), limit=CASES_SHOWN)
+    return None, found if found.total else None
+
+
 @bp.route("/search")
 @staff_required
 def search():
-    """Search the internal knowledge base (engineers, authors, admins)."""
+    """Search the internal knowledge base (engineers, authors, admins); a case number opens the case."""
+    q = request.args.get("q", "").strip()
+    opened, cases = _case_lookup(q)
+    if opened is not None:
+        return opened
     context = run_search(g.reader, "search.search", "articles.article", "search")
+    context["cases"] = cases
     if context["page"] is None and not context["q"]:  # the landing page suggests where to start
         context["most_used"] = most_used(g.reader)
+        context["empty_kb"] = not context["most_used"][1] and catalog().list(g.reader, limit=1)[0] == 0
     return render_template("search/search.html", staff=True, **context)

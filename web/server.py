@@ -54,13 +54,13 @@ def build_app(*, articles_dir: str, index_dir: str, db_url: str, **config) -> Fl
 
 
 def serve(*, articles_dir: str, index_dir: str, db_url: str, host: str, port: int, workers: int = 1,
-          threads: int | None = None, echo: Callable[[str], None] = print) -> None:
-    """Build the index if needed, then serve until interrupted."""
+          threads: int | None = None, watch: bool = False, echo: Callable[[str], None] = print) -> None:
+    """Build the index if needed, then serve until interrupted; ``watch`` reindexes changed files."""
     ensure_index(articles_dir, index_dir, echo)
     from kb.db import engine_for
 
     engine_for(db_url).dispose()  # migrate the database once, before any worker starts
-    config = {"articles_dir": articles_dir, "index_dir": index_dir, "db_url": db_url}
+    config = {"articles_dir": articles_dir, "index_dir": index_dir, "db_url": db_url, "WATCH": watch}
     if workers > 1 and _can_fork():
         echo(f"kb serving {articles_dir} on http://{host}:{port}/ with {workers} processes "
              "(help center at /help, API at /api/)")

@@ -1,18 +1,17 @@
 """The app's long-lived parts (database, search log, signals, catalog) and the catalog itself.
 
-Views never call the Searcher: they call :class:`Catalog` with a :class:`Reader`, and the
-catalog passes that reader's audience and statuses to every lookup. Visibility can't be
-forgotten in a view because a view has no way to ask without a reader.
+Views never call the Searcher: they call :class:`Catalog` with a
+:class:`~kb.visibility.Reader`, and the catalog passes that reader's audience and
+statuses to every lookup. Visibility can't be forgotten in a view because a view has no
+way to ask without a reader; what a reader may see is decided in :mod:`kb.visibility`.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import re
 import threading
 import weakref
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -22,31 +21,15 @@ from kb.db import engine_for
 from kb.errors import IndexMissing
 from kb.model import Article
 from kb.resolution_codes import TAXONOMY_FILE, Taxonomy, load_taxonomy
-from kb.users import User
+from kb.visibility import (
+    ARCHIVED,
+    INTERNAL_AUDIENCE,
+    PUBLIC,
+    Reader,
+    public_replacement_id,
+    valid_article_id,
+)
 from web.signals import CombinedSignals, helpfulness_provider
-
-_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
-
-
-@dataclass(frozen=True)
-class Reader:
-    """Who is reading and what they may see: the audience index and the statuses in it."""
-
-    audience: str
-    statuses: tuple[str, ...]
-    user: User | None = field(default=None, compare=False)
-
-    @property
-    def is_staff(self) -> bool:
-        return self.audience == "internal"
-
-    @property
-    def filter_statuses(self) -> tuple[str, ...]:
-        """Statuses this reader may ask for explicitly: archived is findable by staff only on request."""
-        return self.statuses + ("archived",) if self.is_staff else self.statuses
-
-
-PUBLIC = Reader("public", ("published",))
 
 
 class Catalog:
@@ -92,10 +75,16 @@ class Catalog:
 
     def get(self, reader: Reader, article_id: str, *, include_archived: bool = False) -> Article | None:
         """The article if this reader may see it, else None (missing and hidden look the same)."""
-        if not _ID_RE.match(article_id or ""):
+        if not valid_article_id(article_id):
             return None
-        statuses = reader.filter_statuses if include_archived else reader.statuses
-        return self.searcher.get_article(article_id, audience=reader.audience, statuses=statuses)
+        return self.searcher.get_article(article_id, audience=reader.audience,
+                                         statuses=reader.lookup_statuses(include_archived))
+
+    def by_path(self, reader: Reader, path: str) -> Article | None:
+        """The article indexed from ``path`` if this reader may see it, else None."""
+        if not path or len(path) > 1000:
+            return None
+        return self.searcher.get_article_by_path(path, audience=reader.audience, statuses=reader.statuses)
 
     def public_replacement(self, article_id: str) -> Article | None:
         """For an archived *public* article: its public replacement, so old help links still work.
@@ -103,12 +92,11 @@ class Catalog:
         Only answers when both the archived article was public and its replacement is
         visible to the public; otherwise None, exactly as for an unknown id.
         """
-        if not _ID_RE.match(article_id or ""):
+        if not valid_article_id(article_id):
             return None
-        old = self.searcher.get_article(article_id, audience="internal", statuses=("archived",))
-        if old is None or old.audience != "public" or not old.superseded_by:
-            return None
-        return self.get(PUBLIC, old.superseded_by)
+        replacement = public_replacement_id(
+            self.searcher.get_article(article_id, audience=INTERNAL_AUDIENCE, statuses=(ARCHIVED,)))
+        return self.get(PUBLIC, replacement) if replacement else None
 
     def list(self, reader: Reader, *, status: str | None = None, **options):
         """(total, hits) for browsing without a query."""
@@ -132,7 +120,7 @@ class Catalog:
     def _statuses(reader: Reader, status: str | None) -> tuple[str, ...]:
         if status is None:
             return reader.statuses
-        if status not in reader.filter_statuses:
+        if not reader.may_filter_by(status):
             raise ValueError(f"status '{status}' is not available to this reader")
         return (status,)
 

@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, flash, g, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from kb.cases import deflection, store
-from web.cases import suggestions_for
+from kb.cases import deflection, lookup, store
+from kb.cases.rules import CUSTOMER_STATUS_LABELS
+from kb.errors import NotFound
+from kb.visibility import PUBLIC
+from web import resume
+from web.casework import suggestions_for
 from web.render import article_view
-from web.services import PUBLIC, catalog, services
+from web.services import catalog, services
 
 bp = Blueprint("support", __name__)
 
@@ -36,38 +40,56 @@ def _draft() -> dict:
     return values
 
 
-def _shown(draft: dict):
-    """Public suggestions for the draft, recorded as shown; None before there is a title."""
-    if len(draft["title"]) < 3:
+def _shown(draft: dict, *, record: bool = True):
+    """Public suggestions for the draft, recorded as shown; None before there is a title or a
+    description to go on (a subject is optional: many customers only describe the problem).
+
+    Showing them again on the way back from an article isn't recorded: nothing new was shown.
+    """
+    if len(draft["title"]) < 3 and len(draft["description"]) < 3:
         return None
     page = suggestions_for(PUBLIC, draft["title"][:store.LIMITS["title"]], draft["description"],
                            draft["product"] or None)
-    if page is not None:
+    if page is not None and record:
         deflection.record_event(services().engine, draft["draft"], deflection.SUGGESTIONS_SHOWN,
-                                article_ids=[hit.id for hit in page.hits], query=draft["title"])
+                                article_ids=[hit.id for hit in page.hits],
+                                query=draft["title"] or draft["description"][:200])
     return page
 
 
-def _form(draft: dict, page=None, status: int = 200):
-    return render_template("support/contact.html", draft=draft, page=page), status
+def _form(draft: dict, page=None, status: int = 200, read_id: str | None = None):
+    return render_template("support/contact.html", draft=draft, page=page, read_id=read_id), status
 
 
 @bp.route("/help/contact", methods=["GET", "POST"])
 def contact():
-    """The form; "Find answers" shows suggestions, "Submit" opens a case."""
+    """The form; "Find answers" shows suggestions, "Submit" opens a case.
+
+    Coming back from an article that didn't help ("back") shows the same suggestions again,
+    with the one already read marked, so the next one is a click away.
+    """
     if request.method == "GET":
+        kept = resume.take(url_for("support.contact"))
+        if kept is not None:  # the page had expired when it was sent: its text, to send again
+            draft = {name: kept["values"].get(name, "") for name in FIELDS}
+            draft["draft"] = kept["values"].get("draft", "")
+            if not deflection.is_session_id(draft["draft"]):
+                draft["draft"] = deflection.new_session_id()
+            return _form(draft, _shown(draft))
         return _form({"draft": deflection.new_session_id()})
     draft = _draft()
     action = request.form.get("action", "find")
     if action == "submit":
         return _submit(draft)
-    return _form(draft, _shown(draft) if action == "find" else None)
+    read_id = request.form.get("read", "") if action == "back" else ""
+    page = _shown(draft, record=action == "find") if action in ("find", "back") else None
+    return _form(draft, page, read_id=read_id or None)
 
 
 @bp.route("/help/contact/suggestions", methods=["POST"])
 def live_suggestions():
     """The suggestions panel for what the customer is typing (fetched by suggest.js)."""
-    return render_template("support/_suggestions.html", page=_shown(_draft()))
+    return render_template("support/_suggestions.html", page=_shown(_draft()), read_id=None)
 
 
 @bp.route("/help/contact/read", methods=["POST"])
@@ -93,7 +115,7 @@ def solved():
     if article is None:
         abort(404)
     deflection.record_event(services().engine, draft["draft"], deflection.SOLVED, article_ids=[article.id],
-                            query=draft["title"])
+                            query=draft["title"] or draft["description"][:200])
     return render_template("support/solved.html", article=article)
 
 
@@ -112,5 +134,47 @@ def _submit(draft: dict):
         flash(f"{exc.field.capitalize()} {exc.message}.", "error")
         return _form(draft, status=400)
     deflection.record_event(services().engine, draft["draft"], deflection.SUBMITTED, case_id=case.id,
-                            query=draft["title"])
+                            query=case.title)
     return render_template("support/submitted.html", case=case)
+
+
+REQUESTS_PER_PAGE = 20
+
+
+def _signed_in():
+    """Anonymous readers sign in first (and come back); None when someone is signed in."""
+    if g.user is None:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+@bp.route("/help/requests")
+def my_requests():
+    """The requests the signed-in person sent through the contact form, newest first."""
+    if (login := _signed_in()) is not None:
+        return login
+    page_no = max(1, request.args.get("page", 1, type=int) or 1)
+    found = lookup.find_cases(services().engine, requester=g.user.name, limit=REQUESTS_PER_PAGE,
+                              offset=(page_no - 1) * REQUESTS_PER_PAGE)
+    pages = max(1, -(-found.total // REQUESTS_PER_PAGE))
+    return render_template("support/requests.html", requests=found.cases, total=found.total,
+                           page_no=min(page_no, pages), pages=pages, labels=CUSTOMER_STATUS_LABELS)
+
+
+@bp.route("/help/requests/<case_id>")
+def my_request(case_id: str):
+    """One of the person's own requests: what they wrote, where it stands, articles that helped.
+
+    Someone else's request is a 404, the same as one that doesn't exist.
+    """
+    if (login := _signed_in()) is not None:
+        return login
+    try:
+        case = store.get_case(services().engine, case_id)
+    except NotFound:
+        abort(404)
+    if case.created_by != g.user.name:
+        abort(404)
+    articles = [a for a in (catalog().get(PUBLIC, link.article_id) for link in case.links) if a is not None]
+    return render_template("support/request.html", case=case, articles=articles,
+                           labels=CUSTOMER_STATUS_LABELS)

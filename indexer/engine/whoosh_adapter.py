@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import pickle
 import struct
 import zlib
@@ -35,11 +34,12 @@ import numpy as np
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
 from whoosh.reading import TermNotFound
 
+from kb import settings
+
 log = logging.getLogger(__name__)
 
 # The distribution and version every access below was written for and tested against.
 WRITTEN_FOR = ("whoosh-reloaded", "2.7.5")
-FAST_ENV = "KB_WHOOSH_FAST"
 
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
@@ -60,13 +60,15 @@ def installed_version() -> tuple[str, str]:
     return "whoosh", ".".join(str(n) for n in whoosh.__version__[:3])
 
 
-def decide(installed: tuple[str, str] | None = None, environ=None) -> bool:
-    """Whether the fast path may be used: only on :data:`WRITTEN_FOR`, and not when
-    ``KB_WHOOSH_FAST=0``. Says why (once per call) when it may not."""
+def decide(installed: tuple[str, str] | None = None, allowed: bool | None = None) -> bool:
+    """Whether the fast path may be used: only on :data:`WRITTEN_FOR`, and not when the
+    ``whoosh_fast`` setting (``KB_WHOOSH_FAST``) is off. Says why (once per call) when it may not."""
     installed = installed or installed_version()
-    environ = os.environ if environ is None else environ
-    if environ.get(FAST_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
-        log.warning("%s=0: reading Whoosh through its public API only (slower searches and builds)", FAST_ENV)
+    if allowed is None:
+        allowed = bool(settings.get("whoosh_fast"))
+    if not allowed:
+        log.warning("%s is off: reading Whoosh through its public API only (slower searches and builds)",
+                    settings.setting("whoosh_fast").env)
         return False
     if installed != WRITTEN_FOR:
         log.warning("Whoosh is %s %s, but kb's fast posting and length readers were written for %s %s: "

@@ -18,7 +18,7 @@ import yaml
 from sqlalchemy.engine import Engine
 
 from kb.articles import KnowledgeBase, load_knowledge_base
-from kb.authoring import next_article_id, slug_for_title
+from kb.authoring import reserve_article_id, slug_for_title
 from kb.cases.rules import CaseRuleError
 from kb.cases.store import Case, get_case, link_article
 from kb.errors import KBError
@@ -111,9 +111,10 @@ def capture_article(case: Case, articles_dir: Path | str, *, article_type: str =
     target_dir = root / folder
     target_dir.mkdir(parents=True, exist_ok=True)
     kb = load_knowledge_base(root)
-    # One capture at a time in this process, so two engineers capturing at once get two ids.
+    # The id is reserved atomically (a file created exclusively), so captures in two server
+    # processes at the same moment get two ids; the lock keeps one process's threads in turn.
     with _claim:
-        article_id = next_article_id(root)
+        article_id = reserve_article_id(root)
         path = target_dir / f"{article_id.lower()}-{slug_for_title(case.title)}.md"
         text = render_draft(case, article_id, kb, article_type=article_type, owner=owner, today=today)
         try:

@@ -13,11 +13,22 @@ from html import escape
 
 PALETTE = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b7791f", "#c53030")
 FONT = "system-ui, -apple-system, 'Segoe UI', sans-serif"
-_LABEL_CHARS = 38
+# Charts are drawn 560 units wide and scaled to their box. Text is sized for a phone, where
+# the box is about 320 px: 22 units read as 12.5 px there, and as about 17 px on a desktop,
+# where kb.css draws a chart at most 440 px wide.
+WIDTH = 560
+TEXT = 22
+SMALL = 20
+CHAR = 0.56  # average glyph width in em for the sans-serif fonts above, to fit labels
 
 
-def _short(text: str, limit: int = _LABEL_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(1, limit - 1)] + "\u2026"
+
+
+def _fits(width: float, size: int) -> int:
+    """How many characters of text at ``size`` fit in ``width`` units."""
+    return max(4, int(width / (size * CHAR)))
 
 
 def _fmt(value: float, percent: bool) -> str:
@@ -29,56 +40,87 @@ def _fmt(value: float, percent: bool) -> str:
 def _svg(width: int, height: int, title: str, parts: list[str]) -> str:
     label = escape(title)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-            f'width="100%" role="img" aria-label="{label}" font-family="{escape(FONT)}" font-size="12">'
+            f'width="100%" role="img" aria-label="{label}" font-family="{escape(FONT)}" font-size="{TEXT}">'
             f"<title>{label}</title>" + "".join(parts) + "</svg>")
 
 
 def _empty(title: str, width: int) -> str:
-    return _svg(width, 60, title, [f'<text x="{width / 2:.0f}" y="34" text-anchor="middle" fill="#555">'
+    return _svg(width, 80, title, [f'<text x="{width / 2:.0f}" y="48" text-anchor="middle" fill="#555">'
                                    "No data yet</text>"])
 
 
-def bar_chart(items: Sequence[tuple[str, float]], *, title: str, percent: bool = False, width: int = 640,
-              bar_height: int = 22) -> str:
+def bar_chart(items: Sequence[tuple[str, float]], *, title: str, percent: bool = False,
+              width: int = WIDTH) -> str:
     """Horizontal bars, one per ``(label, value)``, in the order given.
 
-    Horizontal because labels are article titles and search queries: they need the room.
+    Each label sits on its own line above its bar, with the value at the right end of that
+    line: labels are article titles and search queries, and this way they get the chart's
+    whole width at any screen size instead of being cut at the left edge.
     """
     if not items:
         return _empty(title, width)
-    label_width = 260
-    plot = width - label_width - 60
-    top = 8
+    row = TEXT + 10 + 16 + 14  # label line, gap, bar, space to the next row
     peak = max((v for _, v in items), default=0) or 1
     if percent:
         peak = max(peak, 1.0)
     parts = []
     for i, (label, value) in enumerate(items):
-        y = top + i * (bar_height + 6)
-        length = max(0.0, value) / peak * plot
+        y = 4 + i * row
+        shown = _fmt(value, percent)
+        room = width - (len(shown) + 2) * TEXT * CHAR
+        length = max(0.0, value) / peak * width
         text = escape(str(label))
         parts.append(
-            f'<g><title>{text}: {escape(_fmt(value, percent))}</title>'
-            f'<text x="{label_width - 8}" y="{y + bar_height * 0.7:.1f}" text-anchor="end" fill="#222">'
-            f"{escape(_short(str(label)))}</text>"
-            f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height}" '
-            f'fill="{PALETTE[0]}"/>'
-            f'<text x="{label_width + length + 6:.1f}" y="{y + bar_height * 0.7:.1f}" fill="#222">'
-            f"{escape(_fmt(value, percent))}</text></g>")
-    height = top * 2 + len(items) * (bar_height + 6)
-    return _svg(width, height, title, parts)
+            f'<g><title>{text}: {escape(shown)}</title>'
+            f'<text x="0" y="{y + TEXT - 4}" fill="#222">'
+            f"{escape(_short(str(label), _fits(room, TEXT)))}</text>"
+            f'<text x="{width}" y="{y + TEXT - 4}" text-anchor="end" fill="#222" font-weight="600">'
+            f"{escape(shown)}</text>"
+            f'<rect x="0" y="{y + TEXT + 6}" width="{width}" height="16" fill="#edf1f7"/>'
+            f'<rect x="0" y="{y + TEXT + 6}" width="{length:.1f}" height="16" fill="{PALETTE[0]}"/></g>')
+    return _svg(width, 8 + len(items) * row, title, parts)
+
+
+def _ticks(n: int, positions, label_width: float, left: float, right: float, most: int = 5) -> list[int]:
+    """Indexes of the x labels to draw: evenly spread, first and last included, none overlapping.
+
+    The first label is drawn from the left edge and the last up to the right edge (so
+    neither is cut); the ones between are centred on their point.
+    """
+    def spans(ticks: list[int]) -> list[tuple[float, float]]:
+        out = []
+        for i in ticks:
+            if i == 0 and n > 1:
+                out.append((left, left + label_width))
+            elif i == n - 1 and n > 1:
+                out.append((right - label_width, right))
+            else:
+                out.append((positions(i) - label_width / 2, positions(i) + label_width / 2))
+        return out
+
+    for count in range(min(n, most), 1, -1):
+        step = (n - 1) / (count - 1)
+        ticks = sorted({round(k * step) for k in range(count)})
+        edges = spans(ticks)
+        if all(a[1] + 8 <= b[0] for a, b in zip(edges, edges[1:], strict=False)):
+            return ticks
+    return [n - 1] if n else []
 
 
 def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[float | None]], *, title: str,
-               percent: bool = False, width: int = 640, height: int = 260) -> str:
+               percent: bool = False, width: int = WIDTH, height: int = 340) -> str:
     """One line per series over shared x labels; ``None`` values leave a gap.
+
+    The x labels are drawn at a few evenly spread points, the first and last aligned to
+    the chart's edges so they are never cut. Callers pass every period in the range (with
+    None or 0 where nothing happened), so a quiet spell shows as a gap, not one step.
 
     :param percent: values are fractions 0..1, drawn on a 0-100% axis.
     """
     values = [v for points in series.values() for v in points if v is not None]
     if not x_labels or not values:
         return _empty(title, width)
-    left, right, top, bottom = 56, 16, 28, 40
+    left, right, top, bottom = 8 + int(5 * SMALL * CHAR), 8, 44, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = 1.0 if percent else (max(values) or 1)
     n = len(x_labels)
@@ -93,11 +135,17 @@ def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[float | No
     for fraction in (0, 0.5, 1):
         gy = y(peak * fraction)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{gy:.1f}" y2="{gy:.1f}" stroke="#ddd"/>'
-                     f'<text x="{left - 6}" y="{gy + 4:.1f}" text-anchor="end" fill="#555">'
-                     f"{escape(_fmt(peak * fraction, percent))}</text>")
-    for i in sorted({0, n // 2, n - 1}):
-        parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 18}" text-anchor="middle" fill="#555">'
-                     f"{escape(_short(str(x_labels[i]), 16))}</text>")
+                     f'<text x="{left - 6}" y="{gy + SMALL / 3:.1f}" text-anchor="end" fill="#555" '
+                     f'font-size="{SMALL}">{escape(_fmt(peak * fraction, percent))}</text>')
+    label_width = max(len(_short(str(v), 12)) for v in x_labels) * SMALL * CHAR
+    for i in _ticks(n, x, label_width, left, width - right):
+        anchor = "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
+        tx = left if anchor == "start" else width - right if anchor == "end" else x(i)
+        parts.append(f'<line x1="{x(i):.1f}" x2="{x(i):.1f}" y1="{top + plot_h}" y2="{top + plot_h + 5}" '
+                     f'stroke="#999"/><text x="{tx:.1f}" y="{height - bottom + SMALL + 10}" '
+                     f'text-anchor="{anchor}" fill="#555" font-size="{SMALL}">'
+                     f"{escape(_short(str(x_labels[i]), 12))}</text>")
+    legend_x = left
     for s, (name, points) in enumerate(series.items()):
         color = PALETTE[s % len(PALETTE)]
         runs: list[list[str]] = [[]]
@@ -106,14 +154,16 @@ def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[float | No
                 runs.append([])
                 continue
             runs[-1].append(f"{x(i):.1f},{y(v):.1f}")
-            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{color}">'
+            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="4" fill="{color}">'
                          f"<title>{escape(str(name))}, {escape(str(x_labels[i]))}: "
                          f"{escape(_fmt(v, percent))}</title></circle>")
         for run in runs:
             if len(run) > 1:
                 parts.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="{color}" '
-                             'stroke-width="2"/>')
-        lx = left + s * 160
-        parts.append(f'<rect x="{lx}" y="8" width="12" height="12" fill="{color}"/>'
-                     f'<text x="{lx + 16}" y="18" fill="#222">{escape(_short(str(name), 22))}</text>')
+                             'stroke-width="3"/>')
+        name_text = _short(str(name), 22)
+        parts.append(f'<rect x="{legend_x}" y="8" width="16" height="16" fill="{color}"/>'
+                     f'<text x="{legend_x + 22}" y="{8 + SMALL * 0.8:.1f}" fill="#222" font-size="{SMALL}">'
+                     f"{escape(name_text)}</text>")
+        legend_x += 22 + int(len(name_text) * SMALL * CHAR) + 24
     return _svg(width, height, title, parts)

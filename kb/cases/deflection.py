@@ -80,7 +80,8 @@ def record_event(engine: Engine, session_id: str, kind: str, *, article_ids: Ite
     except KBError as exc:
         raise DeflectionError(str(exc)) from None
     values: dict = {"session_id": session_id, "kind": kind, "created_at": at or utcnow(),
-                    "query": (query or "").strip()[:500] or None}
+                    # PostgreSQL refuses NUL in text; it is no part of what the customer meant.
+                    "query": (query or "").replace("\x00", "").strip()[:500] or None}
     if kind == SUGGESTIONS_SHOWN:
         values["article_ids"] = json.dumps(ids)
     elif kind in (ARTICLE_CLICKED, SOLVED):

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import csv
 import difflib
-import io
 import json
+from collections import deque
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -39,6 +40,8 @@ from kb.errors import KBError
 from kb.resolution_codes import Taxonomy
 
 BATCH_SIZE = 500
+# A CSV record longer than this is a quote that never closed, not a very long description.
+MAX_RECORD_BYTES = 1_000_000
 FORMATS = ("csv", "jsonl")
 # Every column an import file may have; "articles" lists the ids that solved the case and
 # "related_articles" ids linked as related. Lists are separated by commas or semicolons.
@@ -49,14 +52,17 @@ COLUMNS = ("external_ref", "title", "description", "product", "severity", "prior
 
 @dataclass(frozen=True)
 class RowProblem:
-    """Why one row didn't load: ``line N: field: message``."""
+    """Why one row didn't load: ``line N: field: message``, with the row's byte offset in
+    the file when the row itself could not be read (bad quoting, bad encoding)."""
 
     line: int
     field: str
     message: str
+    offset: int | None = None
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.message}"
+        where = f"line {self.line}" + (f" (byte {self.offset})" if self.offset is not None else "")
+        return f"{where}: {self.field}: {self.message}"
 
 
 @dataclass
@@ -67,6 +73,7 @@ class ImportReport:
     skipped: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     case_ids: list[int] = field(default_factory=list)
+    loaded_lines: list[int] = field(default_factory=list)  # the line each loaded row starts on
 
     @property
     def bad_rows(self) -> int:
@@ -75,8 +82,24 @@ class ImportReport:
     def summary(self) -> str:
         first_last = (f" ({format_case_id(self.case_ids[0])} to {format_case_id(self.case_ids[-1])})"
                       if self.case_ids else "")
-        return (f"Loaded {self.loaded} case(s){first_last}; {self.bad_rows} bad row(s); "
+        loaded_from = f" from {_line_ranges(self.loaded_lines)}" if self.loaded_lines else ""
+        bad = sorted({p.line for p in self.problems})
+        bad_at = f" ({_line_ranges(bad)})" if bad else ""
+        return (f"Loaded {self.loaded} case(s){first_last}{loaded_from}; {self.bad_rows} bad row(s){bad_at}; "
                 f"{self.skipped} already imported.")
+
+
+def _line_ranges(lines: list[int]) -> str:
+    """[2, 3, 4, 7, 9, 10] -> 'lines 2-4, 7, 9-10'."""
+    lines = sorted(set(lines))
+    parts, start = [], None
+    for i, n in enumerate(lines):
+        if start is None:
+            start = n
+        if i + 1 == len(lines) or lines[i + 1] != n + 1:
+            parts.append(str(start) if start == n else f"{start}-{n}")
+            start = None
+    return ("line " if len(lines) == 1 else "lines ") + ", ".join(parts)
 
 
 @dataclass
@@ -100,12 +123,43 @@ def detect_format(path: Path, fmt: str | None = None) -> str:
     raise KBError(f"Can't tell the format of {path} from its extension; pass --format csv or --format jsonl.")
 
 
-def read_rows(stream: io.TextIOBase, fmt: str, problems: list[RowProblem]) -> Iterator[tuple[int, dict]]:
-    """Yield ``(line, {column: value})`` per record; unreadable records go to ``problems``."""
+def read_rows(stream: BinaryIO, fmt: str, problems: list[RowProblem]) -> Iterator[tuple[int, dict]]:
+    """Yield ``(line, {column: value})`` per record of a file opened in binary mode;
+    unreadable records go to ``problems`` with their line and byte offset, and reading goes
+    on with the records after them."""
+    lines = _physical_lines(stream)
     if fmt == "csv":
-        yield from _csv_rows(stream, problems)
+        yield from _csv_rows(lines, problems)
     else:
-        yield from _jsonl_rows(stream, problems)
+        yield from _jsonl_rows(lines, problems)
+
+
+@dataclass
+class _Line:
+    number: int  # 1-based line number in the file
+    offset: int  # byte offset of the line's start in the file
+    data: bytes
+
+    def text(self, problems: list[RowProblem]) -> str | None:
+        """The line as text, or None (and a problem) when it is not UTF-8."""
+        try:
+            return self.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(RowProblem(self.number, "row", (
+                f"is not UTF-8 text (byte 0x{self.data[exc.start]:02x} at byte {self.offset + exc.start} of the "
+                "file); the row was not loaded: save the file as UTF-8 and import again"), self.offset))
+            return None
+
+
+def _physical_lines(stream: BinaryIO) -> Iterator[_Line]:
+    """Every line of the file with its number and absolute byte offset (a BOM is skipped)."""
+    offset = 0
+    for number, data in enumerate(stream, start=1):
+        start = offset
+        offset += len(data)
+        if number == 1 and data.startswith(b"\xef\xbb\xbf"):
+            data, start = data[3:], start + 3
+        yield _Line(number, start, data)
 
 
 def _unknown_column(name: str) -> str:
@@ -115,58 +169,143 @@ def _unknown_column(name: str) -> str:
     return f"unknown column; columns are {', '.join(COLUMNS)}"
 
 
-def _csv_rows(stream: io.TextIOBase, problems: list[RowProblem]) -> Iterator[tuple[int, dict]]:
-    reader = csv.reader(stream)
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        return
-    except csv.Error as exc:
-        problems.append(RowProblem(1, "header", f"is not valid CSV: {exc}"))
-        return
-    unknown = [h for h in header if h not in COLUMNS]
-    for name in unknown:
-        message = _unknown_column(name) if name else "a column has no name"
-        problems.append(RowProblem(1, name or "header", message))
-    if unknown:
-        return  # a misspelt column would silently drop data in every row
-    while True:
-        start = reader.line_num + 1  # a quoted field may span lines: report where the record starts
+def _opens_quote(text: str, quoted: bool) -> bool:
+    """Whether a CSV line leaves a quoted value open, given whether it starts inside one.
+
+    Follows Python's csv dialect: a quote opens a value only at the value's start, and a
+    doubled quote inside one is a literal quote.
+    """
+    at_start = not quoted
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if quoted:
+            if ch == '"':
+                if i + 1 < n and text[i + 1] == '"':
+                    i += 1
+                else:
+                    quoted = False
+        elif ch == '"' and at_start:
+            quoted = True
+        at_start = ch == "," and not quoted
+        i += 1
+    return quoted
+
+
+class _CsvRecords:
+    """The CSV records of a file, each as (first line, text, the lines it spans).
+
+    A record whose quoted value never closes (before the end of the file, a line that is
+    not UTF-8, or :data:`MAX_RECORD_BYTES`) is reported at the line it starts on, and the
+    lines after that one are read again as records of their own: one stray quote can't
+    swallow the rows after it. The reader of the records can give lines back the same way
+    (:meth:`give_back`) when a record it got turns out not to parse.
+    """
+
+    def __init__(self, lines: Iterator[_Line], problems: list[RowProblem]):
+        self.source = iter(lines)
+        self.pending: deque[_Line] = deque()
+        self.problems = problems
+
+    def _next(self) -> _Line | None:
+        return self.pending.popleft() if self.pending else next(self.source, None)
+
+    def give_back(self, lines: list[_Line]) -> None:
+        self.pending.extendleft(reversed(lines))
+
+    def __iter__(self) -> Iterator[tuple[_Line, str, list[_Line]]]:
+        while (first := self._next()) is not None:
+            text = first.text(self.problems)
+            if text is None:
+                continue
+            parts, used, size = [text], [first], len(first.data)
+            quoted = _opens_quote(text, False)
+            broken = None
+            while quoted:
+                nxt = self._next()
+                if nxt is None:
+                    broken = "the end of the file"
+                    break
+                used.append(nxt)
+                more = nxt.text([])
+                size += len(nxt.data)
+                if more is None or size > MAX_RECORD_BYTES:
+                    broken = "a line that is not UTF-8" if more is None else f"{MAX_RECORD_BYTES:,} bytes"
+                    break
+                parts.append(more)
+                quoted = _opens_quote(more, True)
+            if broken is not None:
+                self.problems.append(RowProblem(first.number, "row", (
+                    f"has a quoted value that is never closed (read up to {broken}); the row was not loaded, "
+                    "and the lines after it were read as rows of their own"), first.offset))
+                self.give_back(used[1:])
+                continue
+            yield first, "".join(parts), used
+
+
+def _csv_rows(lines: Iterator[_Line], problems: list[RowProblem]) -> Iterator[tuple[int, dict]]:
+    records = _CsvRecords(lines, problems)
+    header: list[str] | None = None
+    for first, text, used in records:
+        error = ""
         try:
-            values = next(reader)
-        except StopIteration:
-            return
+            values = next(csv.reader([text], strict=True)) if text.strip("\r\n") else []
         except csv.Error as exc:
-            problems.append(RowProblem(start, "row", f"is not valid CSV ({exc}); the rest of the file "
-                                                     "was not read"))
-            return
-        if not any(v.strip() for v in values):
+            values, error = None, str(exc)
+        if header is None:
+            if values is None:
+                problems.append(RowProblem(first.number, "header", f"is not valid CSV: {error}", first.offset))
+                return
+            if not values:
+                continue
+            header = [h.strip().lower() for h in values]
+            unknown = [h for h in header if h not in COLUMNS]
+            for name in unknown:
+                message = _unknown_column(name) if name else "a column has no name"
+                problems.append(RowProblem(first.number, name or "header", message))
+            if unknown:
+                return  # a misspelt column would silently drop data in every row
+            continue
+        if values is not None and not any(v.strip() for v in values):
+            continue
+        if values is None or (len(used) > 1 and len(values) != len(header)):
+            # Most likely a stray quote that joined lines: report the record where it starts
+            # and read the lines it took again, one record at a time.
+            reason = f"is not valid CSV ({error})" if values is None else (
+                f"has {len(values)} values but the header has {len(header)} columns")
+            again = "; the lines after it were read as rows of their own" if len(used) > 1 else ""
+            problems.append(RowProblem(first.number, "row", f"{reason}; the row was not loaded{again}",
+                                       first.offset))
+            records.give_back(used[1:])
             continue
         if len(values) != len(header):
-            problems.append(RowProblem(start, "row", f"has {len(values)} values but the header has "
-                                                     f"{len(header)} columns"))
+            problems.append(RowProblem(first.number, "row", f"has {len(values)} values but the header has "
+                                                            f"{len(header)} columns"))
             continue
-        yield start, dict(zip(header, values, strict=True))
+        yield first.number, dict(zip(header, values, strict=True))
 
 
-def _jsonl_rows(stream: io.TextIOBase, problems: list[RowProblem]) -> Iterator[tuple[int, dict]]:
-    for number, text in enumerate(stream, start=1):
-        if not text.strip():
+def _jsonl_rows(lines: Iterator[_Line], problems: list[RowProblem]) -> Iterator[tuple[int, dict]]:
+    for line in lines:
+        text = line.text(problems)
+        if text is None or not text.strip():
             continue
         try:
             value = json.loads(text)
-        except ValueError as exc:
-            problems.append(RowProblem(number, "row", f"is not valid JSON: {exc}"))
+        except json.JSONDecodeError as exc:
+            problems.append(RowProblem(line.number, "row", f"is not valid JSON: {exc.msg} (at byte "
+                                                           f"{line.offset + len(text[:exc.pos].encode())})",
+                                       line.offset))
             continue
         if not isinstance(value, dict):
-            problems.append(RowProblem(number, "row", "must be a JSON object with case fields"))
+            problems.append(RowProblem(line.number, "row", "must be a JSON object with case fields"))
             continue
         unknown = [k for k in value if k not in COLUMNS]
         if unknown:
             for name in unknown:
-                problems.append(RowProblem(number, str(name)[:60], _unknown_column(str(name))))
+                problems.append(RowProblem(line.number, str(name)[:60], _unknown_column(str(name))))
             continue
-        yield number, value
+        yield line.number, value
 
 
 def _timestamp(name: str, value: object) -> datetime | None:
@@ -259,11 +398,13 @@ def _write_batch(engine: Engine, batch: list[_Row], report: ImportReport, now: d
             existing = set(conn.execute(sa.select(cases.c.external_ref)
                                         .where(cases.c.external_ref.in_(refs))).scalars())
         written: list[int] = []
+        lines: list[int] = []
         for row in batch:
             if row.case["external_ref"] in existing:
                 report.skipped += 1
                 continue
             number = conn.execute(cases.insert().values(**row.case)).inserted_primary_key[0]
+            lines.append(row.line)
             if row.links:
                 conn.execute(case_links.insert(), [
                     {"case_id": number, "article_id": a, "solved": s, "linked_by": row.case.get("owner"),
@@ -271,6 +412,7 @@ def _write_batch(engine: Engine, batch: list[_Row], report: ImportReport, now: d
             written.append(number)
     report.loaded += len(written)
     report.case_ids.extend(written)
+    report.loaded_lines.extend(lines)
 
 
 def import_rows(engine: Engine, rows: Iterable[tuple[int, dict]], taxonomy: Taxonomy, *,
@@ -309,18 +451,18 @@ def import_rows(engine: Engine, rows: Iterable[tuple[int, dict]], taxonomy: Taxo
 
 def import_file(engine: Engine, path: Path | str, taxonomy: Taxonomy, *, fmt: str | None = None,
                 known_articles: Collection[str] | None = None, batch_size: int = BATCH_SIZE) -> ImportReport:
-    """Import a CSV or JSON-lines file of cases (see :data:`COLUMNS`)."""
+    """Import a CSV or JSON-lines file of cases (see :data:`COLUMNS`).
+
+    The file is read as bytes, one line at a time: a row that is not UTF-8 or not valid
+    CSV/JSON is reported with its own line and byte offset, and the rows after it still load.
+    """
     path = Path(path)
     fmt = detect_format(path, fmt)
     report = ImportReport()
     try:
-        with path.open(encoding="utf-8-sig", newline="") as stream:
+        with path.open("rb") as stream:
             rows = read_rows(stream, fmt, report.problems)
             return import_rows(engine, rows, taxonomy, known_articles=known_articles, batch_size=batch_size,
                                report=report)
     except FileNotFoundError:
         raise KBError(f"No file {path}.") from None
-    except UnicodeDecodeError as exc:
-        raise KBError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 and "
-                      f"import again: rows before that point were loaded, re-running skips them "
-                      f"when they have an external_ref.") from None

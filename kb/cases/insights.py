@@ -13,7 +13,7 @@ import io
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -94,6 +94,40 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+MAX_POINTS = 400  # periods a line chart draws; a longer range keeps its latest periods
+
+
+def _next_period(day: date, bucket: str) -> date:
+    if bucket == "month":
+        return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return day + timedelta(days=7 if bucket == "week" else 1)
+
+
+def timeline(values: Mapping[str, object], bucket: str, empty: object = None) -> tuple[list[str], list]:
+    """(every period from the first to the last, the value of each): periods with no data get
+    ``empty`` (None leaves a gap in a rate's line, 0 is right for a count), so a quiet spell
+    is drawn as the time it was rather than as one step between its neighbours.
+
+    :param values: ``{period start (ISO date): value}``.
+    """
+    if not values:
+        return [], []
+    days = sorted(date.fromisoformat(k) for k in values)
+    periods, day = [], days[0]
+    while day <= days[-1]:
+        periods.append(day.isoformat())
+        day = _next_period(day, bucket)
+    periods = periods[-MAX_POINTS:]
+    return periods, [values.get(p, empty) for p in periods]
+
+
+def _line(scope: Scope, series: Mapping[str, Mapping[str, object]], empty: object = None) -> dict:
+    """``x`` and ``series`` for a line chart over every period the series span."""
+    spanned = {period: True for values in series.values() for period in values}
+    x, _ = timeline(spanned, scope.bucket)
+    return {"x": x, "series": {name: [values.get(p, empty) for p in x] for name, values in series.items()}}
+
+
 def _title(scope: Scope, article_id: str) -> str:
     article = scope.articles.get(article_id)
     return article.title if article else ""
@@ -110,7 +144,7 @@ def deflection(scope: Scope) -> Report:
         ("period", "sessions", "deflected", "submitted", "abandoned", "deflection_rate"), rows,
         summary={"sessions": overall.sessions, "deflected": overall.deflected, "submitted": overall.submitted,
                  "abandoned": overall.abandoned, "deflection_rate": overall.rate},
-        chart="line", x=[r[0] for r in rows], series={"deflection rate": [r[5] for r in rows]}, percent=True)
+        chart="line", percent=True, **_line(scope, {"deflection rate": {r[0]: r[5] for r in rows}}))
 
 
 def _closed_cases(engine: Engine, since: datetime | None) -> list[tuple[int, datetime, bool, bool]]:
@@ -147,7 +181,7 @@ def link_rate(scope: Scope) -> Report:
         summary={"closed": len(closed), "with_article": total_linked,
                  "solved_by_article": sum(c[3] for c in closed),
                  "link_rate": _ratio(total_linked, len(closed))},
-        chart="line", x=[r[0] for r in rows], series={"link rate": [r[4] for r in rows]}, percent=True)
+        chart="line", percent=True, **_line(scope, {"link rate": {r[0]: r[4] for r in rows}}))
 
 
 def _link_counts(engine: Engine) -> dict[str, tuple[int, int]]:
@@ -312,8 +346,8 @@ def searches_over_time(scope: Scope) -> Report:
     return Report("searches", "Searches over time", "Searches run per period and how many found nothing.",
                   ("period", "searches", "zero_results", "zero_result_rate"), rows,
                   summary={"searches": sum(r[1] for r in rows), "zero_results": sum(r[2] for r in rows)},
-                  chart="line", x=[r[0] for r in rows],
-                  series={"searches": [r[1] for r in rows], "zero results": [r[2] for r in rows]})
+                  chart="line", **_line(scope, {"searches": {r[0]: r[1] for r in rows},
+                                                "zero results": {r[0]: r[2] for r in rows}}, empty=0))
 
 
 def helpfulness(scope: Scope) -> Report:

@@ -18,8 +18,12 @@ NEW, ACTIVE, WAITING, RESOLVED, CLOSED = "new", "active", "waiting-on-customer",
 STATUSES = (NEW, ACTIVE, WAITING, RESOLVED, CLOSED)
 STATUS_LABELS = {NEW: "New", ACTIVE: "Active", WAITING: "Waiting on customer", RESOLVED: "Resolved",
                  CLOSED: "Closed"}
+# The same statuses as a customer following their request reads them.
+CUSTOMER_STATUS_LABELS = {NEW: "Received", ACTIVE: "In progress", WAITING: "Waiting for your reply",
+                          RESOLVED: "Solved", CLOSED: "Closed"}
 # Resolved and closed cases carry a resolution code; they are what "closed cases" reports count.
 DONE = (RESOLVED, CLOSED)
+OPEN_STATUSES = tuple(s for s in STATUSES if s not in DONE)
 
 # Where a case may go next. Closed is final: a problem that comes back is a new case that
 # links the old one, so closed-case reports never change under the reader's feet. A resolved

@@ -1,8 +1,10 @@
 """The case store: create, update, link, resolve and close cases, and count article reuse.
 
-Every function takes an engine and opens its own short transaction. Changes to a case
-are checked against the revision that was read (optimistic locking), so two engineers
-closing and unlinking the same case at once can't leave it closed without its article.
+Every function takes an engine and opens its own short transaction. Changes to one case
+take turns in the database, so two engineers closing and unlinking the same case at once
+can't leave it closed without its article. Each write also checks that the case's revision
+is still the one it read (optimistic locking), a second guard that fails loudly with
+:class:`CaseConflict` rather than silently.
 
 **Reuse.** ``reuse_count(article)`` is the number of distinct resolved or closed cases
 linked to the article with ``solved=True``. Related (not solved) links and open cases
@@ -11,8 +13,9 @@ don't count: reuse measures how often the article actually solved a customer's p
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 
@@ -22,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from kb.cases import rules
 from kb.cases.rules import CLOSED, DONE, NEW, RESOLVED, CaseRuleError, LinkState
 from kb.cases.schema import case_links, cases
-from kb.db import utcnow
+from kb.db import take_turns, utcnow
 from kb.errors import KBError, NotFound
 from kb.resolution_codes import Taxonomy
 
@@ -203,10 +206,37 @@ def clean_case_fields(raw: Mapping[str, object], *,
             elif name == "description":
                 values[name] = clean_text(name, value) or ""
             else:
-                values[name] = clean_text(name, value, required=name == "title")
+                values[name] = clean_text(name, value)
         except CaseFieldError as exc:
             errors.append(exc)
+    if not errors and (not partial or "title" in raw) and not values.get("title"):
+        # Real tickets often have no subject (an e-mail without one, a chat's first message):
+        # a description alone opens a case, titled by its first line.
+        description = values.get("description") or (None if not partial else clean_text("description",
+                                                                                        raw.get("description")))
+        if description:
+            values["title"] = subject_from(description)
+        else:
+            errors.append(CaseFieldError("title", NEEDS_TITLE_OR_DESCRIPTION))
     return values, errors
+
+
+NEEDS_TITLE_OR_DESCRIPTION = "or 'description' is required: give at least one of them"
+SUBJECT_CHARS = 80
+
+
+def subject_from(description: str) -> str:
+    """A title for a ticket that came without one: its first line, cut at a word near
+    :data:`SUBJECT_CHARS` characters.
+
+    >>> subject_from("Hi,\n\nOutlook keeps asking for my password since this morning's update")
+    'Hi, Outlook keeps asking for my password since this morning\'s update'
+    """
+    words = " ".join(description.split())
+    if len(words) <= SUBJECT_CHARS:
+        return words
+    cut = words[:SUBJECT_CHARS].rsplit(" ", 1)[0] or words[:SUBJECT_CHARS]
+    return cut.rstrip(" ,.;:-") + "…"
 
 
 def _raise_first(errors: Sequence[CaseFieldError]) -> None:
@@ -219,7 +249,8 @@ def create_case(engine: Engine, *, channel: str = "engineer", created_by: str | 
     """Open a new case from form, API or portal input.
 
     :param channel: where it came from (portal, engineer, api, import).
-    :param raw: title (required), description, product, severity, priority, customer, owner.
+    :param raw: title, description (at least one of the two), product, severity, priority,
+        customer, owner.
     :raises CaseFieldError: for the first invalid field.
     """
     unknown = set(raw) - set(EDITABLE)
@@ -241,15 +272,17 @@ def _load(conn: Connection, number: int) -> Case:
     row = conn.execute(sa.select(cases).where(cases.c.id == number)).first()
     if row is None:
         raise NotFound(f"No case {format_case_id(number)}. List cases with `kb cases list`.")
-    return _case(row, _links_for(conn, [number]).get(number, ()))
+    return case_from_row(row, links_for(conn, [number]).get(number, ()))
 
 
-def _case(row, links: Iterable[CaseLink] = ()) -> Case:
+def case_from_row(row, links: Iterable[CaseLink] = ()) -> Case:
+    """A Case from a row of the cases table and its links."""
     m = row._mapping
     return Case(**{name: m[name] for name in _CASE_COLUMNS}, links=tuple(links))
 
 
-def _links_for(conn: Connection, numbers: Sequence[int]) -> dict[int, tuple[CaseLink, ...]]:
+def links_for(conn: Connection, numbers: Sequence[int]) -> dict[int, tuple[CaseLink, ...]]:
+    """``{case number: links}`` for the given cases, oldest link first."""
     if not numbers:
         return {}
     query = (sa.select(case_links).where(case_links.c.case_id.in_(numbers))
@@ -261,47 +294,24 @@ def _links_for(conn: Connection, numbers: Sequence[int]) -> dict[int, tuple[Case
     return {k: tuple(v) for k, v in out.items()}
 
 
+@contextlib.contextmanager
+def _changing(engine: Engine, case_id: str | int) -> Iterator[tuple[Connection, Case]]:
+    """A transaction that has the case to itself, with the case as it is now.
+
+    Changes to one case take turns (:func:`kb.db.take_turns`): the second of two engineers
+    acting at once sees what the first did, so a rule checked here holds when the
+    transaction commits; without it both would check the case as it was before either.
+    """
+    number = parse_case_id(case_id)
+    with engine.begin() as conn:
+        take_turns(conn, f"case:{number}")
+        yield conn, _load(conn, number)
+
+
 def get_case(engine: Engine, case_id: str | int) -> Case:
     """The case with its links; raises NotFound for an unknown or malformed id."""
     with engine.connect() as conn:
         return _load(conn, parse_case_id(case_id))
-
-
-def _filters(status: str | Sequence[str] | None, owner: str | None, product: str | None,
-             text: str | None) -> list:
-    where = []
-    if status:
-        statuses = [status] if isinstance(status, str) else list(status)
-        where.append(cases.c.status.in_([rules.normalize_status(s) for s in statuses]))
-    if owner:
-        where.append(cases.c.owner == owner)
-    if product:
-        where.append(cases.c.product == product)
-    if text and text.strip():
-        words = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(sa.func.lower(cases.c.title).like(f"%{words}%", escape="\\"))
-    return where
-
-
-def list_cases(engine: Engine, *, status: str | Sequence[str] | None = None, owner: str | None = None,
-               product: str | None = None, text: str | None = None, limit: int = 50,
-               offset: int = 0) -> list[Case]:
-    """Cases newest first, with their links, filtered by status, owner, product or title words."""
-    query = (sa.select(cases).where(*_filters(status, owner, product, text))
-             .order_by(cases.c.created_at.desc(), cases.c.id.desc())
-             .limit(max(1, min(limit, 1000))).offset(max(0, offset)))
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-        links = _links_for(conn, [r.id for r in rows])
-    return [_case(r, links.get(r.id, ())) for r in rows]
-
-
-def count_cases(engine: Engine, *, status: str | Sequence[str] | None = None, owner: str | None = None,
-                product: str | None = None, text: str | None = None) -> int:
-    """How many cases :func:`list_cases` would page through."""
-    query = sa.select(sa.func.count()).select_from(cases).where(*_filters(status, owner, product, text))
-    with engine.connect() as conn:
-        return conn.execute(query).scalar_one()
 
 
 def _write(conn: Connection, case: Case, values: dict, at: datetime | None = None) -> None:
@@ -326,8 +336,7 @@ def update_case(engine: Engine, case_id: str | int, **raw) -> Case:
         raise CaseFieldError(sorted(unknown)[0], "is not an editable case field")
     values, errors = clean_case_fields(raw, partial=True)
     _raise_first(errors)
-    with engine.begin() as conn:
-        case = _load(conn, parse_case_id(case_id))
+    with _changing(engine, case_id) as (conn, case):
         if case.status == CLOSED:
             raise CaseRuleError("transition", f"{case.display_id} is closed; its fields can't change.")
         if values:
@@ -344,8 +353,7 @@ def set_status(engine: Engine, case_id: str | int, status: str, *, at: datetime 
     if target in DONE:
         verb = "resolve" if target == RESOLVED else "close"
         raise CaseRuleError("resolution_code", f"To {verb} a case, choose how it ended: a resolution code.")
-    with engine.begin() as conn:
-        case = _load(conn, parse_case_id(case_id))
+    with _changing(engine, case_id) as (conn, case):
         rules.check_transition(case.status, target, case.display_id)
         if target != case.status:
             values: dict = {"status": target}
@@ -357,8 +365,7 @@ def set_status(engine: Engine, case_id: str | int, status: str, *, at: datetime 
 
 def _finish(engine: Engine, taxonomy: Taxonomy, case_id: str | int, target: str, code: str | None,
             notes: str | None, bug_reference: str | None, at: datetime | None) -> Case:
-    with engine.begin() as conn:
-        case = _load(conn, parse_case_id(case_id))
+    with _changing(engine, case_id) as (conn, case):
         rules.check_transition(case.status, target, case.display_id)
         if case.status == target:
             raise CaseRuleError("transition", f"{case.display_id} is already {target}.")
@@ -410,8 +417,7 @@ def link_article(engine: Engine, case_id: str | int, article_id: str, *, solved:
     """
     article_id = clean_article_id(article_id)
     now = at or utcnow()
-    with engine.begin() as conn:
-        case = _load(conn, parse_case_id(case_id))
+    with _changing(engine, case_id) as (conn, case):
         existing = next((link for link in case.links if link.article_id == article_id), None)
         if existing is None:
             conn.execute(case_links.insert().values(case_id=case.id, article_id=article_id,
@@ -424,13 +430,12 @@ def link_article(engine: Engine, case_id: str | int, article_id: str, *, solved:
                          .where(case_links.c.case_id == case.id, case_links.c.article_id == article_id)
                          .values(solved=bool(solved)))
         _bump(conn, case, now)
-        return next(link for link in _links_for(conn, [case.id])[case.id] if link.article_id == article_id)
+        return next(link for link in links_for(conn, [case.id])[case.id] if link.article_id == article_id)
 
 
 def unlink_article(engine: Engine, case_id: str | int, article_id: str) -> None:
     """Remove a link from an open or resolved case; closed cases keep theirs."""
-    with engine.begin() as conn:
-        case = _load(conn, parse_case_id(case_id))
+    with _changing(engine, case_id) as (conn, case):
         if case.status == CLOSED:
             raise CaseRuleError("transition", f"{case.display_id} is closed; its links are part of the "
                                               "record.")
@@ -448,7 +453,7 @@ def cases_for_article(engine: Engine, article_id: str, *, limit: int = 20) -> li
              .where(case_links.c.article_id == article_id)
              .order_by(cases.c.created_at.desc(), cases.c.id.desc()).limit(limit))
     with engine.connect() as conn:
-        return [(_case(r), bool(r.link_solved)) for r in conn.execute(query)]
+        return [(case_from_row(r), bool(r.link_solved)) for r in conn.execute(query)]
 
 
 def reuse_counts(engine: Engine) -> dict[str, int]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from kb import authoring
+from cli import main
+from cli.authoring import index_lookup
 from kb.authoring import (
     LIKELY_DUPLICATE,
     Similar,
@@ -15,7 +16,6 @@ from kb.authoring import (
     slug_for_title,
     used_ids,
 )
-from kb.cli import main
 from kb.errors import KBError
 from tests.conftest import article_text
 
@@ -55,21 +55,19 @@ def test_slug_for_title(title, slug):
 
 
 def test_create_writes_where_asked_and_refuses_to_overwrite(base_kb):
-    created = create_article(base_kb, "tsg", "Printer offline", subdir="printing/queues",
-                             index_dir=base_kb / "no-index")
+    created = create_article(base_kb, "tsg", "Printer offline", subdir="printing/queues")
     assert created.path == base_kb / "printing" / "queues" / "printer-offline.md"
     assert created.id == "KB0013"
     before = created.path.read_text()
     with pytest.raises(KBError, match="already exists"):
-        create_article(base_kb, "how-to", "Printer offline!", subdir="printing/queues",
-                       index_dir=base_kb / "no-index")
+        create_article(base_kb, "how-to", "Printer offline!", subdir="printing/queues")
     assert created.path.read_text() == before
 
 
 @pytest.mark.parametrize("subdir", ["../outside", "/tmp", "a/../../b"])
 def test_folders_outside_the_knowledge_base_are_refused(base_kb, subdir):
     with pytest.raises(KBError, match="outside"):
-        create_article(base_kb, "tsg", "Escape", subdir=subdir, index_dir=base_kb / "no-index")
+        create_article(base_kb, "tsg", "Escape", subdir=subdir)
 
 
 def test_bad_input_is_refused(base_kb, tmp_path):
@@ -82,7 +80,7 @@ def test_bad_input_is_refused(base_kb, tmp_path):
 
 
 def test_similar_titles_without_an_index(base_kb):
-    result = similar_articles(base_kb, "SQL Server deadlock error 1205", index_dir=base_kb / "no-index")
+    result = similar_articles(base_kb, "SQL Server deadlock error 1205")
     assert result.source == "titles"
     assert result.articles[0].id == "KB0007"
     assert result.articles[0].similarity >= LIKELY_DUPLICATE
@@ -92,20 +90,19 @@ def test_similar_titles_without_an_index(base_kb):
 
 def test_archived_articles_are_not_suggested(make_kb):
     root = make_kb({"old.md": article_text("id: KB0001\ntitle: Reset a password\nstatus: archived")})
-    assert similar_articles(root, "Reset a password", index_dir=root / "no-index").articles == []
+    assert similar_articles(root, "Reset a password").articles == []
 
 
-def test_the_index_is_used_when_there_is_one(base_kb, monkeypatch):
+def test_the_index_is_used_when_there_is_one(base_kb):
     calls = []
 
-    def fake(title, text, index_dir, limit):
-        calls.append((title, text, index_dir, limit))
+    def lookup(title, text, limit):
+        calls.append((title, text, limit))
         return [Similar("KB0007", "Analyse SQL Server deadlocks (Error 1205)", 0.8)]
 
-    monkeypatch.setattr(authoring, "_similar_from_index", fake)
-    result = similar_articles(base_kb, "Deadlocks", "Error 1205 in the log", index_dir="idx")
+    result = similar_articles(base_kb, "Deadlocks", "Error 1205 in the log", lookup=lookup)
     assert result.source == "index" and result.articles[0].id == "KB0007"
-    assert calls == [("Deadlocks", "Error 1205 in the log", "idx", 5)]
+    assert calls == [("Deadlocks", "Error 1205 in the log", 5)]
 
 
 def test_cli_prints_the_path_and_warns_about_duplicates(base_kb):
@@ -140,6 +137,17 @@ def test_similar_articles_from_a_real_index(base_kb, tmp_path):
 
     build_index(base_kb, tmp_path / "index")
     result = similar_articles(base_kb, "SQL Server deadlock error 1205", "Transaction was deadlocked",
-                              index_dir=tmp_path / "index")
+                              lookup=index_lookup(tmp_path / "index"))
     assert result.source == "index"
     assert result.articles[0].id == "KB0007" and result.articles[0].likely_duplicate
+
+
+def test_reserved_ids_are_never_handed_out_again(make_kb):
+    from kb.authoring import RESERVED_IDS, reserve_article_id
+
+    root = make_kb({"a.md": article_text("id: KB0003\ntitle: T")})
+    assert [reserve_article_id(root) for _ in range(3)] == ["KB0004", "KB0005", "KB0006"]
+    assert (root / RESERVED_IDS / "KB0005").is_file()
+    assert next_article_id(root) == "KB0007"  # even though no file uses KB0004-KB0006
+    (root / RESERVED_IDS / "KB0010").touch()  # reserved by another process a moment ago
+    assert reserve_article_id(root) == "KB0011"

@@ -8,13 +8,14 @@ from datetime import date, datetime
 import pytest
 from click.testing import CliRunner
 
+from cli import main
 from kb.activity import SearchRecord, record_searches
 from kb.articles import load_knowledge_base
 from kb.cases import store
-from kb.cli import main
 from kb.db import engine_for
 from kb.report import build_report, engine_if_exists
-from tests.conftest import article_text
+from tests.conftest import article_text, new_database
+from tests.databases import BACKEND_PARAMS
 
 TODAY = date(2026, 11, 23)
 
@@ -37,11 +38,15 @@ FILES = {
 }
 
 
+@pytest.fixture(params=BACKEND_PARAMS)
+def db_url(request, tmp_path):
+    """Case links and the search log on SQLite and on PostgreSQL: the report reads both."""
+    return new_database(request, request.param, tmp_path)
+
+
 @pytest.fixture
-def engine(tmp_path):
-    engine = engine_for(f"sqlite:///{tmp_path / 'kb.sqlite3'}")
-    yield engine
-    engine.dispose()
+def engine(db_url):
+    return engine_for(db_url)
 
 
 @pytest.fixture
@@ -117,10 +122,9 @@ def test_missing_sqlite_database_is_not_created(tmp_path):
     assert not (tmp_path / "nope.sqlite3").exists()
 
 
-def test_cli_report(make_kb, tmp_path):
+def test_cli_report(make_kb, tmp_path, db_url, engine):
     root = make_kb(FILES)
-    db = f"sqlite:///{tmp_path / 'kb.sqlite3'}"
-    engine = engine_for(db)
+    db = db_url
     record_searches(engine, [_search("vpn drops", 0, at=datetime.now())])
     result = CliRunner().invoke(main, ["report", "--articles", str(root), "--db", db, "--format", "json"])
     assert result.exit_code == 0, result.output
@@ -129,4 +133,3 @@ def test_cli_report(make_kb, tmp_path):
     assert "HUB" in {o["id"] for o in data["orphans"]}
     text = CliRunner().invoke(main, ["report", "--articles", str(root), "--db", f"sqlite:///{tmp_path}/none.db"])
     assert text.exit_code == 0 and "no database" in text.stdout
-    engine.dispose()

@@ -41,7 +41,7 @@ def test_new_rules_are_registered():
 @pytest.mark.parametrize("article_type", ARTICLE_TYPES)
 def test_new_article_passes_lint_except_for_its_guidance(base_kb, article_type):
     created = create_article(base_kb, article_type, f"Printer queue {article_type} stalls", product="Print",
-                             index_dir=base_kb / "no-index", today=date(2026, 11, 23))
+                             today=date(2026, 11, 23))
     result = parse_article(created.path, base_kb)
     assert result.ok, [str(p) for p in result.problems]
     article = result.article
@@ -62,7 +62,7 @@ def test_new_article_passes_lint_except_for_its_guidance(base_kb, article_type):
 @pytest.mark.parametrize("article_type", ARTICLE_TYPES)
 def test_filled_in_article_is_clean(base_kb, article_type):
     created = create_article(base_kb, article_type, f"Scanner {article_type} drops pages",
-                             index_dir=base_kb / "no-index", today=date(2026, 11, 23))
+                             today=date(2026, 11, 23))
     created.path.write_text(_fill_in(created.path.read_text()))
     problems = [p for p in lint(load_knowledge_base(base_kb), today=date(2026, 11, 23))
                 if p.path.endswith(created.path.name)]
@@ -81,7 +81,7 @@ def test_workflow_template_has_numbered_steps():
 
 def test_title_and_product_with_yaml_syntax_survive(base_kb):
     title = 'Error: "access denied" #3 - [x] {y} & it\'s: bad'
-    created = create_article(base_kb, "tsg", title, product="SQL: Server", index_dir=base_kb / "no-index")
+    created = create_article(base_kb, "tsg", title, product="SQL: Server")
     article = parse_article(created.path, base_kb).article
     assert article.title == title and article.product == "SQL: Server"
 

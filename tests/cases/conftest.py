@@ -1,4 +1,5 @@
-"""Fixtures for the case tests: a real SQLite database per test and the real taxonomy."""
+"""Fixtures for the case tests: a fresh real database per test, on SQLite and on PostgreSQL, and
+the real taxonomy."""
 
 from __future__ import annotations
 
@@ -9,19 +10,19 @@ import pytest
 from kb.cases import store
 from kb.db import engine_for
 from kb.resolution_codes import load_taxonomy
-from tests.conftest import TAXONOMY
+from tests.conftest import TAXONOMY, new_database
+from tests.databases import BACKEND_PARAMS
 
 
-@pytest.fixture
-def db_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'kb.sqlite3'}"
+@pytest.fixture(params=BACKEND_PARAMS)
+def db_url(request, tmp_path):
+    """Every test that takes it runs twice: on an SQLite file and on a PostgreSQL database."""
+    return new_database(request, request.param, tmp_path)
 
 
 @pytest.fixture
 def engine(db_url):
-    engine = engine_for(db_url)
-    yield engine
-    engine.dispose()
+    return engine_for(db_url)
 
 
 @pytest.fixture(scope="session")

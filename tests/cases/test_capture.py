@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from kb.articles import load_knowledge_base
@@ -99,3 +101,49 @@ def test_open_cases_and_cases_with_an_article_are_refused(engine, taxonomy, arti
     with pytest.raises(CaseRuleError, match="already links KB0007"):
         capture.capture_from_case(engine, solved.id, articles)
     assert not (articles / "drafts").exists() or not any((articles / "drafts").iterdir())
+
+
+CAPTURE_SCRIPT = """
+import sys, time
+from pathlib import Path
+from kb.cases.capture import capture_from_case
+from kb.db import engine_for
+
+db_url, articles, go, *case_ids = sys.argv[1:]
+engine = engine_for(db_url)
+while not Path(go).exists():
+    time.sleep(0.001)
+for case_id in case_ids:
+    print(capture_from_case(engine, int(case_id), articles, captured_by="worker").article_id, flush=True)
+"""
+
+
+def test_two_processes_capturing_at_the_same_moment_get_different_ids(engine, db_url, taxonomy, articles,
+                                                                       tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    for n in range(400):  # a knowledge base of some size: scanning it for the highest id takes a while
+        (articles / "bulk" / f"a{n}.md").parent.mkdir(exist_ok=True)
+        (articles / "bulk" / f"a{n}.md").write_text(article_text(f"id: KB{n + 100:04d}\ntitle: Article {n}"))
+    cases = []
+    for n in range(16):
+        case = store.create_case(engine, title=f"Printer queue {n} stalls after a driver update",
+                                 description="Jobs stay queued.")
+        cases.append(store.close_case(engine, taxonomy, case.id, "configuration-change", "Restart the spooler.").id)
+    go = tmp_path / "go"
+    workers = [subprocess.Popen([sys.executable, "-c", CAPTURE_SCRIPT, db_url, str(articles), str(go),
+                                 *map(str, cases[half::2])], cwd=REPO, stdout=subprocess.PIPE, text=True)
+               for half in (0, 1)]
+    time.sleep(1.5)  # both interpreters are up and waiting
+    go.touch()
+    outputs = [w.communicate(timeout=120)[0].split() for w in workers]
+    assert all(w.returncode == 0 for w in workers)
+    ids = outputs[0] + outputs[1]
+    assert len(ids) == 16 and len(set(ids)) == 16, sorted(ids)
+    kb = load_knowledge_base(articles)
+    assert not [p for p in kb.errors if p.rule == "duplicate-id"]
+    linked = {store.get_case(engine, case_id).solved_articles[0] for case_id in cases}
+    assert linked == set(ids), "each case points at its own draft"

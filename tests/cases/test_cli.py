@@ -8,8 +8,8 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
+from cli import main
 from kb.articles import load_knowledge_base
-from kb.cli import main
 from kb.lint import lint
 from tests.conftest import article_text
 
@@ -44,9 +44,10 @@ def test_import_reports_bad_rows_and_exits_1(kb, tmp_path):
     result = kb("cases", "import", str(path))
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert f"{path}: line 3: title: is required" in lines
+    assert f"{path}: line 3: title: or 'description' is required: give at least one of them" in lines
     assert f"{path}: line 4: articles: 'KB0002' is not an article; did you mean 'KB0001'?" in lines
-    assert "Loaded 2 case(s) (CAS-000001 to CAS-000002); 2 bad row(s); 0 already imported." in lines
+    assert ("Loaded 2 case(s) (CAS-000001 to CAS-000002) from lines 2, 5; 2 bad row(s) (lines 3-4); "
+            "0 already imported.") in lines
 
     listed = kb("cases", "list", "--json")
     assert [c["title"] for c in json.loads(listed.output)] == ["Outlook prompts again", "VPN drops"]
@@ -112,9 +113,9 @@ def test_db_url_comes_from_kb_db(monkeypatch, db_url, tmp_path, articles):
     assert "From env" in runner.invoke(main, ["cases", "list"]).output
 
 
-def test_missing_taxonomy_is_a_clear_error(kb, tmp_path, db_url):
+def test_missing_articles_folder_is_a_clear_error(kb, tmp_path, db_url):
     path = tmp_path / "c.jsonl"
     path.write_text('{"title": "A"}\n')
     result = CliRunner().invoke(main, ["cases", "import", str(path), "--db", db_url, "--articles",
                                        str(tmp_path / "nowhere")])
-    assert result.exit_code == 1 and "No resolution codes could be read" in result.output
+    assert result.exit_code == 1 and "No articles folder" in result.output

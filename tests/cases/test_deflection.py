@@ -28,6 +28,12 @@ def test_steps_are_recorded_in_order_with_their_articles(engine):
     assert d.session_outcome(engine, sid) == d.DEFLECTED
 
 
+def test_what_the_customer_typed_is_kept_without_nul_characters(engine):
+    sid = d.new_session_id()
+    d.record_event(engine, sid, d.SUGGESTIONS_SHOWN, article_ids=["KB0001"], query="printer\x00 offline")
+    assert d.session_events(engine, sid)[0].query == "printer offline"
+
+
 def test_submitting_after_solved_is_not_a_deflection(engine):
     case = store.create_case(engine, title="VPN", channel="portal")
     d.record_event(engine, session(1), d.SOLVED, article_ids=["KB0002"])

@@ -141,3 +141,50 @@ def test_charts_escape_labels_and_handle_no_data():
     assert "100%" in line and ET.fromstring(line) is not None
     assert "No data yet" in charts.bar_chart([], title="Empty")
     assert "No data yet" in charts.line_chart([], {}, title="Empty")
+
+
+def test_a_quiet_spell_is_drawn_as_the_time_it_was():
+    from kb.cases.insights import timeline
+
+    x, values = timeline({"2026-01-05": 0.5, "2026-03-02": 1.0}, "week")
+    assert x[0] == "2026-01-05" and x[-1] == "2026-03-02" and len(x) == 9
+    assert values[0] == 0.5 and values[-1] == 1.0 and values[1:-1] == [None] * 7
+    months, counts = timeline({"2025-11-01": 3, "2026-02-01": 1}, "month", empty=0)
+    assert months == ["2025-11-01", "2025-12-01", "2026-01-01", "2026-02-01"] and counts == [3, 0, 0, 1]
+
+
+def test_chart_labels_fit_inside_the_chart():
+    import html
+    import re
+
+    long = "KB0002 SQLSTATE 08001 'Error Locating Server/Instance Specified' when connecting"
+    svg = charts.bar_chart([(long, 12), ("short", 3)], title="Reuse")
+    width = float(re.search(r'viewBox="0 0 ([\d.]+)', svg).group(1))
+    for x, attrs, text in re.findall(r'<text x="([\d.]+)"([^>]*)>([^<]*)</text>', svg):
+        if "text-anchor" not in attrs:
+            drawn = len(html.unescape(text)) * charts.TEXT * charts.CHAR
+            assert float(x) >= 0 and float(x) + drawn <= width + 1, text
+    assert "KB0002" in svg, "the start of a label (its id) is never cut"
+    line = charts.line_chart([f"2026-{m:02d}-01" for m in range(1, 13)], {"rate": [0.5] * 12}, title="Rate",
+                             percent=True)
+    ends = re.findall(r'text-anchor="(start|end)"[^>]*>(2026-\d\d-01)<', line)
+    assert ("start", "2026-01-01") in ends and ("end", "2026-12-01") in ends, "first and last dates fit"
+
+
+@pytest.mark.parametrize("points", [2, 3, 4, 5, 9, 30, 200])
+def test_time_axis_labels_never_overlap(points):
+    import re
+    from datetime import date, timedelta
+
+    days = [(date(2026, 1, 5) + timedelta(weeks=k)).isoformat() for k in range(points)]
+    svg = charts.line_chart(days, {"searches": list(range(points))}, title="Searches")
+    spans = []
+    for x, anchor, text in re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)"[^>]*>(\d{4}-\d\d-\d\d)<',
+                                      svg):
+        width = len(text) * charts.SMALL * charts.CHAR
+        start = {"start": float(x), "end": float(x) - width, "middle": float(x) - width / 2}[anchor]
+        spans.append((start, start + width))
+    spans.sort()
+    assert len(spans) >= (2 if points > 1 else 1)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), spans
+    assert spans[0][0] >= 0 and spans[-1][1] <= charts.WIDTH

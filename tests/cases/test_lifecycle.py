@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.cases import rules, store
+from kb.cases import lookup, rules, store
 from kb.cases.rules import CaseRuleError
 from kb.errors import NotFound
 
@@ -119,12 +119,20 @@ def test_list_filters_and_counts(engine, taxonomy):
     first = new(engine, title="VPN drops every hour", owner="alice", product="VPN")
     new(engine, title="Printer offline", owner="bob")
     store.close_case(engine, taxonomy, first.id, "could-not-reproduce")
-    assert [c.title for c in store.list_cases(engine)] == ["Printer offline", "VPN drops every hour"]
-    assert [c.id for c in store.list_cases(engine, status="closed")] == [first.id]
-    assert [c.id for c in store.list_cases(engine, owner="alice")] == [first.id]
-    assert [c.title for c in store.list_cases(engine, text="print")] == ["Printer offline"]
-    assert store.list_cases(engine, text="100%_") == []
-    assert store.count_cases(engine, status=["new", "closed"]) == 2
+    assert [c.title for c in lookup.list_cases(engine)] == ["Printer offline", "VPN drops every hour"]
+    assert [c.id for c in lookup.list_cases(engine, status="closed")] == [first.id]
+    assert [c.id for c in lookup.list_cases(engine, owner="alice")] == [first.id]
+    assert [c.title for c in lookup.list_cases(engine, text="print")] == ["Printer offline"]
+    assert lookup.list_cases(engine, text="100%_") == []
+    assert lookup.count_cases(engine, status=["new", "closed"]) == 2
+
+
+def test_title_search_ignores_case_beyond_ascii_on_every_backend(engine):
+    """SQLite's own lower() folds only A-Z; PostgreSQL's folds every letter. Both must agree."""
+    new(engine, title="ÉCHEC de synchronisation Über-Konto")
+    assert len(store.list_cases(engine, text="échec")) == 1
+    assert len(store.list_cases(engine, text="über-konto")) == 1
+    assert store.count_cases(engine, text="ÜBER") == 1
 
 
 # --- the closing rules: each one refuses ---------------------------------------------------------

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from kb.cases import store
 from kb.cases.rules import CaseRuleError
-from kb.errors import NotFound
+from kb.errors import KBError, NotFound
 
 
 def test_linking_twice_updates_the_solved_flag_instead_of_duplicating(engine):
@@ -69,3 +72,42 @@ def test_every_link_change_bumps_the_revision_stamp(engine):
     after_link = store.revision_stamp(engine)
     store.link_article(engine, case.id, "KB0001", solved=True)
     assert before < after_link < store.revision_stamp(engine)
+
+
+RACES = 25
+
+
+def race(*steps):
+    """Run the steps in threads released at the same moment; returns each one's result or error."""
+    start = threading.Barrier(len(steps))
+
+    def run(step):
+        start.wait()
+        try:
+            return step()
+        except KBError as exc:
+            return exc
+
+    with ThreadPoolExecutor(len(steps)) as pool:
+        return list(pool.map(run, steps))
+
+
+def test_closing_and_unlinking_at_once_never_closes_a_case_without_its_article(engine, taxonomy):
+    """One engineer closes with "solved by an existing article" while another removes that link."""
+    for n in range(RACES):
+        case = store.create_case(engine, title=f"race {n}")
+        store.link_article(engine, case.id, "KB0001", solved=True)
+        race(lambda n=case.id: store.close_case(engine, taxonomy, n, "solved-existing-article"),
+             lambda n=case.id: store.unlink_article(engine, n, "KB0001"))
+        after = store.get_case(engine, case.id)
+        assert after.status != "closed" or after.solved_articles == ("KB0001",), \
+            f"{after.display_id} was closed without the article that solved it"
+
+
+def test_linking_the_same_article_at_once_links_it_once(engine):
+    for n in range(RACES):
+        case = store.create_case(engine, title=f"race {n}")
+        results = race(lambda n=case.id: store.link_article(engine, n, "KB0002", solved=True),
+                       lambda n=case.id: store.link_article(engine, n, "KB0002", solved=False))
+        assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, KBError)]
+        assert [link.article_id for link in store.get_case(engine, case.id).links] == ["KB0002"]

@@ -91,7 +91,7 @@ def test_incremental_change_is_searchable_within_a_second(corpus) -> None:
 def test_broken_file_keeps_its_last_good_version(corpus) -> None:
     articles, root = corpus(BASE)
     build_index(articles, root)
-    write(articles, "db/odbc.md", "---\ntitle: [unclosed\n---\nbody\n")
+    write(articles, "db/odbc.md", "---\nid: A1\ntitle: [unclosed\naudience: public\n---\nbody\n")
     report = build_index(articles, root)
     assert report.kept == ["db/odbc.md"]
     assert report.errors and report.errors[0].path.endswith("db/odbc.md")
@@ -110,7 +110,7 @@ def test_broken_file_keeps_its_last_good_version(corpus) -> None:
 def test_broken_file_survives_a_full_rebuild(corpus) -> None:
     articles, root = corpus(BASE)
     build_index(articles, root)
-    write(articles, "db/ora.md", "---\ntitle: ok\ntype: nonsense\n---\n")
+    write(articles, "db/ora.md", "---\ntitle: ok\naudience: public\ntags: [broken\n---\n")
     report = build_index(articles, root, rebuild=True)
     assert report.rebuilt and report.kept == ["db/ora.md"]
     with fresh(root) as s:
@@ -120,7 +120,7 @@ def test_broken_file_survives_a_full_rebuild(corpus) -> None:
 def test_new_broken_file_is_reported_and_not_indexed(corpus) -> None:
     articles, root = corpus(BASE)
     build_index(articles, root)
-    write(articles, "bad.md", "no front matter at all")
+    write(articles, "bad.md", "---\ntitle: [unclosed\n---\nbody\n")
     report = build_index(articles, root)
     assert report.errors and not report.kept and report.internal_count == 3
 

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 import indexer
+from cli import main
 from indexer import SearchPage
-from kb.cli import main
 from kb.errors import IndexBusy
 from tests.indexer.conftest import tsg, write
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 from pathlib import Path
@@ -10,12 +11,22 @@ import numpy as np
 import pytest
 
 from indexer import Searcher, build_index
-from indexer.encoder import MAX_TOKENS, Encoder, EncoderUnavailable, load_encoder, model_dir
+from indexer.encoder import MAX_TOKENS, RUNTIMES, Encoder, EncoderUnavailable, load_encoder, model_dir
 from indexer.ranking import blend
-from indexer.semantic import IDENTITY, STORE_FILE, VectorStore
+from indexer.semantic import STORE_FILE, VectorStore, update_vectors
+from indexer.semantic import article_text as text_to_embed
 from tests.conftest import article_text
 
 ENCODER = load_encoder()
+RUNTIME_ENCODERS: dict[str, Encoder] = {}
+
+
+def encoder_for(runtime: str) -> Encoder:
+    """The installed model with ``runtime``, loaded once for these tests."""
+    if runtime not in RUNTIME_ENCODERS:
+        RUNTIME_ENCODERS[runtime] = Encoder(model_dir(), runtime)
+    return RUNTIME_ENCODERS[runtime]
+
 
 
 @pytest.fixture(autouse=True)
@@ -60,14 +71,39 @@ def test_paraphrases_are_closer_than_unrelated_questions():
     assert float(v[0] @ v[1]) > float(v[2] @ v[1]) + 0.2
 
 
+SENTENCES = ["short", "a much longer sentence about a printer that stops after every page on Windows 11",
+             "", "Ошибка 0x80070005 при установке обновления 😀", "How do I delete my Facebook account?",
+             "Outlook keeps asking for the password after the May update (AADSTS50076)",
+             "Strikethrough with GitHub Markdown", "VPN disconnects every few minutes on Wi-Fi"]
+
+
 @needs_model
-def test_vectors_are_unit_length_and_the_same_alone_or_in_a_padded_batch():
-    texts = ["short", "a much longer sentence about a printer that stops after every page on Windows 11",
-             "", "Ошибка 0x80070005 при установке обновления 😀"]
-    together = ENCODER.encode(texts)
-    alone = np.vstack([ENCODER.encode([t]) for t in texts])
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_vectors_are_unit_length_and_the_same_alone_or_among_other_texts(runtime: str):
+    encoder = encoder_for(runtime)
+    together = encoder.encode(SENTENCES)
+    alone = np.vstack([encoder.encode([t]) for t in SENTENCES])
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
     assert np.allclose(together, alone, atol=1e-5)
+
+
+@needs_model
+def test_the_onnx_runtimes_compute_the_reference_vectors():
+    reference = encoder_for("numpy").encode(SENTENCES)
+    exact = np.sum(encoder_for("float32").encode(SENTENCES) * reference, axis=1)
+    int8 = np.sum(encoder_for("int8").encode(SENTENCES) * reference, axis=1)
+    assert exact.min() > 0.99999  # float32: the same vectors to rounding
+    assert int8.min() > 0.98 and int8.mean() > 0.99  # int8 weights: close, not equal
+    assert int8.min() < 0.99999  # (and the int8 runtime really runs int8 weights)
+
+
+def test_an_unknown_runtime_turns_meaning_off_and_names_the_variable(make_kb, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("KB_ENCODER_RUNTIME", "turbo")
+    with pytest.raises(EncoderUnavailable, match="KB_ENCODER_RUNTIME='turbo'.*int8, float32, numpy"):
+        load_encoder()
+    report = build_index(make_kb(FACEBOOK), tmp_path / "index")
+    assert report.embedded == 0 and any("KB_ENCODER_RUNTIME" in n for n in report.notices)
 
 
 @needs_model
@@ -117,6 +153,23 @@ def test_store_round_trips_vectors_and_prunes_versions_no_longer_indexed(tmp_pat
     assert set(store.get(["a", "b"])) == {"a"}
 
 
+def test_a_reader_notices_a_store_replaced_under_it(tmp_path: Path):
+    import shutil
+
+    root = tmp_path / "index"
+    writer = VectorStore(root)
+    writer.put([("old", np.ones(4, np.float32))])
+    writer.close()
+    reader = VectorStore(root)  # a server worker's store, open across rebuilds
+    assert set(reader.get(["old"])) == {"old"}
+    shutil.rmtree(root)  # the index folder deleted and rebuilt while the server runs
+    assert reader.get(["old"]) == {}
+    writer = VectorStore(root)
+    writer.put([("new", np.full(4, 0.5, np.float32))])
+    writer.close()
+    assert set(reader.get(["old", "new"])) == {"new"}, "the replaced file is read, not the unlinked one"
+
+
 def test_a_store_written_for_another_model_is_emptied(tmp_path: Path):
     store = VectorStore(tmp_path)
     store.put([("a", np.ones(4, np.float32))])
@@ -125,13 +178,50 @@ def test_a_store_written_for_another_model_is_emptied(tmp_path: Path):
     assert VectorStore(tmp_path).get(["a"]) == {}  # readers ignore it
     assert VectorStore(tmp_path).missing(["a"]) == {"a"}  # the next build starts over
     with sqlite3.connect(tmp_path / STORE_FILE) as conn:
-        assert conn.execute("SELECT value FROM meta").fetchone()[0] == IDENTITY
+        assert conn.execute("SELECT value FROM meta").fetchone()[0] == store.identity
 
 
 def test_blend_normalises_text_scores_and_fills_gaps_with_the_mean():
     assert blend([10.0, 5.0], [0.1, 0.9], weight=1.0) == pytest.approx([1.1, 1.4])
     assert blend([10.0, 5.0, 5.0], [0.2, None, 0.6], weight=1.0) == pytest.approx([1.2, 0.9, 1.1])
     assert blend([3.0, 2.0], [None, None]) == [3.0, 2.0]  # no vectors at all: words decide
+
+
+@needs_model
+@pytest.mark.slow
+def test_two_embedding_processes_store_the_vectors_one_process_stores(tmp_path: Path):
+    texts = {f"k{i:03d}": (f"Article {i}", f"{SENTENCES[i % len(SENTENCES)]} number {i}") for i in range(150)}
+
+    def fetch(keys: list[str]) -> list[tuple[str, str]]:
+        return [texts[k] for k in keys]
+
+    one, two = VectorStore(tmp_path / "one"), VectorStore(tmp_path / "two")
+    ticks: list[tuple[int, int]] = []
+    assert update_vectors(one, list(texts), fetch, ENCODER, processes=1) == 150
+    assert update_vectors(two, list(texts), fetch, ENCODER, processes=2,
+                          progress=lambda done, total: ticks.append((done, total))) == 150
+    a, b = one.get(list(texts)), two.get(list(texts))
+    assert set(a) == set(b) == set(texts)
+    assert all(np.array_equal(a[k], b[k]) for k in texts)
+    assert ticks[-1] == (150, 150)
+
+
+@needs_model
+@pytest.mark.slow
+def test_embedding_processes_that_cannot_start_leave_the_work_to_the_build(tmp_path: Path,
+                                                                          caplog: pytest.LogCaptureFixture):
+    model = tmp_path / "model"
+    shutil.copytree(model_dir(), model)
+    encoder = Encoder(model, ENCODER.runtime)
+    (model / "model.safetensors").write_bytes(b"replaced while the build was running")
+    texts = {f"k{i:03d}": (f"Article {i}", SENTENCES[i % len(SENTENCES)]) for i in range(100)}
+    store = VectorStore(tmp_path / "index")
+    with caplog.at_level(logging.WARNING, logger="indexer.semantic"):
+        assert update_vectors(store, list(texts), lambda keys: [texts[k] for k in keys], encoder,
+                              processes=2) == 100
+    assert "embedding processes failed" in caplog.text  # they were tried, and the build did their work
+    stored = store.get(list(texts))
+    assert np.allclose(stored["k004"], encoder.encode([text_to_embed(*texts["k004"])])[0], atol=2e-3)
 
 
 # -- kb index and suggestions --------------------------------------------------------------
@@ -147,6 +237,19 @@ def test_index_computes_each_article_version_once(make_kb, tmp_path: Path):
     report = build_index(articles, root)
     assert report.embedded == 1 and "article vectors" in report.summary()
     assert VectorStore(root).count() == 2  # the old version's vector was pruned
+
+
+@needs_model
+def test_vectors_of_another_runtime_are_computed_again_not_mixed(make_kb, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    articles, root = make_kb(FACEBOOK), tmp_path / "index"
+    assert build_index(articles, root).embedded == 2
+    other = next(r for r in RUNTIMES if r != ENCODER.runtime)
+    monkeypatch.setenv("KB_ENCODER_RUNTIME", other)
+    assert VectorStore(root).get(["anything"]) == {} and VectorStore(root).count() == 0
+    assert build_index(articles, root).embedded == 2
+    with Searcher(root) as s:
+        assert [h.id for h in s.suggest("", TICKET).hits][:1] == ["KB-1"]
 
 
 @needs_model

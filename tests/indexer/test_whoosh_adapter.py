@@ -8,6 +8,7 @@ import pytest
 
 from indexer import Searcher
 from indexer.engine import whoosh_adapter as adapter
+from kb import settings
 
 
 def test_the_fast_path_is_on_only_for_the_whoosh_it_was_written_for() -> None:
@@ -15,20 +16,21 @@ def test_the_fast_path_is_on_only_for_the_whoosh_it_was_written_for() -> None:
     if installed != adapter.WRITTEN_FOR:
         assert not adapter.fast_path(), (
             f"Whoosh is {installed}, the adapter was written for {adapter.WRITTEN_FOR}: the fast path must be off")
-    assert adapter.decide(installed, environ={}) == (installed == adapter.WRITTEN_FOR)
+    assert adapter.decide(installed, allowed=True) == (installed == adapter.WRITTEN_FOR)
 
 
 def test_another_whoosh_version_switches_the_fast_path_off_and_says_so(caplog) -> None:
     other = (adapter.WRITTEN_FOR[0], "2.7.6")
     with caplog.at_level(logging.WARNING, logger=adapter.__name__):
-        assert adapter.decide(other, environ={}) is False
+        assert adapter.decide(other, allowed=True) is False
     assert "2.7.6" in caplog.text and "public API" in caplog.text
 
 
-def test_the_fast_path_can_be_switched_off_by_the_environment(caplog) -> None:
+def test_the_fast_path_can_be_switched_off_by_the_environment(caplog, monkeypatch) -> None:
+    monkeypatch.setenv(settings.setting("whoosh_fast").env, "off")
     with caplog.at_level(logging.WARNING, logger=adapter.__name__):
-        assert adapter.decide(adapter.WRITTEN_FOR, environ={adapter.FAST_ENV: "0"}) is False
-    assert adapter.FAST_ENV in caplog.text
+        assert adapter.decide(adapter.WRITTEN_FOR) is False
+    assert settings.setting("whoosh_fast").env in caplog.text
 
 
 @pytest.fixture

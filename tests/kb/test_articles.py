@@ -8,10 +8,11 @@ from kb.articles import is_article_file, load_knowledge_base, parse_article
 from tests.conftest import article_text
 
 
-def parse(tmp_path, text: str | bytes, name: str = "article.md"):
+def parse(tmp_path, text: str | bytes, name: str = "article.md", *, strict: bool | None = None):
     path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
-    return parse_article(path, tmp_path)
+    return parse_article(path, tmp_path, strict=strict)
 
 
 def rules(result) -> list[str]:
@@ -72,11 +73,12 @@ def test_byte_order_mark_and_leading_blank_lines_are_tolerated(tmp_path):
     assert parse(tmp_path, text).article.title == "With BOM"
 
 
-def test_unknown_field_suggests_the_known_one(tmp_path):
-    result = parse(tmp_path, article_text("title: T\ntgas: [a]"))
+def test_unknown_field_suggests_the_known_one_and_is_an_error_in_the_strict_format(tmp_path):
+    result = parse(tmp_path, article_text("title: T\ntgas: [a]"), strict=True)
     problem = next(p for p in result.problems if p.rule == "unknown-field")
     assert problem.field == "tgas" and "did you mean 'tags'" in problem.message
     assert problem.line == 3
+    assert problem.is_error
     assert not result.ok
 
 
@@ -102,8 +104,9 @@ def test_missing_title_is_an_error(tmp_path):
 
 
 @pytest.mark.parametrize("text,message", [
-    ("# Just markdown\n", "no front matter"),
     ("---\ntitle: T\nno closing fence\n", "never closed"),
+    ("+++\ntitle = 'T'\n", "never closed"),
+    ("+++\ntitle = [\n+++\nbody\n", "not valid TOML"),
     ("---\ntitle: [unclosed\n---\nbody\n", "not valid YAML"),
     ("---\n- a\n- b\n---\nbody\n", "mapping"),
 ])
@@ -124,9 +127,17 @@ def test_non_utf8_file_is_reported(tmp_path):
     assert rules(result) == ["encoding"]
 
 
-def test_unsafe_id_is_refused(tmp_path):
-    result = parse(tmp_path, article_text("id: ../../etc/passwd\ntitle: T"))
+def test_unsafe_id_is_refused_in_the_strict_format(tmp_path):
+    result = parse(tmp_path, article_text("id: ../../etc/passwd\ntitle: T"), strict=True)
     assert rules(result) == ["invalid-id"]
+    assert result.article is None
+
+
+def test_unsafe_id_falls_back_to_the_path_with_a_warning(tmp_path):
+    result = parse(tmp_path, article_text("id: ../../etc/passwd\ntitle: T"), "guides/vpn.md")
+    assert rules(result) == ["invalid-id"] and not result.problems[0].is_error
+    assert "using 'guides.vpn'" in result.problems[0].message
+    assert result.article.id == "guides.vpn"
 
 
 def test_duplicate_field_is_reported(tmp_path):

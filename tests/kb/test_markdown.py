@@ -110,3 +110,88 @@ def test_section_headings_are_case_insensitive(heading, key):
 def test_slugify_handles_unicode_and_symbols():
     assert slugify("Schritt 1: Überprüfen") == "sec-schritt-1-überprüfen"
     assert slugify("!!!") == "sec-section"
+
+
+# -- real-world Markdown from other tools ----------------------------------------------------------
+
+from kb.markdown import References  # noqa: E402
+
+
+def refs(files: dict[str, str], path: str = "guides/page.md") -> References:
+    """References over an in-memory tree: every .md in ``files`` is an article, every .png an image."""
+    return References(path, lambda p, a: f"/a/{p}" + (f"#{a}" if a else "") if p in files else None,
+                      lambda p: f"/img/{p}" if p in files and p.endswith(".png") else None,
+                      lambda p: files.get(p))
+
+
+@pytest.mark.parametrize("source,kind,title", [
+    ("> [!NOTE]\n> Restart first.\n", "note", "Note"),
+    ("> [!WARNING]\n> Restart first.\n", "warning", "Warning"),
+    ('!!! tip "Before you start"\n    Restart first.\n', "tip", "Before you start"),
+    ("!!! danger\n    Restart first.\n", "danger", "Danger"),
+    (":::caution Mind the data\nRestart first.\n:::\n", "caution", "Mind the data"),
+    (":::info\nRestart first.\n:::\n", "info", "Info"),
+])
+def test_callouts_from_github_mkdocs_and_docusaurus_render_as_boxes(source, kind, title):
+    html = render(source)
+    box = BeautifulSoup(html, "html.parser").find("div")
+    assert box is not None and kind in " ".join(box["class"]), html
+    assert box.find("p").get_text() == title and "Restart first." in box.get_text()
+
+
+def test_a_callout_title_cannot_inject_markup():
+    html = render(':::note <img src=x onerror=alert(1)>\nbody\n:::\n\n!!! note "<script>x</script>"\n    b\n')
+    page = BeautifulSoup(html, "html.parser")
+    assert page.find("img") is None and page.find("script") is None
+    assert [p.get_text() for p in page.select("p.admonition-title")] == [
+        "<img src=x onerror=alert(1)>", "<script>x</script>"]
+
+
+def test_microsoft_learn_images_become_images():
+    html = render(':::image type="content" source="media/dialog.png" alt-text="The sign-in dialog.":::\n',
+                  references=refs({"guides/media/dialog.png": ""}))
+    img = BeautifulSoup(html, "html.parser").find("img")
+    assert (img["src"], img["alt"]) == ("/img/guides/media/dialog.png", "The sign-in dialog.")
+
+
+def test_includes_are_resolved_in_place_or_shown_as_a_placeholder():
+    files = {"includes/disclaimer.md": "Third-party products are **independent**.\n",
+             "includes/loop.md": '--8<-- "includes/loop.md"\n'}
+    body = ("[!INCLUDE [Disclaimer](../includes/disclaimer.md)]\n\n--8<-- \"includes/disclaimer.md\"\n\n"
+            "[!INCLUDE [Missing](../includes/nope.md)]\n\n[!INCLUDE [Escape](../../../etc/passwd)]\n\n"
+            '--8<-- "includes/loop.md"\n')
+    page = BeautifulSoup(render(body, references=refs(files)), "html.parser")
+    assert page.get_text().count("Third-party products are independent.") == 2
+    missing = [p.get_text() for p in page.select("p.kb-include-missing")]
+    assert missing[:2] == ["Shared content not shown here: Missing", "Shared content not shown here: Escape"]
+    assert len(missing) == 3, "a snippet that includes itself stops"
+
+
+def test_snippets_are_read_only_from_inside_the_folder_without_their_front_matter(tmp_path):
+    from kb.sources import image_file, read_snippet
+
+    root = tmp_path / "articles"
+    (root / "includes").mkdir(parents=True)
+    (root / "includes" / "x.md").write_text("---\nauthor: x\n---\nShared text.\n")
+    (tmp_path / "secret.md").write_text("outside")
+    (root / "includes" / "link.md").symlink_to(tmp_path / "secret.md")
+    (root / ".git").mkdir()
+    (root / ".git" / "a.png").write_bytes(b"png")
+    assert read_snippet(root, "includes/x.md") == "Shared text.\n"
+    assert read_snippet(root, "../secret.md") is None
+    assert read_snippet(root, "includes/link.md") is None, "a symlink out of the folder is refused"
+    assert image_file(root, ".git/a.png") is None
+
+
+def test_relative_links_and_images_resolve_or_lose_their_link():
+    files = {"guides/other.md": "", "setup/install.md": "", "guides/shot.png": ""}
+    body = ("[same folder](other.md) [up](../setup/install.md#before-you-begin) [gone](missing.md) "
+            "[outside](../../secret.md) [file](tool.ps1) [web](https://example.com/x) [anchor](#top)\n\n"
+            "![shot](shot.png) ![absent](absent.png)\n")
+    page = BeautifulSoup(render(body, references=refs(files)), "html.parser")
+    links = {a.get_text(): a["href"] for a in page.find_all("a")}
+    assert links == {"same folder": "/a/guides/other.md", "up": "/a/setup/install.md#sec-before-you-begin",
+                     "web": "https://example.com/x", "anchor": "#top"}
+    assert {s.get_text() for s in page.select("span.kb-link-unavailable")} == {"gone", "outside", "file"}
+    assert [i["src"] for i in page.find_all("img")] == ["/img/guides/shot.png"]
+    assert "[absent]" in page.get_text()

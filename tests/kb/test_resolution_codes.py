@@ -41,3 +41,12 @@ def test_every_code_is_documented(taxonomy):
 def test_unknown_code_suggests_the_nearest(taxonomy):
     with pytest.raises(UnknownResolutionCode, match="(?i)did you mean 'duplicate-case'"):
         taxonomy.get("duplicate-cases")
+
+
+def test_a_knowledge_base_without_resolution_codes_uses_the_built_in_ones(tmp_path):
+    from kb.resolution_codes import DEFAULT_TAXONOMY, TAXONOMY_FILE, load_taxonomy
+
+    taxonomy, problems = load_taxonomy(tmp_path / TAXONOMY_FILE)
+    assert "solved-existing-article" in taxonomy
+    assert [(p.severity, p.rule) for p in problems] == [("warning", "taxonomy")]
+    assert str(DEFAULT_TAXONOMY) in problems[0].message

@@ -17,6 +17,7 @@ import sys
 import textwrap
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -262,12 +263,15 @@ class LiveServer:
 
 
 def start_server(corpus: Path, index_dir: Path, db_url: str, workdir: Path,
-                 timeout: float = 60, extra_args: tuple[str, ...] = ()) -> LiveServer:
-    """Run ``kb serve`` (plus ``extra_args``) on a free loopback port and wait until it answers."""
+                 timeout: float = 60, extra_args: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> LiveServer:
+    """Run ``kb serve`` (plus ``extra_args``, with ``env`` added to its environment) on a free
+    loopback port and wait until it answers."""
     port = free_port()
     log = workdir / "serve.log"
+    extra_env = env or {}
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    env.update(KB_INSTANCE=str(workdir / "instance"), PYTHONUNBUFFERED="1")
+    env.update(KB_INSTANCE=str(workdir / "instance"), PYTHONUNBUFFERED="1", **extra_env)
     process = subprocess.Popen(
         [kb_executable(), "serve", "--articles", str(corpus), "--index", str(index_dir), "--db", db_url,
          "--host", "127.0.0.1", "--port", str(port), *extra_args],
@@ -294,6 +298,27 @@ def sign_in(page, acct: Account) -> None:
     page.get_by_label("Password").fill(acct.password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r".*/(search|help)$"))
+
+
+@contextmanager
+def checked_page(browser, base_url: str, *, javascript: bool = True, timeout_ms: int = 10_000, **options):
+    """A browser page on ``base_url`` that fails the test on console errors (CSP violations
+    show up there) and script errors; failed resource loads (expected 404s) are allowed.
+
+    ``options`` go to Playwright's ``new_context`` (a viewport, a phone's touch and scale).
+    """
+    context = browser.new_context(base_url=base_url, java_script_enabled=javascript, **options)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_default_timeout(timeout_ms)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, f"browser console errors (CSP violations show up here): {errors}"
 
 
 def stop_server(server: LiveServer) -> None:

@@ -1,7 +1,7 @@
-"""A small JSON Schema validator for the subset web/openapi.py uses.
+"""A small JSON Schema validator for the subset web/openapi/ uses.
 
 Supports type (including lists of types and "null"), properties, required, items,
-additionalProperties (schema or bool), enum, minimum, maximum, maxLength and local $ref.
+additionalProperties (schema or bool), enum, minimum, maximum, maxLength, anyOf and local $ref.
 Anything else in a schema is a test failure, so the document can't silently use a keyword
 this validator would ignore.
 """
@@ -9,7 +9,7 @@ this validator would ignore.
 from __future__ import annotations
 
 KNOWN = {"type", "properties", "required", "items", "additionalProperties", "enum", "minimum", "maximum",
-         "maxLength", "$ref", "description", "default"}
+         "maxLength", "$ref", "description", "default", "anyOf"}
 
 _TYPES = {
     "object": lambda v: isinstance(v, dict),
@@ -38,6 +38,8 @@ def errors(value, schema: dict, document: dict, path: str = "$") -> list[str]:
     if "$ref" in schema:
         return errors(value, resolve(document, schema["$ref"]), document, path)
     found: list[str] = []
+    if "anyOf" in schema and all(errors(value, sub, document, path) for sub in schema["anyOf"]):
+        found.append(f"{path}: matches none of the anyOf alternatives")
     if "type" in schema:
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         if not any(_TYPES[t](value) for t in types):

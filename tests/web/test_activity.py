@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -11,12 +12,14 @@ from indexer import Signals
 from kb import activity
 from kb.db import engine_for
 from kb.errors import KBError
+from tests.conftest import new_database
+from tests.databases import BACKEND_PARAMS
 from web.signals import CombinedSignals, helpfulness_provider
 
 
-@pytest.fixture
-def engine(tmp_path):
-    return engine_for(f"sqlite:///{tmp_path / 'activity.sqlite3'}")
+@pytest.fixture(params=BACKEND_PARAMS)
+def engine(request, tmp_path):
+    return engine_for(new_database(request, request.param, tmp_path))
 
 
 def test_votes_become_signals(engine):
@@ -112,6 +115,20 @@ def test_long_queries_are_truncated_in_the_log(engine):
     assert len(activity.recent_searches(engine)[0]["query"]) == activity.MAX_QUERY_LENGTH
 
 
+def test_a_nul_character_never_costs_a_batch_of_the_log(engine):
+    """PostgreSQL refuses NUL in text; one pasted NUL must not lose the searches logged with it."""
+    activity.record_searches(engine, [activity.SearchRecord("before", "public", 1, 1.0),
+                                      activity.SearchRecord("vpn\x00 drops", "public", 0, 1.0),
+                                      activity.SearchRecord("after", "public", 1, 1.0)])
+    assert [r["query"] for r in activity.recent_searches(engine)] == ["after", "vpn drops", "before"]
+
+
+def test_comments_with_nul_characters_are_refused_clearly(engine):
+    with pytest.raises(KBError, match="NUL"):
+        activity.record_feedback(engine, "KB1", False, "broken\x00comment")
+    assert activity.feedback_counts(engine, "KB1") == (0, 0)
+
+
 def test_top_queries_and_content_gaps(engine):
     records = [activity.SearchRecord(q, "public", total, 1.0)
                for q, total in [("VPN", 3), ("vpn", 3), ("printer", 0), ("printer", 0), ("dns", 1)]]
@@ -151,3 +168,18 @@ def test_a_failing_provider_does_not_break_ranking(engine, caplog):
     combined = CombinedSignals([broken, lambda: {"KB1": {"helpful": 2}}], ttl=0)
     assert combined()["KB1"].helpful == 2
     assert "case store offline" in caplog.text
+
+
+def test_a_users_votes_cast_at_once_leave_one_vote(engine):
+    from kb.users import add_user
+
+    user = add_user(engine, "double-clicker", "engineer", "a-long-password")
+    start = threading.Barrier(8)
+
+    def vote(i: int) -> None:
+        start.wait()
+        activity.record_feedback(engine, "KB7", i % 2 == 0, user_id=user.id)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(vote, range(8)))
+    assert sum(activity.feedback_counts(engine, "KB7")) == 1

@@ -155,7 +155,7 @@ SECRET_CODE_TEXT = "The gateway logs QDX-77810 after reset."
     (b"{not json", "body"),
     (b"[1, 2]", "body"),
     (b"", "body"),
-    (b'{"description": "no title"}', "title"),
+    (b'{"title": " ", "description": ""}', "title"),
     (b'{"title": 5}', "title"),
     (b'{"title": "x", "limit": 0}', "limit"),
     (b'{"title": "x", "limit": 2.5}', "limit"),
@@ -257,7 +257,8 @@ def test_openapi_document_is_3_1_and_self_consistent(document):
     schemas = document["components"]["schemas"]
     for name, schema in schemas.items():
         assert schema.get("type") == "object", name
-        assert schema_errors({}, {**schema, "required": []}, document) == [], name  # only known keywords
+        known_keywords_only = {key: value for key, value in schema.items() if key not in ("required", "anyOf")}
+        assert schema_errors({}, known_keywords_only, document) == [], name  # only known keywords
     for path, methods in document["paths"].items():
         for method, op in methods.items():
             assert op["responses"], (path, method)

@@ -38,7 +38,7 @@ def test_article_page_renders_markdown_with_a_toc(engineer):
 def test_metadata_is_shown(engineer):
     page = soup(engineer.get(f"/articles/{INTERNAL_ID}"))
     meta = {d.dt.get_text(strip=True): d.dd.get_text(" ", strip=True) for d in page.select("dl.meta > div")}
-    assert meta["Type"] == "tsg"
+    assert meta["Type"] == "Troubleshooting guide"
     assert "Appliance" in meta["Product"]
     assert meta["Audience"] == "Internal"
     assert meta["Status"] == "published"
@@ -124,14 +124,16 @@ def test_helpful_vote_is_stored_and_counted(engineer, app):
     assert after[1] >= before[1]  # the engineer's single vote replaced any earlier one
     assert any(c["comment"] == "step 2 is unclear" for c in activity.feedback_comments(engine, LINKS_ID))
     followed = soup(engineer.get(response.headers["Location"]))
-    assert "Thanks for your feedback" in followed.get_text()
+    feedback = followed.find("section", id="feedback")
+    assert "Thanks for telling us" in feedback.select_one("[role=status]").get_text(), "confirmed in place"
+    assert feedback.find("button") is None, "the buttons give way to the thanks, so nobody votes twice"
 
 
 def test_vote_needs_a_choice(engineer):
     page = engineer.get(f"/articles/{LINKS_ID}")
     response = engineer.post(f"/articles/{LINKS_ID}/feedback", data={"csrf_token": csrf_token_from(page)},
                              follow_redirects=True)
-    assert "Choose" in soup(response).find(class_="flash-error").get_text()
+    assert "Choose" in soup(response).find("section", id="feedback").select_one("[role=alert]").get_text()
 
 
 def test_vote_on_a_hidden_article_is_404(engineer):

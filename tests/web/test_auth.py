@@ -1,6 +1,13 @@
-"""Signing in and out, sessions, rate limiting, roles and the admin users page."""
+"""Signing in and out, sessions, rate limiting, roles and the admin users page.
+
+Every test here that touches the database runs on SQLite and on PostgreSQL: the module
+gets one database and one app per backend.
+"""
 
 from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -8,30 +15,25 @@ import sqlalchemy as sa
 from kb.db import engine_for
 from kb.logins import DatabaseFailures, login_failures
 from kb.users import ROLES, add_user, get_user
+from tests.conftest import new_database
+from tests.databases import BACKEND_PARAMS
+from tests.web.conftest import app_config
 from tests.web.helpers import PASSWORD, Account, account, csrf_token_from, login_client, soup
-from web.auth import visibility
 from web.ratelimit import LoginLimiter, MemoryFailures
-from web.services import Reader
 from web.util import safe_next
 
 
-def test_visibility_by_role():
-    class U:
-        def __init__(self, role):
-            self.role = role
-            self.is_staff = role in ("engineer", "author", "admin")
-            self.can_author = role in ("author", "admin")
-
-    assert visibility(None) == ("public", ("published",))
-    assert visibility(U("customer")) == ("public", ("published",))
-    assert visibility(U("engineer")) == ("internal", ("published",))
-    assert visibility(U("author")) == ("internal", ("published", "review", "draft"))
-    assert visibility(U("admin")) == ("internal", ("published", "review", "draft"))
+@pytest.fixture(scope="module", params=BACKEND_PARAMS)
+def db_url(request, tmp_path_factory):
+    """This module's database, once per backend (users are created once: hashing is slow)."""
+    return new_database(request, request.param, tmp_path_factory.mktemp("auth-db"))
 
 
-def test_only_staff_may_filter_archived():
-    assert "archived" in Reader("internal", ("published",)).filter_statuses
-    assert Reader("public", ("published",)).filter_statuses == ("published",)
+@pytest.fixture(scope="module")
+def app(corpus, index_dir, db_url, tmp_path_factory):
+    from web import create_app
+
+    return create_app(app_config(corpus, index_dir, db_url, tmp_path_factory.mktemp("instance")))
 
 
 def test_login_page_is_accessible(client):
@@ -162,12 +164,20 @@ class FakeClock:
         return self.now
 
 
+def fail(limiter: LoginLimiter, name: str, address: str):
+    """A counted attempt whose password turned out wrong."""
+    attempt = limiter.attempt(name, address)
+    assert attempt.wait == 0, "the attempt was refused"
+    return attempt
+
+
 def test_limiter_window_slides():
     clock = FakeClock()
     limiter = LoginLimiter(max_failures=5, max_per_address=50, window=900, clock=clock)
     for _ in range(5):
-        limiter.failed("Alice", "1.2.3.4")
+        fail(limiter, "Alice", "1.2.3.4")
     assert 0 < limiter.retry_after("alice", "1.2.3.4") <= 900  # names are case-insensitive
+    assert 0 < limiter.attempt("alice", "1.2.3.4").wait <= 900
     assert limiter.retry_after("bob", "1.2.3.4") == 0
     clock.now += 901
     assert limiter.retry_after("alice", "1.2.3.4") == 0
@@ -176,47 +186,87 @@ def test_limiter_window_slides():
 def test_limiter_blocks_password_spraying_per_address():
     limiter = LoginLimiter(max_failures=5, max_per_address=10, window=900, clock=FakeClock())
     for i in range(10):
-        limiter.failed(f"user{i}", "5.6.7.8")
-    assert limiter.retry_after("someone-new", "5.6.7.8") > 0
-    assert limiter.retry_after("someone-new", "9.9.9.9") == 0
+        fail(limiter, f"user{i}", "5.6.7.8")
+    assert limiter.attempt("someone-new", "5.6.7.8").wait > 0
+    assert limiter.attempt("someone-new", "9.9.9.9").wait == 0
 
 
 def test_limiter_success_clears_the_name():
     limiter = LoginLimiter(max_failures=2, clock=FakeClock())
-    limiter.failed("a", "ip")
-    limiter.succeeded("a", "ip")
-    limiter.failed("a", "ip")
+    fail(limiter, "a", "ip")
+    limiter.succeeded(fail(limiter, "a", "ip"))
+    fail(limiter, "a", "ip")
     assert limiter.retry_after("a", "ip") == 0
+
+
+def test_limiter_refused_attempts_do_not_extend_the_block():
+    clock = FakeClock()
+    limiter = LoginLimiter(max_failures=2, window=900, clock=clock)
+    fail(limiter, "a", "ip")
+    fail(limiter, "a", "ip")
+    for _ in range(20):
+        clock.now += 10
+        assert limiter.attempt("a", "ip").wait > 0
+    clock.now = 1000.0 + 901  # the window after the two real failures, not after the refusals
+    assert limiter.attempt("a", "ip").wait == 0
 
 
 def test_limiter_memory_is_bounded(monkeypatch):
     monkeypatch.setattr(MemoryFailures, "MAX_KEYS", 100)
     limiter = LoginLimiter(clock=FakeClock())
     for i in range(500):
-        limiter.failed(f"user{i}", f"ip{i}")
+        fail(limiter, f"user{i}", f"ip{i}")
     assert len(limiter.store.times) <= 200
 
 
-def test_processes_sharing_a_database_share_the_limit(tmp_path):
-    """Two server processes are two limiters on one database: failures add up."""
-    engine = engine_for(f"sqlite:///{tmp_path / 'kb.sqlite3'}")
+@pytest.mark.usefixtures("forget_failures")
+def test_processes_sharing_a_database_share_the_limit(db_url):
+    """Two server processes are two limiters on one database: attempts add up."""
+    engine = engine_for(db_url)
     clock = FakeClock()
     first, second = (LoginLimiter(max_failures=4, clock=clock, store=DatabaseFailures(engine))
                      for _ in range(2))
-    first.failed("alice", "1.2.3.4")
-    second.failed("alice", "1.2.3.4")
-    first.failed("alice", "1.2.3.4")
+    fail(first, "alice", "1.2.3.4")
+    fail(second, "alice", "1.2.3.4")
+    fail(first, "alice", "1.2.3.4")
     assert first.retry_after("alice", "1.2.3.4") == 0
-    second.failed("alice", "1.2.3.4")
-    assert first.retry_after("alice", "1.2.3.4") > 0 and second.retry_after("Alice", "1.2.3.4") > 0
+    fail(second, "alice", "1.2.3.4")
+    assert first.attempt("alice", "1.2.3.4").wait > 0 and second.attempt("Alice", "1.2.3.4").wait > 0
     clock.now += 901
     assert second.retry_after("alice", "1.2.3.4") == 0
-    second.failed("bob", "1.2.3.4")  # old rows are forgotten as new failures arrive
+    fail(second, "bob", "1.2.3.4")  # old rows are forgotten as new attempts arrive
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(login_failures)).scalar() == 2
-    first.failed("carol", "5.5.5.5")
-    first.succeeded("carol", "5.5.5.5")
+    first.succeeded(fail(first, "carol", "5.5.5.5"))
     assert second.store.recent("user:carol|5.5.5.5", 0) == []
+    assert second.store.recent("addr:5.5.5.5", 0) == []  # a success takes its own attempt back
+
+
+@pytest.mark.usefixtures("forget_failures")
+def test_parallel_attempts_on_a_shared_database_never_pass_the_limit(db_url):
+    """Sixteen threads, four limiters (four server processes) on one database: exactly five pass."""
+    engine = engine_for(db_url)
+    limiters = [LoginLimiter(max_failures=5, store=DatabaseFailures(engine)) for _ in range(4)]
+    start = threading.Barrier(16)
+
+    def attempt(i: int) -> int:
+        start.wait()
+        return limiters[i % 4].attempt("mallory", "198.51.100.7").wait
+
+    with ThreadPoolExecutor(16) as pool:
+        waits = list(pool.map(attempt, range(16)))
+    assert waits.count(0) == 5, waits
+    assert all(w > 0 for w in waits if w)
+
+
+def test_a_forged_cookie_naming_a_user_is_nobody(app, db_url):
+    """Only a live session on the server signs someone in; a cookie signed with the app's key
+    that merely names a user id (as cookies once did) is anonymous."""
+    victim = get_user(engine_for(db_url), account(db_url, "admin").name)
+    forged = app.session_interface.get_signing_serializer(app).dumps({"uid": victim.id, "sid": "made-up"})
+    client = app.test_client()
+    client.set_cookie("kb_session", forged)
+    assert client.get("/admin/users").status_code == 302
 
 
 # --- who may see which pages ----------------------------------------------------------------
@@ -288,3 +338,43 @@ def test_admin_rejects_unknown_role(client, login, db_url):
     response = client.post(f"/admin/users/{target.id}/role", data={"role": "wizard", "csrf_token": token},
                            follow_redirects=True)
     assert "Unknown role" in soup(response).get_text()
+
+
+def test_admin_disables_a_user_which_ends_their_sessions_everywhere(app, client, login, db_url):
+    login("admin")
+    engine = engine_for(db_url)
+    target = add_user(engine, "access-target", "engineer", PASSWORD)
+    victim = app.test_client()
+    assert login_client(victim, Account(target.name, "engineer", PASSWORD)).status_code == 302
+    form = soup(client.get("/admin/users")).find("form", action=f"/admin/users/{target.id}/access")
+    assert [b["value"] for b in form.find_all("button")] == ["sign-out", "disable"]
+    token = form.find("input", attrs={"name": "csrf_token"})["value"]
+    response = client.post(f"/admin/users/{target.id}/access",
+                           data={"action": "disable", "csrf_token": token}, follow_redirects=True)
+    assert "access-target is disabled; 1 session(s) ended" in soup(response).get_text()
+    assert victim.get("/search").status_code == 302
+    assert login_client(victim, Account(target.name, "engineer", PASSWORD)).status_code == 200  # refused
+    form = soup(client.get("/admin/users")).find("form", action=f"/admin/users/{target.id}/access")
+    assert [b["value"] for b in form.find_all("button")] == ["enable"]
+    client.post(f"/admin/users/{target.id}/access", data={"action": "enable", "csrf_token": token})
+    assert login_client(victim, Account(target.name, "engineer", PASSWORD)).status_code == 302
+
+
+def test_admin_signs_a_user_out_everywhere_but_not_themselves(app, client, login, db_url):
+    acct = login("admin")
+    engine = engine_for(db_url)
+    target = add_user(engine, "sign-out-target", "author", PASSWORD)
+    browsers = [app.test_client() for _ in range(2)]
+    for browser in browsers:
+        login_client(browser, Account(target.name, "author", PASSWORD))
+    token = csrf_token_from(client.get("/admin/users"))
+    response = client.post(f"/admin/users/{target.id}/access",
+                           data={"action": "sign-out", "csrf_token": token}, follow_redirects=True)
+    assert "signed out everywhere (2 session(s) ended)" in soup(response).get_text()
+    assert [b.get("/search").status_code for b in browsers] == [302, 302]
+    me = get_user(engine, acct.name)
+    assert soup(client.get("/admin/users")).find("form", action=f"/admin/users/{me.id}/access") is None
+    response = client.post(f"/admin/users/{me.id}/access", data={"action": "disable", "csrf_token": token},
+                           follow_redirects=True)
+    assert "can't disable or sign out your own account" in soup(response).get_text()
+    assert client.get("/admin/users").status_code == 200

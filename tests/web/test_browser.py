@@ -7,54 +7,37 @@ CI machine without it can't pass silently.
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
+from tests.ui import browser as browser_kit
+from tests.ui.browser import LAUNCH_ARGS  # noqa: F401  (shared with other browser tests)
 from tests.web import helpers
 from tests.web.helpers import INTERNAL_ID, LINKS_ID, SECRET, account
 
 pytestmark = pytest.mark.browser
 
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update",
-               "--no-first-run"]
-
 
 def chromium_path() -> str:
-    for candidate in (shutil.which("chromium-headless-shell"), shutil.which("chromium"),
-                      "/usr/bin/chromium-headless-shell", "/usr/bin/chromium"):
-        if candidate and Path(candidate).exists():
-            return candidate
-    pytest.fail("No Chromium found for the browser tests: run `make browser` (installs Debian's "
-                "chromium-headless-shell). Never `playwright install`.", pytrace=False)
+    """Debian's Chromium; fails (never skips) with the command that installs it."""
+    try:
+        return browser_kit.chromium_path()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium_path()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+    chromium_path()
+    with browser_kit.chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url)
-    page = context.new_page()
-    errors: list[str] = []
     # 404 pages are expected in these tests; CSP violations and script errors are not.
-    page.on("console", lambda m: errors.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-    assert not errors, f"browser console errors (CSP violations show up here): {errors}"
+    with helpers.checked_page(browser, live_server.url) as page:
+        yield page
 
 
 def sign_in(page, role: str, db_url: str) -> None:

@@ -69,10 +69,12 @@
       li.setAttribute("role", "option");
       li.setAttribute("aria-selected", "false");
       li.setAttribute("data-index", String(i));
-      var id = document.createElement("span");
-      id.className = "option-id";
-      id.textContent = items[i].id;
-      li.appendChild(id);
+      if (this.root.hasAttribute("data-show-ids")) {  /* staff know articles by id; customers don't */
+        var id = document.createElement("span");
+        id.className = "option-id";
+        id.textContent = items[i].id;
+        li.appendChild(id);
+      }
       li.appendChild(document.createTextNode(items[i].title));
       this.listbox.appendChild(li);
     }
@@ -149,7 +151,20 @@
     });
   }
 
+  /* A confirmation or an error shown where the action happened (data-focus-on-load) gets the
+     focus, so keyboard and screen-reader users land on it instead of the top of the page. */
+  function focusNotice() {
+    var target = document.querySelector("[data-focus-on-load]");
+    if (!target || document.activeElement === target) { return; }
+    target.focus({ preventScroll: true });
+    target.scrollIntoView({ block: "center" });
+  }
+  /* The browser scrolls to the URL's #fragment after the document loads and may move focus
+     then; focusing again once everything has loaded keeps it on the notice. */
+  window.addEventListener("load", function () { setTimeout(focusNotice, 0); });
+
   document.addEventListener("DOMContentLoaded", function () {
+    focusNotice();
     Array.prototype.forEach.call(document.querySelectorAll(".combobox[data-autocomplete]"), function (el) {
       new Combobox(el);
     });

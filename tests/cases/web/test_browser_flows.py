@@ -10,10 +10,10 @@ import re
 
 import pytest
 
-from kb.cases import deflection, store
+from kb.cases import deflection, lookup, store
 from kb.db import engine_for
 from tests.web.helpers import LINKS_ID, account, sign_in, start_server, stop_server
-from tests.web.test_browser import LAUNCH_ARGS, chromium_path
+from tests.web.test_browser import browser  # noqa: F401  (the module's Chromium)
 
 pytestmark = pytest.mark.browser
 
@@ -24,16 +24,6 @@ def server(corpus, index_dir, tmp_path_factory):
     server = start_server(corpus, index_dir, f"sqlite:///{workdir / 'kb.sqlite3'}", workdir)
     yield server
     stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -76,14 +66,14 @@ def test_customer_finds_the_answer_while_typing_and_no_ticket_is_opened(new_page
     assert page.url.endswith("/help/contact")
     suggestion.click()
     page.wait_for_url(re.compile(r".*/help/contact/read$"))
-    assert page.get_by_role("heading", name="Did this article solve your problem?").is_visible()
+    assert page.get_by_role("heading", name="Did this solve your problem?").is_visible()
     page.get_by_role("button", name="Yes, this solved my problem").click()
     page.get_by_role("heading", name="Glad that helped").wait_for()
 
     kinds = [e.kind for e in deflection.session_events(engine, draft)]
     assert kinds[0] == "suggestions_shown" and kinds[-2:] == ["article_clicked", "solved"]
     assert deflection.session_outcome(engine, draft) == deflection.DEFLECTED
-    assert store.count_cases(engine) == 0
+    assert lookup.count_cases(engine) == 0
 
 
 def test_without_javascript_the_customer_finds_answers_then_submits(new_page, engine):
@@ -122,9 +112,9 @@ def test_engineer_links_the_article_that_solved_it_and_closes(new_page, server, 
     page.wait_for_url(re.compile(r".*/cases/CAS-\d{6}$"))
     case_id = page.url.rsplit("/", 1)[-1]
 
-    page.locator("#suggestions .suggestion").first.get_by_role("button", name="This solved it").click()
-    page.wait_for_url(re.compile(r".*#links$"))
-    page.get_by_label("Resolution code").select_option("solved-existing-article")
+    page.locator("#knowledge-results .suggestion").first.get_by_role("button", name="Solved it").click()
+    page.wait_for_url(re.compile(r".*#hit-[\w.-]+$"))
+    page.get_by_label("How did the case end?").select_option("solved-existing-article")
     page.get_by_label("Resolution notes").fill("Rolled back the driver.")
     page.get_by_role("button", name="Close case").click()
     page.locator("#case-status", has_text="Closed").wait_for()

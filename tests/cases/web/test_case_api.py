@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.cases import store
+from kb.cases import lookup, store
 from tests.web.helpers import DRAFT_ID, INTERNAL_ID, LINKS_ID, csrf_token_from
 from tests.web.schema_check import validate_response
 
@@ -48,12 +48,12 @@ def test_without_auth_401_and_nothing_changes(client, engine, auth, method, path
     response = getattr(client, method)(path, json=body)
     assert response.status_code == 401 and response.is_json
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert store.count_cases(engine) == 1
+    assert lookup.count_cases(engine) == 1
     case = store.get_case(engine, 1)
     assert case.status == "new" and case.links == ()
     customer = getattr(client, method)(path, json=body, headers=auth("customer"))
     assert customer.status_code == 403
-    assert store.count_cases(engine) == 1
+    assert lookup.count_cases(engine) == 1
 
 
 def test_open_a_case_answers_201_with_suggestions(client, engineer, document, engine):
@@ -70,7 +70,7 @@ def test_open_a_case_answers_201_with_suggestions(client, engineer, document, en
 
 
 @pytest.mark.parametrize("body,parameter", [
-    ({"description": "no title"}, "title"),
+    ({"title": " ", "description": ""}, "title"),
     ({"title": "x", "severity": "Z"}, "severity"),
     ({"title": "x", "priority": 9}, "priority"),
     ({"title": "x", "description": "y" * 20_001}, "description"),
@@ -180,10 +180,35 @@ def test_list_cases(client, engineer, document):
     assert client.get("/api/cases?status=open", headers=engineer).get_json()["parameter"] == "status"
 
 
+def test_find_cases_by_number_and_by_customer_first(client, engineer, document):
+    northwind = open_case(client, engineer, title="VPN drops", customer="Northwind Traders")
+    open_case(client, engineer, title="Northwind asked about invoices", customer="Fabrikam")
+    other = open_case(client, engineer, title="Printer offline", customer="Contoso")
+    for query in (other["id"], other["id"].lower(), str(other["number"])):
+        response = client.get("/api/cases", query_string={"q": query}, headers=engineer)
+        validate_response(document, "/api/cases", "get", response)
+        assert response.get_json()["cases"][0]["id"] == other["id"]
+    found = client.get("/api/cases", query_string={"q": "northwind"}, headers=engineer).get_json()
+    assert found["total"] == 2 and found["cases"][0]["id"] == northwind["id"]
+    assert client.get("/api/cases?q=nothing-like-it", headers=engineer).get_json()["total"] == 0
+
+
+def test_cases_sort_by_a_named_field_and_refuse_unknown_ones(client, engineer):
+    for customer in ("Beta", "Alpha", "Gamma"):
+        open_case(client, engineer, title=f"Case of {customer}", customer=customer)
+    data = client.get("/api/cases?sort=customer&order=asc", headers=engineer).get_json()
+    assert [c["customer"] for c in data["cases"]] == ["Alpha", "Beta", "Gamma"]
+    data = client.get("/api/cases?sort=customer&order=desc", headers=engineer).get_json()
+    assert [c["customer"] for c in data["cases"]] == ["Gamma", "Beta", "Alpha"]
+    assert client.get("/api/cases?sort=secret", headers=engineer).get_json()["parameter"] == "sort"
+    assert client.get("/api/cases?sort=title&order=up", headers=engineer).get_json()["parameter"] == "order"
+    assert client.get("/api/cases?q=" + "x" * 300, headers=engineer).get_json()["parameter"] == "q"
+
+
 def test_a_signed_in_session_needs_the_csrf_header(client, login, engine):
     login("engineer")
     assert client.post("/api/cases", json=TICKET).status_code == 400
-    assert store.count_cases(engine) == 0
+    assert lookup.count_cases(engine) == 0
     token = csrf_token_from(client.get("/cases/new"))
     response = client.post("/api/cases", json=TICKET, headers={"X-CSRF-Token": token})
     assert response.status_code == 201 and response.get_json()["channel"] == "engineer"

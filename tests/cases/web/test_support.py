@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.cases import deflection, store
+from kb.cases import deflection, lookup, store
 from kb.cases.schema import deflection_events
 from tests.web.helpers import BODY_SECRET, HIDDEN_IDS, INTERNAL_ID, LINKS_ID, SECRET, csrf_token_from, soup
 
@@ -47,7 +47,7 @@ def test_opening_an_article_then_solved_is_a_deflection(client, engine):
     assert "Glad that helped" in soup(solved).h1.text
     assert events(engine, draft) == [("article_clicked", (LINKS_ID,)), ("solved", (LINKS_ID,))]
     assert deflection.session_outcome(engine, draft["draft"]) == deflection.DEFLECTED
-    assert store.count_cases(engine) == 0
+    assert lookup.count_cases(engine) == 0
 
 
 def test_submitting_opens_a_portal_case(client, engine):
@@ -62,13 +62,14 @@ def test_submitting_opens_a_portal_case(client, engine):
     assert deflection.deflection_stats(engine).rate == 0.0
 
 
-@pytest.mark.parametrize("change,message", [({"email": "not-an-email"}, "email"), ({"title": ""}, "Title")])
+@pytest.mark.parametrize("change,message", [({"email": "not-an-email"}, "email"),
+                                            ({"title": "", "description": ""}, "Title")])
 def test_bad_submissions_show_the_form_again(client, engine, change, message):
     draft = start(client)
     response = client.post("/help/contact", data={**draft, **change, "action": "submit"})
     assert response.status_code == 400
     assert message in soup(response).select_one(".flash-error").text
-    assert store.count_cases(engine) == 0
+    assert lookup.count_cases(engine) == 0
 
 
 def test_signed_in_customers_need_no_email(client, engine, login):
@@ -105,4 +106,4 @@ def test_without_csrf_token_nothing_is_recorded(client, engine):
     draft = start(client)
     del draft["csrf_token"]
     assert client.post("/help/contact", data={**draft, "action": "submit"}).status_code == 400
-    assert store.count_cases(engine) == 0
+    assert lookup.count_cases(engine) == 0
