@@ -19,9 +19,15 @@
    checked only where they can still change what the page shows.
 4. **Signals**: reuse and helpfulness multiply a score by :data:`MULTIPLIER_RANGE` at most;
    what closed cases taught multiplies it by :data:`CASE_BOOST_RANGE` at most.
-5. **Meaning** (ticket suggestions): the :data:`RERANK_WINDOW` best candidates are re-ranked
+5. **Meaning.** Ticket suggestions: the :data:`RERANK_WINDOW` best candidates are re-ranked
    by ``words / best words + MEANING_WEIGHT x cosine(ticket, article)``; an article with
-   one of the ticket's exact error codes stays ahead of those without.
+   one of the ticket's exact error codes stays ahead of those without. Search: the same,
+   over both tiers' best candidates, as much as the query's kind leans on meaning
+   (:data:`MEANING_BY_KIND`: questions, descriptions and short queries; titles, codes,
+   quoted phrases and pasted messages stay word matches).
+6. **Precision.** Some-terms matches that share only common words with the query
+   (:func:`coverage` below :data:`MIN_COVERAGE`), or, when meaning re-ranks, that are
+   unlike it (:data:`MIN_SIMILARITY`), leave the page when anything better matched.
 
 Every score a hit shows, and every part ``--explain`` prints, comes from these rules and
 the one evaluator in :mod:`indexer.engine.evaluate`.

@@ -139,3 +139,20 @@ def test_suggest_explains_the_blend_of_words_and_meaning(runner: CliRunner, samp
         expected = m["words_score"] / m["best_words_score"] + m["weight"] * m["similarity"]
         assert ex["score"] == pytest.approx(expected, abs=1e-3) == pytest.approx(hit["score"], abs=1e-3)
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+
+
+def test_search_explains_how_the_query_was_read_and_both_parts_of_each_score(runner: CliRunner,
+                                                                              sample_index) -> None:
+    question = ["search", "--index", str(sample_index), "--explain",
+                "why does outlook keep prompting me for my password"]
+    human = runner.invoke(main, question)
+    assert human.exit_code == 0, human.output
+    assert "query kind question (words 1 + meaning 1)" in human.output and "by meaning:" in human.output
+    page = json.loads(runner.invoke(main, [*question, "--json"]).stdout)
+    assert page["kind"] == "question"
+    for hit in page["hits"]:
+        m = hit["explanation"]["meaning"]
+        assert hit["score"] == pytest.approx(m["words_score"] / m["best_words_score"] + m["weight"] * m["similarity"],
+                                             abs=1e-3)
+    code = runner.invoke(main, ["search", "--index", str(sample_index), "--explain", "0x80070005"])
+    assert "query kind code (words only)" in code.output and "by meaning:" not in code.output
