@@ -97,7 +97,6 @@ class Kb:
         self.build_seconds = time.perf_counter() - t0
         self.report = report
         self.searcher = Searcher(idx_dir)
-        self.last_kind = ""
         self._kinds: dict[str, str] = {}
 
     def _ids(self, page) -> list[str]:
@@ -107,14 +106,13 @@ class Kb:
 
     def search(self, q: str, limit: int = 10) -> list[str]:
         page = self.searcher.search(q, audience=AUDIENCE, statuses=STATUSES, limit=limit)
-        self.last_kind = page.kind
+        self._kinds[q] = page.kind
         return self._ids(page)
 
     def kind_of(self, q: str) -> str:
         """How kb reads a query (indexer.query_kind): the per-kind tables group every engine by it."""
         if q not in self._kinds:
             self.search(q, 1)
-            self._kinds[q] = self.last_kind
         return self._kinds[q]
 
     def suggest(self, title: str, description: str, limit: int = 10, boosts=None) -> list[str]:
@@ -207,7 +205,13 @@ def engines_for(articles: list[dict], work: Path) -> list:
 def timed(fn, *args, **kw):
     t0 = time.perf_counter()
     result = fn(*args, **kw)
-    return result, (time.perf_counter() - t0) * 1000
+    ms = (time.perf_counter() - t0) * 1000
+    if getattr(fn, "__name__", "") == "search" and not kw:
+        SEARCHED[(fn.__self__.name, *args)] = (result, ms)
+    return result, ms
+
+
+SEARCHED: dict[tuple, tuple[list[str], float]] = {}  # (engine, query, limit) -> (ids, ms): for by_kind
 
 
 def lat(ms: list[float]) -> str:
@@ -281,7 +285,7 @@ def by_kind(engines: list, queries: list[tuple[str, set[str]]], limit: int = 10,
         for e in engines:
             rows, ms = [], []
             for q, rel in items:
-                ids, t = timed(e.search, q, limit)
+                ids, t = SEARCHED.get((e.name, q, limit)) or timed(e.search, q, limit)
                 if own and q in own:
                     ids = [i for i in ids if i != own[q]]
                 ms.append(t)

@@ -140,6 +140,7 @@ class Plan:
     fields: Mapping[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))
     unit_weights: list[float] = field(default_factory=list)
     kind: str = ""  # the query's kind (:mod:`indexer.query_kind`), set by the search
+    runs: list[tuple[str, ...]] = field(default_factory=list)  # the pasted-message runs of words
 
     @property
     def is_empty(self) -> bool:
@@ -339,6 +340,7 @@ def add_title_boosters(plan: Plan, text: str, title_exists) -> None:
     runs = [tuple(stream[i:i + RUN_LENGTH]) for i in range(len(stream) - RUN_LENGTH + 1)
             if len(stream) > RUN_LENGTH and owned[i][1] != owned[i + RUN_LENGTH - 1][1]]
     unique = list(dict.fromkeys(runs))[:MAX_RUNS]
+    plan.runs = unique
     if unique:
         plan.boosters.append(wq.Or([wq.Phrase("content", list(run), slop=1) for run in unique],
                                    boost=RUN_BOOST))

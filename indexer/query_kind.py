@@ -8,7 +8,8 @@ reader's own words ("remove my FB account") to an article written in the product
 
 * ``title``: the query is an indexed title, word for word (after folding);
 * ``quoted``: the reader quoted a phrase;
-* ``code``: an error code the index knows, with at most a couple of other words;
+* ``code``: an error code (known to the index, or shaped like one), with at most a
+  couple of other words;
 * ``message``: a pasted message: a timestamp, a path or URL, quoted text, a known code
   among other words, or a long line with error words (failed, denied, exception...) and
   the marks of machine output (colons, brackets, numbers);
@@ -41,6 +42,11 @@ _QUOTED_TEXT = re.compile(r"['\u2018\u2019][^'\u2018\u2019]{3,}['\u2018\u2019]")
 _ERRORISH = re.compile(r"\b(?:error|errors|fail|fails|failed|failure|cannot|can't|couldn't|unable|denied|"
                        r"invalid|exception|timed out|timeout|expired|refused|rejected|not found|corrupt\w*)\b",
                        re.I)
+# What an error code looks like, known to the index or not: 0x8004010F, ORA-12154,
+# AADSTS50076, HYT00, 5.7.1, ERROR_ACCESS_DENIED, System.IO.IOException, 1205.
+_CODE_SHAPED = re.compile(r"(?<![\w.])(?:0x[0-9a-f]{4,}|[a-z][a-z0-9]*\d[a-z0-9]*(?:[-.][a-z0-9]+)*"
+                          r"|[a-z]+-\d+|\d+(?:\.\d+)+|[a-z][a-z0-9]*(?:_[a-z0-9]+)+"
+                          r"|(?:[a-z]\w*\.)+[a-z]\w*(?:exception|error)|\d{3,})(?![\w])", re.I)
 _MACHINE_MARKS = re.compile(r"[:\[\](){}=<>|]|\d")
 MESSAGE_WORDS = 8  # a line this long with an error word reads as pasted, not typed
 CODE_EXTRA_WORDS = 2  # words beside an error code that still make it a code lookup
@@ -62,7 +68,8 @@ def classify(parsed: ParsedQuery, plan: Plan) -> str:
         return "title"
     if any(c.phrase for c in parsed.positive):
         return "quoted"
-    if plan.exact_codes and len(_plain_words(text, plan.exact_codes)) <= CODE_EXTRA_WORDS:
+    codes = plan.exact_codes or _CODE_SHAPED.findall(text)
+    if codes and len(_plain_words(text, codes)) <= CODE_EXTRA_WORDS:
         return "code"
     if _looks_pasted(text, words, bool(plan.exact_codes)):
         return "message"

@@ -25,9 +25,11 @@
    over both tiers' best candidates, as much as the query's kind leans on meaning
    (:data:`MEANING_BY_KIND`: questions, descriptions and short queries; titles, codes,
    quoted phrases and pasted messages stay word matches).
-6. **Precision.** Some-terms matches that share only common words with the query
-   (:func:`coverage` below :data:`MIN_COVERAGE`), or, when meaning re-ranks, that are
-   unlike it (:data:`MIN_SIMILARITY`), leave the page when anything better matched.
+6. **Precision.** Some-terms matches that share only one common word with a query of
+   several (:func:`coverage` below :data:`MIN_COVERAGE`), or, when meaning re-ranks, that
+   are unlike it (:data:`MIN_SIMILARITY`), leave the page when anything better matched.
+   A query that its best match by words quotes (:data:`QUOTED_SHARE` of its runs,
+   :mod:`indexer.message_runs`) is ranked by words alone, whatever its kind.
 
 Every score a hit shows, and every part ``--explain`` prints, comes from these rules and
 the one evaluator in :mod:`indexer.engine.evaluate`.
@@ -43,6 +45,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from indexer.engine.matches import Matches, all_of, any_of
+from indexer.message_runs import quoted_share
 from indexer.stages import stage
 
 if TYPE_CHECKING:
@@ -66,6 +69,7 @@ class Plan(Protocol):
     the weights set here): the queries of each tier and of the boosters."""
 
     exact_codes: list[str]
+    runs: list[tuple[str, ...]]
 
     def unit_queries(self) -> list[wq.Query]: ...
 
@@ -128,12 +132,16 @@ MEANING_WEIGHT = 1.0  # ticket suggestions: cosine against the normalised words 
 MEANING_BY_KIND: dict[str, float] = {"question": 1.0, "words": 1.0, "short": 1.0}
 
 # -- 6. precision where people look ---------------------------------------------------------
-# A "some terms" match whose matched units carry less than this share of the query's
-# distinctiveness (idf) shares only common words with it: it is left off the page when
-# anything better matched (and, for queries ranked by meaning, when it is also unlike the
-# query in meaning: cosine below MIN_SIMILARITY).
+# A "some terms" match that shares only one unit with a query of several, carrying less than
+# this share of the query's distinctiveness (idf), shares only a common word with it: it is
+# left off the page when anything better matched. For queries ranked by meaning, a
+# some-terms match among the re-ranked ones leaves instead when it is unlike the query
+# (cosine below MIN_SIMILARITY).
 MIN_COVERAGE = 0.5
 MIN_SIMILARITY = 0.3
+# A query whose runs of words (:data:`RUN_LENGTH`) occur, at least this share of them, in
+# order in its best match by words is quoted by that article: ranked by words alone.
+QUOTED_SHARE = 0.5
 
 
 @dataclass
@@ -281,8 +289,8 @@ def rank_search(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, rewei
     """Rank a search-box plan: all-terms matches first, then some-terms matches, then fuzzy
     matches as a last resort. ``need`` is the last position the page shows.
 
-    Some-terms matches that share only common words with the query (:func:`coverage` below
-    :data:`MIN_COVERAGE`) are left off when anything better matched. With ``similarity``
+    Some-terms matches that share only one common word with the query (:func:`coverage`
+    below :data:`MIN_COVERAGE`) are left off when anything better matched. With ``similarity``
     and a ``weight`` (the query's kind leans on meaning), the best :data:`RERANK_WINDOW`
     candidates of both tiers are re-ranked together by words and meaning
     (:func:`by_meaning`), and a poorly covered match must also be like the query in meaning
@@ -309,8 +317,8 @@ def rank_search(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, rewei
                 # Not enough documents have every term: follow them with those that have some.
                 wanted = enough - total_every + RERANK_WINDOW
                 some = matched.only(~every.mask) if total_every else matched
-                cover = coverage(units, codes, some.ids, int(np.count_nonzero(visible)))
-                thin = cover < MIN_COVERAGE
+                cover, shared = coverage(units, codes, some.ids, int(np.count_nonzero(visible)))
+                thin = (cover < MIN_COVERAGE) & (shared <= 1) if len(units) > 1 else np.zeros(len(cover), bool)
                 if by_meaning_too:
                     thin_ids = some.ids[thin]
                 elif thin.any() and (total_every or not thin.all()):
@@ -324,6 +332,10 @@ def rank_search(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, rewei
                     c.coverage = where[c.docnum]
                 relaxed = total_every == 0
                 candidates += _scored(more, reweigh)
+            if by_meaning_too and candidates and quoted_share(ev, plan.runs, candidates[0].docnum) >= QUOTED_SHARE:
+                # An article quotes the query (a pasted message, a copied sentence): a known item.
+                by_meaning_too = False
+                candidates, matched = _without_thin(candidates, matched, thin_ids)
             if by_meaning_too and len(candidates) >= 2:
                 candidates, matched = _with_meaning(ev, plan, candidates, matched, window, similarity, weight,
                                                     thin_ids)
@@ -343,20 +355,32 @@ def meaning_weight(kind: str) -> float:
     return MEANING_BY_KIND.get(kind, 0.0)
 
 
-def coverage(units: list[Matches], codes: list[Matches], docs: np.ndarray, live: int) -> np.ndarray:
-    """For each of ``docs``: the share of the query's distinctiveness it matched.
+def coverage(units: list[Matches], codes: list[Matches], docs: np.ndarray,
+             live: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``docs``: the share of the query's distinctiveness it matched, and how
+    many of the query's units it matched.
 
     Each unit weighs its idf (BM25's, over the ``live`` visible documents); a document
     with one of the query's exact error codes covers it all.
     """
     if not units:
-        return np.ones(len(docs))
+        return np.ones(len(docs)), np.zeros(len(docs), dtype=int)
     idf = np.array([math.log(1 + (live - u.count() + 0.5) / (u.count() + 0.5)) for u in units])
     found = np.array([u.at(docs)[0] for u in units], dtype=float)
     share = (idf @ found) / (idf.sum() or 1.0)
     for code in codes:
         share = np.where(code.at(docs)[0], 1.0, share)
-    return share
+    return share, found.sum(axis=0).astype(int)
+
+
+def _without_thin(candidates: list[Candidate], matched: Matches, thin: np.ndarray) -> tuple[list[Candidate], Matches]:
+    """Leave off the poorly covered some-terms matches (``thin``), when something else matched."""
+    gone = set(thin.tolist())
+    if not gone or len(gone) >= len(candidates):
+        return candidates, matched
+    keep = np.ones(matched.size, dtype=bool)
+    keep[thin] = False
+    return [c for c in candidates if c.docnum not in gone], matched.only(keep)
 
 
 def _with_meaning(ev: Evaluator, plan: Plan, candidates: list[Candidate], matched: Matches, window: int,
@@ -365,10 +389,9 @@ def _with_meaning(ev: Evaluator, plan: Plan, candidates: list[Candidate], matche
     them that are unlike the query (:data:`MIN_SIMILARITY`) are left off, and so are the
     poorly covered ones (``thin``) beyond the window, whose meaning is not looked at."""
     head, tail = candidates[:window], candidates[window:]
-    sims = similarity(head)
     coded = ev.run(plan.code_query()).mask if plan.exact_codes else None
     with stage("meaning"):
-        head = by_meaning(head, sims, coded, weight)
+        head = by_meaning(head, similarity(head), coded, weight)
     unlike = [c.docnum for c in head if c.tier == "some terms" and c.similarity is not None
               and c.similarity < MIN_SIMILARITY]
     if len(unlike) == len(head):
