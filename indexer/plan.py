@@ -339,9 +339,13 @@ def add_title_boosters(plan: Plan, text: str, title_exists) -> None:
     # identifier already matches whole.
     runs = [tuple(stream[i:i + RUN_LENGTH]) for i in range(len(stream) - RUN_LENGTH + 1)
             if len(stream) > RUN_LENGTH and owned[i][1] != owned[i + RUN_LENGTH - 1][1]]
-    unique = list(dict.fromkeys(runs))[:MAX_RUNS]
-    plan.runs = unique
-    if unique:
-        plan.boosters.append(wq.Or([wq.Phrase("content", list(run), slop=1) for run in unique],
-                                   boost=RUN_BOOST))
+    plan.runs = list(dict.fromkeys(runs))[:MAX_RUNS]
+    add_run_booster(plan, plan.runs)
+
+
+def add_run_booster(plan: Plan, runs: list[tuple[str, ...]]) -> None:
+    """Boost the content phrases ``runs`` (of a pasted message's words), and remember them."""
+    plan.runs = runs
+    if runs:
+        plan.boosters.append(wq.Or([wq.Phrase("content", list(run), slop=1) for run in runs], boost=RUN_BOOST))
 

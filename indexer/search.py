@@ -33,7 +33,7 @@ from indexer.explain import Explainer
 from indexer.facets import Facet
 from indexer.filters import allowed, denied, run_whoosh, visible
 from indexer.keyterms import MAX_DESCRIPTION_CHARS, MAX_KEY_TERMS, plan_long_text
-from indexer.plan import Plan, add_title_boosters, build_plan, fuzz_unknown_words, word_query
+from indexer.plan import Plan, add_run_booster, build_plan, fuzz_unknown_words, word_query
 from indexer.query import MAX_QUERY_CHARS, ParsedQuery, clean_text, parse_query
 from indexer.query_kind import classify
 from indexer.ranking import (
@@ -176,7 +176,7 @@ class Searcher:
                 long_plan.excluded = plan.excluded
                 long_plan.kind = kind
                 # A long query is often a pasted message: its runs of words find the article that quotes it.
-                add_title_boosters(long_plan, parsed.text, lambda key: ("title_key", key) in reader)
+                add_run_booster(long_plan, plan.runs)
                 plan = long_plan
                 notice = _join(notice, f"Long query: searched for its {len(plan.units)} most distinctive terms.")
             deny = denied(ctx, plan)
