@@ -130,6 +130,9 @@ MEANING_WEIGHT = 1.0  # ticket suggestions: cosine against the normalised words 
 # Search: how much each kind of query (:mod:`indexer.query_kind`) leans on meaning. Known
 # items (a title, a code, a quoted phrase, a pasted message) are what words find best: 0.
 MEANING_BY_KIND: dict[str, float] = {"question": 1.0, "words": 1.0, "short": 1.0}
+# Kinds whose every word is deliberate (two or three of them): meaning reorders each tier,
+# but an article with every word stays above one with some.
+MEANING_WITHIN_TIERS = frozenset({"short"})
 
 # -- 6. precision where people look ---------------------------------------------------------
 # A "some terms" match that shares only one unit with a query of several, carrying less than
@@ -392,6 +395,8 @@ def _with_meaning(ev: Evaluator, plan: Plan, candidates: list[Candidate], matche
     coded = ev.run(plan.code_query()).mask if plan.exact_codes else None
     with stage("meaning"):
         head = by_meaning(head, similarity(head), coded, weight)
+    if getattr(plan, "kind", "") in MEANING_WITHIN_TIERS:
+        head.sort(key=lambda c: c.tier != "all terms")  # stable: meaning's order within each tier
     unlike = [c.docnum for c in head if c.tier == "some terms" and c.similarity is not None
               and c.similarity < MIN_SIMILARITY]
     if len(unlike) == len(head):
