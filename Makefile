@@ -23,7 +23,7 @@ CHROMIUM_PKG ?= chromium-headless-shell
 # the suite runs its initdb and pg_ctl, never the system's own cluster).
 POSTGRES_PKG ?= postgresql
 
-.PHONY: run test install browser postgres a11y index lint bench screenshots clean help
+.PHONY: run test install browser postgres sync-tools a11y index lint bench screenshots clean help
 
 help:
 	@echo "make run    set up .venv, index $(ARTICLES)/ and serve on http://$(HOST):$(PORT)"
@@ -65,6 +65,14 @@ postgres:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(POSTGRES_PKG); \
 	fi
 
+# rsync runs the documented way of copying the index to other servers (docs/sync-index.sh).
+sync-tools:
+	@if ! command -v rsync >/dev/null 2>&1 || ! command -v flock >/dev/null 2>&1; then \
+		echo "Installing rsync (and flock) for the index-copy tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq rsync util-linux; \
+	fi
+
 # axe-core for the accessibility checks in the browser tests, at the version pinned in
 # tests/a11y/package-lock.json (from the npm registry; pages never load it from anywhere).
 AXE_JS := tests/a11y/node_modules/axe-core/axe.min.js
@@ -76,7 +84,7 @@ $(AXE_JS): tests/a11y/package.json tests/a11y/package-lock.json
 
 a11y: $(AXE_JS)
 
-test: install browser postgres a11y
+test: install browser postgres sync-tools a11y
 	$(BIN)/pytest -q
 
 bench: install
@@ -85,6 +93,9 @@ bench: install
 	$(BIN)/python bench/search_bench.py
 	$(BIN)/python bench/relevance.py
 	$(BIN)/python bench/encoders.py
+	$(BIN)/python bench/duplicates.py
+	$(BIN)/python bench/gaps.py
+	$(BIN)/python bench/kcs_measures.py
 
 screenshots: install browser a11y
 	$(BIN)/python -m tests.ui.screenshots bench/out/screenshots

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Throughput and latency of /api/search and /api/suggest over loopback HTTP.
+"""Throughput and latency of /api/search, /api/suggest and /api/answer over loopback HTTP.
 
 Starts `kb serve` as in production (its default server processes; --workers/--threads
 override) on a free loopback port for the given articles and index, then runs N
@@ -132,6 +132,13 @@ def make_request(kind: str, rng: random.Random, queries: list[str], tickets: lis
     """(method, path, body) of one request of ``kind``."""
     if kind == "search":
         return "GET", "/api/search?" + urllib.parse.urlencode({"q": rng.choice(queries), "limit": 10}), None
+    if kind == "answer":  # half typed questions, half tickets with their description
+        if rng.random() < 0.5:
+            body = {"question": rng.choice(queries)}
+        else:
+            title, description = rng.choice(tickets)
+            body = {"question": title, "description": description}
+        return "POST", "/api/answer", json.dumps(body).encode()
     title, description = rng.choice(tickets)
     body = json.dumps({"title": title, "description": description, "limit": 10}).encode()
     return "POST", "/api/suggest", body
@@ -241,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="make_corpus seed (default 0)")
     parser.add_argument("--mix", default=None, metavar="FILE",
                         help="queries and tickets from search_bench's query mix (its inputs-<corpus>.json)")
-    parser.add_argument("--endpoints", default="search,suggest", help="comma-separated: search, suggest")
+    parser.add_argument("--endpoints", default="search,suggest",
+                        help="comma-separated: search, suggest, answer")
     parser.add_argument("--url", default=None, help="benchmark this running server instead of starting one")
     parser.add_argument("--as-engineer", action="store_true",
                         help="search as a signed-in engineer (API token): the internal index, every "

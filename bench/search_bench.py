@@ -376,23 +376,29 @@ def child_search(args) -> dict:
     for item in (tuple(q) for q in inputs["warm"]):
         _run_query(runner, item)
     latencies: dict[str, list[list[float]]] = {kind: [] for kind in KINDS}
+    cpu_times: dict[str, list[list[float]]] = {kind: [] for kind in KINDS}
     s1: dict[str, list[float]] = {kind: [] for kind in KINDS}
     visible = set(inputs["visible"])
     for part in slices[:args.repeat]:
         for kind in KINDS:
-            lat = []
+            lat, cpu = [], []
             for item in part[kind]:
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.thread_time()
                 ids = _run_query(runner, item)
                 lat.append(time.perf_counter() - t)
+                cpu.append(time.thread_time() - c)
                 if item[2] in visible:
                     s1[kind].append(success_at_1(ids, {item[2]}))
             latencies[kind].append(lat)
+            cpu_times[kind].append(cpu)
     out: dict = {"open_seconds": open_seconds, "kinds": {}, "failed": runner.failed,
                  "first_error": getattr(runner, "first_error", None)}
     for kind in KINDS:
         rounds = [lat_stats(lat) for lat in latencies[kind] if lat]
+        cpu_rounds = [lat_stats(cpu) for cpu in cpu_times[kind] if cpu]
         out["kinds"][kind] = {
+            "cpu_p50": percentile([r["p50"] for r in cpu_rounds], 50) if cpu_rounds else float("nan"),
+            "cpu_p95": percentile([r["p95"] for r in cpu_rounds], 50) if cpu_rounds else float("nan"),
             "rounds": rounds,
             "p50": percentile([r["p50"] for r in rounds], 50) if rounds else float("nan"),
             "p95": percentile([r["p95"] for r in rounds], 50) if rounds else float("nan"),
@@ -409,17 +415,18 @@ def child_search(args) -> dict:
 
 
 def stage_breakdown(runner: KbRunner, queries: dict) -> dict:
-    """Mean milliseconds per query spent in each stage, per kind (one extra pass)."""
+    """Mean milliseconds of CPU time per query spent in each stage, per kind (one extra pass;
+    the stages are CPU time of the searching thread, so the total is too)."""
     from indexer.stages import record
 
     out = {}
     for kind in KINDS:
         items = queries[kind]
         with record() as times:
-            t0 = time.perf_counter()
+            t0 = time.thread_time()
             for item in items:
                 _run_query(runner, item)
-            total = time.perf_counter() - t0
+            total = time.thread_time() - t0
         per = {name: 1000 * s / max(len(items), 1) for name, s in times.seconds.items()}
         per["total"] = 1000 * total / max(len(items), 1)
         per["other"] = per["total"] - sum(v for k, v in per.items() if k != "total")
@@ -487,6 +494,15 @@ def corpus_inputs(corpus: Path, per_kind: int, runs: int, seed: int) -> dict:
 
 def bench_corpus(label: str, corpus: Path, work: Path, args, emit) -> None:
     engines = args.engines.split(",")
+    if args.report_only:
+        inputs = json.loads((work / f"inputs-{label}.json").read_text())
+        emit(f"\n=== {label}: {inputs['files']:,} articles (report of the last run's figures) ===")
+        results = {}
+        for engine in engines:
+            raw = json.loads((work / f"raw-{engine}-{label}.json").read_text())
+            results[engine] = (raw["build"], raw["search"])
+        report(results, inputs, args, emit)
+        return
     inputs = corpus_inputs(corpus, args.per_kind, args.repeat, args.seed)
     inputs_path = work / f"inputs-{label}.json"
     inputs_path.write_text(json.dumps(inputs))
@@ -528,6 +544,33 @@ def bench_corpus(label: str, corpus: Path, work: Path, args, emit) -> None:
     report(results, inputs, args, emit)
 
 
+def _cpu_table(results: dict, emit) -> None:
+    """The same queries' CPU time (of the searching thread): what each engine costs whatever
+    else the machine runs, where wall-clock percentiles also hold time spent waiting for a core."""
+    names = [n for n in results if "cpu_p95" in results[n][1]["kinds"][KINDS[0]]]
+    if not names:
+        return
+    refs = [n for n in names if n != "kb"]
+    head = f"{'kind':<10}" + "".join(f"{n[:12] + ' CPU p50/p95':>25}" for n in names)
+    if "kb" in names:
+        head += "".join(f"{'kb/' + n[:7] + ' CPU p95':>19}" for n in refs)
+    emit("")
+    emit(head)
+    emit("-" * len(head))
+    for kind in KINDS:
+        row = f"{kind:<10}"
+        for n in names:
+            k = results[n][1]["kinds"][kind]
+            row += f"{k['cpu_p50']:>14.2f} /{k['cpu_p95']:>8.2f} " if k["n"] else f"{'-':>25}"
+        if "kb" in names:
+            kb = results["kb"][1]["kinds"][kind]
+            for n in refs:
+                r = results[n][1]["kinds"][kind]
+                row += f"{ratio(kb['cpu_p95'], r['cpu_p95']) if r['n'] else '-':>19}"
+        emit(row)
+    emit("CPU ms: thread CPU time per query (time waiting for a core on a busy machine is not in it).")
+
+
 def report(results: dict, inputs: dict, args, emit) -> None:
     emit("")
     emit(f"{'engine':<14}{'build s':>9}{'build peak':>12}{'index':>11}{'search RSS':>12}{'open ms':>9}"
@@ -561,6 +604,7 @@ def report(results: dict, inputs: dict, args, emit) -> None:
         row += "".join(f"{results[n][1]['kinds'][kind]['s1']:>12.3f}" for n in names)
         emit(row)
     emit("p50/p95: median over the runs of each run's percentile; spread: lowest and highest p95 of kb's runs.")
+    _cpu_table(results, emit)
     emit("s@1: the query's source article first (a weak label; only published sources counted).")
     for n in names:
         limited = [k for k in KINDS if results[n][1]["kinds"][k]["n"] < len(inputs["runs"][0][k])]
@@ -576,7 +620,7 @@ def report(results: dict, inputs: dict, args, emit) -> None:
         from indexer.stages import STAGES
 
         cols = [*STAGES, "other", "total"]
-        emit("\nkb time per stage, mean ms per query (a pass of its own queries; see indexer/stages.py):")
+        emit("\nkb CPU time per stage, mean ms per query (a pass of its own queries; see indexer/stages.py):")
         emit(f"{'kind':<10}" + "".join(f"{c[:10]:>11}" for c in cols))
         for kind in KINDS:
             per = stages.get(kind, {})
@@ -603,6 +647,14 @@ def report(results: dict, inputs: dict, args, emit) -> None:
             verdicts.append(f"{kind} {kb_s['kinds'][kind]['p95'] / t[kind]['p95']:.1f}x "
                             f"(<= {limit:g}x: {'met' if ok else 'MISSED'})")
         emit("targets, kb p95 / tantivy p95: " + "; ".join(verdicts))
+        if "cpu_p95" in t[KINDS[0]] and "cpu_p95" in kb_s["kinds"][KINDS[0]]:
+            verdicts = []
+            for kind in KINDS:
+                limit = SUGGEST_TARGET if kind == "ticket" else SEARCH_TARGET
+                mine, theirs = kb_s["kinds"][kind]["cpu_p95"], t[kind]["cpu_p95"]
+                verdicts.append(f"{kind} {ratio(mine, theirs)} (<= {limit:g}x: "
+                                f"{'met' if mine <= limit * theirs else 'MISSED'})")
+            emit("the same in CPU time: " + "; ".join(verdicts))
     if kb_b.get("cpu_seconds"):
         emit(f"kb build CPU time (all its processes): {kb_b['cpu_seconds']:.0f} s, "
              f"{kb_b['cpu_seconds'] / 2:.0f} s of wall time on two otherwise idle cores at best"
@@ -628,6 +680,8 @@ def main(argv=None) -> int:
                     help="tickets the references answer per run (stock Whoosh takes seconds per whole-ticket "
                          "OR query); 0 for all; default 20 at 50,000 articles and more, else all")
     ap.add_argument("--no-change", action="store_true", help="skip the one-file-change measurement")
+    ap.add_argument("--report-only", action="store_true",
+                    help="print the report of the last run's figures (bench/out/raw-*.json) without running")
     ap.add_argument("--no-vectors", action="store_true",
                     help="build kb without the meaning vectors (hours on 2 cores at 100k articles): ticket "
                          "suggestions then rank by words alone, and the meaning stage costs nothing")

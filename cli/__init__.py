@@ -6,11 +6,13 @@ in its own module, parses its options, imports what it needs inside the function
 ``kb --help`` stays fast) and calls a plain function of the layer below.
 """
 
+from cli import answer as _answer  # noqa: F401  (registers `kb answer`)
 from cli import authoring as _authoring  # noqa: F401  (registers `kb new`, `kb report`, `kb watch`)
 from cli import cases as _cases  # noqa: F401  (registers `kb cases`)
 from cli import db as _db  # noqa: F401  (registers `kb db upgrade` and `kb db check`)
 from cli import importer as _importer  # noqa: F401  (registers `kb import`)
 from cli import index as _index  # noqa: F401  (registers `kb index`)
+from cli import kcs as _kcs  # noqa: F401  (registers `kb report duplicates|gaps`, `kb tasks`, `kb validate`)
 from cli import lint as _lint  # noqa: F401  (registers `kb lint`)
 from cli import search as _search  # noqa: F401  (registers `kb search` and `kb suggest`)
 from cli import serve as _serve  # noqa: F401  (registers `kb serve`)

@@ -75,7 +75,7 @@ def index_lookup(index_dir: Path):
     return lookup
 
 
-@main.command("report")
+@main.group("report", invoke_without_command=True)
 @articles_option
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -88,13 +88,17 @@ def index_lookup(index_dir: Path):
               help="Only searches from the last DAYS days count.")
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
               help="Most findings per list (0: all).")
-def report_command(articles_dir: str | None, db_url: str | None, fmt: str, stale_days: int, low_results: int,
-                   window_days: int, limit: int) -> None:
+@click.pass_context
+def report_command(ctx: click.Context, articles_dir: str | None, db_url: str | None, fmt: str, stale_days: int,
+                   low_results: int, window_days: int, limit: int) -> None:
     """Report stale articles, orphans and the most-searched terms with no good answer.
 
     Case usage and the search log come from the database; when there is none yet, the
-    report says so and counts them as empty.
+    report says so and counts them as empty. `kb report duplicates` lists articles that
+    probably say the same thing.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from kb.articles import load_knowledge_base
     from kb.report import build_report, engine_if_exists
 

@@ -54,7 +54,21 @@ def lint_command(paths: tuple[Path, ...], articles_dir: str | None, fmt: str, st
             click.echo(str(p))
         checked = len(kb.results)
         click.echo(f"{checked} article files checked: {errors} error(s), {warnings} warning(s)", err=True)
+        _needs_validation(kb, paths)
     raise SystemExit(1 if errors else 0)
+
+
+def _needs_validation(kb, paths: tuple[Path, ...]) -> None:
+    """Name the articles readers use that no approver validated (not problems: KCS work to do)."""
+    from kb.kcs.confidence import needing_validation
+
+    wanted = [p.resolve() for p in paths]
+    waiting = [a for a in needing_validation(kb.articles.values())
+               if not paths or _under((kb.root / a.path).resolve(), wanted)]
+    if waiting:
+        shown = ", ".join(a.id for a in waiting[:10]) + (f" and {len(waiting) - 10} more" if len(waiting) > 10 else "")
+        click.echo(f"{len(waiting)} article(s) need validation (not validated, readers use them): {shown}. "
+                   "Validate with `kb validate ID --by NAME` or from the review queue.", err=True)
 
 
 def _root_for(paths: tuple[Path, ...], articles_dir: str | None) -> Path:

@@ -25,9 +25,10 @@ def serve_command(articles_dir: str | None, index_dir: str | None, db_url: str |
     Builds the index first when there is none yet. Search is CPU-bound Python, so several
     processes (gunicorn; one per CPU by default) answer more requests, and more evenly,
     than threads can; with --workers 1, or where gunicorn can't run, one waitress process
-    serves with threads. --watch uses one process. Put a buffering reverse proxy in front
-    when clients are on slow networks. The session key comes from KB_SECRET_KEY or is generated once into
-    INSTANCE/secret_key.
+    serves with threads. --watch uses one process. Requests are read in full before a process
+    answers them, so slow clients can't tie one up. The session key comes from KB_SECRET_KEY
+    or is generated once into INSTANCE/secret_key. Several servers on one index and one
+    PostgreSQL: see docs/deployment.md.
     """
     from web.server import serve
 

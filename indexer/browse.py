@@ -1,4 +1,5 @@
-"""Lists without a ranked query: browsing sorted by title or date, and title autocomplete."""
+"""Without a ranked query: browsing sorted by title or date, title autocomplete, and
+looking one article up by its id."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from indexer.analyzers import fold, title_key
 from indexer.filters import run_whoosh, visible
 from indexer.ranking import Candidate
 from indexer.results import SearchHit, Signals, make_hit
+from indexer.schema import article_from_stored
 from indexer.versions import Context
+from kb.model import Article
 
 MAX_PREFIX_TERMS = 200  # title words a typed prefix may expand to
 
@@ -62,3 +65,18 @@ def autocomplete(ctx: Context, text: str, allow: set[int] | None, limit: int) ->
                      len(title), title.casefold(), {"id": stored.get("id", ""), "title": title}))
     rows.sort(key=lambda r: r[:4])
     return [r[4] for r in rows[:limit]]
+
+
+def article_by_id(ctx: Context, article_id: str, allow: set[int] | None,
+                  written_for: str | None) -> Article | None:
+    """The visible article with this id, else None, in constant work: the id is found in the
+    version's id-to-document map, and every check runs whether or not it was found (-1 reads
+    the last document's values); they are combined only at the end, and stored fields are
+    read only for an article that passes them all."""
+    docnum = ctx.engine.docnum_of(article_id, ctx.searcher)
+    passes = allow is None or docnum in allow
+    audiences = ctx.column("audience")
+    fits = not audiences or written_for is None or audiences[docnum] == written_for
+    if docnum < 0 or not passes or not fits:
+        return None
+    return article_from_stored(ctx.searcher.stored_fields(docnum))

@@ -17,9 +17,11 @@ from indexer.manifest import reuse_of
 from indexer.synonyms import Synonyms
 from kb.articles import ParseResult, is_article_file, parse_article
 from kb.errors import IndexBusy
+from kb.kcs.policy import HELP_CENTER_PUBLISHED, HELP_CENTER_VALIDATED
 from kb.mapping import Mapping as ReadingRules
 from kb.mapping import mapping_for
 from kb.model import Article, Problem
+from kb.visibility import in_public_index
 
 Progress = Callable[[int, int, str], None]
 
@@ -47,6 +49,8 @@ class BuildSteps:
         self.articles = articles
         self.mapping = mapping or mapping_for(articles)
         self.strict = strict
+        # The help center's rule from the mapping file: validated public articles only, or all.
+        self.validated_only = self.mapping.policy.validated_only
         self.root = root
         self.report = report
         self.progress = progress
@@ -89,6 +93,15 @@ class BuildSteps:
         if self.signals is None:
             return previous
         return reuse_of(self.signals.get(article_id, 0))
+
+    @property
+    def public_policy(self) -> str:
+        return HELP_CENTER_VALIDATED if self.validated_only else HELP_CENTER_PUBLISHED
+
+    def is_public(self, fields: Mapping) -> bool:
+        """Whether a document (its fields, or stored fields) belongs in the public index."""
+        return in_public_index(fields.get("audience"), fields.get("status"), fields.get("confidence") or None,
+                               validated_only=self.validated_only)
 
     def tick(self, done: int, total: int, label: str) -> None:
         self._last_total = total

@@ -22,10 +22,10 @@ class Entry:
     reuse: int
     docnum: int
     stamp: bytes = b""
+    confidence: str | None = None
 
-    @property
-    def is_public(self) -> bool:
-        return in_public_index(self.audience, self.status)
+    def is_public(self, validated_only: bool = True) -> bool:
+        return in_public_index(self.audience, self.status, self.confidence, validated_only=validated_only)
 
 
 def reuse_of(value: object) -> int:
@@ -43,20 +43,20 @@ def read_manifest(searcher) -> dict[str, Entry]:
     if reader.doc_count() == 0:
         return {}
     # Iterating a whole column is several times faster than indexing it per document.
-    names = ("id", "path", "content_hash", "audience", "status", "reuse_count", "file_stamp")
-    ids, paths, hashes, audiences, statuses, reuses, stamps = (list(reader.column_reader(n)) for n in names)
+    names = ("id", "path", "content_hash", "audience", "status", "reuse_count", "file_stamp", "confidence")
+    ids, paths, hashes, audiences, statuses, reuses, stamps, levels = (list(reader.column_reader(n)) for n in names)
     out = {}
     for docnum in reader.all_doc_ids():
         path = paths[docnum]
         out[path] = Entry(ids[docnum], path, hashes[docnum], audiences[docnum], statuses[docnum],
-                          int(reuses[docnum] or 0), docnum, stamps[docnum] or b"")
+                          int(reuses[docnum] or 0), docnum, stamps[docnum] or b"", levels[docnum] or None)
     return out
 
 
 def read_entries(searcher, paths: list[str]) -> dict[str, Entry]:
     """Like :func:`read_manifest`, for a few paths only (looked up by term, no full scan)."""
     reader = searcher.reader()
-    names = ("id", "content_hash", "audience", "status", "reuse_count", "file_stamp")
+    names = ("id", "content_hash", "audience", "status", "reuse_count", "file_stamp", "confidence")
     cols = {name: reader.column_reader(name) for name in names} if reader.doc_count() else {}
     out = {}
     for rel in paths:
@@ -65,7 +65,7 @@ def read_entries(searcher, paths: list[str]) -> dict[str, Entry]:
             continue
         out[rel] = Entry(cols["id"][docnum], rel, cols["content_hash"][docnum], cols["audience"][docnum],
                          cols["status"][docnum], int(cols["reuse_count"][docnum] or 0), docnum,
-                         cols["file_stamp"][docnum] or b"")
+                         cols["file_stamp"][docnum] or b"", cols["confidence"][docnum] or None)
     return out
 
 

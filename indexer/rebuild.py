@@ -31,7 +31,6 @@ from indexer.manifest import Entry, fields_from_stored, narrowed, read_manifest
 from indexer.schema import SCHEMA_VERSION, ArticleSchema, document_fields
 from indexer.synonyms import Synonyms
 from indexer.update import write_sync_marker
-from kb.visibility import in_public_index
 
 
 class Rebuild(BuildSteps):
@@ -93,7 +92,7 @@ class Rebuild(BuildSteps):
                     w_int = self.writer(ix_int, parallel=parallel)
                     w_pub = self.writer(ix_pub, parallel=parallel)
                 w_int.add_document(**fields)
-                if in_public_index(fields["audience"], fields["status"]):
+                if self.is_public(fields):
                     w_pub.add_document(**fields)
                 in_batch += 1
                 if in_batch >= batch:
@@ -111,7 +110,7 @@ class Rebuild(BuildSteps):
             shutil.rmtree(gen_dir, ignore_errors=True)
             raise
         self._classify_rebuild(previous, owners, files)
-        write_sync_marker(gen_dir, ix_int.latest_generation())
+        write_sync_marker(gen_dir, ix_int.latest_generation(), self.public_policy)
         self.save_synonyms(gen_dir, synonyms)
         stamp = now_iso()
         write_pointer(self.root, Pointer(number, gen_dir.name, SCHEMA_VERSION, stamp, stamp))

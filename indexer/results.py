@@ -41,6 +41,7 @@ class SearchHit:
     reuse_count: int = 0
     superseded_by: str | None = None
     explanation: dict | None = None
+    similarity: float | None = None  # cosine of the ticket and the article, when ranked by meaning
 
 
 @dataclass
@@ -97,6 +98,7 @@ def make_hit(stored: dict, c: Candidate, plan: Plan | None, explainer: Explainer
         reuse_count=live.reuse_count if live else stored_reuse,
         superseded_by=stored.get("superseded_by") or None,
         explanation=explainer.explain(c, stored) if explainer is not None else None,
+        similarity=None if c.similarity is None else round(float(c.similarity), 4),
     )
 
 

@@ -28,9 +28,12 @@ from indexer.analyzers import (
     weighted_sections,
 )
 from indexer.ranking import SECTION_WEIGHTS
+from kb.kcs.confidence import effective, last_verified
 from kb.model import FIELDS, Article
 
-SCHEMA_VERSION = 5  # 5: the W3 codec subclass moved (indexer.engine.whoosh_adapter), pickled in segments
+# 5: the W3 codec subclass moved (indexer.engine.whoosh_adapter), pickled in segments;
+# 6: KCS confidence, verified and review_by columns.
+SCHEMA_VERSION = 6
 
 
 class ArticleSchema(SchemaClass):
@@ -83,6 +86,12 @@ class ArticleSchema(SchemaClass):
     # searched, so no postings): read for ranking and result lists.
     reuse_count = COLUMN(NumericColumn("i", default=0))
     superseded_by = ID(stored=True)
+    # KCS confidence (kb.kcs.confidence: work-in-progress, not-validated, validated,
+    # archived), and the ISO dates the article was last verified and is due for review:
+    # columns for the ranking's confidence and freshness factor.
+    confidence = ID(stored=True, sortable=True)
+    verified = ID(sortable=True)
+    review_by = ID(sortable=True)
 
     # Plain text of the body, stored for snippets (never re-render Markdown per result).
     text = STORED()
@@ -145,6 +154,9 @@ def document_fields(article: Article, reuse_count: int = 0) -> dict:
         "updated": article.updated.isoformat() if article.updated else "",
         "reuse_count": int(reuse_count),
         "superseded_by": article.superseded_by or "",
+        "confidence": effective(article.status, article.confidence),
+        "verified": verified.isoformat() if (verified := last_verified(article)) else "",
+        "review_by": article.review_by.isoformat() if article.review_by else "",
         "text": article.outline.text,
         "meta": json.dumps(article.metadata(), ensure_ascii=False),
         "markdown": article.body,

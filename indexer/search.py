@@ -26,7 +26,7 @@ from pathlib import Path
 from whoosh import query as wq
 
 from indexer.analyzers import fold, query_words
-from indexer.browse import autocomplete, sorted_page
+from indexer.browse import article_by_id, autocomplete, sorted_page
 from indexer.encoder import Encoder, EncoderUnavailable, load_encoder
 from indexer.engine import Evaluation, Statistics
 from indexer.explain import Explainer
@@ -107,7 +107,7 @@ class Searcher:
                 engine = ctx.engine
                 for fieldname in FIELD_WEIGHTS:
                     engine.lengths(fieldname, ctx.searcher)
-                for name in ("id", "reuse_count", "title_sort"):
+                for name in ("id", "reuse_count", "title_sort", "confidence", "verified", "review_by"):
                     engine.column(name, ctx.searcher)
                 ctx.view.facets.counts(engine.live)
                 ctx.view.has_code("")
@@ -168,16 +168,10 @@ class Searcher:
         with stage("parse"):
             allow = allowed(ctx, audience, statuses, api_filters, parsed.filters)
             plan = build_plan(parsed, ctx.synonyms, ctx.view.has_code, lambda key: ("title_key", key) in reader)
-            kind = classify(parsed, plan)
+            plan.kind = classify(parsed, plan)
             notice = parsed.notice
             if len(plan.units) > MAX_QUERY_UNITS:
-                long_plan, _ = plan_long_text(Statistics(ctx.engine, reader), "", parsed.text, ctx.synonyms,
-                                              ctx.view.has_code)
-                long_plan.excluded = plan.excluded
-                long_plan.kind = kind
-                # A long query is often a pasted message: its runs of words find the article that quotes it.
-                add_run_booster(long_plan, plan.runs)
-                plan = long_plan
+                plan = _long_query_plan(ctx, parsed, plan)
                 notice = _join(notice, f"Long query: searched for its {len(plan.units)} most distinctive terms.")
             deny = denied(ctx, plan)
         if plan.is_empty:
@@ -190,10 +184,8 @@ class Searcher:
         with stage("spelling"):
             fuzzed = fuzz_unknown_words(plan, lambda term: ("content", term) in reader,
                                         lambda word: corrections(reader, fold(word)))
-        plan.kind = kind
         page = self._page(ctx, plan, allow, deny, limit, offset, explain, boosts=None, query=parsed.text)
-        page.query = parsed.display()
-        page.kind = kind
+        page.query, page.kind = parsed.display(), plan.kind
         page.fuzzy = page.fuzzy or (fuzzed and page.total > 0)
         page.notice = notice
         if (page.relaxed or page.fuzzy or not page.total) and len(parsed.clauses) <= MAX_QUERY_UNITS:
@@ -215,7 +207,8 @@ class Searcher:
         ev = Evaluation(ctx.engine, ctx.searcher)
         seen = visible(ctx, allow, deny)
         signals = self._live_signals()
-        reweigh = signals_reweigher(ctx.column("id"), ctx.column("reuse_count"), signals, boosts)
+        reweigh = signals_reweigher(ctx.column("id"), ctx.column("reuse_count"), signals, boosts,
+                                    (ctx.column("confidence"), ctx.column("verified"), ctx.column("review_by")))
         if ticket is None:
             weight = meaning_weight(plan.kind)
             similarity = self._similarity(ctx, query) if weight > 0 else None
@@ -309,9 +302,20 @@ class Searcher:
             return autocomplete(ctx, text, allowed(ctx, audience, statuses, {}, {}), limit)
 
     def get_article(self, article_id: str, *, audience: str = "public",
-                    statuses: Collection[str] = ("published",)) -> Article | None:
-        """The indexed (last good) version of an article, or None if this audience can't see it."""
-        return self._one("id", article_id, audience, statuses)
+                    statuses: Collection[str] = ("published",),
+                    written_for: str | None = None) -> Article | None:
+        """The indexed (last good) version of an article, or None if this audience can't see it.
+
+        Does the same work for an id that exists but is hidden as for an unknown one, so
+        response times can't tell them apart; stored fields are read only for a visible article.
+
+        :param written_for: only an article whose own audience is this one (the internal
+            index holds public articles too).
+        """
+        if not article_id or not isinstance(article_id, str):
+            return None
+        with self._versions.use(audience) as ctx:
+            return article_by_id(ctx, article_id, allowed(ctx, audience, statuses, {}, {}), written_for)
 
     def get_article_by_path(self, path: str, *, audience: str = "public",
                             statuses: Collection[str] = ("published",)) -> Article | None:
@@ -358,6 +362,16 @@ class Searcher:
                 "schema_version": pointer.schema_version,
                 "index_dir": str(pointer.path(self.root) / audience),
             }
+
+
+def _long_query_plan(ctx: Context, parsed: ParsedQuery, plan: Plan) -> Plan:
+    """A query of more than :data:`MAX_QUERY_UNITS` units, searched for its most distinctive
+    terms. It is often a pasted message: its runs of words still find the article that quotes it."""
+    long_plan, _ = plan_long_text(Statistics(ctx.engine, ctx.reader), "", parsed.text, ctx.synonyms,
+                                  ctx.view.has_code)
+    long_plan.excluded, long_plan.kind = plan.excluded, plan.kind
+    add_run_booster(long_plan, plan.runs)
+    return long_plan
 
 
 def _encoder() -> Encoder | None:

@@ -12,6 +12,8 @@ by how many articles use the word.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from collections.abc import Callable
 
@@ -51,8 +53,13 @@ def max_edits(word: str) -> int:
     return 0 if len(word) < 4 else 1 if len(word) <= 6 else 2
 
 
-def corrections(reader, word: str, limit: int = 2) -> list[str]:
-    """Vocabulary words within :func:`max_edits` of a lowercased ``word``, best first."""
+def corrections(reader, word: str, limit: int = 2, accept: Callable[[str], bool] | None = None) -> list[str]:
+    """Vocabulary words within :func:`max_edits` of a lowercased ``word``, best first.
+
+    :param accept: whether a candidate may be proposed at all; the best candidates that
+        pass it are returned (an index shared by readers who see different articles
+        checks here that the reader can find the word).
+    """
     allowed = max_edits(word)
     if not allowed:
         return []
@@ -61,18 +68,31 @@ def corrections(reader, word: str, limit: int = 2) -> list[str]:
         dist = damerau(word, candidate)
         if 0 < dist <= allowed:
             found.append((dist, -reader.doc_frequency(SPELL_FIELD, candidate), candidate))
-    return [c for _, _, c in sorted(found)[:limit]]
+    best = (c for _, _, c in sorted(found))
+    if accept is not None:
+        best = (c for c in best if accept(c))
+    return list(itertools.islice(best, limit))
+
+
+def spelled_in(reader, word: str, docs) -> bool:
+    """Whether a vocabulary word occurs in one of ``docs`` (a boolean mask by document number)."""
+    if not is_known(reader, word):
+        return False
+    return any(docs[d] for d in reader.postings(SPELL_FIELD, word).all_ids())
 
 
 def is_known(reader, word: str) -> bool:
     return (SPELL_FIELD, word) in reader
 
 
-def correct(reader, text: str, known: Callable[[str], bool] | None = None) -> str | None:
+def correct(reader, text: str, known: Callable[[str], bool] | None = None,
+            accept: Callable[[str], bool] | None = None) -> str | None:
     """``text`` with unknown words replaced by their best correction, or None if nothing changed.
 
     :param known: whether the index knows a lowercased word some other way (the spelling
         vocabulary covers titles, headings, tags and symptoms, not every body word).
+    :param accept: whether a correction may be proposed (see :func:`corrections`); every
+        corrected word is checked on its own, so one visible word can't carry a hidden one.
     """
     changed = False
 
@@ -84,7 +104,7 @@ def correct(reader, text: str, known: Callable[[str], bool] | None = None) -> st
         low = fold(word.lower())
         if low in STOP_WORDS or is_known(reader, low) or (known is not None and known(low)):
             return word
-        found = corrections(reader, low, limit=1)
+        found = corrections(reader, low, limit=1, accept=accept)
         if not found:
             return word
         changed = True
@@ -106,10 +126,15 @@ def did_you_mean(ctx, parsed: ParsedQuery, visible: np.ndarray, audience: str) -
     def known(word: str) -> bool:
         return any(("content", w.parts[0]) in reader for w in query_words(word) if w.parts)
 
+    accept = None
+    if index_is_filtered(audience):
+        # The vocabulary includes drafts and articles in review: each correction must be a
+        # word this reader can find, not merely sit beside one.
+        accept = functools.partial(spelled_in, reader, docs=visible)
     changed = False
     clauses = []
     for clause in parsed.clauses:
-        fixed = None if clause.negated else correct(reader, clause.text, known)
+        fixed = None if clause.negated else correct(reader, clause.text, known, accept)
         changed = changed or fixed is not None
         clauses.append(Clause(fixed or clause.text, clause.phrase, clause.negated))
     if not changed:

@@ -27,7 +27,6 @@ from indexer.manifest import (
     read_manifest,
 )
 from indexer.schema import document_fields
-from kb.visibility import in_public_index
 
 PUBLIC_SYNC_FILE = "public.synced"
 
@@ -166,12 +165,12 @@ class Update(BuildSteps):
         compared and repaired: the marker file records which internal commit the public
         index was last synchronized with.
         """
-        if read_sync_marker(gen_dir) == before:
+        if read_sync_marker(gen_dir) == before and read_sync_policy(gen_dir) == self.public_policy:
             if touched:
                 self._copy_public(ix_int, ix_pub, fresh, sorted(touched))
         else:
             self._repair_public(ix_int, ix_pub, fresh)
-        write_sync_marker(gen_dir, ix_int.latest_generation())
+        write_sync_marker(gen_dir, ix_int.latest_generation(), self.public_policy)
 
     def _copy_public(self, ix_int, ix_pub, fresh: dict[str, dict], paths: list[str]) -> None:
         """Replace the public documents of ``paths`` with the internal ones that are public."""
@@ -184,7 +183,7 @@ class Update(BuildSteps):
                     if docnum is None:
                         continue
                     stored = s_int.stored_fields(docnum)
-                    if not in_public_index(stored.get("audience"), stored.get("status")):
+                    if not self.is_public(stored):
                         continue
                     fields = fresh.get(rel)
                     if fields is None or fields["content_hash"] != stored.get("content_hash"):
@@ -199,7 +198,7 @@ class Update(BuildSteps):
     def _repair_public(self, ix_int, ix_pub, fresh: dict[str, dict]) -> None:
         """Make the public index hold exactly the internal index's published public documents."""
         with ix_int.searcher() as s_int, ix_pub.searcher() as s_pub:
-            desired = {rel: e for rel, e in read_manifest(s_int).items() if e.is_public}
+            desired = {rel: e for rel, e in read_manifest(s_int).items() if e.is_public(self.validated_only)}
             current = read_manifest(s_pub)
             stale = [rel for rel, e in current.items()
                      if rel not in desired or (e.id, e.hash, e.reuse) != (desired[rel].id, desired[rel].hash,
@@ -223,15 +222,29 @@ class Update(BuildSteps):
                 raise
 
 
+def _read_marker(gen_dir: Path) -> list[str]:
+    try:
+        return (gen_dir / PUBLIC_SYNC_FILE).read_text(encoding="utf-8").split()
+    except OSError:
+        return []
+
+
 def read_sync_marker(gen_dir: Path) -> int | None:
     """The internal commit the public index was last synchronized with, if recorded."""
+    parts = _read_marker(gen_dir)
     try:
-        return int((gen_dir / PUBLIC_SYNC_FILE).read_text(encoding="utf-8").strip())
-    except (OSError, ValueError):
+        return int(parts[0]) if parts else None
+    except ValueError:
         return None
 
 
-def write_sync_marker(gen_dir: Path, generation: int) -> None:
+def read_sync_policy(gen_dir: Path) -> str | None:
+    """The help-center rule the public index was synchronized under ("validated" or "published")."""
+    parts = _read_marker(gen_dir)
+    return parts[1] if len(parts) > 1 else None
+
+
+def write_sync_marker(gen_dir: Path, generation: int, policy: str = "validated") -> None:
     tmp = gen_dir / f".{PUBLIC_SYNC_FILE}.{os.getpid()}.tmp"
-    tmp.write_text(str(generation), encoding="utf-8")
+    tmp.write_text(f"{generation} {policy}", encoding="utf-8")
     os.replace(tmp, gen_dir / PUBLIC_SYNC_FILE)

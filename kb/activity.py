@@ -59,6 +59,12 @@ register_migration(300, "search log and article feedback",
                    lambda conn: metadata.create_all(conn, tables=[search_log, article_feedback]))
 
 
+# Kinds of search_log rows that are searches (engineer search, the help center's). Answers to
+# questions are logged beside them with kinds of their own (kb/answers/feedback.py), so reports
+# about searches read only these.
+SEARCH_KINDS = ("search", "help")
+
+
 @dataclass(frozen=True)
 class SearchRecord:
     """One search as the log stores it."""

@@ -103,7 +103,8 @@ def register_migration(version: int, description: str, apply: Callable[[Connecti
 
 
 # Modules that own tables register their migrations when imported; list them here.
-TABLE_MODULES: tuple[str, ...] = ("kb.activity", "kb.cases.schema", "kb.logins")
+TABLE_MODULES: tuple[str, ...] = (
+    "kb.activity", "kb.cases.schema", "kb.logins", "kb.kcs.schema", "kb.answers.feedback", "kb.throttle")
 
 
 def _load_feature_tables() -> None:

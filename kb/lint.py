@@ -42,6 +42,7 @@ RULES: dict[str, str] = {
     "public-links-internal": "a public article's links and related ids are public too (warning)",
     "duplicate-title": "no two articles have the same title (warning)",
     "review-overdue": "review_by is not in the past (warning)",
+    "validation-record": "validated_at and validated_by are given together, not in the future (warning)",
     "taxonomy": "resolution-codes.yaml is valid: fields, booleans, unique codes",
     "internal-procedure": "a public article doesn't name resolution codes: closing cases is staff procedure "
                           "that customers can't act on (warning)",
@@ -139,6 +140,17 @@ def check_review_date(article: Article, kb: KnowledgeBase, today: date) -> Itera
                        f"review was due on {article.review_by.isoformat()}", "review-overdue", "warning")
 
 
+def check_validation_record(article: Article, kb: KnowledgeBase, today: date) -> Iterator[Problem]:
+    """Who validated an article and when go together, and a validation can't be in the future."""
+    if bool(article.validated_at) != bool(article.validated_by):
+        given, missing = ("validated_at", "validated_by") if article.validated_at else ("validated_by", "validated_at")
+        yield _problem(article, kb, article.line_of(given), given, f"is given without {missing}: record both, "
+                       "or run `kb validate`", "validation-record", "warning")
+    if article.validated_at and article.validated_at > today:
+        yield _problem(article, kb, article.line_of("validated_at"), "validated_at",
+                       f"{article.validated_at.isoformat()} is in the future", "validation-record", "warning")
+
+
 def check_public_wording(article: Article, kb: KnowledgeBase, today: date) -> Iterator[Problem]:
     if article.audience != "public" or not kb.taxonomy.codes:
         return
@@ -181,7 +193,8 @@ def _near_duplicate_titles(kb: KnowledgeBase) -> Iterator[Problem]:
 
 
 CHECKS: tuple[Check, ...] = (check_sections, check_steps, check_resolution_codes, check_references,
-                             check_links, check_review_date, check_public_wording, check_unfilled_template)
+                             check_links, check_review_date, check_validation_record, check_public_wording,
+                             check_unfilled_template)
 
 
 def _heading_line(article: Article, section: str) -> int:

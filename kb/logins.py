@@ -1,4 +1,5 @@
-"""Sign-in attempts, kept in the database so every server process counts the same attempts.
+"""Sign-in attempts (and other limited writes), kept in the database so every server process
+counts the same attempts.
 
 ``kb serve`` runs several processes, often on several machines; counters in memory would
 give an attacker one full allowance per process. One row per attempt and key (a name at an
@@ -6,7 +7,8 @@ address, or the address alone), with the wall-clock time. An attempt is recorded
 its password is checked, atomically with the check of the limit, so parallel guesses can't
 all slip in under it; a correct password removes its own rows again, so what stays are the
 failures (and attempts still being checked). Rows older than the limiter's window are
-deleted as new attempts arrive.
+deleted as new attempts arrive; only rows of the same kinds (the text before the first ':'),
+since limits with other windows share the table.
 """
 
 from __future__ import annotations
@@ -76,9 +78,12 @@ class DatabaseFailures:
                 if wait > 0:
                     transaction.rollback()
                     return None, wait
-            # Forget attempts too old to matter, outside the ordered part.
+            # Forget attempts too old to matter, outside the ordered part; only of these keys'
+            # kinds, as other limits with longer windows share the table.
+            kinds = sorted({k.split(":", 1)[0] for k in keys})
+            same_kind = sa.or_(*(login_failures.c.key.startswith(kind + ":", autoescape=True) for kind in kinds))
             with conn.begin():
-                conn.execute(login_failures.delete().where(login_failures.c.at <= since))
+                conn.execute(login_failures.delete().where(login_failures.c.at <= since, same_kind))
         return ids, 0.0
 
     def release(self, handle: list[int]) -> None:

@@ -37,6 +37,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from kb.kcs.policy import Policy, read_policy
 from kb.model import FIELDS, Problem
 
 MAPPING_FILE = "kb.yaml"
@@ -51,6 +52,9 @@ TOP_KEYS: dict[str, str] = {
     "readmes": "true: README.md files are articles too",
     "extra_fields": "front-matter keys (glob patterns allowed) that are expected: kept, no warning",
     "fields": "for each kb field, where its value comes from",
+    "owners": "who owns the articles that name no owner (default, products, folders) and who is in each team",
+    "help_center": "validated (the default): the help center shows validated public articles only; "
+                   "published: every published public article",
 }
 FIELD_KEYS: dict[str, str] = {
     "from": "the front-matter key (or list of keys, first present wins) holding the value; [] for none",
@@ -90,6 +94,8 @@ class Mapping:
     extra_fields: tuple[str, ...] = ()
     fields: dict[str, FieldMap] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # Fallback owners, teams and the help center's rule (kb/kcs/policy.py).
+    policy: Policy = field(default_factory=Policy)
 
     @property
     def errors(self) -> list[Problem]:
@@ -216,8 +222,11 @@ class _Reader:
         if not isinstance(root, yaml.MappingNode):
             self.problem(root, "file", f"must be a mapping of settings: {', '.join(TOP_KEYS)}")
             return
+        loop: dict[str, yaml.Node] = {}
         for key, value in self.pairs(root, TOP_KEYS, ""):
-            if key == "strict":
+            if key in ("owners", "help_center"):
+                loop[key] = value
+            elif key == "strict":
                 self.mapping.strict = bool(self.boolean(value, key))
             elif key == "readmes":
                 self.mapping.readmes = bool(self.boolean(value, key))
@@ -227,6 +236,16 @@ class _Reader:
                 self.mapping.extra_fields = self.strings(value, key)
             elif key == "fields":
                 self.read_fields(value)
+        if loop:
+            self.read_policy(loop)
+
+    def read_policy(self, nodes: dict[str, yaml.Node]) -> None:
+        """The knowledge loop's settings (see kb/kcs/policy.py)."""
+        constructor = yaml.constructor.SafeConstructor()
+        data = {key: constructor.construct_object(node, deep=True) for key, node in nodes.items()}
+        self.mapping.policy = read_policy(data.get("owners"), data.get("help_center"),
+                                          line_of=lambda key: nodes[key].start_mark.line + 1 if key in nodes else 1,
+                                          report=lambda line, where, message: self.problem(line, where, message))
 
     def pairs(self, node: yaml.MappingNode, known, where: str):
         """(key, value node) of a mapping, reporting unknown and repeated keys."""

@@ -257,6 +257,127 @@ def outline(body: str) -> BodyOutline:
     return result
 
 
+@dataclass(frozen=True)
+class Block:
+    """One top-level block of a section: where it is in the body and what it says.
+
+    ``kind`` is ``paragraph``, ``steps`` (a numbered list), ``list``, ``code``, ``table``,
+    ``note`` (a callout or block quote) or ``other``; ``lines`` are 0-based body lines,
+    half-open, so ``body.splitlines()[a:b]`` is the block's Markdown. A list's ``items``
+    are its entries, each a Block of its own (kind ``item``) with its number in ``number``.
+    """
+
+    kind: str
+    text: str
+    lines: tuple[int, int]
+    items: tuple[Block, ...] = ()
+    number: int | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and the blocks under it, up to the next heading of any level.
+
+    The text before the first heading is a section with level 0, no heading and no anchor.
+    ``parents`` are the headings of the sections it sits in, outermost first (a
+    ``### Method 1`` under ``## Resolution`` has ``("Resolution",)``).
+    """
+
+    heading: str
+    anchor: str | None
+    level: int
+    parents: tuple[str, ...]
+    blocks: tuple[Block, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(b.text for b in self.blocks if b.text)
+
+
+_BLOCK_KINDS = {"paragraph_open": "paragraph", "ordered_list_open": "steps", "bullet_list_open": "list",
+                "fence": "code", "code_block": "code", "table_open": "table", "blockquote_open": "note",
+                "alert_open": "note", "admonition_open": "note", "container_admonition_open": "note"}
+
+
+def sections(body: str) -> list[Section]:
+    """The body as a flat list of sections in reading order, each with its blocks.
+
+    Anchors are the ones the rendered page gives its headings, so a link to
+    ``#<anchor>`` lands on the section. Blocks keep their body lines, so a caller can quote
+    the author's own Markdown instead of re-creating it.
+    """
+    tokens = _parser().parse(body)
+    out: list[Section] = []
+    stack: list[tuple[int, str]] = []  # (level, heading) of the enclosing sections
+    heading, anchor, level, blocks = "", None, 0, []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.type == "heading_open" and token.level == 0:
+            if heading or blocks:
+                out.append(Section(heading, anchor, level, tuple(h for _, h in stack), tuple(blocks)))
+            if heading:
+                stack.append((level, heading))
+            level = int(token.tag[1])
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            heading = " ".join(_inline_text(tokens[i + 1]).split())
+            anchor = str(token.attrGet("id") or slugify(heading))
+            blocks = []
+            i += 3
+            continue
+        end = _block_end(tokens, i)
+        if token.level == 0 and token.map:
+            blocks.append(_block(tokens, i, end))
+        i = end + 1
+    if heading or blocks:
+        out.append(Section(heading, anchor, level, tuple(h for _, h in stack), tuple(blocks)))
+    return out
+
+
+def _block_end(tokens: list[Token], start: int) -> int:
+    """Index of the token that closes the block opened at ``start`` (itself for a leaf)."""
+    if tokens[start].nesting != 1:
+        return start
+    depth = 0
+    for j in range(start, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _plain(tokens: list[Token]) -> str:
+    parts = []
+    for token in tokens:
+        if token.type == "inline":
+            parts.append(_inline_text(token))
+        elif token.type in ("fence", "code_block"):
+            parts.append(token.content.rstrip("\n"))
+    return "\n".join(p for p in parts if p.strip())
+
+
+def _block(tokens: list[Token], start: int, end: int) -> Block:
+    token = tokens[start]
+    kind = _BLOCK_KINDS.get(token.type, "other")
+    lines = (token.map[0], token.map[1])
+    inner = tokens[start:end + 1]
+    items: list[Block] = []
+    if kind in ("steps", "list"):
+        j, number = start + 1, None
+        while j < end:
+            if tokens[j].type == "list_item_open" and tokens[j].level == 1:
+                close = _block_end(tokens, j)
+                info = tokens[j].info
+                number = int(info) if info.isdigit() else (number + 1 if number is not None else None)
+                items.append(Block("item", _plain(tokens[j:close + 1]), tuple(tokens[j].map or lines),
+                                   number=number if kind == "steps" else None))
+                j = close + 1
+            else:
+                j += 1
+    return Block(kind, _plain(inner), lines, tuple(items))
+
+
 def first_heading(body: str, level: int = 1) -> tuple[str, int, int] | None:
     """The first heading of ``level`` (ATX or setext, never inside code): its plain text and
     its lines as a half-open range of 0-based body lines; None when there is none."""

@@ -21,6 +21,9 @@ TYPE_LABELS = {"tsg": "Troubleshooting guide", "workflow": "Workflow", "how-to":
                "known-issue": "Known issue", "reference": "Reference"}
 AUDIENCES = ("public", "internal")
 STATUSES = ("draft", "review", "published", "archived")
+# KCS confidence an author states on an article (work in progress and archived follow from
+# the status; see kb/kcs/confidence.py for the effective confidence of every article).
+CONFIDENCES = ("not-validated", "validated")
 
 # Sections a TSG must have (case-insensitive headings) and the optional ones.
 TSG_REQUIRED_SECTIONS = ("symptoms", "cause", "resolution")
@@ -58,6 +61,10 @@ FIELDS: dict[str, FieldSpec] = {f.name: f for f in (
     FieldSpec("owner", "str", "Person or team that keeps the article correct."),
     FieldSpec("updated", "date", "Date of the last meaningful change (YYYY-MM-DD)."),
     FieldSpec("review_by", "date", "Date by which the article must be reviewed again (YYYY-MM-DD)."),
+    FieldSpec("confidence", "choice", "KCS confidence: validated by an approver, or not yet; unset on a "
+                                      "published article means validated.", choices=CONFIDENCES),
+    FieldSpec("validated_at", "date", "Date an approver last validated the article (YYYY-MM-DD)."),
+    FieldSpec("validated_by", "str", "Who validated it (a user name)."),
 )}
 
 
@@ -107,6 +114,9 @@ class Article:
     owner: str | None = None
     updated: date | None = None
     review_by: date | None = None
+    confidence: str | None = None
+    validated_at: date | None = None
+    validated_by: str | None = None
     content_hash: str = ""
     body_line: int = 1  # line of the file where the body starts, for lint messages
     field_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False, repr=False)

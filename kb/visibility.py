@@ -3,8 +3,9 @@
 Every article has an audience (``public`` or ``internal``) and a status (``draft``,
 ``review``, ``published``, ``archived``). The rules:
 
-* The **public index** holds exactly the published public articles
-  (:func:`in_public_index`); customers and anonymous readers read only that index, so
+* The **public index** holds exactly the published public articles that are validated
+  (:func:`in_public_index`; a team's mapping file may let not-validated ones in too, see
+  :mod:`kb.kcs.policy`); customers and anonymous readers read only that index, so
   nothing internal can reach them through results, counts, facets, snippets, spelling
   or autocomplete: the words aren't there to leak.
 * Staff read the **internal index**, which holds every article, filtered to the statuses
@@ -43,16 +44,24 @@ PUBLISHED = "published"
 ARCHIVED = "archived"
 READER_STATUSES = (PUBLISHED,)  # customers, anonymous readers and engineers
 AUTHOR_STATUSES = (PUBLISHED, "review", "draft")  # authors and admins
-# Metadata only staff get: where the file lives, who owns it, when it is due for review, and
-# the front-matter keys kb has no field for (another tool's authors, reviewers, notes).
-STAFF_ONLY_FIELDS = ("path", "owner", "review_by", "component", "extra")
+# Metadata only staff get: where the file lives, who owns and validated it, when it is due for
+# review, and the front-matter keys kb has no field for (another tool's authors, reviewers, notes).
+STAFF_ONLY_FIELDS = ("path", "owner", "review_by", "component", "validated_by", "extra")
 
 _ID = re.compile(r"[A-Za-z0-9._-]{1,100}")  # the whole id: fullmatch, as `$` would allow a final newline
 
 
-def in_public_index(audience: str | None, status: str | None) -> bool:
-    """Whether an article with this audience and status belongs in the public index."""
-    return audience == PUBLIC_AUDIENCE and status == PUBLISHED
+def in_public_index(audience: str | None, status: str | None, confidence: str | None = None, *,
+                    validated_only: bool = True) -> bool:
+    """Whether an article with this audience, status and KCS confidence belongs in the public index.
+
+    Published public articles do; with ``validated_only`` (the help center's default) those
+    known to be not validated stay out until an approver validates them. An unknown
+    confidence (None) counts as validated, as a published article that states none does.
+    """
+    if audience != PUBLIC_AUDIENCE or status != PUBLISHED:
+        return False
+    return not (validated_only and confidence not in (None, "validated"))
 
 
 def index_for(audience: str) -> str:

@@ -20,6 +20,7 @@ SECRET_KEY_FILE = "secret_key"
 
 def _defaults() -> dict:
     """Settings every app starts from; the instance file, environment and caller override them."""
+    from web.flagging import ANONYMOUS_FLAG_WINDOW_SECONDS, ANONYMOUS_FLAGS_PER_WINDOW
     from web.payloads import MAX_BODY_BYTES
 
     return {
@@ -37,13 +38,25 @@ def _defaults() -> dict:
         "SESSION_COOKIE_SECURE": "auto",
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
         # Number of reverse proxies in front of kb whose X-Forwarded-* headers to trust.
-        "TRUSTED_PROXIES": 0,
+        "TRUSTED_PROXIES": settings.get("trusted_proxies"),
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_MAX_FAILURES_PER_IP": 50,
         "LOGIN_WINDOW_SECONDS": 15 * 60,
+        # What anonymous clients may do, per client address: (count, within seconds). See web/throttle.py.
+        "ANONYMOUS_VOTES": (20, 3600),
+        "VOTE_REPEAT_SECONDS": 24 * 3600,  # one anonymous vote per client and article within this
+        "ANONYMOUS_CASES": (5, 3600),
+        "ANONYMOUS_COSTLY_CALLS": (20, 600),
         "SIGNALS_TTL_SECONDS": 30.0,
         "SEARCH_LOG_BATCH": 50,
         "SEARCH_LOG_DELAY_SECONDS": 2.0,
+        # Article views are added up in memory and written at most this often.
+        "VIEW_LOG_DELAY_SECONDS": 10.0,
+        # Flags from readers who aren't signed in as staff, per address and window.
+        "ANONYMOUS_FLAGS_PER_WINDOW": ANONYMOUS_FLAGS_PER_WINDOW,
+        "ANONYMOUS_FLAG_WINDOW_SECONDS": ANONYMOUS_FLAG_WINDOW_SECONDS,
+        # Tasks due from review dates, votes and reuse are raised at most this often per process.
+        "SWEEP_INTERVAL_SECONDS": 300.0,
     }
 
 
@@ -66,10 +79,10 @@ def create_app(config: Mapping | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(instance)
 
-    from web import auth, authoring, csrf, errors, notices, security, services
+    from web import auth, authoring, csrf, errors, loop, notices, security, services, throttle
 
     # services first: the others use its database
-    for part in (security, services, auth, csrf, errors, notices):
+    for part in (security, services, loop, auth, throttle, csrf, errors, notices):
         part.init_app(app)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
@@ -81,6 +94,7 @@ def blueprints() -> list:
     """Every page area and API of the app, each a blueprint of its own module."""
     from web import (
         admin,
+        answers,
         api,
         articles,
         auth,
@@ -88,15 +102,20 @@ def blueprints() -> list:
         case_actions,
         case_api,
         case_pages,
+        flagging,
         help,
         home,
         insights,
+        kcs_api,
+        kcs_pages,
         search,
         support,
+        tasks,
     )
 
-    return [home.bp, auth.bp, search.bp, articles.bp, help.bp, api.bp, admin.bp,
-            case_pages.bp, case_actions.bp, case_api.bp, support.bp, insights.bp, authoring.bp]
+    return [home.bp, auth.bp, search.bp, articles.bp, help.bp, api.bp, answers.bp, admin.bp,
+            case_pages.bp, case_actions.bp, case_api.bp, support.bp, insights.bp, authoring.bp, flagging.bp,
+            kcs_api.bp, kcs_pages.bp, tasks.bp]
 
 
 def load_or_create_secret_key(instance: Path) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, jsonify, request, url_for
 
-from web import params
+from kb.model import STATUSES
+from web import params, throttle
+from web.bodies import request_body
 from web.openapi import openapi_document
 from web.payloads import (
     AUTOCOMPLETE_LIMIT,
@@ -21,7 +23,6 @@ from web.payloads import (
     MAX_TITLE_CHARS,
     article_endpoint,
     article_json,
-    json_body,
     page_json,
 )
 from web.search import log_search
@@ -38,7 +39,15 @@ def search():
     limit = params.integer(args, "limit", DEFAULT_LIMIT, low=1, high=params.MAX_LIMIT)
     offset = params.integer(args, "offset", 0, low=0, high=params.MAX_OFFSET)
     explain = params.flag(args, "explain")
+    status = params.text(args, "status")
+    if status is None and "status" in args:
+        allowed = ", ".join(g.reader.filter_statuses)
+        raise params.BadParameter("status", f"'status' is empty: give one of {allowed}, or leave it out.")
+    if status in STATUSES and not g.reader.may_filter_by(status):
+        raise params.ForbiddenParameter("status", f"Your role can't search articles with status "
+                                                  f"'{status}'; use one of {', '.join(g.reader.filter_statuses)}.")
     filters = params.filters(args, g.reader, code_param="resolution_code")
+    throttle.count_if_costly(explain, limit)
     page = catalog().search(g.reader, q, status=filters.status, limit=limit, offset=offset, explain=explain,
                             **filters.options())
     log_search(q, g.reader, page.total, page.took_ms, "api")
@@ -48,7 +57,7 @@ def search():
 @bp.route("/suggest", methods=["POST"])
 def suggest():
     """Articles that may answer a new ticket, from its title and description."""
-    body = json_body()
+    body = request_body("SuggestRequest")
     title = params.text(body, "title", max_chars=MAX_TITLE_CHARS) or ""
     description = params.text(body, "description", max_chars=MAX_DESCRIPTION_CHARS) or ""
     if not title and not description:  # a ticket without a subject is common: either will do
@@ -56,6 +65,7 @@ def suggest():
     product = params.text(body, "product")
     limit = params.integer(body, "limit", DEFAULT_LIMIT, low=1, high=MAX_SUGGEST_LIMIT)
     explain = params.flag(body, "explain")
+    throttle.count_if_costly(explain, limit)
     page = catalog().suggest(g.reader, title, description, product=product, limit=limit, explain=explain)
     log_search(title or description[:200], g.reader, page.total, page.took_ms, "suggest")
     return jsonify(page_json(page, g.reader, explain=explain))

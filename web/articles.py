@@ -10,7 +10,9 @@ from kb.cases.rules import OPEN_STATUSES
 from kb.errors import KBError
 from kb.model import Article
 from kb.visibility import Reader
+from web import throttle
 from web.auth import staff_required
+from web.loop import loop
 from web.notices import notify
 from web.render import article_view, send_article_image
 from web.services import catalog, services
@@ -51,9 +53,14 @@ def record_vote(reader: Reader, article: Article, endpoint: str):
         notify("Choose “Yes” or “No”.", "feedback", "error")
         return redirect(back)
     user_id = reader.user.id if reader.user else None
+    grant = None
     if user_id is None:
+        # Anonymous: one vote per article, by cookie and (for clients that drop cookies) by
+        # address; and only so many votes per address (429 beyond: web/throttle.py).
         voted = session.get("voted", [])
-        if article.id in voted:
+        if article.id not in voted:
+            grant = throttle.take_vote(article.id)
+        if grant is None:
             notify("You already told us about this article. Thank you!", "feedback", "info")
             return redirect(back)
         session["voted"] = (voted + [article.id])[-MAX_ANONYMOUS_VOTES:]
@@ -61,6 +68,9 @@ def record_vote(reader: Reader, article: Article, endpoint: str):
         activity.record_feedback(services().engine, article.id, vote == "yes",
                                  request.form.get("comment", ""), user_id)
     except KBError as exc:
+        if grant is not None:  # the vote was refused, so it doesn't count against the client
+            throttle.give_back(grant)
+            session["voted"] = [v for v in session.get("voted", []) if v != article.id]
         notify(str(exc), "feedback", "error")
         return redirect(back)
     services().signals.invalidate()
@@ -79,13 +89,16 @@ def article(article_id: str):
         if replacement is not None:
             return redirect(url_for("articles.article", article_id=replacement.id, **{"from": art.id}))
     view = article_view(art, g.reader, "articles.article")
+    loop().views.view(art.id)
+    loop().note_search_click(art.id)
     mine = lookup.find_cases(services().engine, owner=g.user.name, status=OPEN_STATUSES, limit=MY_CASES,
                              sort="updated").cases
     return render_template("articles/article.html", view=view, article=art, can_link_cases=True,
                            my_cases=mine,
                            redirected_from=redirected_from(g.reader, art),
                            share_url=url_for("articles.article", article_id=art.id, _external=True),
-                           feedback_url=url_for("articles.feedback", article_id=art.id))
+                           feedback_url=url_for("articles.feedback", article_id=art.id),
+                           flag_url=url_for("flags.staff_flag", article_id=art.id))
 
 
 @bp.route("/articles/<article_id>/media/<path:path>")

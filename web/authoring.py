@@ -195,9 +195,12 @@ def similar_to(article: Article, limit: int = SIMILAR_LIMIT) -> list:
     try:
         page = catalog().suggest(g.reader, article.title, symptoms, limit=limit + 1)
     except (IndexMissing, KBError):
-        return similar_in(live_kb().get().articles.values(), article.title, limit=limit, exclude={article.id})
-    return [s for s in similar_from_hits(article.title, page.hits)
-            if s.id != article.id and round(s.similarity * 100) > 0][:limit]
+        found = similar_in(live_kb().get().articles.values(), article.title, limit=limit + 1,
+                           exclude={article.id})
+    else:
+        found = similar_from_hits(article.title, page.hits)
+    # A match that would read "0% similar" is no match to show.
+    return [s for s in found if s.id != article.id and round(s.similarity * 100) > 0][:limit]
 
 
 @bp.route("/authoring/preview/<article_id>")

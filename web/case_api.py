@@ -16,7 +16,8 @@ from kb.cases import lookup, store
 from kb.cases.rules import STATUSES, CaseRuleError
 from web import params
 from web.casework import CASE_FIELDS, engine, reuse_changed
-from web.payloads import MAX_DESCRIPTION_CHARS, case_json, json_body
+from web.bodies import request_body
+from web.payloads import MAX_DESCRIPTION_CHARS, case_json
 from web.services import catalog, services
 
 bp = Blueprint("case_api", __name__, url_prefix="/api")
@@ -50,7 +51,7 @@ def _field_error(exc: store.CaseFieldError) -> params.BadParameter:
 @staff_api
 def open_case():
     """Open a case; 201 with the case and the articles suggested for it."""
-    body = json_body()
+    body = request_body("CaseRequest")
     fields = {name: body[name] for name in CASE_FIELDS if name in body}
     if isinstance(fields.get("description"), str) and len(fields["description"]) > MAX_DESCRIPTION_CHARS:
         raise params.BadParameter("description", "'description' is too long: at most "
@@ -102,7 +103,7 @@ def show_case(case_id: str):
 @staff_api
 def link_article(case_id: str):
     """Link an article the caller can see; 201 with the link, 404 for an unknown or hidden article."""
-    body = json_body()
+    body = request_body("LinkRequest")
     article_id = params.text(body, "article_id", max_chars=100)
     if not article_id:
         raise params.BadParameter("article_id", "'article_id' is required.")
@@ -121,7 +122,7 @@ def link_article(case_id: str):
 @staff_api
 def close_case(case_id: str):
     """Close with a resolution code; 409 with the rule when the code's rules aren't met."""
-    body = json_body()
+    body = request_body("CloseRequest")
     code = params.text(body, "resolution_code", max_chars=100)
     notes = params.text(body, "notes", max_chars=store.LIMITS["resolution_notes"])
     bug = params.text(body, "bug_reference", max_chars=store.LIMITS["bug_reference"])

@@ -9,6 +9,7 @@ what they share is :mod:`web.casework`. Finding cases is :mod:`kb.cases.lookup`.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from flask import (
     Blueprint,
@@ -26,6 +27,7 @@ from kb.cases import learning, lookup, store
 from kb.cases.rules import CLOSED, DONE, OPEN_STATUSES, STATUS_LABELS, STATUSES, TRANSITIONS, CaseRuleError
 from kb.errors import IndexMissing
 from web import resume
+from web.answers import card_for
 from web.auth import staff_required
 from web.casework import CASE_FIELDS, REFUSAL_KEY, engine, linked_articles, suggestions_for
 from web.errors import handle_error
@@ -49,6 +51,29 @@ def _form_fields() -> dict:
 # Columns of the case list a person can sort by (URL value -> header), in table order.
 SORTABLE = {"number": "Case", "title": "Title", "customer": "Customer", "status": "Status",
             "priority": "Priority", "owner": "Owner", "updated": "Updated"}
+
+
+@dataclass(frozen=True)
+class SortLink:
+    """A way to sort the case list: its column, the link that sorts by it, and its state now."""
+
+    key: str
+    label: str
+    url: str
+    current: str | None  # "asc" or "desc" when the list is sorted by this column
+
+
+def sort_links(base_args: dict, sort: str | None, order: str | None) -> list[SortLink]:
+    """One link per sortable column: it sorts by that column, or reverses it when already sorted so.
+    Numbers and dates start newest first, words from A."""
+    links = []
+    for key, label in SORTABLE.items():
+        natural = "desc" if key in ("number", "updated") else "asc"
+        current = (order or natural) if sort == key else None
+        following = ("asc" if current == "desc" else "desc") if current else natural
+        url = url_for("cases.case_list", **dict(base_args, sort=key, order=following, page=None))
+        links.append(SortLink(key, label, url, current))
+    return links
 
 
 @bp.app_template_filter("when")
@@ -87,7 +112,8 @@ def case_list():
                                    "sort": sort, "order": order}.items() if v}
     return render_template("cases/list.html", cases=found.cases, total=found.total, status=status,
                            mine=mine, page_no=page_no, pages=pages, base_args=base_args,
-                           labels=STATUS_LABELS, q=q, sort=sort, order=order, sortable=SORTABLE)
+                           labels=STATUS_LABELS, q=q, sort=sort, order=order, sortable=SORTABLE,
+                           sort_links=sort_links(base_args, sort, order))
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -104,10 +130,13 @@ def new_case():
         else:
             flash(f"Opened {case.display_id}.", "success")
             return redirect(url_for("cases.case_page", case_id=case.display_id))
+    card = None
     if values.get("title", "").strip() or values.get("description", "").strip():
         page = suggestions_for(g.reader, values.get("title", ""), values.get("description", ""),
                                values.get("product"))
-    return render_template("cases/new.html", values=values, page=page, case=None)
+        card = _card(values.get("title", ""), values.get("description", ""), values.get("product"), page)
+    return render_template("cases/new.html", values=values, page=page, case=None, answer=card,
+                           answer_back=url_for("cases.new_case"))
 
 
 @bp.route("/cases/suggestions", methods=["POST"])
@@ -116,10 +145,19 @@ def live_suggestions():
     """The suggestions panel for what the engineer is typing (fetched by suggest.js)."""
     title = request.form.get("title", "").strip()[:store.LIMITS["title"]]
     description = request.form.get("description", "")
-    page = None
+    page = card = None
     if title or description.strip():
         page = suggestions_for(g.reader, title, description, request.form.get("product") or None)
-    return render_template("cases/_suggestions.html", page=page)
+        card = _card(title, description, request.form.get("product") or None, page)
+    return render_template("cases/_suggestions.html", page=page, answer=card,
+                           answer_back=url_for("cases.new_case"))
+
+
+def _card(title: str, description: str, product: str | None, page):
+    """The answer card for a case's text, from the suggestions already found for it."""
+    if page is None:
+        return None
+    return card_for(g.reader, title, description or "", product, surface="case", page=page)[0]
 
 
 KNOWLEDGE_HITS = 8
@@ -150,9 +188,10 @@ def _one_click_fixes(case: store.Case, refusal: dict | None, page) -> list[tuple
 def _case_page(case: store.Case):
     closed = case.status == CLOSED
     kq = request.args.get("kq", "").strip()[:200]
-    page = knowledge = None
+    page = knowledge = card = None
     if not closed:
         page = suggestions_for(g.reader, case.title, case.description, case.product)
+        card = None if kq else _card(case.title, case.description, case.product, page)
         if kq:
             try:
                 knowledge = catalog().search(g.reader, kq, limit=KNOWLEDGE_HITS)
@@ -168,7 +207,8 @@ def _case_page(case: store.Case):
                    if c.case_id != case.id and c.similarity > 0][:5]
     taxonomy = services().taxonomy
     return render_template(
-        "cases/case.html", case=case, page=page, knowledge=knowledge, kq=kq,
+        "cases/case.html", case=case, page=page, knowledge=knowledge, kq=kq, answer=card,
+        answer_back=url_for("cases.case_page", case_id=case.display_id),
         links=linked_articles(g.reader, case), linked={link.article_id: link.solved for link in case.links},
         similar=similar, codes=list(taxonomy), code_names={c.code: c.name for c in taxonomy},
         close_values=close_values, refusal=refusal,
@@ -193,6 +233,8 @@ def knowledge_panel(case_id: str):
     kq = request.args.get("kq", "").strip()[:200]
     knowledge = catalog().search(g.reader, kq, limit=KNOWLEDGE_HITS) if kq else None
     page = None if kq else suggestions_for(g.reader, case.title, case.description, case.product)
+    card = None if kq or case.status == CLOSED else _card(case.title, case.description, case.product, page)
     return render_template("cases/_knowledge_results.html", case=case, page=page, knowledge=knowledge,
+                           answer=card, answer_back=url_for("cases.case_page", case_id=case.display_id),
                            kq=kq, linked={link.article_id: link.solved for link in case.links},
                            closed=case.status == CLOSED)

@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, render_templ
 from kb.visibility import PUBLIC
 from web import feeds, params
 from web.articles import get_article_or_404, record_vote
+from web.loop import loop
 from web.render import article_view, send_article_image
 from web.search import PUBLIC_FACET_NAMES, run_search
 from web.services import catalog
@@ -83,10 +84,13 @@ def article(article_id: str):
         art = get_article_or_404(PUBLIC, article_id)
     old_id = request.args.get("from")
     replaced = bool(old_id) and getattr(catalog().public_replacement(old_id), "id", None) == art.id
+    loop().views.view(art.id)
+    loop().note_search_click(art.id)
     return render_template("help/article.html", view=article_view(art, PUBLIC, "help.article"), article=art,
                            replaced=replaced,
                            share_url=url_for("help.article", article_id=art.id, _external=True),
-                           feedback_url=url_for("help.feedback", article_id=art.id))
+                           feedback_url=url_for("help.feedback", article_id=art.id),
+                           flag_url=url_for("flags.help_flag", article_id=art.id))
 
 
 @bp.route("/help/articles/<article_id>/media/<path:path>")

@@ -16,13 +16,19 @@ from flask import Blueprint, Response, g, render_template, request
 from markupsafe import Markup
 
 from kb.articles import KnowledgeBase, load_knowledge_base
-from kb.cases.insights import REPORTS, Report, Scope
+from kb.cases import charts
+from kb.cases.insights import REPORTS as CASE_REPORTS
+from kb.cases.insights import Report, Scope
 from kb.db import utcnow
+from kb.kcs.measures import MEASURES
 from kb.visibility import Reader
 from web.auth import staff_required
 from web.services import services
 
 bp = Blueprint("insights", __name__)
+
+# Every report by name: the case workspace's, then the knowledge loop's KCS measures.
+REPORTS = {**CASE_REPORTS, **MEASURES}
 
 BUCKETS = ("day", "week", "month")
 WINDOWS = {"30": 30, "90": 90, "365": 365, "all": None}  # days back, chosen on the page
@@ -34,7 +40,7 @@ _kb_cache: dict[str, tuple[float, KnowledgeBase]] = {}
 _kb_lock = threading.Lock()
 
 
-def _knowledge_base(root: Path) -> KnowledgeBase:
+def knowledge_base(root: Path) -> KnowledgeBase:
     """The articles folder, loaded at most once per :data:`ARTICLES_TTL_SECONDS`."""
     key = str(root.resolve())
     with _kb_lock:
@@ -49,7 +55,7 @@ def _knowledge_base(root: Path) -> KnowledgeBase:
 
 def visible_articles(reader: Reader) -> dict:
     """Articles the reader may see (engineers don't see drafts or reviews), by id."""
-    kb = _knowledge_base(services().articles_dir)
+    kb = knowledge_base(services().articles_dir)
     return {aid: a for aid, a in kb.articles.items() if a.status in reader.filter_statuses}
 
 
@@ -66,9 +72,10 @@ def _scope() -> Scope:
                  since=utcnow() - timedelta(days=days) if days else None, bucket=bucket)
 
 
-def _chart(report: Report) -> Markup:
-    """The report's SVG; every label in it was escaped when it was drawn."""
-    return Markup(report.svg())
+def _chart(report: Report, wide: bool = False) -> Markup:
+    """The report's SVG; every label in it was escaped when it was drawn. A ``wide`` one is
+    drawn for a whole page's width, so its text keeps the size of the narrow one's."""
+    return Markup(report.svg(charts.WIDE if wide else charts.WIDTH))
 
 
 @bp.route("/insights")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, Forbidden
 
 from kb.visibility import Reader
 
@@ -29,6 +29,14 @@ def max_query_chars() -> int:
 
 class BadParameter(BadRequest):
     """A request parameter with a bad value; ``parameter`` names it for the client."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(description=message)
+        self.parameter = parameter
+
+
+class ForbiddenParameter(Forbidden):
+    """A well-formed parameter value the caller's role may not use; ``parameter`` names it."""
 
     def __init__(self, parameter: str, message: str):
         super().__init__(description=message)
@@ -105,6 +113,34 @@ def _has_surrogate(value) -> bool:
     return False
 
 
+_JSON_TYPES = {
+    "string": ("text", lambda v: isinstance(v, str)),
+    "integer": ("a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "number": ("a number", lambda v: isinstance(v, int | float) and not isinstance(v, bool)),
+    "boolean": ("true or false", lambda v: isinstance(v, bool)),
+    "null": ("null", lambda v: v is None),
+    "object": ("an object", lambda v: isinstance(v, dict)),
+    "array": ("a list", lambda v: isinstance(v, list)),
+}
+
+
+def json_type(body: Mapping, name: str, declared: Mapping):
+    """A body field's value, refused when its JSON type is not one ``declared`` (a JSON
+    Schema) allows; a whole number written ``2.0`` where an integer is declared becomes 2
+    (JSON has one kind of number)."""
+    value = body[name]
+    types = declared.get("type")
+    if types is None:
+        return value
+    types = types if isinstance(types, list) else [types]
+    if "integer" in types and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if not any(_JSON_TYPES[t][1](value) for t in types):
+        allowed = " or ".join(_JSON_TYPES[t][0] for t in types)
+        raise BadParameter(name, f"'{name}' must be {allowed}.")
+    return value
+
+
 def text(args: Mapping, name: str, *, max_chars: int = MAX_FILTER_CHARS) -> str | None:
     """A stripped string parameter, None when absent or blank."""
     value = args.get(name)
@@ -123,8 +159,13 @@ def text(args: Mapping, name: str, *, max_chars: int = MAX_FILTER_CHARS) -> str 
 def integer(args: Mapping, name: str, default: int, *, low: int, high: int) -> int:
     """An integer parameter within [low, high]."""
     value = args.get(name)
-    if value is None or value == "":
+    if value is None:
         return default
+    if isinstance(value, str) and not value.strip():
+        # "limit=" is a mistake (a form field left blank, a template's empty variable), not a
+        # request for the default: say so instead of guessing.
+        raise BadParameter(name, f"'{name}' is empty: give a whole number between {low} and {high}, "
+                                 "or leave it out.")
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise BadParameter(name, f"'{name}' must be a whole number.")
     try:

@@ -22,18 +22,23 @@ from web.render import article_view, clean_snippet
 # Requests bigger than this are refused with 413 before a view reads them.
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_LIMIT = 10
+# Results an anonymous caller may ask for freely; more (or explain) draws on an allowance.
+ANONYMOUS_FREE_LIMIT = 20
 MAX_SUGGEST_LIMIT = 50
 AUTOCOMPLETE_LIMIT = 8
 MAX_AUTOCOMPLETE_LIMIT = 20
 MAX_TITLE_CHARS = 1000
+MAX_QUESTION_CHARS = 2000  # POST /api/answer's question; details go in its description
 # MAX_DESCRIPTION_CHARS is the engine's: it reads no further into a ticket's description.
 
 __all__ = [
+    "ANONYMOUS_FREE_LIMIT",
     "AUTOCOMPLETE_LIMIT",
     "DEFAULT_LIMIT",
     "MAX_AUTOCOMPLETE_LIMIT",
     "MAX_BODY_BYTES",
     "MAX_DESCRIPTION_CHARS",
+    "MAX_QUESTION_CHARS",
     "MAX_SUGGEST_LIMIT",
     "MAX_TITLE_CHARS",
     "article_endpoint",
@@ -47,7 +52,8 @@ __all__ = [
 
 def json_body() -> dict:
     """The request's body as a JSON object; :class:`params.BadParameter` ("body") otherwise
-    (see :func:`web.params.json_object` for what is refused)."""
+    (see :func:`web.params.json_object` for what is refused, and
+    :func:`web.openapi.request_body` for a body checked against the document)."""
     return params.json_object(request.get_data(cache=False))
 
 

@@ -152,3 +152,35 @@ class LoginLimiter:
         if attempt.handle is not None:
             self.store.release(attempt.handle)
         self.store.clear(self._keys(attempt.name, attempt.address)[0])
+
+
+class WriteLimiter:
+    """Anonymous writes (flags from the help center) counted per address in a shared store.
+
+    The same store as sign-in attempts (:class:`kb.logins.DatabaseFailures` in a server), so
+    every process counts the same writes; keys are ``<namespace>:<address>``.
+
+    :param max_writes: writes allowed per address within ``window`` seconds.
+    """
+
+    def __init__(self, max_writes: int = 10, window: float = 900.0, clock: Callable[[], float] = time.time,
+                 store: FailureStore | None = None, namespace: str = "write"):
+        self.max_writes = max_writes
+        self.window = window
+        self.clock = clock
+        self.store = store if store is not None else MemoryFailures()
+        self.namespace = namespace
+
+    def attempt(self, address: str) -> int:
+        """Count a write from ``address``; returns 0 when it may go ahead, else the seconds to wait."""
+        now = self.clock()
+        key = f"{self.namespace}:{address}"
+
+        def verdict(times: dict[str, list[float]]) -> float:
+            recent = sorted(times.get(key, ()))
+            if len(recent) < self.max_writes:
+                return 0.0
+            return max(1.0, recent[len(recent) - self.max_writes] + self.window - now)
+
+        _, wait = self.store.reserve([key], now, now - self.window, verdict)
+        return int(wait + 0.999) if wait > 0 else 0

@@ -27,7 +27,7 @@ KEY = "_kept"
 BUDGET_BYTES = 2400
 SKIPPED_FIELDS = frozenset({"csrf_token", "password", "action"})
 # Forms under these paths belong to signed-in staff: keeping them means signing in again.
-STAFF_PATHS = ("/cases", "/articles", "/authoring", "/users", "/insights")
+STAFF_PATHS = ("/cases", "/articles", "/authoring", "/admin", "/insights")
 
 
 def same_origin() -> bool:

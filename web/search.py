@@ -8,11 +8,13 @@ import math
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
 from kb.activity import SearchRecord
+from kb.answers.question import worth_answering
 from kb.cases import lookup, store
 from kb.errors import NotFound
 from kb.model import TYPE_LABELS
 from kb.visibility import Reader
 from web import params
+from web.answers import card_for
 from web.auth import staff_required
 from web.render import clean_snippet
 from web.services import catalog, services
@@ -55,7 +57,7 @@ def run_search(reader: Reader, search_endpoint: str, article_endpoint: str, kind
     """
     per_page = current_app.config["PER_PAGE"]
     context: dict = {"q": "", "filters": params.Filters(), "page": None, "page_no": 1, "pages": 0,
-                     "base_args": {}, "search_endpoint": search_endpoint,
+                     "answer": None, "base_args": {}, "search_endpoint": search_endpoint,
                      "article_endpoint": article_endpoint, "most_used": ("", []), "facet_names": facet_names}
     try:
         q = params.query(request.args)
@@ -75,6 +77,8 @@ def run_search(reader: Reader, search_endpoint: str, article_endpoint: str, kind
                             **filters.options())
     log_search(q, reader, page.total, page.took_ms, kind)
     context.update(page=page, pages=min(max_page, math.ceil(page.total / per_page)))
+    if page_no == 1 and worth_answering(q):  # the answer card leads the first page of a question
+        context["answer"] = card_for(reader, q, product=filters.product, surface=kind)[0]
     if page.total == 0:
         context["most_used"] = most_used(reader)
     return context

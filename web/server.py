@@ -1,13 +1,13 @@
 """Running the app for real: make sure an index exists, then serve it.
 
-Several processes (gunicorn's pre-fork server, one request at a time per process) when
+Several processes (gunicorn's pre-fork arbiter, one request at a time per process) when
 asked for more than one and the platform can fork; otherwise one waitress process with
 threads. Search is CPU-bound Python: threads of one process take turns on one core, and
 measured at 100k articles, processes that each take the next waiting request gave about
 half the 95th-percentile latency of threads. Each process opens the index itself after the
 fork; the posting sidecars are memory-mapped, so the processes share them through the
-page cache. Processes that serve one request at a time should sit behind a buffering
-reverse proxy (nginx, a load balancer) when clients are on slow networks.
+page cache. In both, requests are read by an event loop and reach the app only once they
+have fully arrived (web/worker.py), so clients on slow networks cannot tie up a process.
 """
 
 from __future__ import annotations
@@ -33,9 +33,19 @@ def ensure_index(articles_dir: str, index_dir: str, echo: Callable[[str], None] 
     if not Path(articles_dir).is_dir():
         raise KBError(f"No index at {index_dir} and no articles folder at {articles_dir} to build one from. "
                       "Pass --articles DIR.")
+    if not _writable(Path(index_dir)):
+        raise KBError(f"No index at {index_dir}, and that folder is read-only here. Build it with `kb index` "
+                      "where it is written and copy it to this server (docs/deployment.md).")
     echo(f"No index at {index_dir}: building it from {articles_dir} ...")
     report = build_index(articles_dir, index_dir)
     echo(f"Index built: {_summary(report)}")
+
+
+def _writable(path: Path) -> bool:
+    """Whether ``path``, or the nearest folder above it that exists, may be written to."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return os.access(path, os.W_OK)
 
 
 def _summary(report) -> str:
@@ -71,11 +81,11 @@ def serve(*, articles_dir: str, index_dir: str, db_url: str, host: str, port: in
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     echo(f"kb serving {articles_dir} on http://{host}:{port}/ (help center at /help, API at /api/)")
     try:
-        import waitress
+        from web.worker import buffered_server
 
-        # Generous connection limit for busy teams; the body limit is enforced by Flask (413).
-        waitress.serve(app, host=host, port=port, threads=threads or 8, ident="kb", connection_limit=200,
-                       channel_timeout=60)
+        # The body limit is enforced by Flask (413).
+        server, _ = buffered_server(app, {}, threads=threads or 8, host=host, port=port)
+        server.run()
     finally:
         app.extensions["kb"].search_log.flush()
 
@@ -113,11 +123,13 @@ def _serve_processes(config: dict, host: str, port: int, workers: int) -> None:
     class Server(BaseApplication):
         def load_config(self) -> None:
             options = {
-                "bind": f"{host}:{port}", "workers": workers, "worker_class": "sync",
+                "bind": f"{host}:{port}", "workers": workers,
+                # Each process reads requests in an event loop and answers them in one
+                # thread (web/worker.py): a slow client holds a socket, not a process.
+                "worker_class": "web.worker.BufferedWorker",
                 "timeout": 60, "graceful_timeout": 10,
                 "proc_name": "kb", "accesslog": None, "errorlog": "-", "loglevel": "warning",
-                # Long search URLs are judged by the app (a JSON 400/413 naming the parameter).
-                "limit_request_line": 0, "worker_exit": flush_log,
+                "worker_exit": flush_log,
             }
             for key, value in options.items():
                 self.cfg.set(key, value)

@@ -25,6 +25,7 @@ from kb.visibility import (
     ARCHIVED,
     INTERNAL_AUDIENCE,
     PUBLIC,
+    PUBLIC_AUDIENCE,
     Reader,
     public_replacement_id,
     valid_article_id,
@@ -95,7 +96,8 @@ class Catalog:
         if not valid_article_id(article_id):
             return None
         replacement = public_replacement_id(
-            self.searcher.get_article(article_id, audience=INTERNAL_AUDIENCE, statuses=(ARCHIVED,)))
+            self.searcher.get_article(article_id, audience=INTERNAL_AUDIENCE, statuses=(ARCHIVED,),
+                                      written_for=PUBLIC_AUDIENCE))
         return self.get(PUBLIC, replacement) if replacement else None
 
     def list(self, reader: Reader, *, status: str | None = None, **options):

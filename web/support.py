@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from kb.cases import deflection, lookup, store
 from kb.cases.rules import CUSTOMER_STATUS_LABELS
 from kb.errors import NotFound
+from kb.throttle import Refusal
 from kb.visibility import PUBLIC
-from web import resume
+from web import resume, throttle
+from web.answers import card_for
 from web.casework import suggestions_for
 from web.render import article_view
 from web.services import catalog, services
@@ -41,24 +43,31 @@ def _draft() -> dict:
 
 
 def _shown(draft: dict, *, record: bool = True):
-    """Public suggestions for the draft, recorded as shown; None before there is a title or a
-    description to go on (a subject is optional: many customers only describe the problem).
+    """(suggestions, answer card) for the draft, the suggestions recorded as shown; (None, None)
+    before there is a title or a description to go on (a subject is optional: many customers
+    only describe the problem).
 
     Showing them again on the way back from an article isn't recorded: nothing new was shown.
     """
     if len(draft["title"]) < 3 and len(draft["description"]) < 3:
-        return None
+        return None, None
     page = suggestions_for(PUBLIC, draft["title"][:store.LIMITS["title"]], draft["description"],
                            draft["product"] or None)
-    if page is not None and record:
+    if page is None:
+        return None, None
+    if record:
         deflection.record_event(services().engine, draft["draft"], deflection.SUGGESTIONS_SHOWN,
                                 article_ids=[hit.id for hit in page.hits],
                                 query=draft["title"] or draft["description"][:200])
-    return page
+    card, _ = card_for(PUBLIC, draft["title"][:store.LIMITS["title"]], draft["description"],
+                       draft["product"] or None, surface="contact", page=page)
+    return page, card
 
 
-def _form(draft: dict, page=None, status: int = 200, read_id: str | None = None):
-    return render_template("support/contact.html", draft=draft, page=page, read_id=read_id), status
+def _form(draft: dict, shown=(None, None), status: int = 200, read_id: str | None = None):
+    page, card = shown
+    return render_template("support/contact.html", draft=draft, page=page, answer=card,
+                           answer_back=url_for("support.contact"), read_id=read_id), status
 
 
 @bp.route("/help/contact", methods=["GET", "POST"])
@@ -82,14 +91,16 @@ def contact():
     if action == "submit":
         return _submit(draft)
     read_id = request.form.get("read", "") if action == "back" else ""
-    page = _shown(draft, record=action == "find") if action in ("find", "back") else None
-    return _form(draft, page, read_id=read_id or None)
+    shown = _shown(draft, record=action == "find") if action in ("find", "back") else (None, None)
+    return _form(draft, shown, read_id=read_id or None)
 
 
 @bp.route("/help/contact/suggestions", methods=["POST"])
 def live_suggestions():
     """The suggestions panel for what the customer is typing (fetched by suggest.js)."""
-    return render_template("support/_suggestions.html", page=_shown(_draft()), read_id=None)
+    page, card = _shown(_draft())
+    return render_template("support/_suggestions.html", page=page, answer=card,
+                           answer_back=url_for("support.contact"), read_id=None)
 
 
 @bp.route("/help/contact/read", methods=["POST"])
@@ -125,12 +136,23 @@ def _submit(draft: dict):
     if g.user is None and not _EMAIL.match(draft["email"]):
         flash("Enter your email address so we can reply.", "error")
         return _form(draft, status=400)
+    grant = None
+    if g.user is None:  # anonymous: so many cases per client (web/throttle.py)
+        grant = throttle.take_case()
+        if isinstance(grant, Refusal):
+            flash("Several requests have come from your network in the last hour. Your text is kept "
+                  f"below: please send it again in {throttle.wait_text(grant.wait)}, or sign in.", "error")
+            response = current_app.make_response(_form(draft, status=429))
+            response.headers["Retry-After"] = str(grant.wait)
+            return response
     try:
         case = store.create_case(services().engine, channel="portal",
                                  created_by=g.user.name if g.user else None, title=draft["title"],
                                  description=draft["description"],
                                  product=draft["product"] or None, customer=customer)
     except store.CaseFieldError as exc:
+        if grant is not None:  # nothing was opened, so it doesn't count against the client
+            throttle.give_back(grant)
         flash(f"{exc.field.capitalize()} {exc.message}.", "error")
         return _form(draft, status=400)
     deflection.record_event(services().engine, draft["draft"], deflection.SUBMITTED, case_id=case.id,

@@ -107,6 +107,7 @@ class IndexVersion:
         self._scored: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._scored_size = 0
         self._frequencies: dict[tuple[str, str], int] = {}
+        self._ids: dict[str, int] | None = None
         live = np.ones(self.size, dtype=bool)
         for _key, sub, offset, count in found:
             deleted = adapter.deleted_docs(sub.reader(), count)
@@ -147,6 +148,19 @@ class IndexVersion:
             found = self._columns[name] = self._per_segment(
                 searcher, lambda data: data.columns, name, read, lambda parts: [v for p in parts for v in p])
         return found
+
+    def docnum_of(self, article_id: str, searcher) -> int:
+        """The live document with this id, else -1: one dictionary lookup either way, so an id
+        that exists but is hidden costs what an unknown one does (no posting list is read).
+
+        The id-to-document map is built once per version, from the ``id`` column."""
+        ids = self._ids
+        if ids is None:
+            column, live = self.column("id", searcher), self.live
+            ids = {value: docnum for docnum, value in enumerate(column) if value and live[docnum]}
+            with self._lock:
+                self._ids = ids
+        return ids.get(article_id, -1)
 
     def hashes(self, searcher) -> np.ndarray:
         """Every document's content hash as fixed-width bytes (a tenth of the memory of a

@@ -70,7 +70,7 @@ def render_draft(case: Case, article_id: str, kb: KnowledgeBase, *, article_type
     if case.resolution_code and case.resolution_code in kb.taxonomy and case.resolution_code not in codes:
         codes.append(case.resolution_code)
     front = {"id": article_id, "title": case.title, "type": article_type, "audience": "internal",
-             "status": "draft", "product": case.product, "resolution_codes": codes,
+             "status": "draft", "confidence": "not-validated", "product": case.product, "resolution_codes": codes,
              "owner": owner or case.owner, "updated": today or date.today()}
     front = {k: v for k, v in front.items() if v}
     header = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, default_flow_style=None, width=1000)

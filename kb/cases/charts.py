@@ -17,6 +17,7 @@ FONT = "system-ui, -apple-system, 'Segoe UI', sans-serif"
 # the box is about 320 px: 22 units read as 12.5 px there, and as about 17 px on a desktop,
 # where kb.css draws a chart at most 440 px wide.
 WIDTH = 560
+WIDE = 1280  # a chart given a page's whole width on a desktop (at most 1000 px, kb.css)
 TEXT = 22
 SMALL = 20
 CHAR = 0.56  # average glyph width in em for the sans-serif fonts above, to fit labels
@@ -123,6 +124,8 @@ def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[float | No
     left, right, top, bottom = 8 + int(5 * SMALL * CHAR), 8, 44, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = 1.0 if percent else (max(values) or 1)
+    if not percent and all(float(v).is_integer() for v in values) and peak % 2:
+        peak += 1  # counts: an even top keeps the middle gridline a whole number
     n = len(x_labels)
 
     def x(i: int) -> float:

@@ -73,12 +73,13 @@ class Report:
             writer.writerow([_csv_cell(v) for v in row])
         return out.getvalue()
 
-    def svg(self) -> str:
-        """The report's chart as an SVG string."""
+    def svg(self, width: int = charts.WIDTH) -> str:
+        """The report's chart as an SVG string, drawn ``width`` units wide."""
         if self.chart == "line":
-            return charts.line_chart(self.x, self.series, title=self.title, percent=self.percent)
+            return charts.line_chart(self.x, self.series, title=self.title, percent=self.percent, width=width)
         if self.chart == "bar":
-            return charts.bar_chart(self.bars[:CHART_ROWS], title=self.title, percent=self.percent)
+            return charts.bar_chart(self.bars[:CHART_ROWS], title=self.title, percent=self.percent,
+                                    width=width)
         return ""
 
 
@@ -295,7 +296,7 @@ def gaps(scope: Scope) -> Report:
 def _searches(scope: Scope):
     """(total, at) of every search in the window, for reports over time."""
     log = activity.search_log
-    query = sa.select(log.c.total, log.c.at)
+    query = sa.select(log.c.total, log.c.at).where(log.c.kind.in_(activity.SEARCH_KINDS))
     if scope.since is not None:
         query = query.where(log.c.at >= scope.since)
     with scope.engine.connect() as conn:
@@ -307,7 +308,8 @@ def _query_counts(scope: Scope, *, zero_only: bool = False) -> list[tuple[str, i
     log = activity.search_log
     text = sa.func.lower(sa.func.trim(log.c.query))
     zero = sa.func.sum(sa.case((log.c.total == 0, 1), else_=0))
-    query = sa.select(text.label("q"), sa.func.count().label("n"), zero.label("z")).group_by(text)
+    query = (sa.select(text.label("q"), sa.func.count().label("n"), zero.label("z"))
+             .where(log.c.kind.in_(activity.SEARCH_KINDS)).group_by(text))
     if scope.since is not None:
         query = query.where(log.c.at >= scope.since)
     if zero_only:

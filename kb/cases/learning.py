@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -74,14 +75,20 @@ class CaseIndex:
             for term in set(tokens):
                 self.df[term] += 1
         self.df = dict(self.df)
-        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        self.norms: list[float] = []
+        lists: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+        norms = []
         for position, (_, tokens) in enumerate(docs):
             weights = tfidf(tokens, self.df, len(docs))
             for term, weight in weights.items():
-                self.postings[term].append((position, weight))
-            self.norms.append(math.sqrt(sum(w * w for w in weights.values())) or 1.0)
-        self.postings = dict(self.postings)
+                positions, values = lists[term]
+                positions.append(position)
+                values.append(weight)
+            norms.append(math.sqrt(sum(w * w for w in weights.values())) or 1.0)
+        # Postings as arrays: scoring a ticket is a few vector adds, not a Python loop per case.
+        self.postings = {term: (np.array(positions, dtype=np.int32), np.array(values))
+                         for term, (positions, values) in lists.items()}
+        self.norms = np.array(norms)
+        self.products = [(d.product or "").lower() for d in self.docs]
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -99,18 +106,22 @@ class CaseIndex:
         weights = tfidf(case_text(title, description), self.df, len(self.docs))
         terms = top_terms(weights, MAX_QUERY_TERMS)
         query_norm = math.sqrt(sum(weights[t] ** 2 for t in terms)) or 1.0
-        scores: dict[int, float] = defaultdict(float)
+        dots = np.zeros(len(self.docs))
         for term in terms:
-            qw = weights[term]
-            for position, dw in self.postings.get(term, ()):
-                scores[position] += qw * dw
+            posting = self.postings.get(term)
+            if posting is not None:
+                dots[posting[0]] += weights[term] * posting[1]
+        touched = np.flatnonzero(dots)
+        similarities = dots[touched] / (query_norm * self.norms[touched])
+        keep = similarities >= min_similarity  # the product factor only lowers a similarity
+        touched, similarities = touched[keep], similarities[keep]
+        wanted = (product or "").lower()
         found = []
-        for position, dot in scores.items():
-            doc = self.docs[position]
-            similarity = dot / (query_norm * self.norms[position])
-            if product and doc.product and doc.product.lower() != product.lower():
+        for position, similarity in zip(touched.tolist(), similarities.tolist()):
+            if wanted and self.products[position] and self.products[position] != wanted:
                 similarity *= OTHER_PRODUCT_FACTOR
             if similarity >= min_similarity:
+                doc = self.docs[position]
                 found.append(SimilarCase(doc.case_id, doc.title, doc.product, doc.resolution_code,
                                          round(min(similarity, 1.0), 4), doc.solved_articles))
         found.sort(key=lambda c: (-c.similarity, -c.case_id))

@@ -446,6 +446,28 @@ def unlink_article(engine: Engine, case_id: str | int, article_id: str) -> None:
         _bump(conn, case)
 
 
+def carry_links(engine: Engine, old_id: str, new_id: str, *, at: datetime | None = None) -> int:
+    """Link every case linked to ``old_id`` to ``new_id`` too (same solved flag and engineer);
+    returns how many.
+
+    When one article replaces another (a merge of duplicates), the cases it solved count for
+    the replacement: its reuse carries over. The old links stay, as the record of what the
+    engineer used; a case already linked to the replacement keeps its own link.
+    """
+    old_id, new_id = clean_article_id(old_id), clean_article_id(new_id)
+    now = at or utcnow()
+    with engine.begin() as conn:
+        have = set(conn.execute(sa.select(case_links.c.case_id).where(case_links.c.article_id == new_id)).scalars())
+        rows = [r for r in conn.execute(sa.select(case_links).where(case_links.c.article_id == old_id))
+                if r.case_id not in have]
+        if rows:
+            conn.execute(case_links.insert(), [{"case_id": r.case_id, "article_id": new_id, "linked_by": r.linked_by,
+                                                "linked_at": now, "solved": r.solved} for r in rows])
+            conn.execute(cases.update().where(cases.c.id.in_([r.case_id for r in rows]))
+                         .values(revision=cases.c.revision + 1))
+    return len(rows)
+
+
 def cases_for_article(engine: Engine, article_id: str, *, limit: int = 20) -> list[tuple[Case, bool]]:
     """Cases linked to an article, newest first, each with whether the article solved it."""
     query = (sa.select(cases, case_links.c.solved.label("link_solved"))

@@ -133,15 +133,26 @@ def test_preview_shows_the_file_as_saved_with_guidance_warnings_and_history(site
         assert "not committed" in history
 
 
-def test_preview_warns_about_likely_duplicates(site):
+def similar_box_of_new_draft(site, article_id: str, title: str, word: str):
+    """The "existing articles like this one" box on the preview of a new draft."""
     app, root, db = site
-    (root / "print" / "copy.md").write_text(article_text(
-        "id: KB0104\ntitle: Print spooler stops after driver updates\ntype: tsg\nstatus: draft",
-        TSG.format(w="zebraprint")))
-    page = soup(client_as(app, db, "author").get("/authoring/preview/KB0104"))
-    similar = page.select_one(".similar")
+    (root / "print" / f"{article_id}.md").write_text(article_text(
+        f"id: {article_id}\ntitle: {title}\ntype: tsg\nstatus: draft", TSG.format(w=word)))
+    return soup(client_as(app, db, "author").get(f"/authoring/preview/{article_id}")).select_one(".similar")
+
+
+def test_preview_warns_about_likely_duplicates(site):
+    similar = similar_box_of_new_draft(site, "KB0104", "Print spooler stops after driver updates",
+                                       "zebraprint")
     assert "Possible duplicate" in similar.get_text()
     assert similar.select_one("li.likely-duplicate code").get_text() == "KB0100"
+
+
+def test_preview_lists_no_zero_percent_matches(site):
+    similar = similar_box_of_new_draft(site, "KB0105", "Quasar telemetry ingest backlog", "quasarword")
+    text = similar.get_text(" ", strip=True)
+    assert " 0% similar" not in text
+    assert "Nothing similar found" in text or "% similar" in text
 
 
 def test_broken_file_shows_its_errors_and_the_last_good_version(site):

@@ -188,3 +188,14 @@ def test_time_axis_labels_never_overlap(points):
     assert len(spans) >= (2 if points > 1 else 1)
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), spans
     assert spans[0][0] >= 0 and spans[-1][1] <= charts.WIDTH
+
+
+@pytest.mark.parametrize("peak", [1, 3, 7, 9, 10])
+def test_a_chart_of_counts_labels_its_axis_with_whole_numbers(peak):
+    import re
+
+    svg = charts.line_chart(["2026-01-05", "2026-01-12"], {"searches": [0, peak]}, title="Searches")
+    ticks = re.findall(r'text-anchor="end"[^>]*>([\d.,%]+)<', svg)
+    assert ticks and all("." not in t for t in ticks), ticks
+    rates = charts.line_chart(["2026-01-05", "2026-01-12"], {"rate": [0.25, 0.5]}, title="Rate", percent=True)
+    assert re.findall(r'text-anchor="end"[^>]*>([\d.,%]+)<', rates) == ["0%", "50%", "100%"]

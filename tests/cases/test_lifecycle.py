@@ -130,9 +130,9 @@ def test_list_filters_and_counts(engine, taxonomy):
 def test_title_search_ignores_case_beyond_ascii_on_every_backend(engine):
     """SQLite's own lower() folds only A-Z; PostgreSQL's folds every letter. Both must agree."""
     new(engine, title="ÉCHEC de synchronisation Über-Konto")
-    assert len(store.list_cases(engine, text="échec")) == 1
-    assert len(store.list_cases(engine, text="über-konto")) == 1
-    assert store.count_cases(engine, text="ÜBER") == 1
+    assert len(lookup.list_cases(engine, text="échec")) == 1
+    assert len(lookup.list_cases(engine, text="über-konto")) == 1
+    assert lookup.count_cases(engine, text="ÜBER") == 1
 
 
 # --- the closing rules: each one refuses ---------------------------------------------------------

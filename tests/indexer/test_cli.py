@@ -156,3 +156,18 @@ def test_search_explains_how_the_query_was_read_and_both_parts_of_each_score(run
                                              abs=1e-3)
     code = runner.invoke(main, ["search", "--index", str(sample_index), "--explain", "0x80070005"])
     assert "query kind code (words only)" in code.output and "by meaning:" not in code.output
+
+
+def test_answer_quotes_and_cites_or_says_why_not(runner: CliRunner, sample_index) -> None:
+    args = ["answer", "Users get access denied 0x80070005 on the file share", "--index", str(sample_index)]
+    human = runner.invoke(main, args)
+    assert human.exit_code == 0, human.output
+    assert "KB0009" in human.output and "Resolution" in human.output and "Why:" in human.output
+    data = json.loads(runner.invoke(main, [*args, "--json", "--explain"]).stdout)
+    assert data["abstained"] is False and data["answer"]["article"] == "KB0009"
+    assert data["answer"]["anchor"] == "sec-resolution" and data["considered"]
+    off = json.loads(runner.invoke(main, ["answer", "best temperature to bake sourdough bread", "--index",
+                                          str(sample_index), "--json"]).stdout)
+    assert off["abstained"] is True and "answer" not in off
+    assert "No answer" in runner.invoke(main, ["answer", "best temperature to bake sourdough bread",
+                                               "--index", str(sample_index)]).output

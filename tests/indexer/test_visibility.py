@@ -123,3 +123,19 @@ def test_status_filter_in_the_query_cannot_widen_visibility(planted: Searcher) -
 def test_unknown_audience_is_a_programming_error(planted: Searcher) -> None:
     with pytest.raises(ValueError, match="audience"):
         planted.search("x", audience="everyone")
+
+
+@pytest.mark.parametrize("visible_word", ["vpn", "odbc", "login timeout"])
+def test_did_you_mean_never_corrects_a_word_into_one_only_hidden_articles_contain(planted: Searcher,
+                                                                                  visible_word: str) -> None:
+    # A visible word beside the typo used to be enough for the whole suggestion to pass.
+    engineer = {"audience": "internal", "statuses": ("published",)}
+    typo = DRAFT_WORD[:3] + DRAFT_WORD[4:]  # one letter dropped: "quawidget"-like
+    for audience in (engineer, {"audience": "internal", "statuses": ("published", "review")}):
+        page = planted.search(f"{visible_word} {typo}", **audience)
+        assert DRAFT_WORD not in (page.did_you_mean or ""), page.did_you_mean
+    author = {"audience": "internal", "statuses": ("draft", "review", "published")}
+    assert DRAFT_WORD in (planted.search(f"{visible_word} {typo}", **author).did_you_mean or "")
+    # Review articles are hidden from engineers the same way.
+    assert "reviewonlyterm" not in (planted.search(f"{visible_word} reviewonlyterx", **engineer).did_you_mean
+                                    or "")

@@ -28,7 +28,7 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture
-def open_page(browser, site):
+def open_page(browser, site):  # noqa: F811  (the fixture imported above)
     """``open_page(size, role=None)``: a fresh browser context at that size, signed in as ``role``."""
     with contextlib.ExitStack() as stack:
         def make(size: str, role: str | None = None):

@@ -34,6 +34,7 @@ class Shot:
     role: str | None
     path: str
     prepare: str = ""  # name of a function below that puts the page in the state worth seeing
+    status: int = 200  # the HTTP status the page should answer with
 
 
 def _contact_typed(page) -> None:
@@ -56,12 +57,15 @@ def shots(site: SampleSite) -> list[Shot]:
         Shot("help-browse", None, "/help/browse"),
         Shot("help-search", None, "/help/search?q=vpn+disconnects"),
         Shot("help-search-empty", None, "/help/search?q=zzqxv+nothing"),
+        Shot("help-search-answer", None, "/help/search?q=outlook+keeps+asking+for+my+password+every+minute"),
+        Shot("help-search-no-answer", None, "/help/search?q=how+do+I+bake+sourdough+bread+at+home"),
         Shot("help-article", None, "/help/articles/KB0026"),
         Shot("help-contact", None, "/help/contact", "contact_typed"),
-        Shot("help-404", None, "/help/articles/NO-SUCH-ARTICLE"),
+        Shot("help-404", None, "/help/articles/NO-SUCH-ARTICLE", status=404),
         Shot("login", None, "/login"),
         Shot("customer-requests", "customer", "/help/requests"),
         Shot("search", "engineer", "/search?q=vpn+drops"),
+        Shot("search-answer", "engineer", "/search?q=ORA-12154+after+installing+a+second+Oracle+client"),
         Shot("article", "engineer", "/articles/KB0026"),
         Shot("cases", "engineer", "/cases?status=all"),
         Shot("cases-found", "engineer", "/cases?status=all&q=Northwind"),
@@ -72,12 +76,12 @@ def shots(site: SampleSite) -> list[Shot]:
         Shot("insights-deflection", "engineer", "/insights/deflection"),
         Shot("insights-gaps", "engineer", "/insights/gaps"),
         Shot("insights-searches", "engineer", "/insights/searches"),
-        Shot("engineer-403", "engineer", "/authoring/queue"),
-        Shot("staff-404", "engineer", "/articles/NO-SUCH-ARTICLE"),
+        Shot("engineer-403", "engineer", "/authoring/queue", status=403),
+        Shot("staff-404", "engineer", "/articles/NO-SUCH-ARTICLE", status=404),
         Shot("authoring-queue", "author", "/authoring/queue"),
         Shot("authoring-report", "author", "/authoring/report"),
         Shot("authoring-preview", "author", "/authoring/preview/KB0036"),
-        Shot("users", "admin", "/users"),
+        Shot("users", "admin", "/admin/users"),
     ]
 
 
@@ -91,8 +95,8 @@ def sign_in(context, site: SampleSite, role: str) -> None:
     page.close()
 
 
-def capture(site: SampleSite, out: Path, sizes=tuple(VIEWPORTS)) -> dict:
-    """Take every screenshot; returns ``{size: {page: [violations]}}``."""
+def capture(site: SampleSite, out: Path, sizes=tuple(VIEWPORTS), only=()) -> dict:
+    """Take every screenshot (or those named in ``only``); returns ``{size: {page: [violations]}}``."""
     from playwright.sync_api import sync_playwright
 
     found: dict = {}
@@ -102,13 +106,18 @@ def capture(site: SampleSite, out: Path, sizes=tuple(VIEWPORTS)) -> dict:
             (out / size).mkdir(parents=True, exist_ok=True)
             contexts: dict = {}
             for shot in shots(site):
+                if only and shot.name not in only:
+                    continue
                 if shot.role not in contexts:
                     contexts[shot.role] = browser.new_context(base_url=site.url, **context_options(size))
                     if shot.role:
                         sign_in(contexts[shot.role], site, shot.role)
                 page = contexts[shot.role].new_page()
                 page.set_default_timeout(20_000)
-                page.goto(shot.path)
+                response = page.goto(shot.path)
+                if response is not None and response.status != shot.status:
+                    print(f"  {size}/{shot.name}: {shot.path} answered {response.status}, "
+                          f"not {shot.status}", file=sys.stderr)
                 if shot.prepare:
                     try:
                         PREPARE[shot.prepare](page)
@@ -149,12 +158,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", nargs="?", type=Path, default=DEFAULT_OUT, help="folder for the PNGs")
     parser.add_argument("--size", choices=tuple(VIEWPORTS), action="append",
                         help="only this size (repeatable; default both)")
+    parser.add_argument("--page", action="append", metavar="NAME",
+                        help="only this page, e.g. case-open (repeatable; default all)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="kb-screens-") as tmp:
         site = start_sample_site(Path(tmp))
         try:
-            found = capture(site, args.out, tuple(args.size or VIEWPORTS))
+            found = capture(site, args.out, tuple(args.size or VIEWPORTS), tuple(args.page or ()))
         finally:
             site.stop()
     args.out.mkdir(parents=True, exist_ok=True)

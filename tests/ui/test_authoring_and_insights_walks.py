@@ -53,7 +53,9 @@ def test_a_draft_has_a_readers_page_in_preview(open_page, size):
     assert_accessible(page, "reader's page of a draft")
 
 
-CHART_TEXT = """() => Array.from(document.querySelectorAll('.insight svg.chart')).flatMap(svg => {
+# Charts drawn on the page (a report's page has a wide and a narrow one; CSS shows one).
+CHART_TEXT = """() => Array.from(document.querySelectorAll('.insight svg.chart'))
+  .filter(svg => svg.checkVisibility()).flatMap(svg => {
     const box = svg.getBoundingClientRect();
     return Array.from(svg.querySelectorAll('text')).map(t => {
         const r = t.getBoundingClientRect();
@@ -64,7 +66,8 @@ CHART_TEXT = """() => Array.from(document.querySelectorAll('.insight svg.chart')
 
 def test_charts_fit_their_labels_and_read_on_a_phone(open_page, size):
     page = open_page(size, "engineer")
-    for url in ("/insights?window=365&bucket=week", "/insights/reuse?window=all"):
+    for url in ("/insights?window=365&bucket=week", "/insights/reuse?window=all",
+                "/insights/searches?window=all"):
         page.goto(url)
         assert_accessible(page, url)
         texts = page.evaluate(CHART_TEXT)

@@ -40,10 +40,17 @@ def db_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'kb.sqlite3'}"
 
 
+# A test app answers many tests from one address, so its anonymous allowances are wide;
+# tests/web/test_throttling.py checks them with the defaults or with tight values of its own.
+WIDE_ALLOWANCES = {"ANONYMOUS_VOTES": (10**6, 3600), "ANONYMOUS_CASES": (10**6, 3600),
+                   "ANONYMOUS_COSTLY_CALLS": (10**6, 600)}
+
+
 def app_config(corpus: Path, index_dir: Path, db_url: str, instance: Path, **extra) -> dict:
     """Config for a test app pointed at tmp folders."""
     return {"TESTING": True, "ARTICLES_DIR": str(corpus), "INDEX_DIR": str(index_dir), "DB_URL": db_url,
-            "INSTANCE_DIR": str(instance), "SEARCH_LOG_BATCH": 1, "SIGNALS_TTL_SECONDS": 0, **extra}
+            "INSTANCE_DIR": str(instance), "SEARCH_LOG_BATCH": 1, "SIGNALS_TTL_SECONDS": 0,
+            **WIDE_ALLOWANCES, **extra}
 
 
 @pytest.fixture(scope="session")

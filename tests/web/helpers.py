@@ -8,14 +8,19 @@ links and related ids point at hidden articles.
 
 from __future__ import annotations
 
+import copy
+import http.cookiejar
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
 import textwrap
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -322,9 +327,69 @@ def checked_page(browser, base_url: str, *, javascript: bool = True, timeout_ms:
 
 
 def stop_server(server: LiveServer) -> None:
-    server.process.terminate()
+    """Stop ``kb serve`` and its worker processes (its own process group, from start_new_session):
+    killing the master alone, when it is slow to stop, would leave its workers running."""
+    _signal_group(server.process, signal.SIGTERM)
     try:
         server.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        server.process.kill()
+        _signal_group(server.process, signal.SIGKILL)
         server.process.wait(timeout=10)
+    _signal_group(server.process, signal.SIGKILL)  # any worker still lingering
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+# --- an HTTP client with cookies --------------------------------------------------------
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a 302 comes back as the answer, so tests see where it points
+
+
+class Browser:
+    """An HTTP client with its own cookie jar, like one browser profile."""
+
+    def __init__(self, base: str, jar: http.cookiejar.CookieJar | None = None):
+        self.base = base
+        self.jar = jar if jar is not None else http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect)
+
+    def request(self, path: str, data: dict | None = None) -> tuple[int, str, dict]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with self.opener.open(self.base + path, data=body, timeout=60) as response:
+                return response.status, response.read().decode(), dict(response.headers)
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, error.read().decode(errors="replace"), dict(error.headers)
+
+    def csrf(self, path: str) -> str:
+        status, html, _ = self.request(path)
+        assert status == 200, f"GET {path} answered {status}"
+        return BeautifulSoup(html, "html.parser").find("input", attrs={"name": "csrf_token"})["value"]
+
+    def sign_in(self, name: str, password: str) -> int:
+        token = self.csrf("/login")
+        return self.request("/login", {"name": name, "password": password, "csrf_token": token})[0]
+
+    def sign_out(self) -> int:
+        return self.request("/logout", {"csrf_token": self.csrf("/search")})[0]
+
+    def signed_in(self) -> bool:
+        """Whether the engineer search answers (200) rather than sending to the login page (302)."""
+        status, _, headers = self.request("/search")
+        assert status in (200, 302), status
+        return status == 200 and "Location" not in headers
+
+    def copy(self) -> Browser:
+        """Another browser holding this one's cookies (a copied session cookie)."""
+        jar = http.cookiejar.CookieJar()
+        for cookie in self.jar:
+            jar.set_cookie(copy.copy(cookie))
+        return Browser(self.base, jar)

@@ -8,8 +8,10 @@ this validator would ignore.
 
 from __future__ import annotations
 
+import re
+
 KNOWN = {"type", "properties", "required", "items", "additionalProperties", "enum", "minimum", "maximum",
-         "maxLength", "$ref", "description", "default", "anyOf"}
+         "maxLength", "minLength", "pattern", "$ref", "description", "default", "anyOf"}
 
 _TYPES = {
     "object": lambda v: isinstance(v, dict),
@@ -53,6 +55,10 @@ def errors(value, schema: dict, document: dict, path: str = "$") -> list[str]:
             found.append(f"{path}: {value} > {schema['maximum']}")
     if isinstance(value, str) and "maxLength" in schema and len(value) > schema["maxLength"]:
         found.append(f"{path}: longer than {schema['maxLength']}")
+    if isinstance(value, str) and len(value) < schema.get("minLength", 0):
+        found.append(f"{path}: shorter than {schema['minLength']}")
+    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
+        found.append(f"{path}: does not match {schema['pattern']!r}")
     if isinstance(value, dict):
         for name in schema.get("required", []):
             if name not in value:
@@ -76,6 +82,8 @@ def response_schema(document: dict, path: str, method: str, status: int) -> dict
     """The JSON schema the document declares for a response."""
     responses = document["paths"][path][method.lower()]["responses"]
     declared = responses[str(status)]
+    if "$ref" in declared:
+        declared = resolve(document, declared["$ref"])
     return declared["content"]["application/json"]["schema"]
 
 

@@ -96,7 +96,10 @@ def test_paging(client):
     ({"q": "x", "offset": "-1"}, "offset"),
     ({"q": "x", "offset": "10001"}, "offset"),
     ({"q": "x", "explain": "maybe"}, "explain"),
-    ({"q": "x", "status": "archived"}, "status"),  # anonymous callers can't ask for archived
+    ({"q": "x", "status": "retired"}, "status"),
+    ({"q": "x", "status": ""}, "status"),
+    ({"q": "x", "limit": ""}, "limit"),
+    ({"q": "x", "offset": " "}, "offset"),
     ({"q": "x", "type": "t" * 300}, "type"),
     ({}, "q"),
     ({"q": "   "}, "q"),
@@ -106,6 +109,21 @@ def test_bad_parameters_are_named(client, document, query, parameter):
     assert response.status_code == 400
     validate_response(document, "/api/search", "get", response)
     assert response.get_json()["parameter"] == parameter
+
+
+@pytest.mark.parametrize(("status", "role"), [("archived", None), ("draft", None), ("draft", "engineer"),
+                                             ("review", "engineer")])
+def test_a_status_the_callers_role_may_not_see_is_forbidden(client, document, token_for, status, role):
+    headers = bearer(token_for(role)) if role else {}
+    response = client.get("/api/search", query_string={"q": "x", "status": status}, headers=headers)
+    assert response.status_code == 403
+    validate_response(document, "/api/search", "get", response)
+    assert response.get_json()["parameter"] == "status"
+
+
+def test_empty_numbers_are_refused_with_a_message_saying_so(client):
+    response = client.get("/api/search", query_string={"q": "x", "limit": ""})
+    assert "'limit' is empty" in response.get_json()["error"]
 
 
 def test_oversize_query_is_refused_fast(client):
@@ -161,6 +179,10 @@ SECRET_CODE_TEXT = "The gateway logs QDX-77810 after reset."
     (b'{"title": "x", "limit": 2.5}', "limit"),
     (b'{"title": "x", "limit": true}', "limit"),
     (b'{"title": "x", "product": ["a"]}', "product"),
+    (b'{"title": 0}', "title"),
+    (b'{"description": 0}', "description"),
+    (b'{"title": "x", "explain": "yes"}', "explain"),
+    (b'{"title": "x", "limit": "5"}', "limit"),
 ])
 def test_suggest_bad_bodies_are_named(client, document, body, parameter):
     response = client.post("/api/suggest", data=body, content_type="application/json")

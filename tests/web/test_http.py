@@ -9,6 +9,7 @@ import stat
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -150,3 +151,19 @@ def test_kb_serve_built_the_missing_index(live_server):
 def test_kb_serve_keeps_its_secret_key_private(live_server):
     key = live_server.log.parent / "instance" / "secret_key"
     assert key.exists() and stat.S_IMODE(os.stat(key).st_mode) == 0o600
+
+
+def test_kb_serve_without_an_index_on_a_read_only_folder_says_where_to_build_it(corpus, tmp_path,
+                                                                                monkeypatch):
+    from kb.errors import KBError
+    from web.server import ensure_index
+
+    read_only = tmp_path / "mounted-read-only"
+    read_only.mkdir()
+    real_access = os.access
+    # The tests run as root, which may write anywhere but to a read-only mount: stand in for one.
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: (
+        False if Path(path) == read_only and mode & os.W_OK else real_access(path, mode, **kw)))
+    with pytest.raises(KBError, match="read-only here.*kb index.*docs/deployment.md"):
+        ensure_index(str(corpus), str(read_only / "index"))
+    assert not (read_only / "index").exists()

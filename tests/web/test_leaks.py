@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from tests.web.helpers import (
+    BODY_SECRET,
     DRAFT_BODY_SECRET,
     DRAFT_ID,
     DRAFT_SECRET,
@@ -218,3 +219,105 @@ def test_body_only_secrets_never_leave_hidden_articles_even_for_customers(client
                         (f"/help/search?q={DRAFT_BODY_SECRET}", DRAFT_BODY_SECRET)):
         text = client.get(path).get_data(as_text=True)
         assert not leaked(text, probe), (path, leaked(text, probe))
+
+
+# --- answers: what a hidden article says is never quoted, cited or explained to the public ---
+
+HIDDEN_ARTICLE_WORDS = (  # questions made of hidden articles' own words (their secret words left out)
+    "appliance reset drops every token and logs an error",
+    "Re-seed the cache with the internal tool, then restart the gateway",
+    "connector setup for file shares: install the connector and paste the key",
+    "Mailbox quota warnings after the migration batch completes",
+)
+
+
+def _answer_shape(data: dict) -> tuple:
+    """What an answer decides: abstained or not, what it cites and what it lists."""
+    cited = [c["id"] for c in (data.get("answer") or {}).get("citations", [])]
+    return data["abstained"], cited, [r["id"] for r in data["results"]]
+
+
+@pytest.mark.parametrize("secret,nowhere", list(zip(HIDDEN_WORDS, NOWHERE, strict=True)))
+def test_asking_about_a_hidden_word_answers_like_asking_about_nothing(app, secret, nowhere, monkeypatch):
+    # By words alone: the sentence encoder reads the question's own letters, so with meaning on
+    # two different made-up words move similarities a little whatever the index holds.
+    monkeypatch.setenv("KB_ENCODER_DIR", "off")
+    client = app.test_client()
+    for template in ("{}", "{} appliance reset drops session tokens", "how do I set up the {} connector",
+                     "{} " + SECRET_CODE):
+        hidden = client.post("/api/answer", json={"question": template.format(secret)}).get_json()
+        absent = client.post("/api/answer", json={"question": template.format(nowhere)}).get_json()
+        assert _answer_shape(hidden) == _answer_shape(absent), template
+        assert not leaked(json.dumps(hidden), template.format(secret)), template
+
+
+def test_answers_never_quote_cite_or_explain_hidden_articles(app):
+    client = app.test_client()
+    probes = [*HIDDEN_ARTICLE_WORDS, SECRET, SECRET_CODE, DRAFT_SECRET, INTERNAL_ID, DRAFT_ID,
+              f"{SECRET} appliance reset drops session tokens", f"{DRAFT_SECRET} connector setup",
+              *typos(SECRET)[:4], *prefixes(DRAFT_SECRET)[-3:]]
+    browser = app.test_client()  # a browser session: the API client above sends no cookie
+    token = csrf_token_from(browser.get("/help/contact"))
+    for probe in probes:
+        response = client.post("/api/answer", json={"question": probe, "description": probe, "explain": True})
+        data = response.get_json()
+        assert not leaked(response.get_data(as_text=True), probe), (probe, leaked(json.dumps(data), probe))
+        considered = [c["id"] for c in data.get("considered", [])]
+        cited = [c["id"] for c in (data["answer"] or {}).get("citations", [])]
+        assert not set(considered + cited) & set(HIDDEN_IDS), probe
+        for page in (browser.get("/help/search", query_string={"q": probe}),
+                     browser.post("/help/contact", data={"csrf_token": token, "title": probe,
+                                                         "description": probe, "action": "find"}),
+                     browser.post("/help/contact/suggestions", data={"csrf_token": token, "title": probe,
+                                                                     "description": probe})):
+            assert page.status_code == 200, (probe, page.request.path)
+            assert not leaked(page.get_data(as_text=True), probe), (probe, page.request.path)
+
+
+# A customer who has seen the error on their own screen pastes what they know (the secret name,
+# the code, the hidden article's wording) hoping to be handed the internal fix. The body-only
+# secrets are never sent, so they can only appear if a hidden article was quoted.
+PASTED = (f"After a reset the {SECRET} appliance logs {SECRET_CODE} and drops every session token. "
+          f"The {SECRET} firmware clears the cache on reset. What is the resolution? Re-seed the cache "
+          f"with the internal tool, then restart the gateway? Install the {DRAFT_SECRET} connector, "
+          f"then paste the key. Quote {INTERNAL_ID} or {DRAFT_ID} if you have to.")
+
+
+@pytest.mark.parametrize("fields", [
+    {"question": PASTED},
+    {"question": f"{SECRET} {SECRET_CODE}", "description": PASTED * 3},
+    {"question": f"How do I fix {SECRET_CODE} on the {SECRET} appliance?", "product": f"{SECRET} Appliance"},
+    {"question": f"Steps for the {DRAFT_SECRET} connector setup for file shares",
+     "product": f"{DRAFT_SECRET.capitalize()} Connector"},
+], ids=["pasted", "pasted-description", "code-and-product", "draft-steps"])
+def test_a_question_quoting_the_secret_gets_no_hidden_quote_citation_or_reason(app, token_for, fields):
+    sent = " ".join(fields.values())
+    client = app.test_client()
+    response = client.post("/api/answer", json={**fields, "explain": True})
+    assert response.status_code == 200
+    data = response.get_json()
+    assert not leaked(response.get_data(as_text=True), sent), leaked(response.get_data(as_text=True), sent)
+    shown = [c["id"] for c in data.get("considered", [])] + [r["id"] for r in data["results"]]
+    shown += [c["id"] for c in (data["answer"] or {}).get("citations", [])]
+    assert not set(shown) & set(HIDDEN_IDS)
+    browser = app.test_client()
+    token = csrf_token_from(browser.get("/help/contact"))
+    title, description = fields["question"], fields.get("description", fields["question"])
+    for page in (browser.get("/help/search", query_string={"q": fields["question"]}),
+                 browser.post("/help/contact", data={"csrf_token": token, "title": title,
+                                                     "description": description,
+                                                     "product": fields.get("product", ""), "action": "find"}),
+                 browser.post("/help/contact/suggestions", data={"csrf_token": token, "title": title,
+                                                                 "description": description})):
+        assert page.status_code == 200, page.request.path
+        found = leaked(page.get_data(as_text=True), sent)
+        assert not found, (page.request.path, found)
+
+
+def test_the_same_pasted_question_does_reach_the_internal_fix_for_an_engineer(app, token_for):
+    # The attack above is a real one: asked by someone who may read internal articles, it finds
+    # and quotes the hidden resolution (so the public answers above are safe by construction).
+    staff = app.test_client().post("/api/answer", json={"question": PASTED},
+                                   headers={"Authorization": f"Bearer {token_for('engineer')}"}).get_json()
+    assert staff["abstained"] is False and staff["answer"]["citations"][0]["id"] == INTERNAL_ID
+    assert BODY_SECRET in staff["answer"]["text"]

@@ -66,3 +66,33 @@ def test_callers_cannot_change_the_shared_document():
     first["paths"].clear()
     assert openapi_document("http://b")["paths"] and openapi_document("http://b")["servers"] == [
         {"url": "http://b"}]
+
+
+def test_every_operation_with_a_body_documents_its_refusals():
+    # json_body() answers 400 for a bad body and the app 413 for one over the size limit.
+    for path, methods in openapi_document()["paths"].items():
+        for method, operation in methods.items():
+            if "requestBody" in operation:
+                assert {"400", "413"} <= set(operation["responses"]), (method, path)
+
+
+@pytest.mark.parametrize(("path", "method"), [("/api/search", "get"), ("/api/suggest", "post")])
+def test_costly_operations_document_429_with_retry_after(path, method):
+    document = openapi_document()
+    response = document["paths"][path][method]["responses"]["429"]
+    name = response["$ref"].rsplit("/", 1)[-1]
+    assert "Retry-After" in document["components"]["responses"][name]["headers"]
+
+
+def test_body_fields_are_refused_by_the_types_the_document_declares():
+    from web.params import BadParameter, json_type
+
+    from web.bodies import declared_fields
+
+    declared = declared_fields("SuggestRequest")
+    documented = openapi_document()["components"]["schemas"]["SuggestRequest"]["properties"]
+    assert {k: v.get("type") for k, v in declared.items()} == {k: v.get("type") for k, v in documented.items()}
+    with pytest.raises(BadParameter, match="'title' must be text"):
+        json_type({"title": 0}, "title", declared["title"])
+    assert json_type({"limit": 2.0}, "limit", declared["limit"]) == 2
+    assert json_type({"product": None}, "product", declared["product"]) is None

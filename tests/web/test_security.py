@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 
 import pytest
@@ -163,3 +164,24 @@ def test_no_hard_coded_secret_in_the_web_package():
 
     source = "".join(p.read_text() for p in __import__("pathlib").Path(web.__file__).parent.glob("*.py"))
     assert "SECRET_KEY\"] = \"" not in source and "SECRET_KEY = \"" not in source
+
+
+@pytest.mark.parametrize("proxies", ["1", "0"])
+def test_behind_a_trusted_load_balancer_sign_in_failures_count_per_forwarded_client(monkeypatch, make_app,
+                                                                                    proxies):
+    monkeypatch.setenv("KB_TRUSTED_PROXIES", proxies)
+    app = make_app(LOGIN_MAX_FAILURES_PER_IP=2)
+    balancer = {"REMOTE_ADDR": "10.9.8.7"}  # every request reaches kb from the load balancer
+    guesser, colleague = (f"198.51.100.{n}" for n in secrets.SystemRandom().sample(range(1, 255), 2))
+
+    def sign_in(forwarded_for: str, name: str) -> int:
+        client = app.test_client()
+        token = csrf_token_from(client.get("/login", environ_base=balancer))
+        return client.post("/login", data={"name": name, "password": "wrong", "csrf_token": token},
+                           environ_base=balancer, headers={"X-Forwarded-For": forwarded_for}).status_code
+
+    for _ in range(2):
+        assert sign_in(guesser, f"nobody-{secrets.token_hex(3)}") == 200
+    assert sign_in(guesser, f"nobody-{secrets.token_hex(3)}") == 429
+    # Trusted, the header tells clients apart; untrusted, anyone could forge it, so it is ignored.
+    assert sign_in(colleague, f"nobody-{secrets.token_hex(3)}") == (200 if proxies == "1" else 429)

@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document for /api/, kept as data: one YAML file per part of the API.
 
-``api.yaml`` holds the document itself (search, suggestions, articles, the caller) and
-``cases.yaml`` the case API; their ``components.schemas`` and ``paths`` are merged. A
+``api.yaml`` holds the document itself (search, suggestions, articles, the caller),
+``cases.yaml`` the case API, ``answers.yaml`` cited answers and ``kcs.yaml`` the knowledge loop's
+(flags, tasks, insights); their ``components.schemas`` and ``paths`` are merged. A
 value written ``'${name}'`` (or ``${name}`` inside a text) is filled in from
 :data:`CONSTANTS`: kb's request limits and vocabularies, so the document quotes the
 code's own values instead of restating them. An unknown name is an error naming the file.
@@ -22,26 +23,46 @@ import yaml
 
 from kb.cases import lookup, store
 from kb.cases.rules import RULES, STATUSES
-from web import params, payloads
+from kb.kcs import flags, gaps, tasks
+from web import flagging, kcs_api, params, payloads
+from web.bodies import DOCUMENT_FILES, DOCUMENT_FOLDER
 
-FOLDER = Path(__file__).parent
-FILES = ("api.yaml", "cases.yaml")  # the first is the document; the others add schemas and paths
+FOLDER = DOCUMENT_FOLDER
+FILES = DOCUMENT_FILES  # the first is the document; the others add schemas, paths
 
 CONSTANTS: dict[str, object] = {
     "max_body_kb": payloads.MAX_BODY_BYTES // 1024,
     "max_title_chars": payloads.MAX_TITLE_CHARS,
+    "max_question_chars": payloads.MAX_QUESTION_CHARS,
     "max_description_chars": payloads.MAX_DESCRIPTION_CHARS,
     "max_suggest_limit": payloads.MAX_SUGGEST_LIMIT,
     "max_autocomplete_limit": payloads.MAX_AUTOCOMPLETE_LIMIT,
     "default_limit": payloads.DEFAULT_LIMIT,
+    "anonymous_free_limit": payloads.ANONYMOUS_FREE_LIMIT,
     "max_limit": params.MAX_LIMIT,
+    "max_query_chars": params.max_query_chars(),
+    "max_filter_chars": params.MAX_FILTER_CHARS,
     "max_offset": params.MAX_OFFSET,
     "max_case_title_chars": store.LIMITS["title"],
+    # What every text input accepts (web.params.text, kb.cases.store.clean_text): no NUL,
+    # and for required words, something besides white space.
+    "text_pattern": "^[^\\x00]*$",
+    "nonblank_text_pattern": "^[^\\x00]*[^\\s\\x00][^\\x00]*$",
     "case_statuses": list(STATUSES),
     "case_channels": list(store.CHANNELS),
-    "case_rules": [*RULES, "conflict"],
+    "case_rules": [*RULES, "conflict"],  # "conflict": someone else changed the case first
     "case_sorts": list(lookup.SORTS),
-    "max_case_query_chars": lookup.MAX_QUERY_CHARS,  # "conflict": someone else changed the case first
+    "max_case_query_chars": lookup.MAX_QUERY_CHARS,
+    "flag_reasons": list(flags.REASONS),
+    "max_flag_comment_chars": flags.MAX_COMMENT,
+    "task_kinds": list(tasks.KINDS),
+    "task_statuses": list(tasks.STATUSES),
+    "max_task_note_chars": tasks.MAX_NOTE,
+    "max_fixed_in_chars": tasks.MAX_FIXED_IN,
+    "max_tasks": kcs_api.MAX_TASKS,
+    "max_topics": kcs_api.MAX_TOPICS,
+    "gap_kinds": list(gaps.KINDS),
+    "anonymous_flags": flagging.ANONYMOUS_FLAGS_PER_WINDOW,
 }
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")

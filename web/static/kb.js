@@ -151,6 +151,36 @@
     });
   }
 
+  /* "Did this answer help?" without leaving the page. Delegated from the document, because
+     the contact form and the case page replace their suggestions (and the card) as people type. */
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches("form[data-answer-feedback]") || !window.fetch) { return; }
+    e.preventDefault();
+    var data = new FormData(form);
+    var button = e.submitter;
+    if (button && button.name) { data.set(button.name, button.value); }
+    var token = form.querySelector("input[name=csrf_token]");
+    var status = form.querySelector(".answer-feedback-status");
+    var buttons = form.querySelectorAll("button");
+    Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+    window.fetch(form.action, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRF-Token": token ? token.value : "" }
+    }).then(function (r) {
+      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      form.setAttribute("data-voted", data.get("helpful"));
+      Array.prototype.forEach.call(buttons, function (b) { b.hidden = true; });
+      status.textContent = data.get("helpful") === "yes" ? "Thanks, glad it helped." :
+        "Thanks for telling us. We use this to improve the knowledge base.";
+    }).catch(function () {
+      Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+      status.textContent = "Your answer could not be saved. Please try again.";
+    });
+  });
+
   /* A confirmation or an error shown where the action happened (data-focus-on-load) gets the
      focus, so keyboard and screen-reader users land on it instead of the top of the page. */
   function focusNotice() {

@@ -75,6 +75,9 @@ def test_open_a_case_answers_201_with_suggestions(client, engineer, document, en
     ({"title": "x", "priority": 9}, "priority"),
     ({"title": "x", "description": "y" * 20_001}, "description"),
     ([1, 2], "body"),
+    ({"title": 0}, "title"),
+    ({"title": "x", "customer": 42}, "customer"),
+    ({"title": "x", "priority": "2"}, "priority"),
 ])
 def test_bad_case_bodies_name_the_field(client, engineer, body, parameter):
     response = client.post("/api/cases", json=body, headers=engineer)

@@ -15,6 +15,7 @@ from kb.db import utcnow
 from kb.resolution_codes import load_taxonomy
 from tests.conftest import TAXONOMY
 from tests.web.helpers import DRAFT_ID, DRAFT_SECRET, INTERNAL_ID, LINKS_ID, soup
+from web.insights import REPORTS
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_overview_numbers_and_charts(engineer, events):
     assert summary(html, "gaps")["groups"] == "1"
     assert summary(html, "zero-result-searches")["zero_result_searches"] == "2"
     svgs = html.select("section.insight svg")
-    assert len(svgs) == 10 and not html.select("svg script")
+    assert len(svgs) == len(REPORTS) and not html.select("svg script")
     assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
 
 
@@ -83,6 +84,23 @@ def test_report_table_and_csv_at_the_same_url(engineer, events):
     assert table[1][0] == LINKS_ID and table[1][2] == "1"
     zero = engineer.get("/insights/zero-result-searches.csv").get_data(as_text=True)
     assert "'=hyperlink(1)" in zero  # a formula in a customer's query stays text in a spreadsheet
+
+
+def test_a_reports_page_shows_rates_as_percentages_and_the_csv_keeps_fractions(engineer, events):
+    html = soup(engineer.get("/insights/deflection?window=all"))
+    rates = [tr.select("td")[-1].text for tr in html.select(".insight-table tbody tr")]
+    assert rates == ["67%"]
+    text = engineer.get("/insights/deflection.csv?window=all").get_data(as_text=True)
+    table = list(csv.reader(io.StringIO(text)))
+    assert float(table[1][-1]) == pytest.approx(2 / 3, abs=1e-3)
+
+
+def test_a_reports_page_draws_its_chart_for_the_page_and_for_a_phone(engineer, events):
+    html = soup(engineer.get("/insights/searches?window=all"))
+    wide, narrow = (html.select_one(f".insight-page .chart-{kind} svg") for kind in ("wide", "narrow"))
+    widths = [float(svg["viewbox"].split()[2]) for svg in (wide, narrow)]
+    assert widths[0] > 2 * widths[1], "the wide chart is drawn wider, so its text keeps its size"
+    assert wide.select("text") and narrow.select("text")
 
 
 def test_every_report_has_a_page_and_a_csv(engineer, events):

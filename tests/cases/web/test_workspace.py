@@ -212,8 +212,24 @@ def test_the_case_list_finds_by_number_and_customer_and_sorts_by_a_column(engine
     header = html.select_one("th[aria-sort]")
     assert header["aria-sort"] == "ascending" and "Customer" in header.text
     assert "order=desc" in header.select_one("a")["href"], "clicking the sorted column reverses it"
+    phone = html.select_one("nav.case-sort")  # the same choices where the header row is hidden
+    assert [a.text.split(" ")[0] for a in phone.select("a")] == [th.select_one("a").contents[0]
+                                                               for th in html.select("th.sortable")]
+    assert "order=desc" in phone.select_one("a[aria-current]")["href"]
     empty = soup(engineer.get("/cases?q=nothing-like-this"))
     assert "No case matches" in empty.select_one(".empty-state").text
+
+
+def test_cases_imported_with_dates_only_show_no_made_up_time(engineer, engine):
+    from datetime import datetime
+
+    dated = store.create_case(engine, title="Imported with a date", channel="import", at=datetime(2026, 3, 1))
+    timed = store.create_case(engine, title="Opened at a time", at=datetime(2026, 3, 2, 14, 30))
+    cells = {tr.select_one("td.col-number").text: tr.select_one("td.col-updated").text.strip()
+             for tr in soup(engineer.get("/cases?status=all")).select(".case-table tbody tr")}
+    assert cells[dated.display_id] == "2026-03-01"
+    assert cells[timed.display_id] == "2026-03-02 14:30"
+    assert "00:00" not in soup(engineer.get(f"/cases/{dated.display_id}")).select_one("main").text
 
 
 def test_a_case_number_in_the_global_search_opens_the_case(engineer, engine):
