@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Relevance of kb's search and suggestions on real data, against stock Whoosh and tantivy.
 
-    python bench/relevance.py [--only officedocs,seamonkey,stackfaq] [--work DIR]
+    python bench/relevance.py [--only officedocs,seamonkey,stackfaq] [--baseline REV] [--work DIR]
 
 Data comes from the shared data folder (bench/datasets.py; KB_SHARED_DATA overrides it). A
 data set that is absent is skipped with a message. For every data set the articles are
@@ -27,7 +27,9 @@ audience "public". The references (bench/references.py) index the same id/title/
 Every set is run with kb as it ranks now ("kb"), and with the same index ranked as before
 queries were read by kind ("kb before": words alone for every search, no cut-off for
 matches that share only common words with the query; suggestions are the same), beside
-stock Whoosh and tantivy. Each set's search queries are also broken down by the kind kb
+stock Whoosh and tantivy. With ``--baseline REV`` (a commit or branch, e.g. main) "kb before"
+is kb as it was at that commit instead (bench/baseline_kb.py: its code, its own index of the
+same articles, in a child process; times are taken inside the child). Each set's search queries are also broken down by the kind kb
 reads them as (indexer/query_kind.py: title, code, quoted, message, question, short,
 words), every engine on the same groups, with the time per query.
 
@@ -66,6 +68,7 @@ from datasets import (DatasetMissing, load_officedocs, load_seamonkey, load_stac
 from provenance import code_state  # noqa: E402
 from metrics import average_precision, mean, mrr_at_k, ndcg_at_k, percentile, recall_at_k, success_at_1  # noqa: E402
 from references import StockWhoosh, Tantivy  # noqa: E402
+from baseline_kb import KbAt  # noqa: E402
 
 AUDIENCE = "public"
 STATUSES = ("published",)
@@ -191,7 +194,12 @@ def engines_for(articles: list[dict], work: Path) -> list:
     """
     docs = [{"id": a["id"], "title": a["title"], "body": a.get("body") or ""} for a in articles]
     kb = Kb(articles, work / "kb")
-    out = [kb, KbBefore(kb), Ref(StockWhoosh(work / "whoosh"), docs)]
+    if BASELINE:
+        before = KbAt(BASELINE, work / "kb" / "articles", work / "baseline")
+        CHILDREN.append(before)
+    else:
+        before = KbBefore(kb)
+    out = [kb, before, Ref(StockWhoosh(work / "whoosh"), docs)]
     try:
         out.append(Ref(Tantivy(None), docs))
     except ImportError:
@@ -202,10 +210,15 @@ def engines_for(articles: list[dict], work: Path) -> list:
     return out
 
 
+BASELINE = ""  # --baseline: the commit "kb before" runs at (empty: kb's own index ranked as before)
+CHILDREN: list[KbAt] = []
+
+
 def timed(fn, *args, **kw):
     t0 = time.perf_counter()
     result = fn(*args, **kw)
     ms = (time.perf_counter() - t0) * 1000
+    ms = getattr(getattr(fn, "__self__", None), "last_ms", ms)  # a child process times its own calls
     if getattr(fn, "__name__", "") == "search" and not kw:
         SEARCHED[(fn.__self__.name, *args)] = (result, ms)
     return result, ms
@@ -459,6 +472,12 @@ def run_stackfaq(work: Path, make_engines=engines_for) -> dict:
     return res
 
 
+def _git_short(rev: str) -> str:
+    import subprocess
+
+    return subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+
 RUNNERS = {"officedocs": run_officedocs, "seamonkey": run_seamonkey, "stackfaq": run_stackfaq}
 
 
@@ -467,10 +486,15 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="officedocs,seamonkey,stackfaq")
     ap.add_argument("--work", default=None, help="folder for temporary indexes (default: a new temp folder)")
     ap.add_argument("--out", default=str(HERE / "out" / "relevance.txt"), help="copy of the printed report")
+    ap.add_argument("--baseline", default="", metavar="REV",
+                    help="compare with kb at this commit or branch (e.g. main), built and run in a child process")
     args = ap.parse_args(argv)
+    global BASELINE
+    BASELINE = args.baseline
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="kb-relevance-"))
     emit(f"relevance bench {time.strftime('%Y-%m-%d %H:%M:%S')}; kb audience={AUDIENCE!r} statuses={STATUSES}; "
-         "metrics from bench/metrics.py; latencies are per call, in-process, searcher reused; " + code_state())
+         "metrics from bench/metrics.py; latencies are per call, in-process, searcher reused; " + code_state()
+         + (f"; kb before = {BASELINE} ({_git_short(BASELINE)})" if BASELINE else ""))
     status = 0
     try:
         for name in [s.strip() for s in args.only.split(",") if s.strip()]:
@@ -483,6 +507,8 @@ def main(argv=None) -> int:
             except DatasetMissing as exc:
                 emit(f"\n## {name}: skipped -- {exc}")
     finally:
+        for child in CHILDREN:
+            child.close()
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
         out = Path(args.out)
