@@ -38,6 +38,7 @@ from indexer.query import MAX_QUERY_CHARS, ParsedQuery, clean_text, parse_query
 from indexer.query_kind import classify
 from indexer.ranking import (
     FIELD_WEIGHTS,
+    FUZZY_FIELDS,
     PRODUCT_BOOST,
     Candidate,
     meaning_weight,
@@ -48,7 +49,7 @@ from indexer.ranking import (
 from indexer.results import SearchHit, SearchPage, Signals, empty_page, make_hit
 from indexer.schema import article_from_stored
 from indexer.semantic import VectorStore, similarities, ticket_text
-from indexer.spelling import corrections, did_you_mean
+from indexer.spelling import SPELL_FIELD, corrections, did_you_mean, vocabulary
 from indexer.stages import stage
 from indexer.versions import Context, Versions
 from kb.model import AUDIENCES, Article
@@ -101,12 +102,15 @@ class Searcher:
 
     def warm(self) -> None:
         """Load what the first searches would otherwise load: per-version lengths, columns,
-        facet lists and error codes of both indexes (a server calls this before serving)."""
+        facet lists, error codes and the vocabularies typos are matched in, of both indexes
+        (a server calls this before serving)."""
         for audience in AUDIENCES:
             with self._versions.use(audience) as ctx:
                 engine = ctx.engine
                 for fieldname in FIELD_WEIGHTS:
                     engine.lengths(fieldname, ctx.searcher)
+                for fieldname in {*FIELD_WEIGHTS, *FUZZY_FIELDS, SPELL_FIELD}:
+                    engine.vocabularies(fieldname, ctx.searcher)
                 for name in ("id", "reuse_count", "title_sort", "confidence", "verified", "review_by"):
                     engine.column(name, ctx.searcher)
                 ctx.view.facets.counts(engine.live)
@@ -183,7 +187,7 @@ class Searcher:
                               limit=limit, took_ms=0.0, notice=notice)
         with stage("spelling"):
             fuzzed = fuzz_unknown_words(plan, lambda term: ("content", term) in reader,
-                                        lambda word: corrections(reader, fold(word)))
+                                        lambda word: corrections(reader, vocabulary(ctx), fold(word)))
         page = self._page(ctx, plan, allow, deny, limit, offset, explain, boosts=None, query=parsed.text)
         page.query, page.kind = parsed.display(), plan.kind
         page.fuzzy = page.fuzzy or (fuzzed and page.total > 0)

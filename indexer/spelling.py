@@ -5,9 +5,9 @@ public index can only ever suggest words that occur in public articles. Only wor
 index does not contain are corrected, which keeps the common case (every word known) to
 one dictionary lookup per word.
 
-Whoosh's edit-distance automaton counts a swap of two letters ("obdc") as two edits; the
-candidates it finds are re-ranked here by true Damerau distance (a swap is one edit), then
-by how many articles use the word.
+Candidates are vocabulary words with the same first letter within :func:`max_edits` by
+Damerau distance (a swap of neighbours, "obdc", is one edit), ranked by distance, then by
+how many articles use the word (:mod:`indexer.engine.vocabulary` finds them).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 
 from indexer.analyzers import STOP_WORDS, fold, query_words
 from indexer.engine import Evaluation
+from indexer.engine.vocabulary import Vocabulary, near
 from indexer.plan import build_plan
 from indexer.query import Clause, ParsedQuery
 from kb.visibility import index_is_filtered
@@ -29,31 +30,18 @@ SPELL_FIELD = "spell"
 _WORD = re.compile(r"[^\W_]+")  # the spell field's tokens: runs of letters and digits
 
 
-def damerau(a: str, b: str) -> int:
-    """Edit distance where an insertion, deletion, substitution or swap of neighbours costs one.
-
-    >>> damerau("obdc", "odbc"), damerau("timout", "timeout"), damerau("abc", "abc")
-    (1, 1, 0)
-    """
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = ca != cb
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[len(b)]
-
-
 def max_edits(word: str) -> int:
     """Edits allowed for a word of this length: none below four letters, one up to six, else two."""
     return 0 if len(word) < 4 else 1 if len(word) <= 6 else 2
 
 
-def corrections(reader, word: str, limit: int = 2, accept: Callable[[str], bool] | None = None) -> list[str]:
+def vocabulary(ctx) -> list[Vocabulary]:
+    """The spelling vocabulary of a search's index version, one group per segment."""
+    return ctx.engine.vocabularies(SPELL_FIELD, ctx.searcher)
+
+
+def corrections(reader, words: list[Vocabulary], word: str, limit: int = 2,
+                accept: Callable[[str], bool] | None = None) -> list[str]:
     """Vocabulary words within :func:`max_edits` of a lowercased ``word``, best first.
 
     :param accept: whether a candidate may be proposed at all; the best candidates that
@@ -63,12 +51,9 @@ def corrections(reader, word: str, limit: int = 2, accept: Callable[[str], bool]
     allowed = max_edits(word)
     if not allowed:
         return []
-    found = []
-    for candidate in reader.terms_within(SPELL_FIELD, word, min(allowed + 1, 2), prefix=1):
-        dist = damerau(word, candidate)
-        if 0 < dist <= allowed:
-            found.append((dist, -reader.doc_frequency(SPELL_FIELD, candidate), candidate))
-    best = (c for _, _, c in sorted(found))
+    found = sorted((dist, -reader.doc_frequency(SPELL_FIELD, candidate), candidate)
+                   for candidate, dist in near(words, word, allowed).items() if dist)
+    best = (c for _, _, c in found)
     if accept is not None:
         best = (c for c in best if accept(c))
     return list(itertools.islice(best, limit))
@@ -85,7 +70,7 @@ def is_known(reader, word: str) -> bool:
     return (SPELL_FIELD, word) in reader
 
 
-def correct(reader, text: str, known: Callable[[str], bool] | None = None,
+def correct(reader, words: list[Vocabulary], text: str, known: Callable[[str], bool] | None = None,
             accept: Callable[[str], bool] | None = None) -> str | None:
     """``text`` with unknown words replaced by their best correction, or None if nothing changed.
 
@@ -104,7 +89,7 @@ def correct(reader, text: str, known: Callable[[str], bool] | None = None,
         low = fold(word.lower())
         if low in STOP_WORDS or is_known(reader, low) or (known is not None and known(low)):
             return word
-        found = corrections(reader, low, limit=1, accept=accept)
+        found = corrections(reader, words, low, limit=1, accept=accept)
         if not found:
             return word
         changed = True
@@ -122,6 +107,7 @@ def did_you_mean(ctx, parsed: ParsedQuery, visible: np.ndarray, audience: str) -
         vocabulary includes drafts) a correction is offered only if it finds one of them.
     """
     reader = ctx.reader
+    words = vocabulary(ctx)
 
     def known(word: str) -> bool:
         return any(("content", w.parts[0]) in reader for w in query_words(word) if w.parts)
@@ -134,7 +120,7 @@ def did_you_mean(ctx, parsed: ParsedQuery, visible: np.ndarray, audience: str) -
     changed = False
     clauses = []
     for clause in parsed.clauses:
-        fixed = None if clause.negated else correct(reader, clause.text, known, accept)
+        fixed = None if clause.negated else correct(reader, words, clause.text, known, accept)
         changed = changed or fixed is not None
         clauses.append(Clause(fixed or clause.text, clause.phrase, clause.negated))
     if not changed:

@@ -23,8 +23,9 @@ from functools import lru_cache
 import numpy as np
 from whoosh import query as wq
 
-from indexer.engine.matches import SCORE, Matches, all_of, any_of
+from indexer.engine.matches import DENSE_FRACTION, SCORE, Matches, all_of, any_of
 from indexer.engine.phrases import has_phrase, term_positions
+from indexer.engine.vocabulary import near
 from indexer.engine.sidecars import segment_postings
 from indexer.engine.version import IndexVersion
 from indexer.ranking import BM25_B, BM25_K1
@@ -169,7 +170,7 @@ class Evaluation:
             with stage("phrases"):
                 result = self._phrase(q, restrict)
         elif isinstance(q, wq.MultiTerm):
-            result = self._eval(_expand(q, self.reader), restrict)
+            result = self._eval(self._expand(q), restrict)
         elif isinstance(q, wq.Every):
             live = self.v.live
             result = self._dense(Matches(self.v.size, mask=live, score=live.astype(SCORE)))
@@ -188,7 +189,11 @@ class Evaluation:
         if fieldname not in self.schema:
             return self._dense(self.empty())
         ids, scores = self.scored(fieldname, text)
-        return self._dense(Matches.sparse(self.v.size, ids, scores), fieldname)
+        if len(ids) * DENSE_FRACTION > self.v.size:
+            found = self.v.dense((fieldname, text), lambda: Matches.sparse(self.v.size, ids, scores))
+        else:
+            found = Matches.sparse(self.v.size, ids, scores)
+        return self._dense(found, fieldname)
 
     # -- phrases --------------------------------------------------------------------------
 
@@ -241,6 +246,15 @@ class Evaluation:
             found = self._positions[key] = (wanted, positions, len(self._text_phrases))
         return found[1]
 
+    def _expand(self, q: wq.MultiTerm) -> wq.Query:
+        """The terms a fuzzy, prefix or wildcard query stands for (at most :data:`MAX_EXPANSIONS`,
+        the first in term order, as Whoosh would take them). Fuzzy words are looked up in
+        the segments' grouped vocabularies instead of Whoosh's walk over the term list."""
+        if isinstance(q, wq.FuzzyTerm) and q.prefixlength == 1 and q.fieldname in self.reader.schema:
+            words = sorted(near(self.v.vocabularies(q.fieldname, self.searcher), q.text, q.maxdist))
+            return _any_term(q.fieldname, words[:MAX_EXPANSIONS], q.boost)
+        return _expand(q, self.reader)
+
     def _by_whoosh(self, q: wq.Query) -> Matches:
         """Any other query kind: Whoosh finds and scores it (rare, small)."""
         docs = list(self.searcher.docs_for_query(q))
@@ -288,6 +302,14 @@ def _expand(q: wq.MultiTerm, reader) -> wq.Query:
                              boost=q.boost))
         if len(terms) >= MAX_EXPANSIONS:
             break
+    return _one_of(terms)
+
+
+def _any_term(fieldname: str, words: list[str], boost: float) -> wq.Query:
+    return _one_of([wq.Term(fieldname, word, boost=boost) for word in words])
+
+
+def _one_of(terms: list[wq.Query]) -> wq.Query:
     if not terms:
         return wq.NullQuery
     return terms[0] if len(terms) == 1 else wq.Or(terms)

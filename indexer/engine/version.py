@@ -20,11 +20,15 @@ import numpy as np
 
 from indexer.engine import whoosh_adapter as adapter
 from indexer.engine.sidecars import Sidecar
+from indexer.engine.vocabulary import Vocabulary
 
 # Scored posting lists kept per index version (ids + scores, 8 bytes a posting): the words
 # people search for recur, and a cached word costs one scatter instead of a dozen
 # term-dictionary lookups and a BM25 pass.
 MAX_CACHED_POSTINGS = 3_000_000
+# Common words' matches kept whole (a mask and a score per document, 5 bytes a document):
+# building them from the posting list is a scatter over the whole version each time.
+MAX_DENSE_BYTES = 64 * 2**20
 MAX_CACHED_FREQUENCIES = 500_000  # document frequencies kept per version (ticket words recur)
 HASHES = "content_hash bytes"  # cache key of hashes()
 HASH_WIDTH = 64  # hex characters of a content hash (SHA-256)
@@ -107,6 +111,7 @@ class IndexVersion:
         self._scored: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._scored_size = 0
         self._frequencies: dict[tuple[str, str], int] = {}
+        self._dense: OrderedDict[tuple[str, str], object] = OrderedDict()
         self._ids: dict[str, int] | None = None
         live = np.ones(self.size, dtype=bool)
         for _key, sub, offset, count in found:
@@ -148,6 +153,14 @@ class IndexVersion:
             found = self._columns[name] = self._per_segment(
                 searcher, lambda data: data.columns, name, read, lambda parts: [v for p in parts for v in p])
         return found
+
+    def vocabularies(self, fieldname: str, searcher) -> list[Vocabulary]:
+        """Each segment's words of a field, grouped for near-miss lookups (read once per
+        segment: an incremental build adds only its new segment's)."""
+        def read(sub, _count):
+            return Vocabulary(term.decode("utf-8") for term in sub.reader().lexicon(fieldname))
+
+        return self._per_segment(searcher, lambda data: data.columns, f"vocabulary:{fieldname}", read, list)
 
     def docnum_of(self, article_id: str, searcher) -> int:
         """The live document with this id, else -1: one dictionary lookup either way, so an id
@@ -219,6 +232,22 @@ class IndexVersion:
             while self._scored_size > MAX_CACHED_POSTINGS and self._scored:
                 _old, (ids, _scores) = self._scored.popitem(last=False)
                 self._scored_size -= len(ids)
+
+    def dense(self, key: tuple[str, str], build):
+        """A common word's whole-version matches, built by ``build()`` once while they fit in
+        :data:`MAX_DENSE_BYTES` (least recently used first out)."""
+        with self._lock:
+            found = self._dense.get(key)
+            if found is not None:
+                self._dense.move_to_end(key)
+                return found
+        found = build()
+        limit = MAX_DENSE_BYTES // (5 * max(self.size, 1))
+        with self._lock:
+            self._dense[key] = found
+            while len(self._dense) > limit:
+                self._dense.popitem(last=False)
+        return found
 
     def mask_of(self, docnums) -> np.ndarray:
         return mask_of(self.size, docnums)

@@ -7,7 +7,7 @@ Speed takes kb past Whoosh's public API in a few places, all of them here:
    info tuple, then the zlib-compressed pickle of ids, weights and values). Whoosh's
    matchers decode the same blocks one posting at a time, about 0.7 µs each;
 2. field lengths read whole: the lengths column of a W3 per-document reader
-   (``reader._perdoc._cached_reader``, ``_lenfield``, the column's ``_dbfile``/``_basepos``);
+   (``reader._perdoc._cached_reader``, ``_lenfield``, the column's ``_dbfile``/``_basepos``/``_count``);
 3. deleted documents as one set: ``reader.deleted_docs_set``;
 4. a reader pinned to one table-of-contents generation: ``TOC.read`` and ``FileIndex._reader``
    (so every searcher of a version reads the same segments, whatever commits meanwhile);
@@ -222,8 +222,15 @@ def field_lengths(reader, fieldname: str, count: int) -> np.ndarray:
         if column is None:
             return np.ones(count, dtype=np.float32)  # the field has no lengths in this segment
         try:
-            raw = np.frombuffer(column._dbfile.get(column._basepos, count), dtype=np.uint8)
-            return _byte_to_length()[raw]
+            # The column stores bytes only up to the last document with the field; the
+            # documents after it have none (reading ``count`` bytes would run into the
+            # next column of the file, or past its end).
+            stored = min(count, column._count)
+            raw = np.zeros(count, dtype=np.uint8)
+            raw[:stored] = np.frombuffer(column._dbfile.get(column._basepos, stored), dtype=np.uint8)
+            lengths = _byte_to_length()[raw]
+            lengths[lengths == 0] = 1.0
+            return lengths
         except Exception:  # noqa: BLE001 - another column layout: the public path below
             log.debug("lengths column of %s not readable whole", fieldname, exc_info=True)
     lengths = np.fromiter((reader.doc_field_length(d, fieldname, 0) for d in range(count)),

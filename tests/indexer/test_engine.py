@@ -31,6 +31,7 @@ from indexer.engine.sidecars import (
     write_sidecar,
     write_sidecars,
 )
+from indexer.engine import whoosh_adapter as adapter
 from indexer.engine.whoosh_adapter import read_postings
 from indexer.plan import build_plan
 from indexer.query import parse_query
@@ -266,3 +267,32 @@ def test_sidecars_written_by_several_processes_equal_those_written_by_one(corpus
     assert len(tasks) == len(serial) >= 2
     assert write_sidecars(tasks, procs=2) == len(tasks)
     assert {p.name: p.read_bytes() for p in _generation(root).glob(f"*{SIDECAR_EXT}")} == serial
+
+
+def test_lengths_read_whole_equal_whooshs_for_documents_after_the_last_one_with_a_field(corpus) -> None:
+    # Whoosh stores a field's lengths only up to the last document that has the field: the
+    # documents after it (here, the articles without an error code) must not be read past it.
+    files = {f"kb{n:04d}.md": tsg(f"KB{n:04d}", f"Article {n}",
+                                  extra='error_codes: ["ERR-7001"]\n' if n < 3 else "")
+             for n in range(1, 9)}
+    articles, root = corpus(files)
+    build_index(articles, root, embed=False)
+    with Searcher(root) as searcher:
+        assert sorted(h.id for h in searcher.search("ERR-7001", audience="internal").hits) == ["KB0001", "KB0002"]
+    ix = whoosh_index.open_dir(str(_generation(root)))
+    with ix.searcher() as whoosh:
+        for sub, _offset in whoosh.leaf_searchers():
+            reader, count = sub.reader(), sub.doc_count_all()
+            for field in ("error_code", "title", "content"):
+                public = [reader.doc_field_length(d, field, 0) or 1.0 for d in range(count)]
+                assert adapter.field_lengths(reader, field, count).tolist() == pytest.approx(public), field
+
+
+def test_common_words_kept_whole_give_every_later_query_the_same_scores(sample) -> None:
+    # A common word's matches are built once per version and shared by later queries: no
+    # query may change them for the next one.
+    queries = ["error when signing in", "sign in error after update", "error when signing in"]
+    pages = [sample.search(q, audience="internal", limit=20) for q in queries]
+    first, _, again = pages
+    assert [(h.id, h.score) for h in again.hits] == [(h.id, h.score) for h in first.hits]
+    assert again.total == first.total > 0
