@@ -30,7 +30,9 @@
    several (:func:`coverage` below :data:`MIN_COVERAGE`), or, when meaning re-ranks, that
    are unlike it (:data:`MIN_SIMILARITY`), leave the page when anything better matched.
    A query that its best match by words quotes (:data:`QUOTED_SHARE` of its runs,
-   :mod:`indexer.message_runs`) is ranked by words alone, whatever its kind.
+   :mod:`indexer.message_runs`) is ranked by words alone, whatever its kind. For a query
+   that names an identifier (:data:`WHOLE_FIRST_KINDS`), articles that carry it whole come
+   before those that only have its parts.
 
 Every score a hit shows, and every part ``--explain`` prints, comes from these rules and
 the one evaluator in :mod:`indexer.engine.evaluate`.
@@ -75,6 +77,8 @@ class Plan(Protocol):
     runs: list[tuple[str, ...]]
 
     def unit_queries(self) -> list[wq.Query]: ...
+
+    def whole_query(self) -> wq.Query | None: ...
 
     def core_any(self) -> wq.Query: ...
 
@@ -152,6 +156,10 @@ MIN_SIMILARITY = 0.3
 # A query whose runs of words (:data:`RUN_LENGTH`) occur, at least this share of them, in
 # order in its best match by words is quoted by that article: ranked by words alone.
 QUOTED_SHARE = 0.5
+# Kinds of query (:mod:`indexer.query_kind`) that name an identifier: articles that carry it
+# whole ("System.IO.IOException") stay ahead of those that only have its parts ("System.IO
+# ... Exception"), as an article that declares an error code stays ahead of the rest.
+WHOLE_FIRST_KINDS = frozenset({"code"})
 
 
 @dataclass
@@ -356,6 +364,8 @@ def rank_search(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, rewei
                     c.coverage = where[c.docnum]
                 relaxed = total_every == 0
                 candidates += _scored(more, reweigh)
+            if getattr(plan, "kind", "") in WHOLE_FIRST_KINDS:
+                candidates = _whole_first(ev, plan, candidates)
             if by_meaning_too and candidates and quoted_share(ev, plan.runs, candidates[0].docnum) >= QUOTED_SHARE:
                 # An article quotes the query (a pasted message, a copied sentence): a known item.
                 by_meaning_too = False
@@ -395,6 +405,15 @@ def coverage(units: list[Matches], codes: list[Matches], docs: np.ndarray,
     for code in codes:
         share = np.where(code.at(docs)[0], 1.0, share)
     return share, found.sum(axis=0).astype(int)
+
+
+def _whole_first(ev: Evaluator, plan: Plan, candidates: list[Candidate]) -> list[Candidate]:
+    """Candidates that carry one of the query's identifiers whole first, in their order."""
+    whole = plan.whole_query()
+    if whole is None or len(candidates) < 2:
+        return candidates
+    has = ev.run(whole).mask
+    return sorted(candidates, key=lambda c: not has[c.docnum])
 
 
 def _without_thin(candidates: list[Candidate], matched: Matches, thin: np.ndarray) -> tuple[list[Candidate], Matches]:

@@ -65,3 +65,22 @@ def test_known_items_rank_by_words_and_questions_by_words_and_meaning(sample) ->
     code = sample.search("0x80070005", audience="public", limit=3, explain=True)
     assert "meaning" not in code.hits[0].explanation
     assert code.hits[0].explanation["query_kind"] == "code"
+
+
+def test_an_identifier_typed_alone_finds_the_article_that_carries_it_whole_first(corpus) -> None:
+    from indexer import Searcher, build_index
+    from tests.indexer.conftest import tsg
+
+    filler = " ".join(f"step {n} checks the calendar settings of the mailbox." for n in range(150))
+    articles, root = corpus({
+        # Only W names the exception; P and Q only share its parts, and are shorter and denser.
+        "w.md": tsg("W", "Free/busy lookups fail", symptoms=f"{filler} The log shows System.IO.IOException."),
+        "p.md": tsg("P", "Web apps on virtual machines", symptoms="System IO exception: the system IO layer raised an IO exception."),
+        "q.md": tsg("Q", "Room devices unhealthy", symptoms="System status: IO exception in the system IO layer."),
+    })
+    build_index(articles, root)
+    with Searcher(root) as searcher:
+        page = searcher.search("System.IO.IOException", explain=True)
+        assert page.kind == "code"
+        assert [h.id for h in page.hits][0] == "W", [(h.id, h.score) for h in page.hits]
+        assert {"P", "Q"} <= {h.id for h in page.hits}, "articles with its parts still follow"
