@@ -129,6 +129,10 @@ def _print_explanation(ex: dict) -> None:
                 f"{meaning['best_words_score']:.2f} (best) + {meaning['weight']:g} × similarity "
                 f"{meaning['similarity']:.3f} = ")
     click.echo(f"{why}{ex['score']:.2f}")
+    if ex.get("query_kind"):
+        shares = f"; matched {ex['coverage']:.0%} of the query's distinctive words" if "coverage" in ex else ""
+        leans = f"words {1:g} + meaning {meaning['weight']:g}" if meaning else "words only"
+        click.echo(f"       query kind {ex['query_kind']} ({leans}){shares}")
     for name, part in sorted(ex.get("fields", {}).items(), key=lambda kv: -kv[1]["score"]):
         terms = ", ".join(part.get("terms") or [])
         click.echo(f"       {name:<13} weight {part['weight']:<4g} score {part['score']:8.2f}  {terms}")

@@ -17,7 +17,6 @@ from indexer.plan import Plan
 from indexer.ranking import (
     EXACT_CODE_BOOST,
     EXACT_TITLE_BOOST,
-    MEANING_WEIGHT,
     SECTION_WEIGHTS,
     TITLE_PHRASE_BOOST,
     Candidate,
@@ -100,9 +99,13 @@ class Explainer:
         }
         if plan.synonyms_used:
             out["synonyms"] = [list(g) for g in plan.synonyms_used]
+        if plan.kind:
+            out["query_kind"] = plan.kind
+        if c.tier == "some terms":
+            out["coverage"] = round(c.coverage, 4)
         if c.similarity is not None:
             out["meaning"] = {
-                "similarity": round(c.similarity, 4), "weight": MEANING_WEIGHT,
+                "similarity": round(c.similarity, 4), "weight": c.meaning_weight,
                 "words_score": round(c.by_words, 4), "best_words_score": round(c.best_by_words, 4),
                 "formula": "words_score / best_words_score + weight * similarity"}
         return out

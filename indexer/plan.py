@@ -139,6 +139,8 @@ class Plan:
     synonyms_used: list[tuple[str, ...]] = field(default_factory=list)
     fields: Mapping[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))
     unit_weights: list[float] = field(default_factory=list)
+    kind: str = ""  # the query's kind (:mod:`indexer.query_kind`), set by the search
+    runs: list[tuple[str, ...]] = field(default_factory=list)  # the pasted-message runs of words
 
     @property
     def is_empty(self) -> bool:
@@ -205,6 +207,13 @@ class Plan:
     def code_query(self) -> wq.Query:
         subs = [wq.Term("error_code", c, boost=EXACT_CODE_BOOST) for c in self.exact_codes]
         return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+    def whole_query(self) -> wq.Query | None:
+        """The query's identifiers (words with parts: ``System.IO.IOException``) whole, in any
+        field; None when it has none."""
+        subs = [wq.Term(name, w.whole) for u in self.units for w in u.words
+                if w.whole is not None and len(set(w.parts)) > 1 for name in self.fields]
+        return (subs[0] if len(subs) == 1 else wq.Or(subs)) if subs else None
 
     def fuzzy_query(self) -> wq.Query | None:
         """Typo-tolerant fallback when nothing matched: any longer plain word, approximately."""
@@ -337,8 +346,13 @@ def add_title_boosters(plan: Plan, text: str, title_exists) -> None:
     # identifier already matches whole.
     runs = [tuple(stream[i:i + RUN_LENGTH]) for i in range(len(stream) - RUN_LENGTH + 1)
             if len(stream) > RUN_LENGTH and owned[i][1] != owned[i + RUN_LENGTH - 1][1]]
-    unique = list(dict.fromkeys(runs))[:MAX_RUNS]
-    if unique:
-        plan.boosters.append(wq.Or([wq.Phrase("content", list(run), slop=1) for run in unique],
-                                   boost=RUN_BOOST))
+    plan.runs = list(dict.fromkeys(runs))[:MAX_RUNS]
+    add_run_booster(plan, plan.runs)
+
+
+def add_run_booster(plan: Plan, runs: list[tuple[str, ...]]) -> None:
+    """Boost the content phrases ``runs`` (of a pasted message's words), and remember them."""
+    plan.runs = runs
+    if runs:
+        plan.boosters.append(wq.Or([wq.Phrase("content", list(run), slop=1) for run in runs], boost=RUN_BOOST))
 

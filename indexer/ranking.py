@@ -20,9 +20,19 @@
 4. **Signals**: reuse, helpfulness, KCS confidence and freshness (:data:`CONFIDENCE_FACTORS`,
    :data:`STALE_FACTOR`: a small penalty, never a bonus) multiply a score by :data:`MULTIPLIER_RANGE` at most;
    what closed cases taught multiplies it by :data:`CASE_BOOST_RANGE` at most.
-5. **Meaning** (ticket suggestions): the :data:`RERANK_WINDOW` best candidates are re-ranked
+5. **Meaning.** Ticket suggestions: the :data:`RERANK_WINDOW` best candidates are re-ranked
    by ``words / best words + MEANING_WEIGHT x cosine(ticket, article)``; an article with
-   one of the ticket's exact error codes stays ahead of those without.
+   one of the ticket's exact error codes stays ahead of those without. Search: the same,
+   over both tiers' best candidates, as much as the query's kind leans on meaning
+   (:data:`MEANING_BY_KIND`: questions, descriptions and short queries; titles, codes,
+   quoted phrases and pasted messages stay word matches).
+6. **Precision.** Some-terms matches that share only one common word with a query of
+   several (:func:`coverage` below :data:`MIN_COVERAGE`), or, when meaning re-ranks, that
+   are unlike it (:data:`MIN_SIMILARITY`), leave the page when anything better matched.
+   A query that its best match by words quotes (:data:`QUOTED_SHARE` of its runs,
+   :mod:`indexer.message_runs`) is ranked by words alone, whatever its kind. For a query
+   that names an identifier (:data:`WHOLE_FIRST_KINDS`), articles that carry it whole come
+   before those that only have its parts.
 
 Every score a hit shows, and every part ``--explain`` prints, comes from these rules and
 the one evaluator in :mod:`indexer.engine.evaluate`.
@@ -39,6 +49,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from indexer.engine.matches import Matches, all_of, any_of
+from indexer.message_runs import quoted_share
 from indexer.stages import stage
 from kb.kcs.confidence import is_stale
 
@@ -63,8 +74,11 @@ class Plan(Protocol):
     the weights set here): the queries of each tier and of the boosters."""
 
     exact_codes: list[str]
+    runs: list[tuple[str, ...]]
 
     def unit_queries(self) -> list[wq.Query]: ...
+
+    def whole_query(self) -> wq.Query | None: ...
 
     def core_any(self) -> wq.Query: ...
 
@@ -123,7 +137,29 @@ MULTIPLIER_RANGE = (0.85, 1.25)
 CASE_BOOST_RANGE = (0.25, 4.0)
 
 # -- 5. meaning ----------------------------------------------------------------------------
-MEANING_WEIGHT = 1.0  # cosine against the normalised words score
+MEANING_WEIGHT = 1.0  # ticket suggestions: cosine against the normalised words score
+# Search: how much each kind of query (:mod:`indexer.query_kind`) leans on meaning. Known
+# items (a title, a code, a quoted phrase, a pasted message) are what words find best: 0.
+MEANING_BY_KIND: dict[str, float] = {"question": 1.0, "words": 1.0, "short": 1.0}
+# Kinds whose every word is deliberate (two or three of them): meaning reorders each tier,
+# but an article with every word stays above one with some.
+MEANING_WITHIN_TIERS = frozenset({"short"})
+
+# -- 6. precision where people look ---------------------------------------------------------
+# A "some terms" match that shares only one unit with a query of several, carrying less than
+# this share of the query's distinctiveness (idf), shares only a common word with it: it is
+# left off the page when anything better matched. For queries ranked by meaning, a
+# some-terms match among the re-ranked ones leaves instead when it is unlike the query
+# (cosine below MIN_SIMILARITY).
+MIN_COVERAGE = 0.5
+MIN_SIMILARITY = 0.3
+# A query whose runs of words (:data:`RUN_LENGTH`) occur, at least this share of them, in
+# order in its best match by words is quoted by that article: ranked by words alone.
+QUOTED_SHARE = 0.5
+# Kinds of query (:mod:`indexer.query_kind`) that name an identifier: articles that carry it
+# whole ("System.IO.IOException") stay ahead of those that only have its parts ("System.IO
+# ... Exception"), as an article that declares an error code stays ahead of the rest.
+WHOLE_FIRST_KINDS = frozenset({"code"})
 
 
 @dataclass
@@ -136,7 +172,9 @@ class Candidate:
     boosters: float = 0.0  # the boosters' sum
     multiplier: float = 1.0
     signals: dict[str, float] = field(default_factory=dict)  # reuse, helpfulness, case
-    similarity: float | None = None  # cosine to the ticket, when re-ranked by meaning
+    similarity: float | None = None  # cosine to the ticket or query, when re-ranked by meaning
+    meaning_weight: float = 0.0  # how much that cosine counted
+    coverage: float = 1.0  # the query's idf share this document matched ("some terms" only)
     by_words: float = 0.0  # the final score before the blend with meaning
     best_by_words: float = 0.0  # the best such score among the re-ranked candidates
     final: float = 0.0
@@ -158,6 +196,7 @@ class Ranked:
 
 
 Reweigh = Callable[[list["Candidate"]], None]
+Similarity = Callable[[list["Candidate"]], list[float | None]]  # cosine of each candidate to the query
 
 
 def top(scores: np.ndarray, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -277,11 +316,21 @@ def _top_indexed(docs: np.ndarray, values: np.ndarray, k: int) -> list[tuple[int
     return [(where[d], d, v) for d, v in top_of(docs, values, k)]
 
 
-def rank_search(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, reweigh: Reweigh) -> Ranked:
+def rank_search(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, reweigh: Reweigh,
+                similarity: Similarity | None = None, weight: float = 0.0) -> Ranked:
     """Rank a search-box plan: all-terms matches first, then some-terms matches, then fuzzy
-    matches as a last resort. ``need`` is the last position the page shows."""
+    matches as a last resort. ``need`` is the last position the page shows.
+
+    Some-terms matches that share only one common word with the query (:func:`coverage`
+    below :data:`MIN_COVERAGE`) are left off when anything better matched. With ``similarity``
+    and a ``weight`` (the query's kind leans on meaning), the best :data:`RERANK_WINDOW`
+    candidates of both tiers are re-ranked together by words and meaning
+    (:func:`by_meaning`), and a poorly covered match must also be like the query in meaning
+    (:data:`MIN_SIMILARITY`) to stay.
+    """
     window = max(need, RERANK_WINDOW)
     size = len(visible)
+    by_meaning_too = similarity is not None and weight > 0
     with stage("scoring"):
         units = [ev.run(q) for q in plan.unit_queries()]
         codes = [ev.run(plan.code_query())] if plan.exact_codes else []
@@ -293,13 +342,37 @@ def rank_search(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, rewei
             candidates = _scored(tier(ev, plan, every, window, "all terms", shown=need, spread=spread), reweigh)
             relaxed = False
             total = matched.count()
-            if total_every < need and total_every < total:
+            thin_ids = np.zeros(0, dtype=np.int64)
+            # Meaning can lift a some-terms match above an all-terms one: look at a whole window.
+            enough = window if by_meaning_too else need
+            if total_every < enough and total_every < total:
                 # Not enough documents have every term: follow them with those that have some.
-                wanted = need - total_every + RERANK_WINDOW
+                wanted = enough - total_every + RERANK_WINDOW
                 some = matched.only(~every.mask) if total_every else matched
-                more = tier(ev, plan, some, wanted, "some terms", shown=need - total_every, spread=spread)
+                cover, shared = coverage(units, codes, some.ids, int(np.count_nonzero(visible)))
+                thin = (cover < MIN_COVERAGE) & (shared <= 1) if len(units) > 1 else np.zeros(len(cover), bool)
+                if by_meaning_too:
+                    thin_ids = some.ids[thin]
+                elif thin.any() and (total_every or not thin.all()):
+                    keep = np.ones(size, dtype=bool)
+                    keep[some.ids[thin]] = False
+                    some, matched = some.only(keep), matched.only(keep)
+                    cover = cover[~thin]
+                more = tier(ev, plan, some, wanted, "some terms", shown=enough - total_every, spread=spread)
+                where = dict(zip(some.ids.tolist(), cover.tolist(), strict=True))
+                for c in more:
+                    c.coverage = where[c.docnum]
                 relaxed = total_every == 0
                 candidates += _scored(more, reweigh)
+            if getattr(plan, "kind", "") in WHOLE_FIRST_KINDS:
+                candidates = _whole_first(ev, plan, candidates)
+            if by_meaning_too and candidates and quoted_share(ev, plan.runs, candidates[0].docnum) >= QUOTED_SHARE:
+                # An article quotes the query (a pasted message, a copied sentence): a known item.
+                by_meaning_too = False
+                candidates, matched = _without_thin(candidates, matched, thin_ids)
+            if by_meaning_too and len(candidates) >= 2:
+                candidates, matched = _with_meaning(ev, plan, candidates, matched, window, similarity, weight,
+                                                    thin_ids)
             return Ranked(candidates, matched, relaxed=relaxed)
         fuzzy = plan.fuzzy_query()
         if fuzzy is None:
@@ -309,6 +382,74 @@ def rank_search(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, rewei
             return Ranked([], loose)
         best = top_of(loose.ids, loose.scores, window)
         return Ranked(_scored([Candidate(d, v, "fuzzy") for d, v in best], reweigh), loose, fuzzy=True)
+
+
+def meaning_weight(kind: str) -> float:
+    """How much a search of this kind (:mod:`indexer.query_kind`) leans on meaning."""
+    return MEANING_BY_KIND.get(kind, 0.0)
+
+
+def coverage(units: list[Matches], codes: list[Matches], docs: np.ndarray,
+             live: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``docs``: the share of the query's distinctiveness it matched, and how
+    many of the query's units it matched.
+
+    Each unit weighs its idf (BM25's, over the ``live`` visible documents); a document
+    with one of the query's exact error codes covers it all.
+    """
+    if not units:
+        return np.ones(len(docs)), np.zeros(len(docs), dtype=int)
+    idf = np.array([math.log(1 + (live - u.count() + 0.5) / (u.count() + 0.5)) for u in units])
+    found = np.array([u.at(docs)[0] for u in units], dtype=float)
+    share = (idf @ found) / (idf.sum() or 1.0)
+    for code in codes:
+        share = np.where(code.at(docs)[0], 1.0, share)
+    return share, found.sum(axis=0).astype(int)
+
+
+def _whole_first(ev: Evaluator, plan: Plan, candidates: list[Candidate]) -> list[Candidate]:
+    """Candidates that carry one of the query's identifiers whole first, in their order."""
+    whole = plan.whole_query()
+    if whole is None or len(candidates) < 2:
+        return candidates
+    has = ev.run(whole).mask
+    return sorted(candidates, key=lambda c: not has[c.docnum])
+
+
+def _without_thin(candidates: list[Candidate], matched: Matches, thin: np.ndarray) -> tuple[list[Candidate], Matches]:
+    """Leave off the poorly covered some-terms matches (``thin``), when something else matched."""
+    gone = set(thin.tolist())
+    if not gone or len(gone) >= len(candidates):
+        return candidates, matched
+    keep = np.ones(matched.size, dtype=bool)
+    keep[thin] = False
+    return [c for c in candidates if c.docnum not in gone], matched.only(keep)
+
+
+def _with_meaning(ev: Evaluator, plan: Plan, candidates: list[Candidate], matched: Matches, window: int,
+                  similarity: Similarity, weight: float, thin: np.ndarray) -> tuple[list[Candidate], Matches]:
+    """Re-rank the best ``window`` candidates by words and meaning. Some-terms matches among
+    them that are unlike the query (:data:`MIN_SIMILARITY`) are left off, and so are the
+    poorly covered ones (``thin``) beyond the window, whose meaning is not looked at."""
+    head, tail = candidates[:window], candidates[window:]
+    coded = ev.run(plan.code_query()).mask if plan.exact_codes else None
+    with stage("meaning"):
+        head = by_meaning(head, similarity(head), coded, weight)
+    if getattr(plan, "kind", "") in MEANING_WITHIN_TIERS:
+        head.sort(key=lambda c: c.tier != "all terms")  # stable: meaning's order within each tier
+    unlike = [c.docnum for c in head if c.tier == "some terms" and c.similarity is not None
+              and c.similarity < MIN_SIMILARITY]
+    if len(unlike) == len(head):
+        unlike = []  # nothing is like the query: words alone must do
+    judged = {c.docnum for c in head}
+    gone = set(unlike) | {d for d in thin.tolist() if d not in judged}
+    if gone:
+        head = [c for c in head if c.docnum not in gone]
+        tail = [c for c in tail if c.docnum not in gone]
+        keep = np.ones(matched.size, dtype=bool)
+        keep[np.fromiter(gone, dtype=np.int64, count=len(gone))] = False
+        matched = matched.only(keep)
+    return head + tail, matched
 
 
 def rank_ticket(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, reweigh: Reweigh,
@@ -356,16 +497,17 @@ def blend(scores: Sequence[float], sims: Sequence[float | None], weight: float =
 
 
 def by_meaning(candidates: list[Candidate], sims: list[float | None],
-               coded: np.ndarray | None) -> list[Candidate]:
-    """Blend each candidate's score with its similarity to the ticket.
+               coded: np.ndarray | None, weight: float = MEANING_WEIGHT) -> list[Candidate]:
+    """Blend each candidate's score with its similarity to the ticket or query.
 
     Articles that carry one of the ticket's error codes (``coded``) stay ahead of those
     that don't: an exact code says more than any paraphrase.
     """
     words = [c.final for c in candidates]
     best = best_of(words)
-    for c, fused, sim in zip(candidates, blend(words, sims), sims, strict=True):
+    for c, fused, sim in zip(candidates, blend(words, sims, weight), sims, strict=True):
         c.by_words, c.best_by_words, c.final, c.similarity = c.final, best, fused, sim
+        c.meaning_weight = weight
     if coded is None:
         return sorted(candidates, key=lambda c: -c.final)
     return sorted(candidates, key=lambda c: (not coded[c.docnum], -c.final))

@@ -60,6 +60,7 @@ class SearchPage:
     relaxed: bool = False
     terms: list[str] = field(default_factory=list)
     notice: str | None = None
+    kind: str = ""  # how the query was read (:mod:`indexer.query_kind`); empty for suggestions and browsing
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -33,13 +33,15 @@ from indexer.explain import Explainer
 from indexer.facets import Facet
 from indexer.filters import allowed, denied, run_whoosh, visible
 from indexer.keyterms import MAX_DESCRIPTION_CHARS, MAX_KEY_TERMS, plan_long_text
-from indexer.plan import Plan, build_plan, fuzz_unknown_words, word_query
+from indexer.plan import Plan, add_run_booster, build_plan, fuzz_unknown_words, word_query
 from indexer.query import MAX_QUERY_CHARS, ParsedQuery, clean_text, parse_query
+from indexer.query_kind import classify
 from indexer.ranking import (
     FIELD_WEIGHTS,
     FUZZY_FIELDS,
     PRODUCT_BOOST,
     Candidate,
+    meaning_weight,
     rank_search,
     rank_ticket,
     signals_reweigher,
@@ -170,12 +172,10 @@ class Searcher:
         with stage("parse"):
             allow = allowed(ctx, audience, statuses, api_filters, parsed.filters)
             plan = build_plan(parsed, ctx.synonyms, ctx.view.has_code, lambda key: ("title_key", key) in reader)
+            plan.kind = classify(parsed, plan)
             notice = parsed.notice
             if len(plan.units) > MAX_QUERY_UNITS:
-                long_plan, _ = plan_long_text(Statistics(ctx.engine, reader), "", parsed.text, ctx.synonyms,
-                                              ctx.view.has_code)
-                long_plan.excluded = plan.excluded
-                plan = long_plan
+                plan = _long_query_plan(ctx, parsed, plan)
                 notice = _join(notice, f"Long query: searched for its {len(plan.units)} most distinctive terms.")
             deny = denied(ctx, plan)
         if plan.is_empty:
@@ -188,8 +188,8 @@ class Searcher:
         with stage("spelling"):
             fuzzed = fuzz_unknown_words(plan, lambda term: ("content", term) in reader,
                                         lambda word: corrections(reader, vocabulary(ctx), fold(word)))
-        page = self._page(ctx, plan, allow, deny, limit, offset, explain, boosts=None)
-        page.query = parsed.display()
+        page = self._page(ctx, plan, allow, deny, limit, offset, explain, boosts=None, query=parsed.text)
+        page.query, page.kind = parsed.display(), plan.kind
         page.fuzzy = page.fuzzy or (fuzzed and page.total > 0)
         page.notice = notice
         if (page.relaxed or page.fuzzy or not page.total) and len(parsed.clauses) <= MAX_QUERY_UNITS:
@@ -199,12 +199,13 @@ class Searcher:
 
     def _page(self, ctx: Context, plan: Plan, allow: set[int] | None, deny: frozenset[int], limit: int,
               offset: int, explain: bool, *, boosts: Mapping[str, float] | None,
-              ticket: str | None = None) -> SearchPage:
+              ticket: str | None = None, query: str = "") -> SearchPage:
         """Rank a plan (:mod:`indexer.ranking`) and build the page: hits, total and facets.
 
         Totals and facets are exact (every matching document is in the mask); for a ticket
         they describe its candidates only. With ``ticket`` (its text) the candidates are
-        re-ranked by meaning too.
+        re-ranked by meaning too; a search-box ``query`` is, as much as its kind leans on
+        meaning (:data:`~indexer.ranking.MEANING_BY_KIND`).
         """
         need = offset + limit
         ev = Evaluation(ctx.engine, ctx.searcher)
@@ -213,7 +214,9 @@ class Searcher:
         reweigh = signals_reweigher(ctx.column("id"), ctx.column("reuse_count"), signals, boosts,
                                     (ctx.column("confidence"), ctx.column("verified"), ctx.column("review_by")))
         if ticket is None:
-            ranked = rank_search(ev, plan, seen, need, reweigh)
+            weight = meaning_weight(plan.kind)
+            similarity = self._similarity(ctx, query) if weight > 0 else None
+            ranked = rank_search(ev, plan, seen, need, reweigh, similarity, weight)
         else:
             ranked = rank_ticket(ev, plan, seen, need, reweigh, self._similarity(ctx, ticket))
         shown = ranked.candidates[offset:need]
@@ -363,6 +366,16 @@ class Searcher:
                 "schema_version": pointer.schema_version,
                 "index_dir": str(pointer.path(self.root) / audience),
             }
+
+
+def _long_query_plan(ctx: Context, parsed: ParsedQuery, plan: Plan) -> Plan:
+    """A query of more than :data:`MAX_QUERY_UNITS` units, searched for its most distinctive
+    terms. It is often a pasted message: its runs of words still find the article that quotes it."""
+    long_plan, _ = plan_long_text(Statistics(ctx.engine, ctx.reader), "", parsed.text, ctx.synonyms,
+                                  ctx.view.has_code)
+    long_plan.excluded, long_plan.kind = plan.excluded, plan.kind
+    add_run_booster(long_plan, plan.runs)
+    return long_plan
 
 
 def _encoder() -> Encoder | None:

@@ -108,7 +108,7 @@ class Matches:
 
     def only(self, keep: np.ndarray) -> Matches:
         """These matches restricted to a dense mask ``keep``."""
-        if self._ids is not None:
+        if self._mask is None:  # sparse (dense matches may have their ids listed too)
             inside = keep[self._ids]
             return Matches(self.size, ids=self._ids[inside], scores=self._scores[inside],
                            fields=_masked_fields(self.fields, keep))

@@ -141,6 +141,23 @@ def test_suggest_explains_the_blend_of_words_and_meaning(runner: CliRunner, samp
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
 
 
+def test_search_explains_how_the_query_was_read_and_both_parts_of_each_score(runner: CliRunner,
+                                                                              sample_index) -> None:
+    question = ["search", "--index", str(sample_index), "--explain",
+                "why does outlook keep prompting me for my password"]
+    human = runner.invoke(main, question)
+    assert human.exit_code == 0, human.output
+    assert "query kind question (words 1 + meaning 1)" in human.output and "by meaning:" in human.output
+    page = json.loads(runner.invoke(main, [*question, "--json"]).stdout)
+    assert page["kind"] == "question"
+    for hit in page["hits"]:
+        m = hit["explanation"]["meaning"]
+        assert hit["score"] == pytest.approx(m["words_score"] / m["best_words_score"] + m["weight"] * m["similarity"],
+                                             abs=1e-3)
+    code = runner.invoke(main, ["search", "--index", str(sample_index), "--explain", "0x80070005"])
+    assert "query kind code (words only)" in code.output and "by meaning:" not in code.output
+
+
 def test_answer_quotes_and_cites_or_says_why_not(runner: CliRunner, sample_index) -> None:
     args = ["answer", "Users get access denied 0x80070005 on the file share", "--index", str(sample_index)]
     human = runner.invoke(main, args)

@@ -1,0 +1,33 @@
+"""Does an article quote the query? Runs of the query's words found in order in its text.
+
+A message pasted from a log or a dialog, or a sentence copied from an article, occurs
+word for word in the article that explains it, apart from what differs from one
+occurrence to the next (a timestamp, a process id, a path, a user name). Such a query is a
+known item however it is worded, so it is ranked by words even when it reads like a
+question or a description: meaning would only blur an exact answer. The plan's runs
+(:attr:`indexer.plan.Plan.runs`, :data:`~indexer.ranking.RUN_LENGTH` words each) are
+checked as phrases in one candidate, the best by words.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from whoosh import query as wq
+
+MIN_RUNS = 2  # a query with fewer runs than this is too short to be quoted
+
+
+def quoted_share(ev, runs: list[tuple[str, ...]], docnum: int) -> float:
+    """The share of ``runs`` that occur in order (one word of slop) in document ``docnum``.
+
+    :param ev: the engine's evaluation (:class:`indexer.engine.Evaluation`) of the version.
+    """
+    if len(runs) < MIN_RUNS:
+        return 0.0
+    only = ev.v.mask_of([docnum])
+    at = np.asarray([docnum], dtype=np.int64)
+    found = sum(bool(ev.run(wq.Phrase("content", list(run), slop=1), restrict=only).at(at)[0][0]) for run in runs)
+    return found / len(runs)
+
+
+__all__ = ["MIN_RUNS", "quoted_share"]
