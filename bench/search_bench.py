@@ -544,30 +544,40 @@ def bench_corpus(label: str, corpus: Path, work: Path, args, emit) -> None:
     report(results, inputs, args, emit)
 
 
+def _kind_table(results: dict, names: list[str], *, p50: str, p95: str, label: str, ratio_label: str,
+                cell: int, ratio_cell: int, more_head: str = "", more=None) -> list[str]:
+    """Lines of a per-kind table: each engine's p50 / p95, then kb's p95 over each reference's;
+    ``more(kind)`` adds cells of its own under ``more_head``."""
+    refs = [n for n in names if n != "kb"]
+    head = f"{'kind':<10}" + "".join(f"{n[:12] + label:>{cell}}" for n in names)
+    if "kb" in names:
+        head += "".join(f"{'kb/' + n[:7] + ratio_label:>{ratio_cell}}" for n in refs)
+    head += more_head
+    lines = [head, "-" * len(head)]
+    for kind in KINDS:
+        row = f"{kind:<10}"
+        for n in names:
+            k = results[n][1]["kinds"][kind]
+            row += f"{k[p50]:>{cell - 11}.2f} /{k[p95]:>8.2f} " if k["n"] else f"{'-':>{cell}}"
+        if "kb" in names:
+            kb = results["kb"][1]["kinds"][kind]
+            for n in refs:
+                r = results[n][1]["kinds"][kind]
+                row += f"{ratio(kb[p95], r[p95]) if r['n'] else '-':>{ratio_cell}}"
+        lines.append(row + (more(kind) if more else ""))
+    return lines
+
+
 def _cpu_table(results: dict, emit) -> None:
     """The same queries' CPU time (of the searching thread): what each engine costs whatever
     else the machine runs, where wall-clock percentiles also hold time spent waiting for a core."""
     names = [n for n in results if "cpu_p95" in results[n][1]["kinds"][KINDS[0]]]
     if not names:
         return
-    refs = [n for n in names if n != "kb"]
-    head = f"{'kind':<10}" + "".join(f"{n[:12] + ' CPU p50/p95':>25}" for n in names)
-    if "kb" in names:
-        head += "".join(f"{'kb/' + n[:7] + ' CPU p95':>19}" for n in refs)
     emit("")
-    emit(head)
-    emit("-" * len(head))
-    for kind in KINDS:
-        row = f"{kind:<10}"
-        for n in names:
-            k = results[n][1]["kinds"][kind]
-            row += f"{k['cpu_p50']:>14.2f} /{k['cpu_p95']:>8.2f} " if k["n"] else f"{'-':>25}"
-        if "kb" in names:
-            kb = results["kb"][1]["kinds"][kind]
-            for n in refs:
-                r = results[n][1]["kinds"][kind]
-                row += f"{ratio(kb['cpu_p95'], r['cpu_p95']) if r['n'] else '-':>19}"
-        emit(row)
+    for line in _kind_table(results, names, p50="cpu_p50", p95="cpu_p95", label=" CPU p50/p95",
+                            ratio_label=" CPU p95", cell=25, ratio_cell=19):
+        emit(line)
     emit("CPU ms: thread CPU time per query (time waiting for a core on a busy machine is not in it).")
 
 
@@ -581,28 +591,19 @@ def report(results: dict, inputs: dict, args, emit) -> None:
              f"{s['open_seconds'] * 1000:>9.0f}{s['load_before']:>18} / {s['load_after']}")
     emit("")
     names = list(results)
-    head = f"{'kind':<10}" + "".join(f"{n[:12] + ' p50/p95 ms':>24}" for n in names)
-    refs = [n for n in names if n != "kb"]
-    if "kb" in results:
-        head += "".join(f"{'kb/' + n[:7] + ' p95':>15}" for n in refs)
-        head += f"{'kb p95 spread':>18}"
-    head += "".join(f"{'s@1 ' + n[:6]:>12}" for n in names)
-    emit(head)
-    emit("-" * len(head))
-    for kind in KINDS:
-        row = f"{kind:<10}"
-        for n in names:
-            k = results[n][1]["kinds"][kind]
-            row += f"{k['p50']:>13.2f} /{k['p95']:>8.2f} " if k["n"] else f"{'-':>24}"
+
+    def more(kind: str) -> str:
+        cells = ""
         if "kb" in results:
-            kb = results["kb"][1]["kinds"][kind]
-            for n in refs:
-                r = results[n][1]["kinds"][kind]
-                row += f"{ratio(kb['p95'], r['p95']) if r['n'] else '-':>15}"
-            spread = kb["p95_spread"]
-            row += f"{spread[0]:>10.1f}-{spread[1]:<7.1f}" if spread else f"{'':>18}"
-        row += "".join(f"{results[n][1]['kinds'][kind]['s1']:>12.3f}" for n in names)
-        emit(row)
+            spread = results["kb"][1]["kinds"][kind]["p95_spread"]
+            cells += f"{spread[0]:>10.1f}-{spread[1]:<7.1f}" if spread else f"{'':>18}"
+        return cells + "".join(f"{results[n][1]['kinds'][kind]['s1']:>12.3f}" for n in names)
+
+    more_head = (f"{'kb p95 spread':>18}" if "kb" in results else "") + "".join(f"{'s@1 ' + n[:6]:>12}"
+                                                                             for n in names)
+    for line in _kind_table(results, names, p50="p50", p95="p95", label=" p50/p95 ms", ratio_label=" p95",
+                            cell=24, ratio_cell=15, more_head=more_head, more=more):
+        emit(line)
     emit("p50/p95: median over the runs of each run's percentile; spread: lowest and highest p95 of kb's runs.")
     _cpu_table(results, emit)
     emit("s@1: the query's source article first (a weak label; only published sources counted).")
