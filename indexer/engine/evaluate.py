@@ -9,34 +9,31 @@ per-document arrays (common words), see :mod:`indexer.engine.matches`.
 Scores are Whoosh's own BM25F (same idf, average and per-document field lengths, boosts,
 sums for And/Or), so the two can be swapped and are tested against each other. This is
 the only scorer: ranking and ``--explain`` both read its numbers. Phrases need positions:
-their candidates are the documents with every word of the phrase; the few that can still
-change a page are checked on their stored text (:mod:`indexer.engine.phrases`), the
-others (quoted phrases, whose every match counts) by Whoosh's phrase matcher.
+their candidates are the documents with every word of the phrase, checked all at once on
+the positions the index stored (:mod:`indexer.engine.phrases`), read from the posting
+sidecars (or, for short lists, from Whoosh's postings of those candidates only).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from functools import lru_cache
 
 import numpy as np
 from whoosh import query as wq
 
 from indexer.engine.matches import DENSE_FRACTION, SCORE, Matches, all_of, any_of
-from indexer.engine.phrases import has_phrase, term_positions
+from indexer.engine.phrases import phrase_found
+from indexer.engine.sidecars import segment_positions, segment_postings
 from indexer.engine.vocabulary import near
-from indexer.engine.sidecars import segment_postings
 from indexer.engine.version import IndexVersion
 from indexer.ranking import BM25_B, BM25_K1
 from indexer.stages import stage
-from indexer.term_finder import TermFinder
 
 # Scores are summed in single precision: half the memory traffic of double, and still
 # within a millionth of Whoosh's own scores for a query's handful of terms.
-MAX_PHRASE_CHECKS = 1500  # phrase candidates verified by Whoosh, best by term score first
+MAX_PHRASE_CHECKS = 1500  # phrase candidates checked, best by term score first
 MAX_EXPANSIONS = 64  # terms a fuzzy word may expand to
-SHORT_TEXT = 400  # characters below which a text is analysed whole rather than searched for hits
 
 
 class Evaluation:
@@ -52,10 +49,6 @@ class Evaluation:
         self.searcher = searcher
         self.by_field = by_field
         self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-        self._texts: dict[int, str] = {}
-        self._positions: dict[tuple[str, int], tuple[frozenset[str], dict[str, list[int]], int]] = {}
-        self._phrase_words: set[str] = set()
-        self._text_phrases: dict[tuple[str, ...], int] = {}  # content phrases checked in stored text: slop
         self.optimistic = False
         self.schema = searcher.schema
         self.reader = searcher.reader()
@@ -86,14 +79,6 @@ class Evaluation:
         weights = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
         keep = self.v.live[ids]
         return (ids[keep], weights[keep]) if not keep.all() else (ids, weights)
-
-    def text(self, docnum: int) -> str:
-        """Title and plain text of a document (stored fields, read once per query)."""
-        found = self._texts.get(docnum)
-        if found is None:
-            stored = self.searcher.stored_fields(docnum)
-            found = self._texts[docnum] = f"{stored.get('title', '')}\n{stored.get('text', '')}"
-        return found
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
         with stage("candidates"):
@@ -132,18 +117,13 @@ class Evaluation:
         return Matches(m.size, mask=m.mask, score=m.score, fields=fields)
 
     def run(self, q: wq.Query | None, restrict: np.ndarray | None = None, *, optimistic: bool = False) -> Matches:
-        """Evaluate a query. ``restrict`` limits the documents phrases are checked in (by
-        their stored text); without it, phrases are checked in every candidate. With
-        ``optimistic``, phrases are not checked at all but assumed to occur wherever all
-        their words do: an upper bound of the scores."""
+        """Evaluate a query. ``restrict`` limits the documents phrases are checked in;
+        without it, phrases are checked in every candidate. With ``optimistic``, phrases
+        are not checked at all but assumed to occur wherever all their words do: an upper
+        bound of the scores."""
         if q is None:
             return self.empty()
         q = q.normalize()
-        for p in _phrases(q):
-            words = tuple(w for w in p.words if w)
-            self._phrase_words.update(words)
-            if words and p.fieldname == "content":
-                self._text_phrases[words] = max(p.slop, self._text_phrases.get(words, 0))
         self.optimistic = optimistic
         try:
             return self._eval(q, restrict)
@@ -199,9 +179,8 @@ class Evaluation:
 
     def _phrase(self, q: wq.Phrase, restrict: np.ndarray | None) -> Matches:
         """Documents with the words in order (within ``slop``), scored as Whoosh does: the sum
-        of the words' scores. Title phrases are checked against the titles themselves;
-        booster phrases (``restrict`` given) against the stored text of those documents;
-        others by Whoosh's phrase matcher, which reads positions from the postings."""
+        of the words' scores. The candidates (those with every word, within ``restrict``
+        when given) are checked on the index's positions, all at once."""
         words = [w for w in q.words if w]
         if not words:
             return self._dense(self.empty())
@@ -216,35 +195,21 @@ class Evaluation:
             return self._dense(self.empty())
         if self.optimistic:
             return self._dense(Matches(self.v.size, ids=docs, scores=scores), q.fieldname)
-        if q.fieldname == "title":
-            titles = self.v.column("title_sort", self.searcher)
-            found = [i for i, d in enumerate(docs.tolist())
-                     if titles[d] and has_phrase(self._positions_in("title", d, titles[d]), words, q.slop)]
-        elif restrict is not None and q.fieldname == "content":
-            # A booster on a few candidates: checking their stored text costs less than
-            # reading positions from the postings of every word.
-            found = [i for i, d in enumerate(docs.tolist())
-                     if has_phrase(self._positions_in("text", d, None), words, q.slop)]
-        else:
-            matched = score_docs(self.searcher, q, docs.tolist())
-            found = [i for i, d in enumerate(docs.tolist()) if d in matched]
-        keep = np.asarray(found, dtype=np.int64)
+        keep = self._phrase_in(q.fieldname, words, q.slop, docs)
         return self._dense(Matches(self.v.size, ids=docs[keep], scores=scores[keep]), q.fieldname)
 
-    def _positions_in(self, kind: str, docnum: int, text: str | None) -> dict[str, list[int]]:
-        """Positions of every phrase word of this query in a title or a stored text (found
-        once per document, however many phrases are checked in it)."""
-        key = (kind, docnum)
-        found = self._positions.get(key)
-        if found is None or not self._phrase_words <= found[0] or len(self._text_phrases) > found[2]:
-            wanted = frozenset(self._phrase_words)
-            text = text if text is not None else self.text(docnum)
-            if kind == "title" or len(text) <= SHORT_TEXT:
-                positions = term_positions(text, wanted)
-            else:
-                positions = _finder(wanted).phrase_positions(text, list(self._text_phrases.items()))
-            found = self._positions[key] = (wanted, positions, len(self._text_phrases))
-        return found[1]
+    def _phrase_in(self, fieldname: str, words: list[str], slop: int, docs: np.ndarray) -> np.ndarray:
+        """Which of ``docs`` (sorted global ids) hold the phrase, segment by segment."""
+        found = np.zeros(len(docs), dtype=bool)
+        for (sub, offset), (*_, data) in zip(self.searcher.leaf_searchers(), self.v.leaves, strict=True):
+            low, high = np.searchsorted(docs, (offset, offset + sub.doc_count_all()))
+            if low == high:
+                continue
+            local = (docs[low:high] - offset).astype(np.int32)
+            reader = sub.reader()
+            positions = {w: segment_positions(reader, data.sidecar, fieldname, w, local) for w in set(words)}
+            found[low:high] = phrase_found([positions[w] for w in words], slop, high - low)
+        return found
 
     def _expand(self, q: wq.MultiTerm) -> wq.Query:
         """The terms a fuzzy, prefix or wildcard query stands for (at most :data:`MAX_EXPANSIONS`,
@@ -265,11 +230,6 @@ class Evaluation:
         return Matches.sparse(self.v.size, ids, np.asarray([scores[d] for d in ids.tolist()], dtype=SCORE))
 
 
-@lru_cache(maxsize=256)
-def _finder(words: frozenset[str]) -> TermFinder:
-    return TermFinder(words)
-
-
 def _maybe(required: Matches, optional: Matches, dense: bool) -> Matches:
     """The required matches, plus the optional part's score where it matches too."""
     if required.is_sparse and not dense:
@@ -284,13 +244,6 @@ def _maybe(required: Matches, optional: Matches, dense: bool) -> Matches:
             extra = np.where(optional.mask & mask, part, SCORE(0))
             fields[name] = fields[name] + extra if name in fields else extra
     return Matches(required.size, mask=mask, score=np.where(mask, score, SCORE(0)), fields=fields)
-
-
-def _phrases(q: wq.Query) -> Iterable[wq.Phrase]:
-    if isinstance(q, wq.Phrase):
-        yield q
-    for child in q.children():
-        yield from _phrases(child)
 
 
 def _expand(q: wq.MultiTerm, reader) -> wq.Query:
