@@ -23,16 +23,15 @@ import numpy as np
 from whoosh import query as wq
 
 from indexer.engine.matches import DENSE_FRACTION, SCORE, Matches, all_of, any_of
-from indexer.engine.phrases import phrase_found
+from indexer.engine.phrases import phrase_found, position_keys
 from indexer.engine.sidecars import segment_positions, segment_postings
 from indexer.engine.vocabulary import near
 from indexer.engine.version import IndexVersion
-from indexer.ranking import BM25_B, BM25_K1
+from indexer.ranking import BM25_B, BM25_K1, MAX_PHRASE_CHECKS
 from indexer.stages import stage
 
 # Scores are summed in single precision: half the memory traffic of double, and still
 # within a millionth of Whoosh's own scores for a query's handful of terms.
-MAX_PHRASE_CHECKS = 1500  # phrase candidates checked, best by term score first
 MAX_EXPANSIONS = 64  # terms a fuzzy word may expand to
 
 
@@ -49,6 +48,11 @@ class Evaluation:
         self.searcher = searcher
         self.by_field = by_field
         self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._restrict: np.ndarray | None = None  # the last restrict mask of a phrase, and its documents
+        self._restrict_ids: np.ndarray | None = None
+        self._universe: np.ndarray | None = None  # the documents phrase words were last looked up in
+        self._segments: list[tuple[object, object, int, np.ndarray]] = []
+        self._keys: dict[tuple[str, str], np.ndarray] = {}
         self.optimistic = False
         self.schema = searcher.schema
         self.reader = searcher.reader()
@@ -184,10 +188,23 @@ class Evaluation:
         words = [w for w in q.words if w]
         if not words:
             return self._dense(self.empty())
-        candidates = all_of([self._term(q.fieldname, w) for w in words])
-        if restrict is not None:
-            candidates = candidates.only(restrict)
-        docs, scores = candidates.ids, candidates.scores
+        within = self._within(restrict)
+        if within is not None:
+            # A few documents to check: look the words up in those only.
+            if not len(within):
+                return self._dense(self.empty())
+            keep = np.ones(len(within), dtype=bool)
+            score = np.zeros(len(within), dtype=SCORE)
+            for part in [self._term(q.fieldname, w) for w in words]:
+                found, part_score = part.at(within)
+                keep &= found
+                score += part_score  # in the words' order, as all_of sums them
+            docs, scores = within[keep], score[keep]
+        else:
+            candidates = all_of([self._term(q.fieldname, w) for w in words])
+            if restrict is not None:
+                candidates = candidates.only(restrict)
+            docs, scores = candidates.ids, candidates.scores
         if len(docs) > MAX_PHRASE_CHECKS:
             best = np.sort(np.argpartition(-scores, MAX_PHRASE_CHECKS)[:MAX_PHRASE_CHECKS])
             docs, scores = docs[best], scores[best]
@@ -195,20 +212,41 @@ class Evaluation:
             return self._dense(self.empty())
         if self.optimistic:
             return self._dense(Matches(self.v.size, ids=docs, scores=scores), q.fieldname)
-        keep = self._phrase_in(q.fieldname, words, q.slop, docs)
+        keep = self._phrase_in(q.fieldname, words, q.slop, docs, within if within is not None else docs)
         return self._dense(Matches(self.v.size, ids=docs[keep], scores=scores[keep]), q.fieldname)
 
-    def _phrase_in(self, fieldname: str, words: list[str], slop: int, docs: np.ndarray) -> np.ndarray:
-        """Which of ``docs`` (sorted global ids) hold the phrase, segment by segment."""
-        found = np.zeros(len(docs), dtype=bool)
-        for (sub, offset), (*_, data) in zip(self.searcher.leaf_searchers(), self.v.leaves, strict=True):
-            low, high = np.searchsorted(docs, (offset, offset + sub.doc_count_all()))
-            if low == high:
-                continue
-            local = (docs[low:high] - offset).astype(np.int32)
-            reader = sub.reader()
-            positions = {w: segment_positions(reader, data.sidecar, fieldname, w, local) for w in set(words)}
-            found[low:high] = phrase_found([positions[w] for w in words], slop, high - low)
+    def _within(self, restrict: np.ndarray | None) -> np.ndarray | None:
+        """The documents of a selective ``restrict`` mask (listed once per mask), else None."""
+        if restrict is None:
+            return None
+        if restrict is not self._restrict:
+            ids = np.flatnonzero(restrict)
+            self._restrict, self._restrict_ids = restrict, ids if len(ids) * DENSE_FRACTION <= self.v.size else None
+        return self._restrict_ids
+
+    def _phrase_in(self, fieldname: str, words: list[str], slop: int, docs: np.ndarray,
+                   universe: np.ndarray) -> np.ndarray:
+        """Which of ``docs`` (sorted global ids, within the sorted ``universe``) hold the phrase.
+        Word positions are looked up for the whole universe, once for all the phrases that
+        share it (the boosters checked in the same few documents)."""
+        found = phrase_found([self._word_keys(fieldname, w, universe) for w in words], slop, len(universe))
+        return found if universe is docs else found[np.searchsorted(universe, docs)]
+
+    def _word_keys(self, fieldname: str, word: str, universe: np.ndarray) -> np.ndarray:
+        """:func:`~indexer.engine.phrases.position_keys` of a word in ``universe``, segment by segment."""
+        if universe is not self._universe:
+            self._universe, self._keys, self._segments = universe, {}, []
+            for (sub, offset), (*_, data) in zip(self.searcher.leaf_searchers(), self.v.leaves, strict=True):
+                low, high = np.searchsorted(universe, (offset, offset + sub.doc_count_all()))
+                if low < high:
+                    local = (universe[low:high] - offset).astype(np.int32)
+                    self._segments.append((sub.reader(), data.sidecar, int(low), local))
+        found = self._keys.get((fieldname, word))
+        if found is None:
+            parts = [position_keys(segment_positions(reader, sidecar, fieldname, word, local), low)
+                     for reader, sidecar, low, local in self._segments]
+            found = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            self._keys[(fieldname, word)] = found
         return found
 
     def _expand(self, q: wq.MultiTerm) -> wq.Query:

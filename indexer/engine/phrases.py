@@ -24,32 +24,32 @@ from indexer.engine.whoosh_adapter import Positions
 _SHIFT = np.int64(32)
 
 
-def phrase_found(words: Sequence[Positions], slop: int, candidates: int) -> np.ndarray:
+def phrase_found(words: Sequence[np.ndarray], slop: int, candidates: int) -> np.ndarray:
     """Which of ``candidates`` documents hold the phrase.
 
-    :param words: each word's positions in the candidates (counts per candidate, then the
-        positions one candidate after the other), in phrase order.
+    :param words: each word's :func:`position_keys` in the candidates, in phrase order.
     :param slop: the largest distance from one word to the next (1: adjacent).
-    :param candidates: how many candidates the positions describe.
+    :param candidates: how many candidates the keys describe.
     :returns: a boolean mask over the candidates.
     """
     found = np.zeros(candidates, dtype=bool)
-    if not words or slop < 1:
+    if not len(words) or slop < 1:
         return found
-    ends = _keys(words[0])
-    for positions in words[1:]:
+    ends = words[0]
+    for keys in words[1:]:
         if not len(ends):
             return found
-        keys = _keys(positions)
         before = np.searchsorted(ends, keys, side="left") - 1
         near = before >= 0
         near[near] = keys[near] - ends[before[near]] <= slop
         ends = keys[near]
-    found[(ends >> _SHIFT).astype(np.int64)] = True
+    found[ends >> _SHIFT] = True
     return found
 
 
-def _keys(positions: Positions) -> np.ndarray:
+def position_keys(positions: Positions, first: int = 0) -> np.ndarray:
+    """Sorted keys ``candidate << 32 | position`` of a word's positions in consecutive
+    candidates, numbered from ``first``."""
     counts, flat = positions
-    owner = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    owner = np.repeat(np.arange(first, first + len(counts), dtype=np.int64), counts)
     return np.sort((owner << _SHIFT) | flat.astype(np.int64))

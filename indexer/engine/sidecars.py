@@ -40,6 +40,8 @@ _OLDER = (b"KBP1",)  # postings only: still read, and rewritten by the next buil
 _HEADER = struct.Struct("<4sqq")  # magic, number of lists, number of postings
 _POSITIONS_HEADER = struct.Struct("<qq")  # number of positions (-1: none), bytes per position
 _DECODE_BATCH = 200_000  # posting values decoded per numpy pass when writing (bounded memory)
+_FEW_DOCS = 16  # positions of this many documents or fewer are sliced one by one (fewer numpy calls)
+MAX_REMEMBERED_TERMS = 100_000  # terms whose list offset a sidecar remembers (a lookup costs ~10 µs)
 
 
 def index_folder(ix) -> Path | None:
@@ -148,6 +150,8 @@ class Sidecar:
         if magic != _MAGIC and magic not in _OLDER:
             raise ValueError(f"{path} is not a kb posting sidecar")
         self.current = magic == _MAGIC
+        self._where: dict[tuple[str, str | bytes], tuple[int | None, bool]] = {}
+        self._spans: dict[int, tuple[int, int]] = {}  # list offset -> its postings (bounded as _where)
         at = _HEADER.size
         count, width = _POSITIONS_HEADER.unpack(bytes(raw[at:at + _POSITIONS_HEADER.size])) if self.current else (-1, 0)
         at += _POSITIONS_HEADER.size if self.current else 0
@@ -177,6 +181,20 @@ class Sidecar:
         except (OSError, ValueError, struct.error):
             return None
 
+    def where(self, reader, fieldname: str, text: str | bytes) -> tuple[int | None, bool]:
+        """(where the term's list starts in Whoosh's postings file, None when unknown;
+        whether the segment has the term at all), remembered: the segment never changes."""
+        key = (fieldname, text)
+        found = self._where.get(key)
+        if found is None:
+            offset = adapter.list_offset(reader, fieldname, text)
+            found = (offset, offset is not None or adapter.has_term(reader, fieldname, text))
+            if len(self._where) >= MAX_REMEMBERED_TERMS:
+                self._where.clear()
+                self._spans.clear()
+            self._where[key] = found
+        return found
+
     def _find(self, offset: int) -> int | None:
         i = int(np.searchsorted(self.offsets, offset))
         return i if i < len(self.offsets) and self.offsets[i] == offset else None
@@ -191,30 +209,42 @@ class Sidecar:
     def positions_in(self, offset: int, docs: np.ndarray) -> adapter.Positions | None:
         """Positions of the list at ``offset`` in each of ``docs`` (sorted local ids; none
         in a document the list does not hold), or None when this sidecar has no such list."""
-        i = self._find(offset) if self.positions is not None else None
-        if i is None or self.starts[i] == self.starts[i + 1]:
+        span = self._spans.get(offset)
+        if span is None:
+            i = self._find(offset) if self.positions is not None else None
+            span = self._spans[offset] = (int(self.starts[i]), int(self.starts[i + 1])) if i is not None else (0, 0)
+        start, end = span
+        if start == end:
             return None
-        start, end = int(self.starts[i]), int(self.starts[i + 1])
         ids = self.ids[start:end]
-        at = np.minimum(np.searchsorted(ids, docs), end - start - 1)
+        at = ids.searchsorted(docs)
+        np.minimum(at, end - start - 1, out=at)
         present = ids[at] == docs
-        at = at + start
-        first = np.where(present, self.position_starts[at], 0).astype(np.int64)
-        counts = np.where(present, self.position_starts[at + 1].astype(np.int64) - first, 0).astype(np.int32)
-        return counts, self.positions[_ranges(first, counts)].astype(np.int32)
+        at += start
+        first = self.position_starts[at].astype(np.int64)
+        last = self.position_starts[at + 1].astype(np.int64)
+        if not present.all():  # usually every candidate has every word
+            last[~present] = first[~present]
+        counts = (last - first).astype(np.int32)
+        if len(docs) <= _FEW_DOCS:
+            found = [self.positions[a:b] for a, b in zip(first.tolist(), last.tolist(), strict=True)]
+            flat = np.concatenate(found) if found else self.positions[:0]
+        else:
+            flat = self.positions[_ranges(first, counts)]
+        return counts, flat.astype(np.int32)
 
 
 def segment_postings(reader, sidecar: Sidecar | None, fieldname: str,
                      text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
     """A term's postings in one segment: from the sidecar when it has them, else decoded."""
     if sidecar is not None:
-        offset = adapter.list_offset(reader, fieldname, text)
+        offset, exists = sidecar.where(reader, fieldname, text)
+        if not exists:
+            return adapter.EMPTY_IDS, adapter.EMPTY_WEIGHTS
         if offset is not None:
             found = sidecar.lookup(offset)
             if found is not None:
                 return found
-        elif not adapter.has_term(reader, fieldname, text):
-            return adapter.EMPTY_IDS, adapter.EMPTY_WEIGHTS
     return adapter.read_postings(reader, fieldname, text)
 
 
@@ -223,7 +253,9 @@ def segment_positions(reader, sidecar: Sidecar | None, fieldname: str, text: str
     """A term's positions in each of ``docs`` (sorted local ids) of one segment: from the
     sidecar when it has the list, else decoded from Whoosh's postings for those documents."""
     if sidecar is not None and sidecar.positions is not None:
-        offset = adapter.list_offset(reader, fieldname, text)
+        offset, exists = sidecar.where(reader, fieldname, text)
+        if not exists:
+            return np.zeros(len(docs), dtype=np.int32), adapter.EMPTY_POSITIONS[1]
         if offset is not None:
             found = sidecar.positions_in(offset, docs)
             if found is not None:

@@ -22,9 +22,9 @@ from indexer import Searcher, build_index
 from indexer.analyzers import TOKEN_RE, query_words, token_positions
 from indexer.engine import Evaluation, IndexVersion, SegmentCache
 from indexer.engine import whoosh_adapter as adapter
-from indexer.engine.evaluate import MAX_PHRASE_CHECKS
-from indexer.engine.phrases import phrase_found
+from indexer.engine.phrases import phrase_found, position_keys
 from indexer.engine.sidecars import SIDECAR_EXT, Sidecar, missing_sidecars, segment_positions, write_sidecar
+from indexer.ranking import MAX_PHRASE_CHECKS
 from tests.conftest import ARTICLES
 from tests.indexer.conftest import tsg
 
@@ -178,18 +178,26 @@ def test_phrases_match_where_whooshs_phrase_matcher_does(sample, source, request
 
 def test_phrases_checked_in_a_few_documents_are_checked_in_those_only(sample) -> None:
     ev = Evaluation(IndexVersion(sample, sample.folder, SegmentCache()), sample)
-    for q in _phrases(sample, 60, seed=11):
-        expected = set(sample.docs_for_query(q))
-        some = np.zeros(ev.v.size, dtype=bool)
-        some[::2] = True
-        assert _found(ev, q, restrict=some) == {d for d in expected if d % 2 == 0}
+    rng = random.Random(11)
+    for q in _phrases(sample, 80, seed=11):
+        whole = ev.run(q)
+        expected = set(np.flatnonzero(whole.mask).tolist())
+        half = np.zeros(ev.v.size, dtype=bool)
+        half[::2] = True
+        assert _found(ev, q, restrict=half) == {d for d in expected if d % 2 == 0}
+        # A handful of documents (looked up one by one rather than over whole lists).
+        few = sorted(set(rng.sample(sorted(expected), min(2, len(expected)))) | {rng.randrange(ev.v.size)})
+        some = ev.v.mask_of(few)
+        found = ev.run(q, restrict=some)
+        assert set(np.flatnonzero(found.mask).tolist()) == expected & set(few)
+        assert found.at(np.asarray(few))[1].tolist() == whole.at(np.asarray(few))[1].tolist()
 
 
 def test_a_phrase_is_its_words_in_order_within_the_slop() -> None:
     # Two candidates: "a b x c" and "c b a".
-    a = (np.array([1, 1]), np.array([0, 2]))
-    b = (np.array([1, 1]), np.array([1, 1]))
-    c = (np.array([1, 1]), np.array([3, 0]))
+    a = position_keys((np.array([1, 1]), np.array([0, 2])))
+    b = position_keys((np.array([1, 1]), np.array([1, 1])))
+    c = position_keys((np.array([1, 1]), np.array([3, 0])))
     assert phrase_found([a, b], 1, 2).tolist() == [True, False]
     assert phrase_found([b, a], 1, 2).tolist() == [False, True]
     assert phrase_found([a, b, c], 1, 2).tolist() == [False, False]
@@ -197,6 +205,11 @@ def test_a_phrase_is_its_words_in_order_within_the_slop() -> None:
     assert phrase_found([a, c], 2, 2).tolist() == [False, False]
     assert phrase_found([a, c], 3, 2).tolist() == [True, False]
     assert phrase_found([a, b], 0, 2).tolist() == [False, False]
+
+
+def test_position_keys_number_candidates_from_the_first_given() -> None:
+    keys = position_keys((np.array([2, 0, 1]), np.array([7, 3, 5])), first=4)
+    assert keys.tolist() == [(4 << 32) | 3, (4 << 32) | 7, (6 << 32) | 5]
 
 
 # -- against the stored text ------------------------------------------------------------------
