@@ -25,8 +25,9 @@ from whoosh import query as wq
 from indexer.engine.matches import DENSE_FRACTION, SCORE, Matches, all_of, any_of
 from indexer.engine.phrases import phrase_found, position_keys
 from indexer.engine.sidecars import segment_positions, segment_postings
-from indexer.engine.vocabulary import near
 from indexer.engine.version import IndexVersion
+from indexer.engine.vocabulary import near
+from indexer.engine.whoosh_adapter import matcher_on
 from indexer.ranking import BM25_B, BM25_K1, MAX_PHRASE_CHECKS
 from indexer.stages import stage
 
@@ -326,13 +327,6 @@ def score_docs(searcher, q: wq.Query | None, docnums: Iterable[int]) -> dict[int
         if not local:
             continue
         matcher = q.matcher(sub, sub.context(needs_current=True))
-        for d in local:
-            if not matcher.is_active():
-                break
-            if matcher.id() < d:
-                matcher.skip_to(d)
-                if not matcher.is_active():
-                    break
-            if matcher.id() == d:
-                out[d + offset] = float(matcher.score())
+        for _i, d in matcher_on(matcher, local):
+            out[d + offset] = float(matcher.score())
     return out

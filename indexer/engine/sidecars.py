@@ -98,14 +98,13 @@ def write_sidecar(folder: Path | None, reader, fields: tuple[str, ...] = SIDECAR
     ids = np.concatenate([id_parts[i] for i in order]) if keys else adapter.EMPTY_IDS
     weights = np.concatenate([weight_parts[i] for i in order]) if keys else adapter.EMPTY_WEIGHTS
     wide = bool(len(positions)) and int(positions.max()) >= 1 << 16
-    if len(positions) >= 1 << 32:  # more than a segment of kb articles ever holds: no positions
-        counts, positions = np.zeros(len(ids), dtype=np.int32), np.zeros(0, dtype=np.int32)
+    arrays = [(keyed[order], "<i8"), (_starts(sizes[order]), "<i8"), (ids, "<i4"), (weights, "<f4")]
+    if len(positions) < 1 << 32:  # (more than a segment of kb articles ever holds: none kept)
+        arrays += [(_starts(counts), "<u4"), (positions, "<u4" if wide else "<u2")]
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
         f.write(_HEADER.pack(_MAGIC, len(order), len(ids)))
-        f.write(_POSITIONS_HEADER.pack(len(positions), 4 if wide else 2))
-        arrays = ((keyed[order], "<i8"), (_starts(sizes[order]), "<i8"), (ids, "<i4"), (weights, "<f4"),
-                  (_starts(counts), "<u4"), (positions, "<u4" if wide else "<u2"))
+        f.write(_POSITIONS_HEADER.pack(len(positions) if len(arrays) > 4 else -1, 4 if wide else 2))
         for array, dtype in arrays:
             f.write(array.astype(dtype).tobytes())
         f.flush()

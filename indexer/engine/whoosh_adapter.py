@@ -355,7 +355,7 @@ def decode_positions(values) -> Positions:
         return EMPTY_POSITIONS
     try:
         return _decode_positions(values)
-    except ValueError:
+    except (ValueError, IndexError):  # another layout (IndexError: a count read past the end)
         from whoosh.formats import Positions as PositionsFormat
 
         decode = PositionsFormat().decode_positions
@@ -445,15 +445,22 @@ def _positions_by_matcher(reader, fieldname: str, btext: bytes, docs: np.ndarray
         return counts, EMPTY_POSITIONS[1]
     parts = []
     matcher = reader.postings(fieldname, btext)
-    for i, d in enumerate(docs.tolist()):
+    for i, _doc in matcher_on(matcher, docs.tolist()):
+        found = matcher.value_as("positions")
+        counts[i] = len(found)
+        parts.extend(found)
+    return counts, np.asarray(parts, dtype=np.int32)
+
+
+def matcher_on(matcher, docs: list[int]) -> Iterator[tuple[int, int]]:
+    """(index, document) of each of the sorted ``docs`` that a Whoosh matcher holds, the
+    matcher standing on it (moved forward with its public ``skip_to``)."""
+    for i, d in enumerate(docs):
         if not matcher.is_active():
-            break
+            return
         if matcher.id() < d:
             matcher.skip_to(d)
             if not matcher.is_active():
-                break
+                return
         if matcher.id() == d:
-            found = matcher.value_as("positions")
-            counts[i] = len(found)
-            parts.extend(found)
-    return counts, np.asarray(parts, dtype=np.int32)
+            yield i, d

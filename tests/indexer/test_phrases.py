@@ -4,11 +4,9 @@ public API), and the same as reading the text itself where the text is one secti
 
 from __future__ import annotations
 
-import json
 import pickle
 import random
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,31 +21,11 @@ from indexer.analyzers import TOKEN_RE, query_words, token_positions
 from indexer.engine import Evaluation, IndexVersion, SegmentCache
 from indexer.engine import whoosh_adapter as adapter
 from indexer.engine.phrases import phrase_found, position_keys
-from indexer.engine.sidecars import SIDECAR_EXT, Sidecar, missing_sidecars, segment_positions, write_sidecar
+from indexer.engine.sidecars import SIDECAR_EXT, Sidecar, missing_sidecars, segment_positions
 from indexer.ranking import MAX_PHRASE_CHECKS
-from tests.conftest import ARTICLES
-from tests.indexer.conftest import tsg
+from tests.indexer.conftest import generation, tsg
 
 SLOPS = (1, 2, 3)
-
-
-def _generation(root: Path, audience: str = "internal") -> Path:
-    pointer = json.loads((root / "CURRENT").read_text(encoding="utf-8"))
-    return root / pointer["dir"] / audience
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    """The sample articles' index, every posting list (short ones too) in the sidecars."""
-    root = tmp_path_factory.mktemp("phrases")
-    build_index(ARTICLES, root)
-    folder = _generation(root)
-    ix = whoosh_index.open_dir(str(folder))
-    with ix.searcher() as s:
-        for sub, _offset in s.leaf_searchers():
-            write_sidecar(folder, sub.reader(), min_df=1)
-        s.folder = folder
-        yield s
 
 
 @pytest.fixture
@@ -97,12 +75,12 @@ def _split(counts: np.ndarray, flat: np.ndarray) -> list[list[int]]:
     return [flat[e - c:e].tolist() for c, e in zip(counts.tolist(), ends.tolist(), strict=True)]
 
 
-def test_positions_from_sidecars_and_from_whooshs_blocks_are_whooshs_own(sample) -> None:
+def test_positions_from_sidecars_and_from_whooshs_blocks_are_whooshs_own(whoosh_searcher) -> None:
     rng = random.Random(5)
     checked = 0
-    for sub, _offset in sample.leaf_searchers():
+    for sub, _offset in whoosh_searcher.leaf_searchers():
         reader = sub.reader()
-        sidecar = Sidecar.open(sample.folder, reader)
+        sidecar = Sidecar.open(whoosh_searcher.folder, reader)
         assert sidecar is not None and sidecar.positions is not None
         n = reader.doc_count_all()
         for fieldname in ("content", "title"):
@@ -116,8 +94,8 @@ def test_positions_from_sidecars_and_from_whooshs_blocks_are_whooshs_own(sample)
     assert checked > 200
 
 
-def test_positions_on_whooshs_public_path_are_whooshs_own(sample, public_path) -> None:
-    for sub, _offset in sample.leaf_searchers():
+def test_positions_on_whooshs_public_path_are_whooshs_own(whoosh_searcher, public_path) -> None:
+    for sub, _offset in whoosh_searcher.leaf_searchers():
         reader = sub.reader()
         docs = list(range(0, reader.doc_count_all(), 3))
         for btext in _terms(reader, "content", 40):
@@ -160,15 +138,15 @@ def _found(ev: Evaluation, q: wq.Query, restrict: np.ndarray | None = None) -> s
 
 
 @pytest.mark.parametrize("source", ["sidecar", "whoosh blocks", "whoosh public API"])
-def test_phrases_match_where_whooshs_phrase_matcher_does(sample, source, request) -> None:
+def test_phrases_match_where_whooshs_phrase_matcher_does(whoosh_searcher, source, request) -> None:
     if source == "whoosh public API":
         request.getfixturevalue("public_path")
-    folder = sample.folder if source == "sidecar" else None  # no folder: no sidecars
-    ev = Evaluation(IndexVersion(sample, folder, SegmentCache()), sample)
+    folder = whoosh_searcher.folder if source == "sidecar" else None  # no folder: no sidecars
+    ev = Evaluation(IndexVersion(whoosh_searcher, folder, SegmentCache()), whoosh_searcher)
     everything = np.ones(ev.v.size, dtype=bool)
     matched = 0
-    for q in _phrases(sample, 300, seed=len(source)):
-        expected = set(sample.docs_for_query(q))
+    for q in _phrases(whoosh_searcher, 300, seed=len(source)):
+        expected = set(whoosh_searcher.docs_for_query(q))
         assert len(expected) < MAX_PHRASE_CHECKS
         assert _found(ev, q) == expected, q
         assert _found(ev, q, restrict=everything) == expected, q
@@ -176,10 +154,10 @@ def test_phrases_match_where_whooshs_phrase_matcher_does(sample, source, request
     assert 50 < matched < 300  # phrases that hold and phrases that do not
 
 
-def test_phrases_checked_in_a_few_documents_are_checked_in_those_only(sample) -> None:
-    ev = Evaluation(IndexVersion(sample, sample.folder, SegmentCache()), sample)
+def test_phrases_checked_in_a_few_documents_are_checked_in_those_only(whoosh_searcher) -> None:
+    ev = Evaluation(IndexVersion(whoosh_searcher, whoosh_searcher.folder, SegmentCache()), whoosh_searcher)
     rng = random.Random(11)
-    for q in _phrases(sample, 80, seed=11):
+    for q in _phrases(whoosh_searcher, 80, seed=11):
         whole = ev.run(q)
         expected = set(np.flatnonzero(whole.mask).tolist())
         half = np.zeros(ev.v.size, dtype=bool)
@@ -266,9 +244,9 @@ def test_phrases_in_one_section_are_those_of_its_stored_text(one_section, data) 
     words = data.draw(st.lists(st.sampled_from(vocabulary), min_size=2, max_size=4))
     slop = data.draw(st.sampled_from(SLOPS))
     expected = {aid for aid, text in paragraphs.items() if _stored_text_has(_stored_text_positions(text), words, slop)}
-    ix = whoosh_index.open_dir(str(_generation(root)))
+    ix = whoosh_index.open_dir(str(generation(root)))
     with ix.searcher() as s:
-        s_folder = _generation(root)
+        s_folder = generation(root)
         ev = Evaluation(IndexVersion(s, s_folder, SegmentCache()), s)
         q = wq.Phrase("content", words, slop=slop)
         found = {s.stored_fields(d)["id"] for d in _found(ev, q)}
@@ -300,18 +278,18 @@ def test_phrases_stay_exact_through_updates_deletions_and_merges(corpus) -> None
         with Searcher(root) as s:
             assert s.search('"printer offline"', audience="internal").total == len(live)
             stops = s.search('"spooler stops"', audience="internal", limit=100)
-            ix = whoosh_index.open_dir(str(_generation(root)))
+            ix = whoosh_index.open_dir(str(generation(root)))
             with ix.searcher() as w:
                 expected = {w.stored_fields(d)["id"] for d in w.docs_for_query(wq.Phrase("content", ["spooler", "stop"]))}
             assert {h.id for h in stops.hits} == expected and stops.total == len(expected)
-    assert not missing_sidecars(whoosh_index.open_dir(str(_generation(root))))
+    assert not missing_sidecars(whoosh_index.open_dir(str(generation(root))))
 
 
 def test_a_sidecar_written_before_positions_still_serves_and_is_rewritten(corpus) -> None:
     files = {f"a{i}.md": tsg(f"A{i}", f"Login timeout {i}", symptoms="Login timeout expired.") for i in range(30)}
     articles, root = corpus(files)
     build_index(articles, root)
-    folder = _generation(root)
+    folder = generation(root)
     queries = ('"login timeout"', "login timeout expired", "A3 login timeout")
     with Searcher(root) as s:
         before = [[(h.id, h.score) for h in s.search(q, audience="internal").hits] for q in queries]
@@ -328,4 +306,4 @@ def test_a_sidecar_written_before_positions_still_serves_and_is_rewritten(corpus
         assert [[(h.id, h.score) for h in s.search(q, audience="internal").hits] for q in queries] == before
     (articles / "a0.md").write_text(tsg("A0", "Login timeout again"), encoding="utf-8")
     build_index(articles, root)
-    assert not missing_sidecars(whoosh_index.open_dir(str(_generation(root))))
+    assert not missing_sidecars(whoosh_index.open_dir(str(generation(root))))
