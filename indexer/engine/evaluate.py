@@ -27,6 +27,8 @@ from indexer.engine.matches import DENSE_FRACTION, SCORE, Matches, all_of, any_o
 from indexer.engine.phrases import has_phrase, term_positions
 from indexer.engine.vocabulary import near
 from indexer.engine.sidecars import segment_postings
+from indexer.engine import whoosh_adapter as adapter
+from indexer.engine.term_table import NOT_IN_SIDECAR, term_key
 from indexer.engine.version import IndexVersion
 from indexer.ranking import BM25_B, BM25_K1
 from indexer.stages import stage
@@ -75,8 +77,7 @@ class Evaluation:
 
     def _read_postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         id_parts, weight_parts = [], []
-        for (sub, offset), (*_, data) in zip(self.searcher.leaf_searchers(), self.v.leaves, strict=True):
-            ids, weights = segment_postings(sub.reader(), data.sidecar, fieldname, text)
+        for offset, ids, weights in self._segment_postings(fieldname, text):
             if len(ids):
                 id_parts.append(ids + np.int32(offset) if offset else ids)
                 weight_parts.append(weights)
@@ -86,6 +87,23 @@ class Evaluation:
         weights = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
         keep = self.v.live[ids]
         return (ids[keep], weights[keep]) if not keep.all() else (ids, weights)
+
+    def _segment_postings(self, fieldname: str, text: str):
+        """(first docnum, local ids, weights) of a term in each segment that has it: the
+        merged term table names those segments and their sidecar rows in one lookup."""
+        leaves = self.searcher.leaf_searchers()
+        terms = self.v.terms
+        if terms is not None and terms.covers(fieldname):
+            for segment, row in terms.places(terms.find(term_key(fieldname, text))):
+                sub, offset = leaves[segment]
+                data = self.v.leaves[segment][-1]
+                if row != NOT_IN_SIDECAR:
+                    yield (offset, *data.sidecar.list_at(row))
+                else:
+                    yield (offset, *adapter.read_postings(sub.reader(), fieldname, text))
+            return
+        for (sub, offset), (*_, data) in zip(leaves, self.v.leaves, strict=True):
+            yield (offset, *segment_postings(sub.reader(), data.sidecar, fieldname, text))
 
     def text(self, docnum: int) -> str:
         """Title and plain text of a document (stored fields, read once per query)."""

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.engine import whoosh_adapter as adapter
+from indexer.engine.term_table import table_path, write_term_table
 
 SIDECAR_FIELDS = ("content", "title")
 SIDECAR_MIN_DF = 24
@@ -74,6 +75,7 @@ def write_sidecar(folder: Path | None, reader, fields: tuple[str, ...] = SIDECAR
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    write_term_table(folder, reader, fields)
     return path
 
 
@@ -104,6 +106,11 @@ class Sidecar:
             return cls(path)
         except (OSError, ValueError, struct.error):
             return None
+
+    def list_at(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The list in a row of this sidecar (a term table says which row a term is in)."""
+        start, end = self.starts[row], self.starts[row + 1]
+        return self.ids[start:end], self.weights[start:end]
 
     def lookup(self, offset: int) -> tuple[np.ndarray, np.ndarray] | None:
         i = int(np.searchsorted(self.offsets, offset))
@@ -137,7 +144,7 @@ def missing_sidecars(ix) -> list[tuple[str, str, str, int]]:
     with ix.reader() as reader:
         for sub, _offset in reader.leaf_readers():
             path = sidecar_path(folder, sub)
-            if path is not None and not path.exists():
+            if path is not None and not (path.exists() and table_path(folder, sub).exists()):
                 segment = sub.segment()
                 out.append((str(path.parent), segment.indexname, segment.segment_id(), sub.doc_count_all()))
     return out
