@@ -79,6 +79,7 @@ class IndexCaches:
         self._filters: dict[tuple, set[int]] = {}
         self._pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
         self._by_doc: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._codes: frozenset[str] | None = None  # every exact error code of the version
         self.size = max((offset + count for _k, _s, offset, count, _d in self._leaves), default=0)
 
     @property
@@ -198,15 +199,18 @@ class IndexCaches:
     # -- error codes ----------------------------------------------------------------------
 
     def has_code(self, code: str) -> bool:
-        """Whether an exact error code occurs in this version."""
-        for _key, sub, _offset, _count, data in self._leaves:
-            if data.codes is None:
-                with self._lock:
-                    if data.codes is None:
-                        data.codes = frozenset(b.decode("utf-8") for b in sub.reader().lexicon("error_code"))
-            if code in data.codes:
-                return True
-        return False
+        """Whether an exact error code occurs in this version (a ticket asks for hundreds of
+        candidates, so the segments' codes are joined into one set per version)."""
+        codes = self._codes
+        if codes is None:
+            for _key, sub, _offset, _count, data in self._leaves:
+                if data.codes is None:
+                    with self._lock:
+                        if data.codes is None:
+                            data.codes = frozenset(b.decode("utf-8") for b in sub.reader().lexicon("error_code"))
+            parts = [data.codes for *_, data in self._leaves]
+            codes = self._codes = parts[0] if len(parts) == 1 else frozenset().union(*parts)
+        return code in codes
 
     # -- filters --------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ How much each counts, and how tiers and boosters make a page, is :mod:`indexer.r
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -109,11 +110,22 @@ def word_query(word: Word, fieldname: str, boost: float = 1.0) -> wq.Query:
     by_parts = parts[0] if len(parts) == 1 else wq.And(parts) if parts else None
     if word.whole is None:
         assert by_parts is not None
-        return by_parts.with_boost(boost) if boost != 1.0 else by_parts
-    whole = wq.Term(fieldname, word.whole, boost=WHOLE_BONUS)
+        return boosted(by_parts, boost)
     if by_parts is None:
-        return whole.with_boost(WHOLE_BONUS * boost)
+        return wq.Term(fieldname, word.whole, boost=WHOLE_BONUS * boost)
+    whole = wq.Term(fieldname, word.whole, boost=WHOLE_BONUS)
     return wq.Or([whole, by_parts], boost=boost)
+
+
+def boosted(q: wq.Query, boost: float) -> wq.Query:
+    """``q`` with another boost. Whoosh's ``with_boost`` deep-copies the whole tree (some
+    2 ms for a ticket's units); query trees are never changed in place, so a shallow copy
+    of the top node is enough."""
+    if boost == q.boost:
+        return q
+    q = copy.copy(q)
+    q.boost = boost
+    return q
 
 
 def alternative_query(words: tuple[Word, ...], fieldname: str, boost: float = 1.0) -> wq.Query:
@@ -158,7 +170,7 @@ class Plan:
     def unit_queries(self, fields: Mapping[str, float] | None = None) -> list[wq.Query]:
         fields = fields or self.fields
         weights = self.unit_weights or [1.0] * len(self.units)
-        return [u.query(fields).with_boost(w) if w != 1.0 else u.query(fields)
+        return [boosted(u.query(fields), w) if w != 1.0 else u.query(fields)
                 for u, w in zip(self.units, weights, strict=True)]
 
     def any_term(self) -> wq.Query:
@@ -323,7 +335,7 @@ def build_plan(parsed: ParsedQuery, synonyms: Synonyms | None, has_code, title_e
     pairs = {w.pair for u in plan.units for w in u.words if w.pair}
     for pair in sorted(pairs):
         terms = [wq.Term(f, pair) for f in PAIR_FIELDS]
-        booster = terms[0].with_boost(PAIR_BOOST) if len(terms) == 1 else wq.Or(terms, boost=PAIR_BOOST)
+        booster = boosted(terms[0], PAIR_BOOST) if len(terms) == 1 else wq.Or(terms, boost=PAIR_BOOST)
         plan.boosters.append(booster)
     return plan
 

@@ -22,12 +22,13 @@ from collections.abc import Iterable
 import numpy as np
 from whoosh import query as wq
 
+from indexer.engine import whoosh_adapter as adapter
 from indexer.engine.matches import DENSE_FRACTION, SCORE, Matches, all_of, any_of
 from indexer.engine.phrases import phrase_found, position_keys
 from indexer.engine.sidecars import segment_positions, segment_postings
+from indexer.engine.term_table import NOT_IN_SIDECAR, term_key
 from indexer.engine.version import IndexVersion
 from indexer.engine.vocabulary import near
-from indexer.engine.whoosh_adapter import matcher_on
 from indexer.ranking import BM25_B, BM25_K1, MAX_PHRASE_CHECKS
 from indexer.stages import stage
 
@@ -52,7 +53,7 @@ class Evaluation:
         self._restrict: np.ndarray | None = None  # the last restrict mask of a phrase, and its documents
         self._restrict_ids: np.ndarray | None = None
         self._universe: np.ndarray | None = None  # the documents phrase words were last looked up in
-        self._segments: list[tuple[object, object, int, np.ndarray]] = []
+        self._segments: list[tuple[int, object, object, int, np.ndarray]] = []
         self._keys: dict[tuple[str, str], np.ndarray] = {}
         self.optimistic = False
         self.schema = searcher.schema
@@ -73,8 +74,7 @@ class Evaluation:
 
     def _read_postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         id_parts, weight_parts = [], []
-        for (sub, offset), (*_, data) in zip(self.searcher.leaf_searchers(), self.v.leaves, strict=True):
-            ids, weights = segment_postings(sub.reader(), data.sidecar, fieldname, text)
+        for offset, ids, weights in self._segment_postings(fieldname, text):
             if len(ids):
                 id_parts.append(ids + np.int32(offset) if offset else ids)
                 weight_parts.append(weights)
@@ -84,6 +84,23 @@ class Evaluation:
         weights = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
         keep = self.v.live[ids]
         return (ids[keep], weights[keep]) if not keep.all() else (ids, weights)
+
+    def _segment_postings(self, fieldname: str, text: str):
+        """(first docnum, local ids, weights) of a term in each segment that has it: the
+        merged term table names those segments and their sidecar rows in one lookup."""
+        leaves = self.searcher.leaf_searchers()
+        terms = self.v.terms
+        if terms is not None and terms.covers(fieldname):
+            for segment, row in terms.places(terms.find(term_key(fieldname, text))):
+                sub, offset = leaves[segment]
+                data = self.v.leaves[segment][-1]
+                if row != NOT_IN_SIDECAR:
+                    yield (offset, *data.sidecar.list_at(row))
+                else:
+                    yield (offset, *adapter.read_postings(sub.reader(), fieldname, text))
+            return
+        for (sub, offset), (*_, data) in zip(leaves, self.v.leaves, strict=True):
+            yield (offset, *segment_postings(sub.reader(), data.sidecar, fieldname, text))
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
         with stage("candidates"):
@@ -237,18 +254,37 @@ class Evaluation:
         """:func:`~indexer.engine.phrases.position_keys` of a word in ``universe``, segment by segment."""
         if universe is not self._universe:
             self._universe, self._keys, self._segments = universe, {}, []
-            for (sub, offset), (*_, data) in zip(self.searcher.leaf_searchers(), self.v.leaves, strict=True):
+            for segment, ((sub, offset), (*_, data)) in enumerate(
+                    zip(self.searcher.leaf_searchers(), self.v.leaves, strict=True)):
                 low, high = np.searchsorted(universe, (offset, offset + sub.doc_count_all()))
                 if low < high:
                     local = (universe[low:high] - offset).astype(np.int32)
-                    self._segments.append((sub.reader(), data.sidecar, int(low), local))
+                    self._segments.append((segment, sub.reader(), data.sidecar, int(low), local))
         found = self._keys.get((fieldname, word))
         if found is None:
-            parts = [position_keys(segment_positions(reader, sidecar, fieldname, word, local), low)
-                     for reader, sidecar, low, local in self._segments]
-            found = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            parts = [position_keys(positions, low) for positions, low in self._positions(fieldname, word)]
+            found = np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else np.zeros(0, np.int64)
             self._keys[(fieldname, word)] = found
         return found
+
+    def _positions(self, fieldname: str, word: str):
+        """(positions, first universe index) of a word in each segment of the universe that
+        has it: rows of the posting sidecars found through the merged term table (one
+        lookup), else segment by segment."""
+        terms = self.v.terms
+        if terms is not None and terms.covers(fieldname):
+            rows = dict(terms.places(terms.find(term_key(fieldname, word))))
+            for segment, reader, sidecar, low, local in self._segments:
+                row = rows.get(segment)
+                if row is None:
+                    continue
+                if row != NOT_IN_SIDECAR and sidecar.positions is not None:
+                    yield sidecar.positions_at(row, local), low
+                else:
+                    yield adapter.read_positions(reader, fieldname, word, local), low
+            return
+        for _segment, reader, sidecar, low, local in self._segments:
+            yield segment_positions(reader, sidecar, fieldname, word, local), low
 
     def _expand(self, q: wq.MultiTerm) -> wq.Query:
         """The terms a fuzzy, prefix or wildcard query stands for (at most :data:`MAX_EXPANSIONS`,
@@ -327,6 +363,6 @@ def score_docs(searcher, q: wq.Query | None, docnums: Iterable[int]) -> dict[int
         if not local:
             continue
         matcher = q.matcher(sub, sub.context(needs_current=True))
-        for _i, d in matcher_on(matcher, local):
+        for _i, d in adapter.matcher_on(matcher, local):
             out[d + offset] = float(matcher.score())
     return out

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.engine import whoosh_adapter as adapter
+from indexer.engine.term_table import table_path, write_term_table
 
 SIDECAR_FIELDS = ("content", "title")
 SIDECAR_MIN_DF = 24
@@ -41,7 +42,6 @@ _HEADER = struct.Struct("<4sqq")  # magic, number of lists, number of postings
 _POSITIONS_HEADER = struct.Struct("<qq")  # number of positions (-1: none), bytes per position
 _DECODE_BATCH = 200_000  # posting values decoded per numpy pass when writing (bounded memory)
 _FEW_DOCS = 16  # positions of this many documents or fewer are sliced one by one (fewer numpy calls)
-MAX_REMEMBERED_TERMS = 100_000  # terms whose list offset a sidecar remembers (a lookup costs ~10 µs)
 
 
 def index_folder(ix) -> Path | None:
@@ -110,6 +110,7 @@ def write_sidecar(folder: Path | None, reader, fields: tuple[str, ...] = SIDECAR
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    write_term_table(folder, reader, fields)
     return path
 
 
@@ -149,8 +150,6 @@ class Sidecar:
         if magic != _MAGIC and magic not in _OLDER:
             raise ValueError(f"{path} is not a kb posting sidecar")
         self.current = magic == _MAGIC
-        self._where: dict[tuple[str, str | bytes], tuple[int | None, bool]] = {}
-        self._spans: dict[int, tuple[int, int]] = {}  # list offset -> its postings (bounded as _where)
         at = _HEADER.size
         count, width = _POSITIONS_HEADER.unpack(bytes(raw[at:at + _POSITIONS_HEADER.size])) if self.current else (-1, 0)
         at += _POSITIONS_HEADER.size if self.current else 0
@@ -180,19 +179,10 @@ class Sidecar:
         except (OSError, ValueError, struct.error):
             return None
 
-    def where(self, reader, fieldname: str, text: str | bytes) -> tuple[int | None, bool]:
-        """(where the term's list starts in Whoosh's postings file, None when unknown;
-        whether the segment has the term at all), remembered: the segment never changes."""
-        key = (fieldname, text)
-        found = self._where.get(key)
-        if found is None:
-            offset = adapter.list_offset(reader, fieldname, text)
-            found = (offset, offset is not None or adapter.has_term(reader, fieldname, text))
-            if len(self._where) >= MAX_REMEMBERED_TERMS:
-                self._where.clear()
-                self._spans.clear()
-            self._where[key] = found
-        return found
+    def list_at(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The list in a row of this sidecar (a term table says which row a term is in)."""
+        start, end = self.starts[row], self.starts[row + 1]
+        return self.ids[start:end], self.weights[start:end]
 
     def _find(self, offset: int) -> int | None:
         i = int(np.searchsorted(self.offsets, offset))
@@ -200,21 +190,18 @@ class Sidecar:
 
     def lookup(self, offset: int) -> tuple[np.ndarray, np.ndarray] | None:
         i = self._find(offset)
-        if i is None:
-            return None
-        start, end = self.starts[i], self.starts[i + 1]
-        return self.ids[start:end], self.weights[start:end]
+        return None if i is None else self.list_at(i)
 
     def positions_in(self, offset: int, docs: np.ndarray) -> adapter.Positions | None:
         """Positions of the list at ``offset`` in each of ``docs`` (sorted local ids; none
         in a document the list does not hold), or None when this sidecar has no such list."""
-        span = self._spans.get(offset)
-        if span is None:
-            i = self._find(offset) if self.positions is not None else None
-            span = self._spans[offset] = (int(self.starts[i]), int(self.starts[i + 1])) if i is not None else (0, 0)
-        start, end = span
-        if start == end:
-            return None
+        row = self._find(offset) if self.positions is not None else None
+        return None if row is None else self.positions_at(row, docs)
+
+    def positions_at(self, row: int, docs: np.ndarray) -> adapter.Positions:
+        """Positions of the list in a row of this sidecar (which must hold positions) in each
+        of ``docs`` (sorted local ids; none in a document the list does not hold)."""
+        start, end = int(self.starts[row]), int(self.starts[row + 1])
         ids = self.ids[start:end]
         at = ids.searchsorted(docs)
         np.minimum(at, end - start - 1, out=at)
@@ -237,13 +224,13 @@ def segment_postings(reader, sidecar: Sidecar | None, fieldname: str,
                      text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
     """A term's postings in one segment: from the sidecar when it has them, else decoded."""
     if sidecar is not None:
-        offset, exists = sidecar.where(reader, fieldname, text)
-        if not exists:
-            return adapter.EMPTY_IDS, adapter.EMPTY_WEIGHTS
+        offset = adapter.list_offset(reader, fieldname, text)
         if offset is not None:
             found = sidecar.lookup(offset)
             if found is not None:
                 return found
+        elif not adapter.has_term(reader, fieldname, text):
+            return adapter.EMPTY_IDS, adapter.EMPTY_WEIGHTS
     return adapter.read_postings(reader, fieldname, text)
 
 
@@ -252,9 +239,7 @@ def segment_positions(reader, sidecar: Sidecar | None, fieldname: str, text: str
     """A term's positions in each of ``docs`` (sorted local ids) of one segment: from the
     sidecar when it has the list, else decoded from Whoosh's postings for those documents."""
     if sidecar is not None and sidecar.positions is not None:
-        offset, exists = sidecar.where(reader, fieldname, text)
-        if not exists:
-            return np.zeros(len(docs), dtype=np.int32), adapter.EMPTY_POSITIONS[1]
+        offset = adapter.list_offset(reader, fieldname, text)
         if offset is not None:
             found = sidecar.positions_in(offset, docs)
             if found is not None:
@@ -273,7 +258,7 @@ def missing_sidecars(ix) -> list[tuple[str, str, str, int]]:
     with ix.reader() as reader:
         for sub, _offset in reader.leaf_readers():
             path = sidecar_path(folder, sub)
-            if path is not None and not _is_current(path):
+            if path is not None and not (_is_current(path) and table_path(folder, sub).exists()):
                 segment = sub.segment()
                 out.append((str(path.parent), segment.indexname, segment.segment_id(), sub.doc_count_all()))
     return out

@@ -20,6 +20,7 @@ import numpy as np
 
 from indexer.engine import whoosh_adapter as adapter
 from indexer.engine.sidecars import Sidecar
+from indexer.engine.term_table import TermTable, VersionTerms, term_key
 from indexer.engine.vocabulary import Vocabulary
 
 # Scored posting lists kept per index version (ids + scores, 8 bytes a posting): the words
@@ -40,6 +41,7 @@ class SegmentData:
 
     sidecar: Sidecar | None = None
     sidecar_checked: bool = False
+    terms: TermTable | None = None  # the segment's term table (read with its sidecar)
     lengths: dict[str, np.ndarray] = field(default_factory=dict)
     columns: dict[str, object] = field(default_factory=dict)
     facets: object = None  # the facet layer's per-segment lists (indexer.facets)
@@ -122,7 +124,11 @@ class IndexVersion:
         for (_key, sub, _offset, _count), (*_, data) in zip(found, self.leaves, strict=True):
             if not data.sidecar_checked:
                 data.sidecar = Sidecar.open(folder, sub.reader())
+                data.terms = TermTable.open(folder, sub.reader()) if data.sidecar is not None else None
                 data.sidecar_checked = data.sidecar is not None
+        # One merged term table when every segment has its own (else Whoosh is asked).
+        self.terms = VersionTerms.merge([data.terms for *_, data in self.leaves],
+                                        [data.sidecar for *_, data in self.leaves])
 
     def avg_length(self, fieldname: str) -> float:
         if fieldname not in self._avg:
@@ -207,11 +213,19 @@ class IndexVersion:
         key = (fieldname, text)
         found = self._frequencies.get(key)
         if found is None:
-            found = reader.doc_frequency(fieldname, text)
+            found = self._table_frequency(fieldname, text)
+            if found is None:
+                found = reader.doc_frequency(fieldname, text)
             if len(self._frequencies) >= MAX_CACHED_FREQUENCIES:
                 self._frequencies.clear()
             self._frequencies[key] = found
         return found
+
+    def _table_frequency(self, fieldname: str, text: str) -> int | None:
+        """A term's document frequency from the merged term table (None without one)."""
+        if self.terms is None or not self.terms.covers(fieldname):
+            return None
+        return self.terms.frequency(self.terms.find(term_key(fieldname, text)))
 
     def cached(self, key: tuple[str, str]) -> tuple[np.ndarray, np.ndarray] | None:
         with self._lock:

@@ -198,6 +198,18 @@ def _postings_by_matcher(reader, fieldname: str, btext: bytes) -> tuple[np.ndarr
     return np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32)
 
 
+def term_infos(reader, fieldname: str) -> Iterator[tuple[bytes, int, int | None]]:
+    """(term, document frequency, list offset or None when inlined) of every term of a
+    field, in term order, for writing a term table. Nothing on the public path."""
+    terms = _terms_reader(reader)
+    if terms is None or fieldname not in reader.schema:
+        return
+    for (name, btext), info in terms.items_from(fieldname, b""):
+        if name != fieldname:
+            break
+        yield btext, info.doc_frequency(), None if info.is_inlined() else info.extent()[0]
+
+
 def long_lists(reader, fieldname: str, min_df: int) -> Iterator[tuple[int, np.ndarray, np.ndarray, list | None]]:
     """(offset, ids, weights, values) of every posting list of a field with ``min_df``
     documents or more, for writing a sidecar: ``values`` are the postings' encoded positions

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kb.answers.words import content_words, word_set
 from kb.markdown import Block, Section, sections
@@ -144,8 +145,15 @@ def role_of(heading: str) -> str | None:
 
 def parts_of(article: Article) -> list[Part]:
     """The article's sections with their roles (sub-sections inherit a telling parent's role)."""
-    found = sections(article.body)
-    top_is_title = _has_title_heading(found, article.title)
+    return list(_parts(article.title, article.body))
+
+
+@lru_cache(maxsize=1024)
+def _parts(title: str, body: str) -> tuple[Part, ...]:
+    """:func:`parts_of` for a title and body (kept for recent articles: parsing the Markdown
+    is most of the cost of choosing a passage)."""
+    found = sections(body)
+    top_is_title = _has_title_heading(found, title)
     parts = []
     roles: dict[tuple[str, ...], str] = {}
     for i, section in enumerate(found):
@@ -167,7 +175,7 @@ def parts_of(article: Article) -> list[Part]:
             names = names[1:]
         path = " › ".join(n for n in names if n) if role != LEAD else ""
         parts.append(Part(i, section, role, word_set(section.text + " " + section.heading), path))
-    return parts
+    return tuple(parts)
 
 
 def _has_title_heading(found: list[Section], title: str) -> bool:

@@ -60,8 +60,10 @@ def content_words(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=4096)
 def word_set(text: str) -> frozenset[str]:
-    """The distinct content words of ``text``."""
+    """The distinct content words of ``text`` (kept for recent texts: the same articles are
+    weighed for question after question)."""
     return frozenset(content_words(text))
 
 

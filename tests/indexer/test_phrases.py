@@ -137,12 +137,15 @@ def _found(ev: Evaluation, q: wq.Query, restrict: np.ndarray | None = None) -> s
     return set(np.flatnonzero(ev.run(q, restrict=restrict).mask).tolist())
 
 
-@pytest.mark.parametrize("source", ["sidecar", "whoosh blocks", "whoosh public API"])
+@pytest.mark.parametrize("source", ["sidecars and term tables", "sidecars alone", "whoosh blocks",
+                                    "whoosh public API"])
 def test_phrases_match_where_whooshs_phrase_matcher_does(whoosh_searcher, source, request) -> None:
     if source == "whoosh public API":
         request.getfixturevalue("public_path")
-    folder = whoosh_searcher.folder if source == "sidecar" else None  # no folder: no sidecars
+    folder = whoosh_searcher.folder if source.startswith("sidecars") else None  # no folder: no sidecars
     ev = Evaluation(IndexVersion(whoosh_searcher, folder, SegmentCache()), whoosh_searcher)
+    if source == "sidecars alone":
+        ev.v.terms = None  # as for a segment whose term table is missing
     everything = np.ones(ev.v.size, dtype=bool)
     matched = 0
     for q in _phrases(whoosh_searcher, 300, seed=len(source)):
