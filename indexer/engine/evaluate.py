@@ -25,6 +25,7 @@ from whoosh import query as wq
 
 from indexer.engine.matches import DENSE_FRACTION, SCORE, Matches, all_of, any_of
 from indexer.engine.phrases import has_phrase, term_positions
+from indexer.engine.query_tree import normalized
 from indexer.engine.vocabulary import near
 from indexer.engine.sidecars import segment_postings
 from indexer.engine import whoosh_adapter as adapter
@@ -156,7 +157,7 @@ class Evaluation:
         their words do: an upper bound of the scores."""
         if q is None:
             return self.empty()
-        q = q.normalize()
+        q = normalized(q)
         for p in _phrases(q):
             words = tuple(w for w in p.words if w)
             self._phrase_words.update(words)
