@@ -13,13 +13,13 @@ How much each counts, and how tiers and boosters make a page, is :mod:`indexer.r
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
 from indexer.analyzers import Word, code_tokens, query_words, title_key
+from indexer.engine.query_tree import boosted
 from indexer.query import Clause, ParsedQuery
 from indexer.ranking import (
     EXACT_CODE_BOOST,
@@ -115,17 +115,6 @@ def word_query(word: Word, fieldname: str, boost: float = 1.0) -> wq.Query:
         return wq.Term(fieldname, word.whole, boost=WHOLE_BONUS * boost)
     whole = wq.Term(fieldname, word.whole, boost=WHOLE_BONUS)
     return wq.Or([whole, by_parts], boost=boost)
-
-
-def boosted(q: wq.Query, boost: float) -> wq.Query:
-    """``q`` with another boost. Whoosh's ``with_boost`` deep-copies the whole tree (some
-    2 ms for a ticket's units); query trees are never changed in place, so a shallow copy
-    of the top node is enough."""
-    if boost == q.boost:
-        return q
-    q = copy.copy(q)
-    q.boost = boost
-    return q
 
 
 def alternative_query(words: tuple[Word, ...], fieldname: str, boost: float = 1.0) -> wq.Query:

@@ -41,6 +41,7 @@ FILTER_FIELDS = {
 _CHOICES = {"type": set(ARTICLE_TYPES), "status": set(STATUSES)}
 _QUOTES = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\uff02": '"'}
 _OPERATORS = {"AND", "OR", "NOT", "&&", "||"}
+_ASCII_CONTROLS = {c: " " for c in (*range(32), 127)}  # what clean_text makes of them, for str.translate
 # What a filter value may look like: a word, code or id, not more punctuation or a path.
 _FILTER_VALUE = re.compile(r"[\w\"][\w .\-\"]*\Z")
 
@@ -96,6 +97,8 @@ def clean_text(text: str, limit: int) -> tuple[str, str | None]:
     if len(text) > limit:
         text = text[:limit]
         notice = f"The query was shortened to its first {limit} characters."
+    if text.isascii():  # the usual case: only control characters to replace, in one pass
+        return text.translate(_ASCII_CONTROLS), notice
     text = unicodedata.normalize("NFKC", text)
     text = "".join(" " if unicodedata.category(ch)[0] == "C" else _QUOTES.get(ch, ch) for ch in text)
     return text, notice

@@ -25,6 +25,7 @@ from whoosh import query as wq
 from indexer.engine import whoosh_adapter as adapter
 from indexer.engine.matches import DENSE_FRACTION, SCORE, Matches, all_of, any_of
 from indexer.engine.phrases import phrase_found, position_keys
+from indexer.engine.query_tree import normalized
 from indexer.engine.sidecars import segment_positions, segment_postings
 from indexer.engine.term_table import NOT_IN_SIDECAR, term_key
 from indexer.engine.version import IndexVersion
@@ -145,7 +146,7 @@ class Evaluation:
         bound of the scores."""
         if q is None:
             return self.empty()
-        q = q.normalize()
+        q = normalized(q)
         self.optimistic = optimistic
         try:
             return self._eval(q, restrict)

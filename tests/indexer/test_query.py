@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer import MAX_QUERY_CHARS, SearchPage
-from indexer.query import Clause, parse_query
+from indexer.query import Clause, clean_text, parse_query
 from indexer.search import FAILED_NOTICE
 
 
@@ -95,3 +97,13 @@ def test_suggest_and_autocomplete_never_raise(sample, title: str, description: s
     page = sample.suggest(title, description, audience="internal")
     assert isinstance(page, SearchPage) and page.notice != FAILED_NOTICE
     assert isinstance(sample.autocomplete(title), list)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_plain_ascii_text_is_cleaned_as_any_other_text(text: str) -> None:
+    # ASCII takes a shortcut (control characters to spaces in one pass); the rule is the
+    # general one: NFKC, then every control character a space.
+    general = "".join(" " if unicodedata.category(ch)[0] == "C" else ch
+                      for ch in unicodedata.normalize("NFKC", text))
+    assert clean_text(text, 1000)[0] == general
