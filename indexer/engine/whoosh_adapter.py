@@ -208,16 +208,12 @@ def long_lists(reader, fieldname: str, min_df: int) -> Iterator[tuple[int, np.nd
     """(offset, ids, weights) of every posting list of a field with ``min_df`` documents or
     more, for writing a sidecar. Nothing on the public path (sidecars are not used there)."""
     terms = _terms_reader(reader)
-    if terms is None or fieldname not in reader.schema:
+    if terms is None:
         return
-    for (name, _), info in terms.items_from(fieldname, b""):
-        if name != fieldname:
-            break
-        if info.doc_frequency() < min_df or info.is_inlined():
-            continue
-        offset = info.extent()[0]
-        ids, weights = _read_blocks(terms._postfile, offset)
-        yield offset, ids, weights
+    for _btext, frequency, offset in term_infos(reader, fieldname):
+        if frequency >= min_df and offset is not None:
+            ids, weights = _read_blocks(terms._postfile, offset)
+            yield offset, ids, weights
 
 
 # -- 2. field lengths ----------------------------------------------------------------------
