@@ -75,13 +75,17 @@ class Searcher:
     :param signals: optional zero-argument callable returning ``{article id: Signals}``;
         called at most every 30 seconds, used for a modest ranking boost.
     :param check_interval: seconds between checks for a newer index version.
+    :param warm_new_generations: warm a rebuilt index on a thread of its own while the
+        previous one keeps serving (servers want this; a script that rebuilds and searches
+        at once does not).
     """
 
     def __init__(self, index_root: str | Path, *, signals: Callable[[], Mapping[str, Signals]] | None = None,
-                 check_interval: float = CHECK_INTERVAL):
+                 check_interval: float = CHECK_INTERVAL, warm_new_generations: bool = False):
         self.root = Path(index_root)
         self.check_interval = check_interval
-        self._versions = Versions(self.root, check_interval)
+        self._versions = Versions(self.root, check_interval,
+                                  warm=self._warm_version if warm_new_generations else None)
         self._signals_fn = signals
         self._signals: Mapping[str, Signals] = {}
         self._signals_at = -math.inf
@@ -106,18 +110,23 @@ class Searcher:
         (a server calls this before serving)."""
         for audience in AUDIENCES:
             with self._versions.use(audience) as ctx:
-                engine = ctx.engine
-                for fieldname in FIELD_WEIGHTS:
-                    engine.lengths(fieldname, ctx.searcher)
-                for fieldname in {*FIELD_WEIGHTS, *FUZZY_FIELDS, SPELL_FIELD}:
-                    engine.vocabularies(fieldname, ctx.searcher)
-                for name in ("id", "reuse_count", "title_sort", "confidence", "verified", "review_by"):
-                    engine.column(name, ctx.searcher)
-                ctx.view.facets.counts(engine.live)
-                ctx.view.has_code("")
-                engine.hashes(ctx.searcher)
+                self._warm_version(ctx)
         if (encoder := _encoder()) is not None and self._meaning_vectors.count():
             encoder.encode(["warm up the encoder"])
+
+    @staticmethod
+    def _warm_version(ctx: Context) -> None:
+        """Load one index version's lengths, vocabularies, columns, facet lists and codes."""
+        engine = ctx.engine
+        for fieldname in FIELD_WEIGHTS:
+            engine.lengths(fieldname, ctx.searcher)
+        for fieldname in {*FIELD_WEIGHTS, *FUZZY_FIELDS, SPELL_FIELD}:
+            engine.vocabularies(fieldname, ctx.searcher)
+        for name in ("id", "reuse_count", "title_sort", "confidence", "verified", "review_by"):
+            engine.column(name, ctx.searcher)
+        ctx.view.facets.counts(engine.live)
+        ctx.view.has_code("")
+        engine.hashes(ctx.searcher)
 
     def refresh(self) -> None:
         """Check for a newer index version now (instead of waiting for ``check_interval``)."""

@@ -27,6 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -294,8 +295,17 @@ def similarities(encoder: Encoder, store: VectorStore, query: str, keys: Sequenc
     stored = store.get(list(dict.fromkeys(keys)))
     if not stored:
         return [None] * len(keys)
-    q = encoder.encode([query], max_tokens=QUERY_TOKENS)[0]
+    q = query_vector(encoder, query)
     return [float(stored[k] @ q) if k in stored else None for k in keys]
+
+
+@lru_cache(maxsize=2048)
+def query_vector(encoder: Encoder, query: str) -> np.ndarray:
+    """A query's or ticket's vector (read-only), kept for recent texts: the searches people
+    type recur ("vpn", "password reset"), and search-as-you-type repeats them."""
+    vector = encoder.encode([query], max_tokens=QUERY_TOKENS)[0]
+    vector.flags.writeable = False
+    return vector
 
 
 __all__ = ["VectorStore", "article_text", "similarities", "store_identity", "ticket_text", "update_vectors"]

@@ -4,6 +4,13 @@ A Searcher keeps its Whoosh searchers open and checks at most every ``check_inte
 seconds whether a build switched generations or committed changes; if so it opens the new
 version for new searches while searches in flight finish on the old one, which is closed
 when its last user leaves.
+
+A new generation (a full rebuild) shares no segment with the one being served, so its
+first searches would load everything (field lengths, columns, the vocabularies typos are
+matched in: seconds at 100k articles). With a ``warm`` callable, such a version is warmed
+on a thread of its own while the old one keeps serving, and takes over once warm. Commits
+to the current generation (edits, deletions, audience changes) add small segments and are
+served at once.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,12 +154,14 @@ class Context:
 class Versions:
     """The current version of each audience's index under an index root, kept up to date."""
 
-    def __init__(self, root: Path, check_interval: float):
+    def __init__(self, root: Path, check_interval: float, warm: Callable[[Context], None] | None = None):
         self.root = root
         self.check_interval = check_interval
         self.pointer: Pointer | None = None
         self._lock = threading.RLock()
         self._views: dict[str, VersionView] = {}
+        self._warm = warm
+        self._warming: dict[str, VersionView] = {}  # audience -> a new generation being warmed
         self._segments = SegmentCache()
         self._synonyms = Synonyms()
         self._synonyms_stamp: tuple[str, int] | None = None
@@ -160,7 +169,8 @@ class Versions:
 
     def close(self) -> None:
         with self._lock:
-            views, self._views = list(self._views.values()), {}
+            views = [*self._views.values(), *self._warming.values()]
+            self._views, self._warming = {}, {}
         for view in views:
             view.close()
 
@@ -184,6 +194,9 @@ class Versions:
             same_generation = old is not None and old.pointer.dir == pointer.dir
             if same_generation and old.is_current():
                 continue
+            pending = self._warming.get(audience)
+            if pending is not None and pending.pointer.dir == pointer.dir:
+                continue  # this generation is being warmed already
             try:
                 folder = pointer.path(self.root) / audience
                 ix = old.ix if same_generation else whoosh_index.open_dir(str(folder))
@@ -193,15 +206,57 @@ class Versions:
                     raise IndexMissing(pointer.path(self.root) / audience) from exc
                 log.warning("could not open the %s index at %s: %s", audience, pointer.path(self.root), exc)
                 continue
-            self._views[audience] = view
-            if old is not None:
-                self._retire(old)
+            if old is not None and not same_generation and self._warm is not None:
+                if pending is not None:
+                    pending.close()  # an older generation still warming: never served
+                self._warming[audience] = view
+                threading.Thread(target=self._warm_then_serve, args=(audience, view),
+                                 name=f"kb-warm-{audience}", daemon=True).start()
+                continue
+            self._serve(audience, view)
         self.pointer = pointer
         self._load_synonyms(pointer)
-        # Forget cached data of segments no current version uses (merged away, old generations);
-        # views still finishing a search keep their own references.
+        self._forget_unused_segments()
+
+    def _serve(self, audience: str, view: VersionView) -> None:
+        old = self._views.get(audience)
+        self._views[audience] = view
+        if old is not None:
+            self._retire(old)
+
+    def _warm_then_serve(self, audience: str, view: VersionView) -> None:
+        """Load what a new generation's first searches would, then serve it."""
+        try:
+            searcher = view.take()
+            try:
+                self._warm(Context(view, searcher, self._synonyms))
+            finally:
+                view.give(searcher)
+        except Exception:  # noqa: BLE001 - a version that can't be warmed is served cold
+            log.warning("warming the new %s index failed; serving it as it is", audience, exc_info=True)
+        with self._lock:
+            if self._warming.get(audience) is not view:
+                view.close()  # replaced by a newer generation, or the Searcher closed
+                return
+            del self._warming[audience]
+            self._serve(audience, view)
+            self._forget_unused_segments()
+
+    def wait_warm(self, timeout: float) -> bool:
+        """Wait until no new generation is being warmed (True), or ``timeout`` seconds (False)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._warming:
+                    return True
+            time.sleep(0.02)
+        return False
+
+    def _forget_unused_segments(self) -> None:
+        """Forget cached data of segments no current or warming version uses (merged away,
+        old generations); views still finishing a search keep their own references."""
         live: set[str] = set()
-        for view in self._views.values():
+        for view in [*self._views.values(), *self._warming.values()]:
             live |= view.segment_keys()
         self._segments.keep_only(live)
 

@@ -56,7 +56,7 @@ class Catalog:
 
                     if not index_exists(self.index_dir):
                         raise IndexMissing(self.index_dir)
-                    self._searcher = Searcher(self.index_dir, signals=self.signals)
+                    self._searcher = Searcher(self.index_dir, signals=self.signals, warm_new_generations=True)
         return self._searcher
 
     def search(self, reader: Reader, query: str, *, status: str | None = None, **options):

@@ -18,10 +18,10 @@ from whoosh import query as wq
 def boosted(q: wq.Query, boost: float) -> wq.Query:
     """``q`` with another boost (a shallow copy; ``q`` itself when the boost is the same).
     Kinds that re-boost in their own way (an AndMaybe boosts both its sides) ask Whoosh."""
+    if type(q).with_boost is not wq.Query.with_boost:
+        return q.with_boost(boost)  # even to the same boost: some kinds rewrite their parts
     if boost == getattr(q, "boost", 1.0):
         return q
-    if type(q).with_boost is not wq.Query.with_boost:
-        return q.with_boost(boost)
     q = copy.copy(q)
     q.boost = boost
     return q

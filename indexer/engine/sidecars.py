@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.engine import whoosh_adapter as adapter
-from indexer.engine.term_table import table_path, write_term_table
+from indexer.engine.term_table import open_beside, table_path, write_term_table
 
 SIDECAR_FIELDS = ("content", "title")
 SIDECAR_MIN_DF = 24
@@ -171,13 +171,7 @@ class Sidecar:
     @classmethod
     def open(cls, folder: Path | None, reader) -> Sidecar | None:
         """The sidecar of a segment reader, or None (none written, unreadable, public path)."""
-        path = sidecar_path(folder, reader)
-        if path is None or not adapter.fast_path() or not path.exists():
-            return None
-        try:
-            return cls(path)
-        except (OSError, ValueError, struct.error):
-            return None
+        return open_beside(cls, sidecar_path(folder, reader))
 
     def list_at(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """The list in a row of this sidecar (a term table says which row a term is in)."""

@@ -78,6 +78,17 @@ def write_term_table(folder: Path | None, reader, fields: tuple[str, ...]) -> Pa
     return path
 
 
+def open_beside(kind, path: Path | None):
+    """``kind(path)`` for a file kept beside a segment, or None: no such file, an unreadable
+    one, or Whoosh's public path (where these files are neither written nor read)."""
+    if path is None or not adapter.fast_path() or not path.exists():
+        return None
+    try:
+        return kind(path)
+    except (OSError, ValueError, struct.error):
+        return None
+
+
 class TermTable:
     """A segment's term table, memory-mapped: term key -> document frequency, list offset.
     It answers only for the fields it was written for (:meth:`covers`)."""
@@ -96,13 +107,7 @@ class TermTable:
     @classmethod
     def open(cls, folder: Path | None, reader) -> TermTable | None:
         """The term table of a segment reader, or None (none written, unreadable, public path)."""
-        path = table_path(folder, reader)
-        if path is None or not adapter.fast_path() or not path.exists():
-            return None
-        try:
-            return cls(path)
-        except (OSError, ValueError, struct.error):
-            return None
+        return open_beside(cls, table_path(folder, reader))
 
     def covers(self, fieldname: str) -> bool:
         return fieldname in self.fields

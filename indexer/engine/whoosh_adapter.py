@@ -216,18 +216,14 @@ def long_lists(reader, fieldname: str, min_df: int) -> Iterator[tuple[int, np.nd
     (read them with :func:`decode_positions`), None when the field has none. Nothing on the
     public path (sidecars are not used there)."""
     terms = _terms_reader(reader)
-    if terms is None or fieldname not in reader.schema:
+    if terms is None:
         return
     with_positions = has_positions(reader, fieldname)
-    for (name, _), info in terms.items_from(fieldname, b""):
-        if name != fieldname:
-            break
-        if info.doc_frequency() < min_df or info.is_inlined():
-            continue
-        offset = info.extent()[0]
-        values: list | None = [] if with_positions else None
-        ids, weights = _read_blocks(terms._postfile, offset, values)
-        yield offset, ids, weights, values
+    for _btext, frequency, offset in term_infos(reader, fieldname):
+        if frequency >= min_df and offset is not None:
+            values: list | None = [] if with_positions else None
+            ids, weights = _read_blocks(terms._postfile, offset, values)
+            yield offset, ids, weights, values
 
 
 # -- 2. field lengths ----------------------------------------------------------------------

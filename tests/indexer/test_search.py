@@ -224,3 +224,31 @@ def test_searcher_is_safe_to_share_between_threads(sample) -> None:
         results = list(pool.map(lambda q: (q, [h.id for h in sample.search(q, audience="internal").hits]),
                                 queries))
     assert all(expected[q] == got for q, got in results)
+
+
+def test_a_rebuilt_index_is_warmed_while_the_old_one_serves(corpus) -> None:
+    articles, root = corpus({"a.md": tsg("A1", "Printer offline", symptoms="The spooler stops.")})
+    build_index(articles, root)
+    with Searcher(root, check_interval=0, warm_new_generations=True) as s:
+        assert [h.id for h in s.search("spooler", audience="internal").hits] == ["A1"]
+        (articles / "a.md").write_text(tsg("A1", "Printer offline", symptoms="The queue stops."), encoding="utf-8")
+        build_index(articles, root, rebuild=True)
+        # The search that notices the new generation is still answered by the old one.
+        assert [h.id for h in s.search("spooler", audience="internal").hits] == ["A1"]
+        assert s._versions.wait_warm(timeout=30)
+        with s._versions.use("internal") as ctx:
+            assert ctx.view.pointer.generation == 2
+            # Served only once warm: every segment's vocabulary was read before any search.
+            assert all("vocabulary:content" in data.columns for *_, data in ctx.engine.leaves)
+        assert [h.id for h in s.search("queue", audience="internal").hits] == ["A1"]
+        assert s.search("spooler", audience="internal").total == 0
+
+
+def test_edits_to_the_served_generation_are_searchable_at_once_even_when_warming(corpus) -> None:
+    articles, root = corpus({"a.md": tsg("A1", "Printer offline", symptoms="The spooler stops.")})
+    build_index(articles, root)
+    with Searcher(root, check_interval=0, warm_new_generations=True) as s:
+        s.search("spooler", audience="internal")
+        (articles / "b.md").write_text(tsg("B1", "Scanner offline", symptoms="The scanner stops."), encoding="utf-8")
+        build_index(articles, root)
+        assert [h.id for h in s.search("scanner", audience="internal").hits] == ["B1"]

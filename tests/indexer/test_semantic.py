@@ -330,3 +330,13 @@ def test_an_exact_error_code_keeps_its_lead_over_a_closer_paraphrase(make_kb, tm
     assert [h.id for h in page.hits][:2] == ["KB-10", "KB-11"]
     code_hit, paraphrase = (h.explanation["meaning"]["similarity"] for h in page.hits[:2])
     assert paraphrase > code_hit
+
+
+def test_a_query_vector_is_encoded_once_and_cannot_be_changed_by_its_users() -> None:
+    from indexer.semantic import QUERY_TOKENS, query_vector
+
+    first = query_vector(ENCODER, "vpn keeps disconnecting")
+    assert np.allclose(first, ENCODER.encode(["vpn keeps disconnecting"], max_tokens=QUERY_TOKENS)[0])
+    assert query_vector(ENCODER, "vpn keeps disconnecting") is first
+    with pytest.raises(ValueError):
+        first[0] = 1.0
