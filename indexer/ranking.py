@@ -123,6 +123,7 @@ RUN_BOOST = 1.0
 MAX_RUNS = 24
 PRODUCT_BOOST = 3.0
 PHRASE_POOL = 30  # best candidates of a tier whose phrase boosters are checked
+MAX_PHRASE_CHECKS = 1500  # documents a phrase is checked in at most, best by its words' score first
 RERANK_WINDOW = 30  # candidates re-ranked by signals and meaning, beyond the page itself
 
 # -- 4. signals ----------------------------------------------------------------------------
@@ -278,7 +279,8 @@ def tier(ev: Evaluator, plan: Plan, members: Matches, limit: int, label: str, *,
         pool = np.sort(np.asarray([d for d, _ in top_of(docs, score, max(limit, PHRASE_POOL))], dtype=np.int64))
         words = members.at(pool)[1]
         lower = terms_only.at(pool)[1]
-        upper = ev.run(booster, restrict=ev.v.mask_of(pool), optimistic=True).at(pool)[1]
+        in_pool = ev.v.mask_of(pool)
+        upper = ev.run(booster, restrict=in_pool, optimistic=True).at(pool)[1]
         boosters = lower.copy()
         exact = upper <= lower  # nothing to check: no phrase can add anything here
         while True:
@@ -286,7 +288,12 @@ def tier(ev: Evaluator, plan: Plan, members: Matches, limit: int, label: str, *,
             if not todo.any():
                 break
             exact |= todo
-            checked = ev.run(booster, restrict=ev.v.mask_of(pool[exact])).at(pool)[1]
+            # Phrases hold or not in each document on its own: checking them in the whole
+            # pool (one mask for every round, so positions are read once) gives the checked
+            # documents the same values as checking those alone, unless the pool is so deep
+            # that the number of phrase checks is capped.
+            checked_in = in_pool if len(pool) <= MAX_PHRASE_CHECKS else ev.v.mask_of(pool[exact])
+            checked = ev.run(booster, restrict=checked_in).at(pool)[1]
             boosters = np.where(exact, checked, lower)
     return [Candidate(d, float(words[i]), label, boosters=float(boosters[i]))
             for i, d, _value in _top_indexed(pool, words + boosters, limit)]

@@ -85,7 +85,7 @@ class Searcher:
         self.root = Path(index_root)
         self.check_interval = check_interval
         self._versions = Versions(self.root, check_interval,
-                                  warm=self._warm_version if warm_new_generations else None)
+                                  warm=_warm_version if warm_new_generations else None)
         self._signals_fn = signals
         self._signals: Mapping[str, Signals] = {}
         self._signals_at = -math.inf
@@ -110,23 +110,9 @@ class Searcher:
         (a server calls this before serving)."""
         for audience in AUDIENCES:
             with self._versions.use(audience) as ctx:
-                self._warm_version(ctx)
+                _warm_version(ctx)
         if (encoder := _encoder()) is not None and self._meaning_vectors.count():
             encoder.encode(["warm up the encoder"])
-
-    @staticmethod
-    def _warm_version(ctx: Context) -> None:
-        """Load one index version's lengths, vocabularies, columns, facet lists and codes."""
-        engine = ctx.engine
-        for fieldname in FIELD_WEIGHTS:
-            engine.lengths(fieldname, ctx.searcher)
-        for fieldname in {*FIELD_WEIGHTS, *FUZZY_FIELDS, SPELL_FIELD}:
-            engine.vocabularies(fieldname, ctx.searcher)
-        for name in ("id", "reuse_count", "title_sort", "confidence", "verified", "review_by"):
-            engine.column(name, ctx.searcher)
-        ctx.view.facets.counts(engine.live)
-        ctx.view.has_code("")
-        engine.hashes(ctx.searcher)
 
     def refresh(self) -> None:
         """Check for a newer index version now (instead of waiting for ``check_interval``)."""
@@ -375,6 +361,20 @@ class Searcher:
                 "schema_version": pointer.schema_version,
                 "index_dir": str(pointer.path(self.root) / audience),
             }
+
+
+def _warm_version(ctx: Context) -> None:
+    """Load one index version's lengths, vocabularies, columns, facet lists and codes."""
+    engine = ctx.engine
+    for fieldname in FIELD_WEIGHTS:
+        engine.lengths(fieldname, ctx.searcher)
+    for fieldname in {*FIELD_WEIGHTS, *FUZZY_FIELDS, SPELL_FIELD}:
+        engine.vocabularies(fieldname, ctx.searcher)
+    for name in ("id", "reuse_count", "title_sort", "confidence", "verified", "review_by"):
+        engine.column(name, ctx.searcher)
+    ctx.view.facets.counts(engine.live)
+    ctx.view.has_code("")
+    engine.hashes(ctx.searcher)
 
 
 def _long_query_plan(ctx: Context, parsed: ParsedQuery, plan: Plan) -> Plan:

@@ -1,11 +1,11 @@
 """Finding a query's index terms in stored text without analysing all of the text.
 
-Snippets and phrase checks need to know where a query's terms occur in an article's
-stored text, as the index analyzer would see them. Analysing every token of a long
+Snippets need to know where a query's terms occur in an article's stored text, as the
+index analyzer would see them. Analysing every token of a long
 article costs a millisecond or more; the tokens that can yield a term are few. So a
 :class:`TermFinder` first looks for what such a token must contain (one regular
 expression over the lowercased text), then analyses only the tokens it finds
-(:func:`indexer.analyzers.token_positions`): the answer is the same as analysing all.
+(:func:`indexer.analyzers.token_forms`): the answer is the same as analysing all.
 
 What a token must contain, for each kind of term (tested over real vocabularies):
 
@@ -15,25 +15,18 @@ What a token must contain, for each kind of term (tested over real vocabularies)
 * a whole identifier, a piece of one, a number, a hex code's digits: the term itself;
 * a joined spelling (``wifi`` from "Wi-Fi", ``ora12154`` from "ORA-12154"): found among
   the words joined by ``-`` or ``_``, with the joiners left out.
-
-For a phrase, every occurrence contains each of its words; the finder counts the hits of
-each word in the document and looks only around the hits of the word with the fewest
-(the phrase's *anchor* there), as many positions to each side as the phrase can span.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator
 
-from indexer.analyzers import TOKEN_RE, token_forms, token_positions
+from indexer.analyzers import TOKEN_RE, token_forms
 
-FAR = 1_000_000  # positions added between two windows of text (no phrase spans them)
 _CONNECTORS = frozenset(".-/\\:@")
 # Where "-" or "_" joins two words ("Wi-Fi", "E_FAIL"): the index also has them joined up ("wifi").
 _JOINT = re.compile(r"[^\W_][-_]+[^\W_]")
-
-Phrase = tuple[tuple[str, ...], int]  # (words, slop)
 
 
 def required_text(term: str) -> str:
@@ -88,69 +81,6 @@ class TermFinder:
                 continue
             last_end = token.end()
             yield start, token.end(), token.group(0)
-
-    def phrase_positions(self, text: str, phrases: Sequence[Phrase]) -> dict[str, list[int]]:
-        """Positions of the phrases' words in ``text``, numbered as the index numbers them
-        within windows around each phrase's anchor (far apart from one window to the next):
-        :func:`indexer.engine.phrases.has_phrase` on them answers as on the whole text."""
-        tokens_of: dict[str, list[tuple[int, int]]] = {}
-        for start, end, raw in self.tokens(text):
-            for term in {t for _offset, t in token_positions(raw)[1] if t in self.terms}:
-                tokens_of.setdefault(term, []).append((start, end))
-        windows: list[tuple[int, int]] = []
-        for words, slop in phrases:
-            counts = [len(tokens_of.get(w, ())) for w in words]
-            if not all(counts):
-                continue  # a word of the phrase is nowhere in this text
-            anchor = words[counts.index(min(counts))]
-            span = (len(words) - 1) * slop
-            windows.extend((_back(text, start, span), _forward(text, end, span)) for start, end in tokens_of[anchor])
-        windows.sort()
-        found: dict[str, list[int]] = {}
-        wanted = self.terms
-        pos = 0
-        done = -1  # where the text analysed so far ends
-        for low, high in windows:
-            if high <= done:
-                continue
-            if low > done:
-                pos += FAR  # a new window, far from the last one
-            else:
-                low = done  # overlaps the last window: carry on where it stopped
-            for token in TOKEN_RE.finditer(text, low, high):
-                width, terms, _whole = token_positions(token.group(0))
-                for offset, term in terms:
-                    if term in wanted:
-                        found.setdefault(term, []).append(pos + offset)
-                pos += width
-            done = high
-        return found
-
-
-def _back(text: str, start: int, span: int) -> int:
-    """The start of the token ``span`` positions before the token starting at ``start``."""
-    need = span
-    while need > 0 and start > 0:
-        j = start - 1
-        while j >= 0 and not _is_word(text[j]):
-            j -= 1
-        if j < 0:
-            break
-        start = token_start(text, j)
-        token = TOKEN_RE.match(text, start)
-        need -= token_positions(token.group(0))[0] if token is not None else 0
-    return start
-
-
-def _forward(text: str, end: int, span: int) -> int:
-    """The end of the token ``span`` positions after the token ending at ``end``."""
-    need = span
-    for token in TOKEN_RE.finditer(text, end):
-        if need <= 0:
-            break
-        need -= token_positions(token.group(0))[0]
-        end = token.end()
-    return end
 
 
 def _is_word(char: str) -> bool:

@@ -9,37 +9,33 @@ per-document arrays (common words), see :mod:`indexer.engine.matches`.
 Scores are Whoosh's own BM25F (same idf, average and per-document field lengths, boosts,
 sums for And/Or), so the two can be swapped and are tested against each other. This is
 the only scorer: ranking and ``--explain`` both read its numbers. Phrases need positions:
-their candidates are the documents with every word of the phrase; the few that can still
-change a page are checked on their stored text (:mod:`indexer.engine.phrases`), the
-others (quoted phrases, whose every match counts) by Whoosh's phrase matcher.
+their candidates are the documents with every word of the phrase, checked all at once on
+the positions the index stored (:mod:`indexer.engine.phrases`), read from the posting
+sidecars (or, for short lists, from Whoosh's postings of those candidates only).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from functools import lru_cache
 
 import numpy as np
 from whoosh import query as wq
 
-from indexer.engine.matches import DENSE_FRACTION, SCORE, Matches, all_of, any_of
-from indexer.engine.phrases import has_phrase, term_positions
-from indexer.engine.query_tree import normalized
-from indexer.engine.vocabulary import near
-from indexer.engine.sidecars import segment_postings
 from indexer.engine import whoosh_adapter as adapter
+from indexer.engine.matches import DENSE_FRACTION, SCORE, Matches, all_of, any_of
+from indexer.engine.phrases import phrase_found, position_keys
+from indexer.engine.query_tree import normalized
+from indexer.engine.sidecars import segment_positions, segment_postings
 from indexer.engine.term_table import NOT_IN_SIDECAR, term_key
 from indexer.engine.version import IndexVersion
-from indexer.ranking import BM25_B, BM25_K1
+from indexer.engine.vocabulary import near
+from indexer.ranking import BM25_B, BM25_K1, MAX_PHRASE_CHECKS
 from indexer.stages import stage
-from indexer.term_finder import TermFinder
 
 # Scores are summed in single precision: half the memory traffic of double, and still
 # within a millionth of Whoosh's own scores for a query's handful of terms.
-MAX_PHRASE_CHECKS = 1500  # phrase candidates verified by Whoosh, best by term score first
 MAX_EXPANSIONS = 64  # terms a fuzzy word may expand to
-SHORT_TEXT = 400  # characters below which a text is analysed whole rather than searched for hits
 
 
 class Evaluation:
@@ -55,10 +51,11 @@ class Evaluation:
         self.searcher = searcher
         self.by_field = by_field
         self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-        self._texts: dict[int, str] = {}
-        self._positions: dict[tuple[str, int], tuple[frozenset[str], dict[str, list[int]], int]] = {}
-        self._phrase_words: set[str] = set()
-        self._text_phrases: dict[tuple[str, ...], int] = {}  # content phrases checked in stored text: slop
+        self._restrict: np.ndarray | None = None  # the last restrict mask of a phrase, and its documents
+        self._restrict_ids: np.ndarray | None = None
+        self._universe: np.ndarray | None = None  # the documents phrase words were last looked up in
+        self._segments: list[tuple[int, object, object, int, np.ndarray]] = []
+        self._keys: dict[tuple[str, str], np.ndarray] = {}
         self.optimistic = False
         self.schema = searcher.schema
         self.reader = searcher.reader()
@@ -106,14 +103,6 @@ class Evaluation:
         for (sub, offset), (*_, data) in zip(leaves, self.v.leaves, strict=True):
             yield (offset, *segment_postings(sub.reader(), data.sidecar, fieldname, text))
 
-    def text(self, docnum: int) -> str:
-        """Title and plain text of a document (stored fields, read once per query)."""
-        found = self._texts.get(docnum)
-        if found is None:
-            stored = self.searcher.stored_fields(docnum)
-            found = self._texts[docnum] = f"{stored.get('title', '')}\n{stored.get('text', '')}"
-        return found
-
     def doc_frequency(self, fieldname: str, text: str) -> int:
         with stage("candidates"):
             return self.v.doc_frequency(self.reader, fieldname, text)
@@ -151,18 +140,13 @@ class Evaluation:
         return Matches(m.size, mask=m.mask, score=m.score, fields=fields)
 
     def run(self, q: wq.Query | None, restrict: np.ndarray | None = None, *, optimistic: bool = False) -> Matches:
-        """Evaluate a query. ``restrict`` limits the documents phrases are checked in (by
-        their stored text); without it, phrases are checked in every candidate. With
-        ``optimistic``, phrases are not checked at all but assumed to occur wherever all
-        their words do: an upper bound of the scores."""
+        """Evaluate a query. ``restrict`` limits the documents phrases are checked in;
+        without it, phrases are checked in every candidate. With ``optimistic``, phrases
+        are not checked at all but assumed to occur wherever all their words do: an upper
+        bound of the scores."""
         if q is None:
             return self.empty()
         q = normalized(q)
-        for p in _phrases(q):
-            words = tuple(w for w in p.words if w)
-            self._phrase_words.update(words)
-            if words and p.fieldname == "content":
-                self._text_phrases[words] = max(p.slop, self._text_phrases.get(words, 0))
         self.optimistic = optimistic
         try:
             return self._eval(q, restrict)
@@ -218,16 +202,28 @@ class Evaluation:
 
     def _phrase(self, q: wq.Phrase, restrict: np.ndarray | None) -> Matches:
         """Documents with the words in order (within ``slop``), scored as Whoosh does: the sum
-        of the words' scores. Title phrases are checked against the titles themselves;
-        booster phrases (``restrict`` given) against the stored text of those documents;
-        others by Whoosh's phrase matcher, which reads positions from the postings."""
+        of the words' scores. The candidates (those with every word, within ``restrict``
+        when given) are checked on the index's positions, all at once."""
         words = [w for w in q.words if w]
         if not words:
             return self._dense(self.empty())
-        candidates = all_of([self._term(q.fieldname, w) for w in words])
-        if restrict is not None:
-            candidates = candidates.only(restrict)
-        docs, scores = candidates.ids, candidates.scores
+        within = self._within(restrict)
+        if within is not None:
+            # A few documents to check: look the words up in those only.
+            if not len(within):
+                return self._dense(self.empty())
+            keep = np.ones(len(within), dtype=bool)
+            score = np.zeros(len(within), dtype=SCORE)
+            for part in [self._term(q.fieldname, w) for w in words]:
+                found, part_score = part.at(within)
+                keep &= found
+                score += part_score  # in the words' order, as all_of sums them
+            docs, scores = within[keep], score[keep]
+        else:
+            candidates = all_of([self._term(q.fieldname, w) for w in words])
+            if restrict is not None:
+                candidates = candidates.only(restrict)
+            docs, scores = candidates.ids, candidates.scores
         if len(docs) > MAX_PHRASE_CHECKS:
             best = np.sort(np.argpartition(-scores, MAX_PHRASE_CHECKS)[:MAX_PHRASE_CHECKS])
             docs, scores = docs[best], scores[best]
@@ -235,35 +231,61 @@ class Evaluation:
             return self._dense(self.empty())
         if self.optimistic:
             return self._dense(Matches(self.v.size, ids=docs, scores=scores), q.fieldname)
-        if q.fieldname == "title":
-            titles = self.v.column("title_sort", self.searcher)
-            found = [i for i, d in enumerate(docs.tolist())
-                     if titles[d] and has_phrase(self._positions_in("title", d, titles[d]), words, q.slop)]
-        elif restrict is not None and q.fieldname == "content":
-            # A booster on a few candidates: checking their stored text costs less than
-            # reading positions from the postings of every word.
-            found = [i for i, d in enumerate(docs.tolist())
-                     if has_phrase(self._positions_in("text", d, None), words, q.slop)]
-        else:
-            matched = score_docs(self.searcher, q, docs.tolist())
-            found = [i for i, d in enumerate(docs.tolist()) if d in matched]
-        keep = np.asarray(found, dtype=np.int64)
+        keep = self._phrase_in(q.fieldname, words, q.slop, docs, within if within is not None else docs)
         return self._dense(Matches(self.v.size, ids=docs[keep], scores=scores[keep]), q.fieldname)
 
-    def _positions_in(self, kind: str, docnum: int, text: str | None) -> dict[str, list[int]]:
-        """Positions of every phrase word of this query in a title or a stored text (found
-        once per document, however many phrases are checked in it)."""
-        key = (kind, docnum)
-        found = self._positions.get(key)
-        if found is None or not self._phrase_words <= found[0] or len(self._text_phrases) > found[2]:
-            wanted = frozenset(self._phrase_words)
-            text = text if text is not None else self.text(docnum)
-            if kind == "title" or len(text) <= SHORT_TEXT:
-                positions = term_positions(text, wanted)
-            else:
-                positions = _finder(wanted).phrase_positions(text, list(self._text_phrases.items()))
-            found = self._positions[key] = (wanted, positions, len(self._text_phrases))
-        return found[1]
+    def _within(self, restrict: np.ndarray | None) -> np.ndarray | None:
+        """The documents of a selective ``restrict`` mask (listed once per mask), else None."""
+        if restrict is None:
+            return None
+        if restrict is not self._restrict:
+            ids = np.flatnonzero(restrict)
+            self._restrict, self._restrict_ids = restrict, ids if len(ids) * DENSE_FRACTION <= self.v.size else None
+        return self._restrict_ids
+
+    def _phrase_in(self, fieldname: str, words: list[str], slop: int, docs: np.ndarray,
+                   universe: np.ndarray) -> np.ndarray:
+        """Which of ``docs`` (sorted global ids, within the sorted ``universe``) hold the phrase.
+        Word positions are looked up for the whole universe, once for all the phrases that
+        share it (the boosters checked in the same few documents)."""
+        found = phrase_found([self._word_keys(fieldname, w, universe) for w in words], slop, len(universe))
+        return found if universe is docs else found[np.searchsorted(universe, docs)]
+
+    def _word_keys(self, fieldname: str, word: str, universe: np.ndarray) -> np.ndarray:
+        """:func:`~indexer.engine.phrases.position_keys` of a word in ``universe``, segment by segment."""
+        if universe is not self._universe:
+            self._universe, self._keys, self._segments = universe, {}, []
+            for segment, ((sub, offset), (*_, data)) in enumerate(
+                    zip(self.searcher.leaf_searchers(), self.v.leaves, strict=True)):
+                low, high = np.searchsorted(universe, (offset, offset + sub.doc_count_all()))
+                if low < high:
+                    local = (universe[low:high] - offset).astype(np.int32)
+                    self._segments.append((segment, sub.reader(), data.sidecar, int(low), local))
+        found = self._keys.get((fieldname, word))
+        if found is None:
+            parts = [position_keys(positions, low) for positions, low in self._positions(fieldname, word)]
+            found = np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else np.zeros(0, np.int64)
+            self._keys[(fieldname, word)] = found
+        return found
+
+    def _positions(self, fieldname: str, word: str):
+        """(positions, first universe index) of a word in each segment of the universe that
+        has it: rows of the posting sidecars found through the merged term table (one
+        lookup), else segment by segment."""
+        terms = self.v.terms
+        if terms is not None and terms.covers(fieldname):
+            rows = dict(terms.places(terms.find(term_key(fieldname, word))))
+            for segment, reader, sidecar, low, local in self._segments:
+                row = rows.get(segment)
+                if row is None:
+                    continue
+                if row != NOT_IN_SIDECAR and sidecar.positions is not None:
+                    yield sidecar.positions_at(row, local), low
+                else:
+                    yield adapter.read_positions(reader, fieldname, word, local), low
+            return
+        for _segment, reader, sidecar, low, local in self._segments:
+            yield segment_positions(reader, sidecar, fieldname, word, local), low
 
     def _expand(self, q: wq.MultiTerm) -> wq.Query:
         """The terms a fuzzy, prefix or wildcard query stands for (at most :data:`MAX_EXPANSIONS`,
@@ -284,11 +306,6 @@ class Evaluation:
         return Matches.sparse(self.v.size, ids, np.asarray([scores[d] for d in ids.tolist()], dtype=SCORE))
 
 
-@lru_cache(maxsize=256)
-def _finder(words: frozenset[str]) -> TermFinder:
-    return TermFinder(words)
-
-
 def _maybe(required: Matches, optional: Matches, dense: bool) -> Matches:
     """The required matches, plus the optional part's score where it matches too."""
     if required.is_sparse and not dense:
@@ -303,13 +320,6 @@ def _maybe(required: Matches, optional: Matches, dense: bool) -> Matches:
             extra = np.where(optional.mask & mask, part, SCORE(0))
             fields[name] = fields[name] + extra if name in fields else extra
     return Matches(required.size, mask=mask, score=np.where(mask, score, SCORE(0)), fields=fields)
-
-
-def _phrases(q: wq.Query) -> Iterable[wq.Phrase]:
-    if isinstance(q, wq.Phrase):
-        yield q
-    for child in q.children():
-        yield from _phrases(child)
 
 
 def _expand(q: wq.MultiTerm, reader) -> wq.Query:
@@ -354,13 +364,6 @@ def score_docs(searcher, q: wq.Query | None, docnums: Iterable[int]) -> dict[int
         if not local:
             continue
         matcher = q.matcher(sub, sub.context(needs_current=True))
-        for d in local:
-            if not matcher.is_active():
-                break
-            if matcher.id() < d:
-                matcher.skip_to(d)
-                if not matcher.is_active():
-                    break
-            if matcher.id() == d:
-                out[d + offset] = float(matcher.score())
+        for _i, d in adapter.matcher_on(matcher, local):
+            out[d + offset] = float(matcher.score())
     return out

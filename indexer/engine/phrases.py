@@ -1,50 +1,55 @@
-"""Phrase evidence from stored text, with positions counted exactly as the index counts them.
+"""Phrase checks over the index's own positions, many candidate documents at once.
 
-Whoosh keeps positions inside its posting blocks, which cost a block decode per word and
-document to read. For the few documents whose phrase evidence can still change a page
-(the best candidates of a tier, titles), analysing the stored text is cheaper: one pass
-over a document's text finds the positions of every word of every phrase of the query at
-once (:func:`term_positions`), and each phrase is then a check over those positions
-(:func:`has_phrase`). :func:`indexer.analyzers.token_positions` gives each raw token's
-terms and width exactly as the index analyzer does (a property test compares them).
+A phrase holds in a document when its words occur there in order, each at most ``slop``
+positions after the one before (Whoosh's ``Phrase``: an ordered ``SpanNear`` with a
+minimum distance of 1). The positions are those the index stored
+(:func:`indexer.engine.sidecars.segment_positions`), so a check can neither miss nor invent
+a phrase that Whoosh's own matcher would find; tests compare the two on random phrases.
+
+Each word's positions in the candidates become sorted keys ``candidate << 32 | position``.
+Going from one word to the next, a key of the next word survives when the largest key of
+the previous word's survivors below it is at most ``slop`` smaller: a previous word in the
+same candidate, before it and close enough (two candidates' keys are 2**32 apart). One
+``searchsorted`` per word, whatever the number of candidates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
-from indexer.analyzers import TOKEN_RE, token_positions
+import numpy as np
+
+from indexer.engine.whoosh_adapter import Positions
+
+_SHIFT = np.int64(32)
 
 
-def term_positions(text: str, wanted: Collection[str]) -> dict[str, list[int]]:
-    """Positions of the ``wanted`` terms in ``text``, as the index would number them."""
-    found: dict[str, list[int]] = {}
-    pos = 0
-    for raw in TOKEN_RE.findall(text):
-        width, terms, _whole = token_positions(raw)
-        for offset, term in terms:
-            if term in wanted:
-                at = found.get(term)
-                if at is None:
-                    found[term] = [pos + offset]
-                else:
-                    at.append(pos + offset)
-        pos += width
+def phrase_found(words: Sequence[np.ndarray], slop: int, candidates: int) -> np.ndarray:
+    """Which of ``candidates`` documents hold the phrase.
+
+    :param words: each word's :func:`position_keys` in the candidates, in phrase order.
+    :param slop: the largest distance from one word to the next (1: adjacent).
+    :param candidates: how many candidates the keys describe.
+    :returns: a boolean mask over the candidates.
+    """
+    found = np.zeros(candidates, dtype=bool)
+    if not len(words) or slop < 1:
+        return found
+    ends = words[0]
+    for keys in words[1:]:
+        if not len(ends):
+            return found
+        before = np.searchsorted(ends, keys, side="left") - 1
+        near = before >= 0
+        near[near] = keys[near] - ends[before[near]] <= slop
+        ends = keys[near]
+    found[ends >> _SHIFT] = True
     return found
 
 
-def has_phrase(positions: dict[str, list[int]], words: Sequence[str], slop: int) -> bool:
-    """Whether ``words`` occur in order, each at most ``slop`` positions after the one before."""
-    if any(w not in positions for w in words):
-        return False
-    ends = positions[words[0]]
-    for word in words[1:]:
-        ends = [p for p in positions[word] if any(0 < p - e <= slop for e in ends)]
-        if not ends:
-            return False
-    return True
-
-
-def text_has_phrase(text: str, words: Sequence[str], slop: int) -> bool:
-    """Whether analysed ``words`` occur in order in ``text`` (see :func:`has_phrase`)."""
-    return has_phrase(term_positions(text, set(words)), words, slop)
+def position_keys(positions: Positions, first: int = 0) -> np.ndarray:
+    """Sorted keys ``candidate << 32 | position`` of a word's positions in consecutive
+    candidates, numbered from ``first``."""
+    counts, flat = positions
+    owner = np.repeat(np.arange(first, first + len(counts), dtype=np.int64), counts)
+    return np.sort((owner << _SHIFT) | flat.astype(np.int64))

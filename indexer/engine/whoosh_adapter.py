@@ -12,7 +12,10 @@ Speed takes kb past Whoosh's public API in a few places, all of them here:
 4. a reader pinned to one table-of-contents generation: ``TOC.read`` and ``FileIndex._reader``
    (so every searcher of a version reads the same segments, whatever commits meanwhile);
 5. the W3 field writer's per-posting length lookup, left out when writing
-   (``W3FieldWriter.add_postings``), which only serves block skipping kb does not use.
+   (``W3FieldWriter.add_postings``), which only serves block skipping kb does not use;
+6. positions read from the posting values: ``Positions.encode`` writes a posting's
+   positions as a 4-byte count and the protocol-2 pickle of their deltas (a list of small
+   ints), which :func:`decode_positions` reads for a whole list at once with numpy.
 
 Everything else kb asks of Whoosh goes through its public API. On any other Whoosh than
 :data:`WRITTEN_FOR`, or with ``KB_WHOOSH_FAST=0`` in the environment, every function here
@@ -150,8 +153,9 @@ def read_postings(reader, fieldname: str, text: str | bytes) -> tuple[np.ndarray
     return _read_blocks(terms._postfile, info.extent()[0])
 
 
-def _read_blocks(postfile, offset: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every block of the posting list that starts at ``offset`` (W3 layout)."""
+def _read_blocks(postfile, offset: int, values: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every block of the posting list that starts at ``offset`` (W3 layout); each block's
+    posting values (encoded positions) are appended to ``values`` when it is given."""
     pos = offset + 4
     id_parts, weight_parts = [], []
     while True:
@@ -165,7 +169,9 @@ def _read_blocks(postfile, offset: int) -> tuple[np.ndarray, np.ndarray]:
         count, compression = info[0], info[3]
         if compression:
             data = zlib.decompress(data)
-        ids, weights, _values = pickle.loads(data)
+        ids, weights, block_values = pickle.loads(data)
+        if values is not None:
+            values.extend(block_values)
         id_parts.append(np.cumsum(np.asarray(ids, dtype=np.int64)))
         if weights is None:
             weight_parts.append(np.ones(count, dtype=np.float32))
@@ -204,16 +210,20 @@ def term_infos(reader, fieldname: str) -> Iterator[tuple[bytes, int, int | None]
         yield btext, info.doc_frequency(), None if info.is_inlined() else info.extent()[0]
 
 
-def long_lists(reader, fieldname: str, min_df: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """(offset, ids, weights) of every posting list of a field with ``min_df`` documents or
-    more, for writing a sidecar. Nothing on the public path (sidecars are not used there)."""
+def long_lists(reader, fieldname: str, min_df: int) -> Iterator[tuple[int, np.ndarray, np.ndarray, list | None]]:
+    """(offset, ids, weights, values) of every posting list of a field with ``min_df``
+    documents or more, for writing a sidecar: ``values`` are the postings' encoded positions
+    (read them with :func:`decode_positions`), None when the field has none. Nothing on the
+    public path (sidecars are not used there)."""
     terms = _terms_reader(reader)
     if terms is None:
         return
+    with_positions = has_positions(reader, fieldname)
     for _btext, frequency, offset in term_infos(reader, fieldname):
         if frequency >= min_df and offset is not None:
-            ids, weights = _read_blocks(terms._postfile, offset)
-            yield offset, ids, weights
+            values: list | None = [] if with_positions else None
+            ids, weights = _read_blocks(terms._postfile, offset, values)
+            yield offset, ids, weights, values
 
 
 # -- 2. field lengths ----------------------------------------------------------------------
@@ -319,3 +329,146 @@ class KbCodec(W3Codec):
 def writer_codec():
     """The codec index writers should use: kb's on the fast path, Whoosh's default otherwise."""
     return KbCodec() if _fast else None
+
+
+# -- 6. positions ---------------------------------------------------------------------------
+
+# (counts, positions): how many positions each posting has, and all of them one posting
+# after the other (each posting's ascending), int32.
+Positions = tuple[np.ndarray, np.ndarray]
+EMPTY_POSITIONS: Positions = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32))
+
+
+def has_positions(reader, fieldname: str) -> bool:
+    """Whether a field's postings carry positions (what phrases need)."""
+    field = reader.schema[fieldname] if fieldname in reader.schema else None
+    return bool(field is not None and field.format and field.format.supports("positions"))
+
+
+_PICKLE_HEAD = np.frombuffer(b"\x80\x02]q\x00", dtype=np.uint8)  # protocol 2, empty list, memo 0
+_ITEM_WIDTH = np.zeros(256, dtype=np.int64)  # bytes after each int opcode, 0 for any other byte
+_ITEM_WIDTH[ord("K")], _ITEM_WIDTH[ord("M")], _ITEM_WIDTH[ord("J")] = 1, 2, 4
+
+
+def decode_positions(values) -> Positions:
+    """Positions of a run of posting values in Whoosh's ``Positions`` encoding.
+
+    Each value is a big-endian count, then the pickled list of position deltas: ``K`` and
+    one byte, ``M`` and two (little-endian) or ``J`` and four per delta. All values are
+    read together, one delta of every posting per numpy step (so as many steps as the
+    largest count), instead of one ``pickle.loads`` per posting. Any value laid out
+    otherwise is decoded by Whoosh's own ``decode_positions``.
+    """
+    if not len(values):
+        return EMPTY_POSITIONS
+    try:
+        return _decode_positions(values)
+    except (ValueError, IndexError):  # another layout (IndexError: a count read past the end)
+        from whoosh.formats import Positions as PositionsFormat
+
+        decode = PositionsFormat().decode_positions
+        lists = [decode(v) for v in values]
+        counts = np.fromiter(map(len, lists), dtype=np.int32, count=len(lists))
+        flat = np.fromiter((p for one in lists for p in one), dtype=np.int32, count=int(counts.sum()))
+        return counts, flat
+
+
+def _decode_positions(values) -> Positions:
+    n = len(values)
+    sizes = np.fromiter(map(len, values), dtype=np.int64, count=n)
+    if sizes.min() < 12:
+        raise ValueError("posting value too short for a position list")
+    buf = np.frombuffer(b"".join(values), dtype=np.uint8)
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    head = buf[starts[:, None] + np.arange(4)].astype(np.int64)
+    counts = (head[:, 0] << 24) | (head[:, 1] << 16) | (head[:, 2] << 8) | head[:, 3]
+    if not (buf[starts[:, None] + 4 + np.arange(len(_PICKLE_HEAD))] == _PICKLE_HEAD).all() or counts.min() < 1:
+        raise ValueError("not a pickled position list")
+    several = counts > 1
+    ptr = starts + 4 + len(_PICKLE_HEAD) + several  # "(" (a mark) before several items
+    first = np.zeros(n, dtype=np.int64)
+    np.cumsum(counts[:-1], out=first[1:])
+    deltas = np.empty(int(counts.sum()), dtype=np.int64)
+    active = np.arange(n)
+    step = 0
+    while len(active):
+        at = ptr[active]
+        width = _ITEM_WIDTH[buf[at]]
+        if not width.all():
+            raise ValueError("unexpected opcode in a position list")
+        value = buf[at + 1].astype(np.int64)
+        wide = np.flatnonzero(width > 1)
+        value[wide] |= buf[at[wide] + 2].astype(np.int64) << 8
+        widest = wide[width[wide] > 2]
+        value[widest] |= (buf[at[widest] + 3].astype(np.int64) << 16) | (buf[at[widest] + 4].astype(np.int64) << 24)
+        value[widest] -= (value[widest] >= 1 << 31) << 32  # J is signed
+        deltas[first[active] + step] = value
+        ptr[active] = at + 1 + width
+        step += 1
+        active = active[counts[active] > step]
+    closing = np.where(several, ord("e"), ord("a"))
+    if not ((buf[ptr] == closing).all() and (ptr + 2 == starts + sizes).all() and (buf[ptr + 1] == ord(".")).all()):
+        raise ValueError("position list not closed where expected")
+    total = np.cumsum(deltas)
+    before = np.where(first > 0, total[first - 1], 0)
+    return counts.astype(np.int32), (total - np.repeat(before, counts)).astype(np.int32)
+
+
+def read_positions(reader, fieldname: str, text: str | bytes, docs: np.ndarray) -> Positions:
+    """Positions of a term in each of ``docs`` (sorted local ids) of one segment; a
+    document without the term has none. Fast path: the posting blocks decoded, values of
+    ``docs`` only. Public path: Whoosh's matcher moved to each document."""
+    btext = _btext(text)
+    if not len(docs) or not has_positions(reader, fieldname):
+        return _no_positions(len(docs))
+    terms = _terms_reader(reader)
+    if terms is None:
+        return _positions_by_matcher(reader, fieldname, btext, docs)
+    try:
+        info = terms.term_info(fieldname, btext)
+    except TermNotFound:
+        return _no_positions(len(docs))
+    if info.is_inlined():
+        ids, _weights, values = info.inlined_postings()
+        ids = np.asarray(ids, dtype=np.int32)
+    else:
+        values = []
+        ids, _weights = _read_blocks(terms._postfile, info.extent()[0], values)
+    at = np.minimum(np.searchsorted(ids, docs), max(len(ids) - 1, 0))
+    present = (ids[at] == docs) if len(ids) else np.zeros(len(docs), dtype=bool)
+    counts = np.zeros(len(docs), dtype=np.int32)
+    found_counts, flat = decode_positions([values[i] for i in at[present].tolist()])
+    counts[present] = found_counts
+    return counts, flat
+
+
+def _no_positions(n: int) -> Positions:
+    return np.zeros(n, dtype=np.int32), EMPTY_POSITIONS[1]
+
+
+def _positions_by_matcher(reader, fieldname: str, btext: bytes, docs: np.ndarray) -> Positions:
+    counts = np.zeros(len(docs), dtype=np.int32)
+    if (fieldname, btext) not in reader:
+        return counts, EMPTY_POSITIONS[1]
+    parts = []
+    matcher = reader.postings(fieldname, btext)
+    for i, _doc in matcher_on(matcher, docs.tolist()):
+        found = matcher.value_as("positions")
+        counts[i] = len(found)
+        parts.extend(found)
+    return counts, np.asarray(parts, dtype=np.int32)
+
+
+def matcher_on(matcher, docs: list[int]) -> Iterator[tuple[int, int]]:
+    """(index, document) of each of the sorted ``docs`` that a Whoosh matcher holds, the
+    matcher standing on it (moved forward with its public ``skip_to``)."""
+    for i, d in enumerate(docs):
+        if not matcher.is_active():
+            return
+        if matcher.id() < d:
+            matcher.skip_to(d)
+            if not matcher.is_active():
+                return
+        if matcher.id() == d:
+            yield i, d

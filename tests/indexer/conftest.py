@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from whoosh import index as whoosh_index
 
 from indexer import Searcher, build_index
+from indexer.engine.sidecars import write_sidecar
 from tests.conftest import ARTICLES
 
 
@@ -59,3 +62,25 @@ def write(root: Path, rel: str, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def generation(root: Path, audience: str = "internal") -> Path:
+    """The folder of one audience's index in the generation ``CURRENT`` points to."""
+    pointer = json.loads((root / "CURRENT").read_text(encoding="utf-8"))
+    return root / pointer["dir"] / audience
+
+
+@pytest.fixture(scope="module")
+def whoosh_searcher(tmp_path_factory):
+    """A Whoosh searcher on the sample articles' internal index whose sidecars hold every
+    posting list, short ones too (so the sidecar path is what is exercised); ``.folder``
+    is the index folder."""
+    root = tmp_path_factory.mktemp("engine")
+    build_index(ARTICLES, root)
+    folder = generation(root)
+    ix = whoosh_index.open_dir(str(folder))
+    with ix.searcher() as s:
+        for sub, _offset in s.leaf_searchers():
+            write_sidecar(folder, sub.reader(), min_df=1)
+        s.folder = folder
+        yield s

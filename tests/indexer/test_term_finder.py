@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.analyzers import TOKEN_RE, stem_word, token_forms, token_positions
-from indexer.engine.phrases import has_phrase, term_positions
 from indexer.term_finder import TermFinder, required_text, token_start
 
 PIECES = ["System.IO.IOException", "io", "IO", "time", "timeout", "time-out", "-time", "x.time", "C:\\temp\\io.log",
@@ -21,10 +20,6 @@ TERMS = ["io", "time", "ioexcept", "system.io.ioexception", "ora", "login", "800
          "deni", "wifi", "retri", "scale", "capabl", "efail", "ora12154", "12154", "access", "timeout", "cafe"]
 
 
-def _positions_everywhere(text: str, wanted: set[str]) -> dict[str, list[int]]:
-    return term_positions(text, wanted)
-
-
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=40), st.sets(st.sampled_from(TERMS), min_size=1, max_size=4))
 def test_the_tokens_found_are_every_token_that_yields_a_term(pieces, terms) -> None:
@@ -32,21 +27,6 @@ def test_the_tokens_found_are_every_token_that_yields_a_term(pieces, terms) -> N
     found = [(s, e) for s, e, raw in TermFinder(terms).tokens(text) if set(token_forms(raw)[0]) & terms]
     expected = [(m.start(), m.end()) for m in TOKEN_RE.finditer(text) if set(token_forms(m.group(0))[0]) & terms]
     assert found == expected
-
-
-@settings(max_examples=500, deadline=None)
-@given(st.lists(st.sampled_from(PIECES), max_size=60),
-       st.lists(st.lists(st.sampled_from(TERMS), min_size=2, max_size=4), min_size=1, max_size=3),
-       st.lists(st.integers(1, 2), min_size=3, max_size=3))
-def test_phrases_found_around_their_anchors_are_the_phrases_found_by_analysing_everything(pieces, phrases,
-                                                                                       slops) -> None:
-    text = " ".join(pieces)
-    asked = [(tuple(words), slop) for words, slop in zip(phrases, slops, strict=False)]
-    finder = TermFinder({w for words, _ in asked for w in words})
-    found = finder.phrase_positions(text, asked)
-    for words, slop in asked:
-        expected = has_phrase(_positions_everywhere(text, set(words)), list(words), slop)
-        assert has_phrase(found, list(words), slop) == expected, (words, slop)
 
 
 def test_what_a_token_must_contain_holds_for_real_vocabulary() -> None:
