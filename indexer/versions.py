@@ -8,9 +8,10 @@ when its last user leaves.
 A new generation (a full rebuild) shares no segment with the one being served, so its
 first searches would load everything (field lengths, columns, the vocabularies typos are
 matched in: seconds at 100k articles). With a ``warm`` callable, such a version is warmed
-on a thread of its own while the old one keeps serving, and takes over once warm. Commits
-to the current generation (edits, deletions, audience changes) add small segments and are
-served at once.
+on a thread of its own while the old one keeps serving, and takes over once warm, or after
+:data:`MAX_WARM_SECONDS` at the latest (or at once if the old one's files are gone), so a
+rebuild is never held back for long. Commits to the current generation (edits, deletions,
+audience changes) add small segments and are served at once.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from kb.model import AUDIENCES
 from kb.visibility import index_for
 
 log = logging.getLogger(__name__)
+
+MAX_WARM_SECONDS = 1.0  # a rebuilt index serves after this long even if still warming
 
 
 
@@ -161,7 +164,9 @@ class Versions:
         self._lock = threading.RLock()
         self._views: dict[str, VersionView] = {}
         self._warm = warm
-        self._warming: dict[str, VersionView] = {}  # audience -> a new generation being warmed
+        # audience -> a new generation being warmed, and since when (monotonic seconds)
+        self._warming: dict[str, tuple[VersionView, float]] = {}
+        self._warmers: list[threading.Thread] = []
         self._segments = SegmentCache()
         self._synonyms = Synonyms()
         self._synonyms_stamp: tuple[str, int] | None = None
@@ -169,7 +174,7 @@ class Versions:
 
     def close(self) -> None:
         with self._lock:
-            views = [*self._views.values(), *self._warming.values()]
+            views = [*self._views.values(), *(view for view, _since in self._warming.values())]
             self._views, self._warming = {}, {}
         for view in views:
             view.close()
@@ -194,7 +199,7 @@ class Versions:
             same_generation = old is not None and old.pointer.dir == pointer.dir
             if same_generation and old.is_current():
                 continue
-            pending = self._warming.get(audience)
+            pending = self._warming.get(audience, (None, 0.0))[0]
             if pending is not None and pending.pointer.dir == pointer.dir:
                 continue  # this generation is being warmed already
             try:
@@ -209,9 +214,11 @@ class Versions:
             if old is not None and not same_generation and self._warm is not None:
                 if pending is not None:
                     pending.close()  # an older generation still warming: never served
-                self._warming[audience] = view
-                threading.Thread(target=self._warm_then_serve, args=(audience, view),
-                                 name=f"kb-warm-{audience}", daemon=True).start()
+                self._warming[audience] = (view, time.monotonic())
+                warmer = threading.Thread(target=self._warm_then_serve, args=(audience, view),
+                                          name=f"kb-warm-{audience}", daemon=True)
+                self._warmers = [t for t in self._warmers if t.is_alive()] + [warmer]
+                warmer.start()
                 continue
             self._serve(audience, view)
         self.pointer = pointer
@@ -235,28 +242,36 @@ class Versions:
         except Exception:  # noqa: BLE001 - a version that can't be warmed is served cold
             log.warning("warming the new %s index failed; serving it as it is", audience, exc_info=True)
         with self._lock:
-            if self._warming.get(audience) is not view:
+            if self._views.get(audience) is view:
+                return  # already serving: its time was up, or the old version's files went
+            if self._warming.get(audience, (None, 0.0))[0] is not view:
                 view.close()  # replaced by a newer generation, or the Searcher closed
                 return
             del self._warming[audience]
             self._serve(audience, view)
             self._forget_unused_segments()
 
+    def _promote(self, audience: str, *, now: bool = False) -> None:
+        """Serve the generation being warmed for ``audience`` if its time is up (or ``now``)."""
+        view, since = self._warming.get(audience, (None, 0.0))
+        if view is not None and (now or time.monotonic() - since >= MAX_WARM_SECONDS):
+            del self._warming[audience]
+            self._serve(audience, view)
+
     def wait_warm(self, timeout: float) -> bool:
         """Wait until no new generation is being warmed (True), or ``timeout`` seconds (False)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if not self._warming:
-                    return True
-            time.sleep(0.02)
-        return False
+        with self._lock:
+            warmers = list(self._warmers)
+        for warmer in warmers:
+            warmer.join(max(0.0, deadline - time.monotonic()))
+        return not any(warmer.is_alive() for warmer in warmers)
 
     def _forget_unused_segments(self) -> None:
         """Forget cached data of segments no current or warming version uses (merged away,
         old generations); views still finishing a search keep their own references."""
         live: set[str] = set()
-        for view in [*self._views.values(), *self._warming.values()]:
+        for view in [*self._views.values(), *(view for view, _since in self._warming.values())]:
             live |= view.segment_keys()
         self._segments.keep_only(live)
 
@@ -288,6 +303,8 @@ class Versions:
             with self._lock:
                 if attempt or time.monotonic() - self._checked >= self.check_interval or not self._views:
                     self._check()
+                if self._warming:
+                    self._promote(index, now=bool(attempt))
                 view = self._views[index]
                 view.users += 1
                 synonyms = self._synonyms

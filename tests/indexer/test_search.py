@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import threading
+import time
 from datetime import date
 
 import pytest
@@ -252,3 +255,50 @@ def test_edits_to_the_served_generation_are_searchable_at_once_even_when_warming
         (articles / "b.md").write_text(tsg("B1", "Scanner offline", symptoms="The scanner stops."), encoding="utf-8")
         build_index(articles, root)
         assert [h.id for h in s.search("scanner", audience="internal").hits] == ["B1"]
+
+
+def _generation_served(versions, audience: str = "internal") -> int:
+    with versions.use(audience) as ctx:
+        return ctx.view.pointer.generation
+
+
+def test_a_rebuilt_index_still_warming_serves_once_its_time_is_up(corpus) -> None:
+    from indexer.versions import MAX_WARM_SECONDS, Versions
+
+    articles, root = corpus({"a.md": tsg("A1", "Printer offline", symptoms="The spooler stops.")})
+    build_index(articles, root)
+    release = threading.Event()
+    versions = Versions(root, check_interval=0, warm=lambda ctx: release.wait(30))
+    try:
+        assert _generation_served(versions) == 1
+        build_index(articles, root, rebuild=True)
+        assert _generation_served(versions) == 1  # warming: the old one serves
+        time.sleep(MAX_WARM_SECONDS + 0.1)
+        assert _generation_served(versions) == 2  # still warming, but its time is up
+    finally:
+        release.set()
+        versions.wait_warm(30)
+        versions.close()
+
+
+def test_a_rebuilt_index_serves_at_once_when_the_old_ones_files_are_gone(corpus) -> None:
+    from indexer.layout import read_pointer
+    from indexer.versions import Versions
+
+    articles, root = corpus({"a.md": tsg("A1", "Printer offline", symptoms="The spooler stops.")})
+    build_index(articles, root)
+    release = threading.Event()
+    versions = Versions(root, check_interval=3600, warm=lambda ctx: release.wait(30))
+    try:
+        old = read_pointer(root).path(root)
+        with versions.use("internal") as busy:  # holds the old version's only open searcher
+            assert busy.view.pointer.generation == 1
+            build_index(articles, root, rebuild=True)
+            shutil.rmtree(old)  # a copy tool removed the old generation (rsync --delete)
+            with versions.use("internal") as ctx:  # no searcher can be opened on the old one
+                assert ctx.view.pointer.generation == 2  # so the new one serves, still cold
+                assert ctx.searcher.doc_count() == 1
+    finally:
+        release.set()
+        versions.wait_warm(30)
+        versions.close()
