@@ -221,7 +221,8 @@ class Searcher:
             hits = [make_hit(ctx.searcher.stored_fields(c.docnum), c, plan, explainer, signals,
                              int(reuse[c.docnum] or 0)) for c in shown]
         with stage("facets"):
-            facets = ctx.view.facets.counts(ranked.matched)
+            # Suggestions for a ticket are a short list with no facets to narrow it by.
+            facets = ctx.view.facets.counts(ranked.matched) if ticket is None else {}
         return SearchPage(query="", total=ranked.matched.count(), hits=hits, facets=facets, did_you_mean=None,
                           offset=offset, limit=limit, took_ms=0.0, fuzzy=ranked.fuzzy, relaxed=ranked.relaxed,
                           terms=plan.terms())
