@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
-from whoosh import query as wq
 
 from indexer import Searcher, build_index
 from indexer.analyzers import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -262,34 +263,39 @@ def _generation_served(versions, audience: str = "internal") -> int:
         return ctx.view.pointer.generation
 
 
-def test_a_rebuilt_index_still_warming_serves_once_its_time_is_up(corpus) -> None:
-    from indexer.versions import MAX_WARM_SECONDS, Versions
+@contextmanager
+def _slow_warming(corpus, check_interval: float):
+    """(articles, root, versions) of a one-article index whose new generations stay warming
+    until the test ends."""
+    from indexer.versions import Versions
 
     articles, root = corpus({"a.md": tsg("A1", "Printer offline", symptoms="The spooler stops.")})
     build_index(articles, root)
     release = threading.Event()
-    versions = Versions(root, check_interval=0, warm=lambda ctx: release.wait(30))
+    versions = Versions(root, check_interval=check_interval, warm=lambda ctx: release.wait(30))
     try:
-        assert _generation_served(versions) == 1
-        build_index(articles, root, rebuild=True)
-        assert _generation_served(versions) == 1  # warming: the old one serves
-        time.sleep(MAX_WARM_SECONDS + 0.1)
-        assert _generation_served(versions) == 2  # still warming, but its time is up
+        yield articles, root, versions
     finally:
         release.set()
         versions.wait_warm(30)
         versions.close()
 
 
+def test_a_rebuilt_index_still_warming_serves_once_its_time_is_up(corpus) -> None:
+    from indexer.versions import MAX_WARM_SECONDS
+
+    with _slow_warming(corpus, check_interval=0) as (articles, root, versions):
+        assert _generation_served(versions) == 1
+        build_index(articles, root, rebuild=True)
+        assert _generation_served(versions) == 1  # warming: the old one serves
+        time.sleep(MAX_WARM_SECONDS + 0.1)
+        assert _generation_served(versions) == 2  # still warming, but its time is up
+
+
 def test_a_rebuilt_index_serves_at_once_when_the_old_ones_files_are_gone(corpus) -> None:
     from indexer.layout import read_pointer
-    from indexer.versions import Versions
 
-    articles, root = corpus({"a.md": tsg("A1", "Printer offline", symptoms="The spooler stops.")})
-    build_index(articles, root)
-    release = threading.Event()
-    versions = Versions(root, check_interval=3600, warm=lambda ctx: release.wait(30))
-    try:
+    with _slow_warming(corpus, check_interval=3600) as (articles, root, versions):
         old = read_pointer(root).path(root)
         with versions.use("internal") as busy:  # holds the old version's only open searcher
             assert busy.view.pointer.generation == 1
@@ -298,7 +304,3 @@ def test_a_rebuilt_index_serves_at_once_when_the_old_ones_files_are_gone(corpus)
             with versions.use("internal") as ctx:  # no searcher can be opened on the old one
                 assert ctx.view.pointer.generation == 2  # so the new one serves, still cold
                 assert ctx.searcher.doc_count() == 1
-    finally:
-        release.set()
-        versions.wait_warm(30)
-        versions.close()
