@@ -90,9 +90,9 @@ class Evaluation:
         """(first docnum, local ids, weights) of a term in each segment that has it: the
         merged term table names those segments and their sidecar rows in one lookup."""
         leaves = self.searcher.leaf_searchers()
-        terms = self.v.terms
-        if terms is not None and terms.covers(fieldname):
-            for segment, row in terms.places(terms.find(term_key(fieldname, text))):
+        rows = self._rows(fieldname, text)
+        if rows is not None:
+            for segment, row in rows.items():
                 sub, offset = leaves[segment]
                 data = self.v.leaves[segment][-1]
                 if row != NOT_IN_SIDECAR:
@@ -102,6 +102,14 @@ class Evaluation:
             return
         for (sub, offset), (*_, data) in zip(leaves, self.v.leaves, strict=True):
             yield (offset, *segment_postings(sub.reader(), data.sidecar, fieldname, text))
+
+    def _rows(self, fieldname: str, text: str) -> dict[int, int] | None:
+        """Segment index -> the term's row in that segment's sidecar (or NOT_IN_SIDECAR), for
+        every segment with the term, from the merged term table; None without one."""
+        terms = self.v.terms
+        if terms is None or not terms.covers(fieldname):
+            return None
+        return dict(terms.places(terms.find(term_key(fieldname, text))))
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
         with stage("candidates"):
@@ -272,9 +280,8 @@ class Evaluation:
         """(positions, first universe index) of a word in each segment of the universe that
         has it: rows of the posting sidecars found through the merged term table (one
         lookup), else segment by segment."""
-        terms = self.v.terms
-        if terms is not None and terms.covers(fieldname):
-            rows = dict(terms.places(terms.find(term_key(fieldname, word))))
+        rows = self._rows(fieldname, word)
+        if rows is not None:
             for segment, reader, sidecar, low, local in self._segments:
                 row = rows.get(segment)
                 if row is None:
