@@ -20,20 +20,15 @@ from kb.errors import IndexBusy
 from kb.kcs.policy import HELP_CENTER_PUBLISHED, HELP_CENTER_VALIDATED
 from kb.mapping import Mapping as ReadingRules
 from kb.mapping import mapping_for
-from kb.model import Article, Problem
+from kb.model import Problem
 from kb.visibility import in_public_index
 
 Progress = Callable[[int, int, str], None]
 
-# Above this many articles a full rebuild uses two writer processes (20,000 documents of about
-# 150 words: about 16 s instead of 30 s on two cores); below it, start-up costs more than it saves.
+# Above this many articles a full rebuild parses and indexes in worker processes, and
+# sidecars are written by two; below it, starting processes costs more than it saves.
 PARALLEL_THRESHOLD = 5000
 WRITER_MEMORY_MB = 512
-# Articles per committed segment in a full rebuild: small enough that a writer's postings
-# fit in WRITER_MEMORY_MB (about 300 postings of ~130 bytes per article), large enough
-# that a 100k-article index has about ten segments.
-SERIAL_BATCH = 10_000
-PARALLEL_BATCH = 20_000
 
 
 class Unusable(Exception):
@@ -90,9 +85,7 @@ class BuildSteps:
         return result
 
     def reuse_for(self, article_id: str, previous: int = 0) -> int:
-        if self.signals is None:
-            return previous
-        return reuse_of(self.signals.get(article_id, 0))
+        return reuse_count(self.signals, article_id, previous)
 
     @property
     def public_policy(self) -> str:
@@ -100,15 +93,14 @@ class BuildSteps:
 
     def is_public(self, fields: Mapping) -> bool:
         """Whether a document (its fields, or stored fields) belongs in the public index."""
-        return in_public_index(fields.get("audience"), fields.get("status"), fields.get("confidence") or None,
-                               validated_only=self.validated_only)
+        return is_public(fields, self.validated_only)
 
     def tick(self, done: int, total: int, label: str) -> None:
         self._last_total = total
         if self.progress is not None:
             self.progress(done, total, label)
 
-    def writer(self, ix, *, parallel: bool = False):
+    def writer(self, ix):
         """A writer that waits for Whoosh's lock and writes plain (non-compound) segment files.
 
         Whoosh reads a compound segment by copying each of its parts into memory, once per
@@ -116,9 +108,6 @@ class BuildSteps:
         articles. Separate files are read through the OS page cache instead.
         """
         try:
-            if parallel:
-                return ix.writer(procs=2, multisegment=True, limitmb=WRITER_MEMORY_MB,
-                                 timeout=self.lock_timeout, compound=False, codec=writer_codec())
             return ix.writer(limitmb=WRITER_MEMORY_MB, timeout=self.lock_timeout, compound=False,
                              codec=writer_codec())
         except LockError:
@@ -127,10 +116,10 @@ class BuildSteps:
                 f"{self.lock_timeout:g} s. Only `kb index` should write to {self.root}; stop the other "
                 "writer and run `kb index` again.") from None
 
-    def duplicate(self, rel: str, article: Article, owner: str) -> None:
+    def duplicate(self, rel: str, article_id: str, line: int | None, owner: str) -> None:
         self.report.problems.append(Problem(
-            (self.articles / rel).as_posix(), article.line_of("id"), "id",
-            f"'{article.id}' is already used by {(self.articles / owner).as_posix()}", rule="duplicate-id"))
+            (self.articles / rel).as_posix(), line, "id",
+            f"'{article_id}' is already used by {(self.articles / owner).as_posix()}", rule="duplicate-id"))
 
     def save_synonyms(self, gen_dir: Path, synonyms: Synonyms) -> None:
         """Write the synonym groups next to the indexes, atomically (searchers reload them)."""
@@ -158,13 +147,17 @@ class BuildSteps:
         self.report.public_count = ix_pub.doc_count()
 
 
-def commit_both(w_int, w_pub) -> tuple[None, None]:
-    """Commit a batch to both indexes as new segments (no merging: the build is not live yet)."""
-    for name in ("w_int", "w_pub"):
-        writer = w_int if name == "w_int" else w_pub
-        if writer is not None:
-            writer.commit(merge=False)
-    return None, None
+def is_public(fields: Mapping, validated_only: bool) -> bool:
+    """Whether a document (its fields, or stored fields) belongs in the public index."""
+    return in_public_index(fields.get("audience"), fields.get("status"), fields.get("confidence") or None,
+                           validated_only=validated_only)
+
+
+def reuse_count(signals: Mapping[str, object] | None, article_id: str, previous: int = 0) -> int:
+    """An article's reuse count: from the signals when a build has them, else as indexed before."""
+    if signals is None:
+        return previous
+    return reuse_of(signals.get(article_id, 0))
 
 
 def cancel(writer) -> None:

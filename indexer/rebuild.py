@@ -2,23 +2,20 @@
 
 Searchers keep reading the old generation until the pointer is replaced (atomically). A
 file that does not parse keeps its last good version, copied from the old generation.
+Files are parsed and indexed by :mod:`indexer.rebuild_jobs`; which file owns each id is
+decided here, in path order: the first file claims it, a later one is reported.
 """
 
 from __future__ import annotations
 
 import shutil
+from itertools import chain
 
 from whoosh import index as whoosh_index
 
 from indexer.article_files import ArticleFile
-from indexer.build_steps import (
-    PARALLEL_BATCH,
-    PARALLEL_THRESHOLD,
-    SERIAL_BATCH,
-    BuildSteps,
-    cancel,
-    commit_both,
-)
+from indexer.build_steps import PARALLEL_THRESHOLD, BuildSteps, cancel
+from indexer.engine.whoosh_adapter import commit_segments
 from indexer.layout import (
     Pointer,
     existing_generations,
@@ -27,8 +24,9 @@ from indexer.layout import (
     remove_old_generations,
     write_pointer,
 )
-from indexer.manifest import Entry, fields_from_stored, narrowed, read_manifest
-from indexer.schema import SCHEMA_VERSION, ArticleSchema, document_fields
+from indexer.manifest import Entry, read_manifest
+from indexer.rebuild_jobs import Job, Outcome, Shared, can_run_in_workers, fill, kept_fields, run_jobs, split
+from indexer.schema import SCHEMA_VERSION, ArticleSchema
 from indexer.synonyms import Synonyms
 from indexer.update import write_sync_marker
 
@@ -74,39 +72,32 @@ class Rebuild(BuildSteps):
         ix_int = whoosh_index.create_in(str(gen_dir / "internal"), ArticleSchema())
         ix_pub = whoosh_index.create_in(str(gen_dir / "public"), ArticleSchema())
         files = self.scan()
-        parallel = (self.procs or (2 if len(files) >= PARALLEL_THRESHOLD else 1)) > 1
-        batch = PARALLEL_BATCH if parallel else SERIAL_BATCH
-        w_int = w_pub = None
-        owners: dict[str, str] = {}
-        previous_by_id = {e.id: e for e in previous.values()}
+        ordered = sorted(files.items())
+        procs = self.procs or (2 if len(files) >= PARALLEL_THRESHOLD else 1)
+        old_internal = pointer.path(self.root) / "internal" if pointer and old_searcher is not None else None
+        shared = Shared(self.articles, gen_dir, self.mapping, self.strict, self.validated_only, self.signals,
+                        {e.id: e.reuse for e in previous.values()}, old_internal)
+        jobs = split(ordered, previous, procs)
+        total = len(ordered)
         try:
-            in_batch = 0
-            for done, (rel, file) in enumerate(sorted(files.items()), 1):
-                self.tick(done - 1, len(files), rel)
-                fields, article_id = self._fields_for_rebuild(rel, file, previous, previous_by_id, owners,
-                                                              old_searcher)
-                if fields is None:
-                    continue
-                owners[article_id] = rel
-                if w_int is None:
-                    w_int = self.writer(ix_int, parallel=parallel)
-                    w_pub = self.writer(ix_pub, parallel=parallel)
-                w_int.add_document(**fields)
-                if self.is_public(fields):
-                    w_pub.add_document(**fields)
-                in_batch += 1
-                if in_batch >= batch:
-                    # One segment per batch, sorted in memory: Whoosh's spill-to-disk path
-                    # (pickling every posting) is several times slower than this.
-                    w_int, w_pub = commit_both(w_int, w_pub)
-                    in_batch = 0
-            self.tick(len(files), len(files), "committing")
-            w_int, w_pub = commit_both(w_int, w_pub)
+            self.tick(0, total, ordered[0][0] if ordered else "")
+            tick = lambda done, label: self.tick(min(done, total), total, label)  # noqa: E731
+            if can_run_in_workers():
+                outcomes, int_segments, pub_segments = run_jobs(shared, jobs, procs, tick)
+                self.tick(total, total, "committing")
+                for ix, segments in ((ix_int, int_segments), (ix_pub, pub_segments)):
+                    writer = self.writer(ix)
+                    try:
+                        commit_segments(writer, segments)
+                    except BaseException:
+                        cancel(writer)
+                        raise
+            else:
+                outcomes = self._run_jobs_locked(shared, jobs, ix_int, ix_pub, tick)
+            owners = self._settle_owners(list(chain.from_iterable(outcomes)), files, previous, old_searcher,
+                                         ix_int, ix_pub)
             self.write_sidecars(ix_int, ix_pub)
         except BaseException:
-            for w in (w_int, w_pub):
-                if w is not None:
-                    cancel(w)
             shutil.rmtree(gen_dir, ignore_errors=True)
             raise
         self._classify_rebuild(previous, owners, files)
@@ -119,29 +110,82 @@ class Rebuild(BuildSteps):
         report.generation = number
         self.finish_counts(ix_int, ix_pub)
 
-    def _fields_for_rebuild(self, rel: str, file: ArticleFile, previous: dict[str, Entry],
-                            previous_by_id: dict[str, Entry], owners: dict[str, str], old_searcher):
-        """Fields for one file in a rebuild: freshly parsed, or its last good version."""
-        result = self.parse(file)
-        article = result.article if result.ok else None
-        if result.skipped:
-            return None, None
-        if article is not None:
-            if article.id in owners:
-                self.duplicate(rel, article, owners[article.id])
-                article = None
-            else:
-                old = previous_by_id.get(article.id)
-                reuse = self.reuse_for(article.id, old.reuse if old else 0)
-                file.hash = article.content_hash
-                return document_fields(article, reuse) | {"file_stamp": file.stamp}, article.id
-        entry = previous.get(rel)
-        if entry is None or old_searcher is None or entry.id in owners:
-            return None, None
-        self.report.kept.append(rel)
-        stored = old_searcher.stored_fields(entry.docnum)
-        visibility = narrowed(entry.audience, entry.status, result.visibility)
-        return fields_from_stored(stored, self.reuse_for(entry.id, entry.reuse), visibility), entry.id
+    def _run_jobs_locked(self, shared: Shared, jobs: list[Job], ix_int, ix_pub, tick) -> list[list[Outcome]]:
+        """The jobs through Whoosh's public API, for any Whoosh the adapter was not written
+        for: one process, each job committed as a segment by locked writers."""
+        results, count = [], 0
+
+        def one_more(rel: str) -> None:
+            nonlocal count
+            count += 1
+            tick(count, rel)
+
+        for job in jobs:
+            writers = (self.writer(ix_int), self.writer(ix_pub))
+            try:
+                results.append(fill(shared, job, *writers, one_more))
+            except BaseException:
+                for writer in writers:
+                    cancel(writer)
+                raise
+            for writer in writers:
+                writer.commit(merge=False)
+        return results
+
+    def _settle_owners(self, outcomes: list[Outcome], files, previous: dict[str, Entry], old_searcher,
+                       ix_int, ix_pub) -> dict[str, str]:
+        """Decide, in path order, which file owns each id; remove the documents of the files
+        that lost, putting back their last good version where its id is still free."""
+        report = self.report
+        owners: dict[str, str] = {}
+        losers: list[Outcome] = []
+        replacements: list[dict] = []
+        for outcome in outcomes:
+            report.problems.extend(outcome.problems)
+            if outcome.skipped:
+                report.skipped.append(outcome.rel)
+                continue
+            if outcome.article_id is None:
+                continue
+            if outcome.article_id not in owners:
+                owners[outcome.article_id] = outcome.rel
+                if outcome.kept:
+                    report.kept.append(outcome.rel)
+                else:
+                    files[outcome.rel].hash = outcome.content_hash
+                continue
+            losers.append(outcome)
+            if outcome.kept:
+                continue  # a broken file's last good version whose id another file now has
+            self.duplicate(outcome.rel, outcome.article_id, outcome.id_line, owners[outcome.article_id])
+            entry = previous.get(outcome.rel)
+            if entry is not None and old_searcher is not None and entry.id not in owners:
+                stored = old_searcher.stored_fields(entry.docnum)
+                fields = kept_fields(self.signals, entry, outcome.visibility, stored)
+                if fields is not None:
+                    owners[entry.id] = outcome.rel
+                    report.kept.append(outcome.rel)
+                    replacements.append(fields)
+        if losers or replacements:
+            self._replace(ix_int, losers, replacements)
+            self._replace(ix_pub, [o for o in losers if o.public], [f for f in replacements if self.is_public(f)])
+        return owners
+
+    def _replace(self, ix, losers: list[Outcome], replacements: list[dict]) -> None:
+        """Delete the losing files' documents (each file has one, found by its path) and add
+        the replacements, as one more segment."""
+        if not losers and not replacements:
+            return
+        writer = self.writer(ix)
+        try:
+            for outcome in losers:
+                writer.delete_by_term("path", outcome.rel)
+            for fields in replacements:
+                writer.add_document(**fields)
+        except BaseException:
+            cancel(writer)
+            raise
+        writer.commit(merge=False)
 
     def _classify_rebuild(self, previous: dict[str, Entry], owners: dict[str, str],
                           files: dict[str, ArticleFile]) -> None:

@@ -100,7 +100,7 @@ class Update(BuildSteps):
             article = result.article if result.ok else None
             owner = staying.owner(article.id) if article is not None else None
             if article is not None and owner is not None and owner != rel:
-                self.duplicate(rel, article, owner)
+                self.duplicate(rel, article.id, article.line_of("id"), owner)
                 article = None
             if article is None:
                 if rel in manifest:

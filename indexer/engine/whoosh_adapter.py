@@ -16,12 +16,16 @@ Speed takes kb past Whoosh's public API in a few places, all of them here:
 6. positions read from the posting values: ``Positions.encode`` writes a posting's
    positions as a 4-byte count and the protocol-2 pickle of their deltas (a list of small
    ints), which :func:`decode_positions` reads for a whole list at once with numpy.
+7. segments written by a rebuild's worker processes without the lock (``SegmentWriter``
+   with ``_lk=False``, ``_finalize_segment``) and committed together by the building process
+   (``_commit_toc``), as Whoosh's own multiprocessing writer does.
 
 Everything else kb asks of Whoosh goes through its public API. On any other Whoosh than
 :data:`WRITTEN_FOR`, or with ``KB_WHOOSH_FAST=0`` in the environment, every function here
 takes the slow public path instead (matchers stepped one posting at a time, one length
 per document, Whoosh's own codec, the latest reader) and one warning says so: searches
-give the same answers, only slower, and the posting sidecars are neither written nor read.
+give the same answers, only slower, the posting sidecars are neither written nor read, and
+a rebuild writes its segments in one process, through Whoosh's locked writers.
 """
 
 from __future__ import annotations
@@ -472,3 +476,32 @@ def matcher_on(matcher, docs: list[int]) -> Iterator[tuple[int, int]]:
                 return
         if matcher.id() == d:
             yield i, d
+
+
+# -- 7. segments written in worker processes ------------------------------------------------
+
+
+def segment_writer(ix, *, limitmb: int, codec):
+    """A writer of one new segment that takes no lock, for a worker process of a rebuild:
+    the building process holds the lock and commits every worker's segment at once
+    (:func:`commit_segments`), as Whoosh's own multiprocessing writer does. Fast path only."""
+    from whoosh.writing import SegmentWriter
+
+    return SegmentWriter(ix, _lk=False, limitmb=limitmb, compound=False, codec=codec)
+
+
+def finish_segment(writer):
+    """Write out a :func:`segment_writer`'s segment and return it (None when it holds nothing).
+    The writer's temporary folder is shared with the other workers, so it stays."""
+    if writer._added:
+        return writer._finalize_segment()
+    writer._close_segment()
+    return None
+
+
+def commit_segments(writer, segments: list) -> None:
+    """Commit segments written by :func:`segment_writer` as the index's whole content, with a
+    locked writer of the same index that wrote nothing itself (which it then closes)."""
+    writer._close_segment()
+    writer._commit_toc(segments)
+    writer._finish()

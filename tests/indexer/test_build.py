@@ -303,7 +303,8 @@ def test_failed_commit_leaves_the_index_serving_and_unlocked(corpus, monkeypatch
     def broken_commit(self, *args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(SegmentWriter, "commit", broken_commit)
+    # Writing the table of contents is where every commit ends, a rebuild's included.
+    monkeypatch.setattr(SegmentWriter, "_commit_toc", broken_commit)
     with pytest.raises(OSError, match="disk full"):
         build_index(articles, root)
     with pytest.raises(OSError, match="disk full"):
