@@ -176,6 +176,7 @@ def write_segments(shared: Shared, job: Job, done: Callable[[str], None] | None 
         for name in ("internal", "public"):
             ix = whoosh_index.open_dir(str(shared.gen_dir / name))
             writers.append(segment_writer(ix, limitmb=WRITER_MEMORY_MB, codec=writer_codec()))
+        share_analysis(writers[0].schema, writers[1].schema)
         outcomes = fill(shared, job, writers[0], writers[1], done)
         return outcomes, finish_segment(writers[0]), finish_segment(writers[1])
     except BaseException:
@@ -183,6 +184,28 @@ def write_segments(shared: Shared, job: Job, done: Callable[[str], None] | None 
             with contextlib.suppress(Exception):
                 writer.cancel()
         raise
+
+
+def share_analysis(first, second) -> None:
+    """Let two writers' schemas analyse a document's values once: a public article goes to
+    both indexes with the very same field values, right after each other, so each field
+    remembers the terms of the last value it analysed (by identity) and gives them again."""
+    for name in first.names():
+        if not first[name].indexed or name not in second:
+            continue
+        remembered: list = [None, None]
+        for field in (first[name], second[name]):
+            field.index = _remembering(field.index, remembered)
+
+
+def _remembering(index, remembered: list):
+    def remembered_index(value, **kwargs):
+        if kwargs:
+            return index(value, **kwargs)
+        if value is not remembered[0]:
+            remembered[0], remembered[1] = value, list(index(value))
+        return remembered[1]
+    return remembered_index
 
 
 def _count_one(rel: str) -> None:

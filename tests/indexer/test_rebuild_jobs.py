@@ -113,6 +113,8 @@ def test_whooshs_public_writers_build_the_same(make_kb, tmp_path, one_process) -
         whoosh_adapter.set_fast_path(previous)
     assert _summary(public) == _summary(report)
     assert public_docs == _documents(root)
+    # Each public article analysed once for both indexes scores as when analysed twice.
+    assert _hits(public_root) == _hits(root)
 
 
 def test_files_are_split_in_path_order_one_slice_per_process_at_least() -> None:
