@@ -61,11 +61,23 @@ def key_terms(reader, weighted: Iterable[tuple[Word, float]], *,
         tf[key] += weight
         first.setdefault(key, word)
     total = max(reader.doc_count(), 1)
+
+    def frequency(term: str) -> int:
+        return max(reader.doc_frequency(f, term) for f in DF_FIELDS)
+
     scored: list[KeyTerm] = []
     for key, freq in tf.most_common(MAX_CANDIDATES):
         word = first[key]
-        term = _primary_term(word)
-        df = max(reader.doc_frequency(f, term) for f in DF_FIELDS)
+        df = frequency(_primary_term(word))
+        if df == 0 and word.whole and len(word.parts) > 1:
+            # A pasted path or identifier that no article has whole (another user name, a
+            # placeholder filled in) still names its parts: the rarest part that the index
+            # knows stands for it.
+            known = [(frequency(part), part) for part in dict.fromkeys(word.parts) if len(part) >= 2]
+            known = [(n, part) for n, part in known if n > 0]
+            if known:
+                df, part = min(known)
+                word = Word(part, None, (part,))
         if df == 0:
             continue  # nothing in the index has it: it can't help rank
         if total >= 20 and df > COMMON_FRACTION * total:

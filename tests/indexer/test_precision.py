@@ -84,3 +84,24 @@ def test_an_identifier_typed_alone_finds_the_article_that_carries_it_whole_first
         assert page.kind == "code"
         assert [h.id for h in page.hits][0] == "W", [(h.id, h.score) for h in page.hits]
         assert {"P", "Q"} <= {h.id for h in page.hits}, "articles with its parts still follow"
+
+
+def test_a_pasted_path_no_article_has_whole_still_finds_the_one_naming_its_rare_parts(corpus) -> None:
+    from indexer import Searcher, build_index
+    from tests.indexer.conftest import tsg
+
+    message = ("Cannot start Microsoft Outlook. Cannot open the Outlook window. The set of folders cannot be "
+               "opened. The file {path} is not an Outlook data file (ost).")
+    mine = r"C:\Users\<username>\AppData\Local\Microsoft\Outlook\alice@fabrikam.com.ost"
+    theirs = r"C:\Users\<username>\AppData\Local\Microsoft\Outlook\<username@domain.com.ost>"
+    filler = " ".join(f"Step {n} rebuilds the offline folder file." for n in range(40))
+    articles, root = corpus({
+        # Both quote the message; only A names the mailbox file in it. B is shorter and denser.
+        "a.md": tsg("A", "Outlook shows Disconnected", symptoms=f"{filler}\n\n> {message.format(path=mine)}"),
+        "b.md": tsg("B", "Outlook sync problems", symptoms=f"> {message.format(path=theirs)}"),
+    })
+    build_index(articles, root)
+    pasted = message.format(path=r"C:\Users\jdoe\AppData\Local\Microsoft\Outlook\alice@fabrikam.com.ost")
+    with Searcher(root) as searcher:
+        page = searcher.search(pasted, explain=True)
+        assert [h.id for h in page.hits][:2] == ["A", "B"], [(h.id, h.score) for h in page.hits]
