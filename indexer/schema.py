@@ -18,22 +18,21 @@ from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, SchemaClass
 
 from indexer.analyzers import (
-    ArticleAnalyzer,
-    ContentAnalyzer,
     ExactAnalyzer,
-    SpellAnalyzer,
-    TitleWordsAnalyzer,
     normalize_code,
     title_key,
     weighted_sections,
 )
+from indexer.fast_analysis import IdentifierAnalyzer, IndexedText, SpellWordsAnalyzer, TitleWordsFastAnalyzer
 from indexer.ranking import SECTION_WEIGHTS
 from kb.kcs.confidence import effective, last_verified
 from kb.model import FIELDS, Article
 
 # 5: the W3 codec subclass moved (indexer.engine.whoosh_adapter), pickled in segments;
-# 6: KCS confidence, verified and review_by columns.
-SCHEMA_VERSION = 6
+# 6: KCS confidence, verified and review_by columns;
+# 7: the analyzed fields are IndexedText with indexer.fast_analysis analyzers (same terms,
+#    new classes in the pickled schema).
+SCHEMA_VERSION = 7
 
 
 class ArticleSchema(SchemaClass):
@@ -53,16 +52,16 @@ class ArticleSchema(SchemaClass):
     # Everything searchable about the article in ONE field, each section's tokens weighted
     # (SECTION_WEIGHTS): BM25F by weighted term frequency. One posting list per word
     # instead of one per field keeps both queries and builds fast at 100k articles.
-    content = TEXT(analyzer=ContentAnalyzer())
+    content = IndexedText(analyzer=IdentifierAnalyzer(sections=True))
     # The title again, on its own, so a title match scores as its own (saturating) BM25
     # term on top of content; phrase positions for the exact-title-phrase boost. Stored.
-    title = TEXT(analyzer=ArticleAnalyzer(), stored=True)
+    title = IndexedText(analyzer=IdentifierAnalyzer(), stored=True)
     # Normalized words of the whole title, for "the query is the title" matching.
     title_key = ID()
     # Lowercased title as a column, for browse pages sorted by title.
     title_sort = ID(sortable=True)
     # Unstemmed title words for autocomplete: typed words are matched as prefixes of these.
-    title_words = TEXT(analyzer=TitleWordsAnalyzer(), phrase=False)
+    title_words = IndexedText(analyzer=TitleWordsFastAnalyzer(), phrase=False)
     # Error codes as whole normalized strings: an exact match gets a large boost.
     error_code = TEXT(analyzer=ExactAnalyzer(), phrase=False)
 
@@ -71,7 +70,7 @@ class ArticleSchema(SchemaClass):
     # Product exactly as written ("SQL Server"): filters and facet values.
     product = ID(stored=True)
     # Product and component as words, for the "product:sql" query filter.
-    product_text = TEXT(analyzer=ArticleAnalyzer(), phrase=False)
+    product_text = IndexedText(analyzer=IdentifierAnalyzer(), phrase=False)
     # Article type, audience and status: exact values for filters and facets. Audience and
     # status are columns too, so the public index can be derived from the internal one.
     type = ID(stored=True)
@@ -103,7 +102,7 @@ class ArticleSchema(SchemaClass):
     # Unstemmed vocabulary for "did you mean" and typo matching: the words of the title,
     # headings, tags, product, error codes and symptoms (the full body would double the
     # postings for little gain). Never stored, no positions.
-    spell = TEXT(analyzer=SpellAnalyzer(), phrase=False)
+    spell = IndexedText(analyzer=SpellWordsAnalyzer(), phrase=False)
 
 
 COLUMN_FIELDS = frozenset(name for name, fieldtype in ArticleSchema().items() if fieldtype.column_type)
