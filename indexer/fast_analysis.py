@@ -17,6 +17,7 @@ itself, on real, synthetic and adversarial text.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 
 from whoosh.analysis import (
@@ -93,6 +94,14 @@ def token_plan(raw: str) -> tuple | None:
         _plans.clear()
     _plans[raw] = plan
     return plan
+
+
+def clear_caches() -> None:
+    """Forget every raw token worked out so far (the next analysis starts cold)."""
+    for cache in (_plans, _pairs, _stop_texts, _single_positions):
+        cache.clear()
+    for cache in list(_term_caches):
+        cache.clear()
 
 
 def joined_term(previous_key: str, raw: str) -> tuple[str, bytes] | None:
@@ -328,7 +337,8 @@ class WordsAnalyzer(CompositeAnalyzer):
         """Each term's (UTF-8) count and summed boosts (1.0 each), in first-seen order."""
         cache = self.__dict__.get("_terms")
         if cache is None:
-            cache = self._terms = {}
+            cache = self._terms = TermCache()
+            _term_caches.add(cache)
         term_of = cache.get
         expression = self.items[0].expression
         freqs: dict[bytes, int] = {}
@@ -340,6 +350,17 @@ class WordsAnalyzer(CompositeAnalyzer):
             if term is not None:
                 freqs[term] = freqs.get(term, 0) + 1
         return freqs, {term: float(n) for term, n in freqs.items()}
+
+
+class TermCache(dict):
+    """Raw token -> term bytes of one :class:`WordsAnalyzer`: a dict that can sit in a WeakSet."""
+
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__
+
+
+# Every live TermCache, so clear_caches() reaches them without keeping them alive.
+_term_caches: weakref.WeakSet[TermCache] = weakref.WeakSet()
 
 
 def SpellWordsAnalyzer():  # noqa: N802  (Whoosh's naming convention for analyzer factories)
