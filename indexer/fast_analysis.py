@@ -18,6 +18,7 @@ itself, on real, synthetic and adversarial text.
 from __future__ import annotations
 
 import weakref
+from collections import Counter
 from collections.abc import Iterator
 
 from whoosh.analysis import (
@@ -61,6 +62,7 @@ STOP = None  # the plan of a stop word: no terms, no position, breaks "HTTP 503"
 _plans: dict[str, tuple | None] = {}
 _pairs: dict[tuple[str, str], tuple[str, bytes] | None] = {}
 _stop_texts: dict[str, str] = {}
+_postings_plans: dict[str, bytes | tuple | None] = {}
 
 
 def token_plan(raw: str) -> tuple | None:
@@ -96,9 +98,26 @@ def token_plan(raw: str) -> tuple | None:
     return plan
 
 
+def postings_plan(raw: str) -> bytes | tuple | None:
+    """:func:`token_plan` reduced to what postings need: ``None`` for a stop word, the term's
+    bytes for a plain word (one term at its own position, starting no pair), else (positions
+    it takes, (offset, term bytes) pairs, pair key)."""
+    plan = token_plan(raw)
+    if plan is not STOP:
+        width, _terms, key, encoded = plan
+        if width == 1 and key is None and len(encoded) == 1 and encoded[0][0] == 0:
+            plan = encoded[0][1]
+        else:
+            plan = (width, encoded, key)
+    if len(_postings_plans) >= PLAN_CACHE_SIZE:
+        _postings_plans.clear()
+    _postings_plans[raw] = plan
+    return plan
+
+
 def clear_caches() -> None:
     """Forget every raw token worked out so far (the next analysis starts cold)."""
-    for cache in (_plans, _pairs, _stop_texts, _single_positions):
+    for cache in (_plans, _pairs, _stop_texts, _postings_plans, _single_positions):
         cache.clear()
     for cache in list(_term_caches):
         cache.clear()
@@ -241,7 +260,7 @@ class IdentifierAnalyzer(CompositeAnalyzer):
         first-seen order."""
         poses: dict[bytes, list[int]] = {}
         weights: dict[bytes, float] = {}
-        plan_of = _plans.get
+        plan_of = _postings_plans.get
         findall = TOKEN_RE.findall
         shift = 0
         previous = None
@@ -249,39 +268,57 @@ class IdentifierAnalyzer(CompositeAnalyzer):
         gap = SECTION_GAP if self.sections else 0
         for weight, text, _offset in self._sections(value, 0):
             for raw in findall(text):
-                plan = plan_of(raw, _plans)
-                if plan is _plans:
-                    plan = token_plan(raw)
+                plan = plan_of(raw, _postings_plans)
+                if plan is _postings_plans:
+                    plan = postings_plan(raw)
                 if plan is STOP:
                     previous = None
                     shift -= 1
-                    pos += 1
-                    continue
-                base = pos + shift
-                for offset, term in plan[3]:
-                    found = poses.get(term)
+                elif plan.__class__ is bytes:
+                    # Most tokens: a plain word, one term at its own position.
+                    base = pos + shift
+                    found = poses.get(plan)
                     if found is None:
-                        poses[term] = [base + offset]
-                        weights[term] = 0.0 + weight
+                        poses[plan] = [base]
+                        weights[plan] = 0.0 + weight
                     else:
-                        found.append(base + offset)
-                        weights[term] += weight
-                if previous is not None:
-                    joined = joined_term(previous, raw)
-                    if joined is not None:
-                        term = joined[1]
+                        found.append(base)
+                        weights[plan] += weight
+                    if previous is not None:
+                        self._add_joined(poses, weights, previous, raw, base, weight)
+                        previous = None
+                else:
+                    width, encoded, key = plan
+                    base = pos + shift
+                    for offset, term in encoded:
                         found = poses.get(term)
                         if found is None:
-                            poses[term] = [base]
+                            poses[term] = [base + offset]
                             weights[term] = 0.0 + weight
                         else:
-                            found.append(base)
+                            found.append(base + offset)
                             weights[term] += weight
-                shift += plan[0] - 1
-                previous = plan[2]
+                    if previous is not None:
+                        self._add_joined(poses, weights, previous, raw, base, weight)
+                    shift += width - 1
+                    previous = key
                 pos += 1
             pos += gap
         return poses, weights
+
+    @staticmethod
+    def _add_joined(poses: dict, weights: dict, previous: str, raw: str, base: int, weight: float) -> None:
+        """Add the "http503" term of a pair, if ``previous`` and ``raw`` make one."""
+        joined = joined_term(previous, raw)
+        if joined is not None:
+            term = joined[1]
+            found = poses.get(term)
+            if found is None:
+                poses[term] = [base]
+                weights[term] = 0.0 + weight
+            else:
+                found.append(base)
+                weights[term] += weight
 
     def frequencies(self, value: str) -> tuple[dict[bytes, int], dict[bytes, float]]:
         """Each term's count and summed boosts, as ``Frequency.word_values`` collects them."""
@@ -341,14 +378,17 @@ class WordsAnalyzer(CompositeAnalyzer):
             _term_caches.add(cache)
         term_of = cache.get
         expression = self.items[0].expression
+        raws = expression.findall(value) if not expression.groups else \
+            [match.group(0) for match in expression.finditer(value)]
+        # Counting raw tokens first keeps first-seen order: a term first appears where the
+        # first of the raw tokens that make it first appears.
         freqs: dict[bytes, int] = {}
-        for match in expression.finditer(value):
-            raw = match.group(0)
+        for raw, n in Counter(raws).items():
             term = term_of(raw, cache)
             if term is cache:
                 term = self._term(raw, cache)
             if term is not None:
-                freqs[term] = freqs.get(term, 0) + 1
+                freqs[term] = freqs.get(term, 0) + n
         return freqs, {term: float(n) for term, n in freqs.items()}
 
 
