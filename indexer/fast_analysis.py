@@ -24,16 +24,17 @@ from collections.abc import Iterator
 from whoosh.analysis import (
     CharsetFilter,
     CompositeAnalyzer,
+    IDTokenizer,
     LowercaseFilter,
     RegexTokenizer,
     StopFilter,
     Token,
 )
 from whoosh.compat import dumps
-from whoosh.fields import TEXT
-from whoosh.formats import Frequency, Positions
+from whoosh.fields import ID, TEXT
+from whoosh.formats import Existence, Frequency, Positions
 from whoosh.support.charset import accent_map
-from whoosh.system import pack_uint
+from whoosh.system import emptybytes, pack_uint
 
 from indexer.analyzers import (
     PAIR_RULES,
@@ -457,3 +458,18 @@ class IndexedText(TEXT):
                 fb = fmt.field_boost
                 return [(term, n, weights[term] * fb, pack_uint(n)) for term, n in freqs.items()]
         return TEXT.index(self, value, **kwargs)
+
+
+class IndexedID(ID):
+    """An ``ID`` field whose ``index()`` skips the tokenizer: the value is the one term.
+
+    ``ID.index`` runs ``IDTokenizer`` and ``Existence.word_values`` (a set of the one
+    token's text) for each of a dozen fields per article; the item is simply
+    (value as UTF-8, 1, field boost, no bytes). Other analyzers or formats go the usual way.
+    """
+
+    def index(self, value, **kwargs):
+        if not kwargs and isinstance(value, str) and type(self.analyzer) is IDTokenizer \
+                and type(self.format) is Existence:
+            return [(value.encode("utf-8"), 1, self.format.field_boost, emptybytes)]
+        return ID.index(self, value, **kwargs)

@@ -15,7 +15,7 @@ import json
 from datetime import date
 
 from whoosh.columns import NumericColumn
-from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, SchemaClass
+from whoosh.fields import COLUMN, KEYWORD, STORED, TEXT, SchemaClass
 
 from indexer.analyzers import (
     ExactAnalyzer,
@@ -23,15 +23,21 @@ from indexer.analyzers import (
     title_key,
     weighted_sections,
 )
-from indexer.fast_analysis import IdentifierAnalyzer, IndexedText, SpellWordsAnalyzer, TitleWordsFastAnalyzer
+from indexer.fast_analysis import (
+    IdentifierAnalyzer,
+    IndexedID,
+    IndexedText,
+    SpellWordsAnalyzer,
+    TitleWordsFastAnalyzer,
+)
 from indexer.ranking import SECTION_WEIGHTS
 from kb.kcs.confidence import effective, last_verified
 from kb.model import FIELDS, Article
 
 # 5: the W3 codec subclass moved (indexer.engine.whoosh_adapter), pickled in segments;
 # 6: KCS confidence, verified and review_by columns;
-# 7: the analyzed fields are IndexedText with indexer.fast_analysis analyzers (same terms,
-#    new classes in the pickled schema).
+# 7: the analysed fields are IndexedText and IndexedID with indexer.fast_analysis analyzers
+#    (the same terms, but new classes in the pickled schema).
 SCHEMA_VERSION = 7
 
 
@@ -40,11 +46,11 @@ class ArticleSchema(SchemaClass):
 
     # Unique key: updates and deletes go by id; stored for hits; a column so incremental
     # builds can read every id without loading stored documents.
-    id = ID(stored=True, unique=True, sortable=True)
+    id = IndexedID(stored=True, unique=True, sortable=True)
     # File path relative to the articles folder: incremental builds diff and delete by path.
-    path = ID(stored=True, sortable=True)
+    path = IndexedID(stored=True, sortable=True)
     # sha256 of the file's bytes: "changed" means a different hash, nothing else.
-    content_hash = ID(stored=True, sortable=True)
+    content_hash = IndexedID(stored=True, sortable=True)
     # Size and modification time of the file when indexed (b"size:mtime_ns"): incremental
     # builds hash only files whose stamp changed. A column only.
     file_stamp = COLUMN()
@@ -57,9 +63,9 @@ class ArticleSchema(SchemaClass):
     # term on top of content; phrase positions for the exact-title-phrase boost. Stored.
     title = IndexedText(analyzer=IdentifierAnalyzer(), stored=True)
     # Normalized words of the whole title, for "the query is the title" matching.
-    title_key = ID()
+    title_key = IndexedID()
     # Lowercased title as a column, for browse pages sorted by title.
-    title_sort = ID(sortable=True)
+    title_sort = IndexedID(sortable=True)
     # Unstemmed title words for autocomplete: typed words are matched as prefixes of these.
     title_words = IndexedText(analyzer=TitleWordsFastAnalyzer(), phrase=False)
     # Error codes as whole normalized strings: an exact match gets a large boost.
@@ -68,29 +74,29 @@ class ArticleSchema(SchemaClass):
     # Tags as exact, lowercased values: filters and facet counts.
     tag = KEYWORD(commas=True, lowercase=True, stored=True)
     # Product exactly as written ("SQL Server"): filters and facet values.
-    product = ID(stored=True)
+    product = IndexedID(stored=True)
     # Product and component as words, for the "product:sql" query filter.
     product_text = IndexedText(analyzer=IdentifierAnalyzer(), phrase=False)
     # Article type, audience and status: exact values for filters and facets. Audience and
     # status are columns too, so the public index can be derived from the internal one.
-    type = ID(stored=True)
-    audience = ID(stored=True, sortable=True)
-    status = ID(stored=True, sortable=True)
+    type = IndexedID(stored=True)
+    audience = IndexedID(stored=True, sortable=True)
+    status = IndexedID(stored=True, sortable=True)
     # Resolution codes: exact values for filters and facets.
     resolution_code = KEYWORD(commas=True, stored=True)
 
     # ISO date of the last meaningful change: a column for "recently updated" sorting.
-    updated = ID(stored=True, sortable=True)
+    updated = IndexedID(stored=True, sortable=True)
     # Times the article solved a case, as given to `kb index`. A column only (never
     # searched, so no postings): read for ranking and result lists.
     reuse_count = COLUMN(NumericColumn("i", default=0))
-    superseded_by = ID(stored=True)
+    superseded_by = IndexedID(stored=True)
     # KCS confidence (kb.kcs.confidence: work-in-progress, not-validated, validated,
     # archived), and the ISO dates the article was last verified and is due for review:
     # columns for the ranking's confidence and freshness factor.
-    confidence = ID(stored=True, sortable=True)
-    verified = ID(sortable=True)
-    review_by = ID(sortable=True)
+    confidence = IndexedID(stored=True, sortable=True)
+    verified = IndexedID(sortable=True)
+    review_by = IndexedID(sortable=True)
 
     # Plain text of the body, stored for snippets (never re-render Markdown per result).
     text = STORED()
