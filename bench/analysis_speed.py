@@ -48,23 +48,26 @@ def field_values(texts: list[tuple[str, bytes]], root: Path) -> list[dict]:
 
 
 def chain_field(field):
-    """The same field analysed by Whoosh's generator chain (what the schema used before
-    indexer.fast_analysis), or the field itself if it has no fast path."""
+    """The same field as the schema had it before indexer.fast_analysis: a plain ID, or a
+    plain TEXT analysed by Whoosh's generator chain; other fields as they are."""
     from whoosh.analysis import CompositeAnalyzer
-    from whoosh.fields import TEXT
-    from indexer.fast_analysis import IndexedText
-    if not isinstance(field, IndexedText):
+    from whoosh.fields import ID, TEXT
+    from indexer.fast_analysis import IndexedID, IndexedText
+    kind = ID if isinstance(field, IndexedID) else TEXT if isinstance(field, IndexedText) else None
+    if kind is None:
         return field
-    plain = TEXT.__new__(TEXT)
+    plain = kind.__new__(kind)
     plain.__dict__.update(field.__dict__)
-    plain.analyzer = CompositeAnalyzer(*field.analyzer.items)
+    if kind is TEXT:
+        plain.analyzer = CompositeAnalyzer(*field.analyzer.items)
     return plain
 
 
-def time_fields(docs: list[dict], repeat: int = 1) -> dict[str, tuple[float, float]]:
+def time_fields(docs: list[dict], repeat: int = 1, sides: tuple[int, ...] = (0, 1)) -> dict[str, tuple[float, float]]:
     """Best-of-``repeat`` CPU seconds per indexed field for analysing every document:
     (with the generator chains, as the schema is now). The two alternate, so a busy
-    machine slows both alike."""
+    machine slows both alike; ``sides`` (0 chains, 1 now) times only one of them, so that
+    a single pass in a fresh process measures cold caches."""
     from indexer.schema import ArticleSchema
     schema = ArticleSchema()
     names = sorted({name for doc in docs for name in doc if schema[name].indexed})
@@ -73,6 +76,8 @@ def time_fields(docs: list[dict], repeat: int = 1) -> dict[str, tuple[float, flo
         for name in names:
             values = [doc[name] for doc in docs if name in doc]
             for column, field in enumerate((chain_field(schema[name]), schema[name])):
+                if column not in sides:
+                    continue
                 start = time.process_time()
                 for value in values:
                     for _item in field.index(value):
@@ -88,10 +93,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("n", type=int, nargs="?", default=2000)
     parser.add_argument("--corpus")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", choices=("chains", "now"),
+                        help="time one side only (with --repeat 1: a cold first pass)")
     args = parser.parse_args(argv)
     texts = corpus_texts(args.n, args.corpus)
     docs = field_values(texts, Path(args.corpus or "/nonexistent"))
-    best = time_fields(docs, args.repeat)
+    sides = {"chains": (0,), "now": (1,)}.get(args.only, (0, 1))
+    best = time_fields(docs, args.repeat, sides)
+    if args.only:
+        column = sides[0]
+        print(f"{len(docs)} articles, best of {args.repeat}, CPU ms per article, {args.only} only")
+        for name, spent in sorted(best.items(), key=lambda kv: -kv[1][column]):
+            print(f"  {name:16s} {1000 * spent[column] / len(docs):7.3f}")
+        print(f"  {'all fields':16s} {1000 * sum(v[column] for v in best.values()) / len(docs):7.3f}")
+        return 0
     print(f"{len(docs)} articles, best of {args.repeat}, CPU ms per article: chains -> now")
     for name, (old, new) in sorted(best.items(), key=lambda kv: -kv[1][0]):
         print(f"  {name:16s} {1000 * old / len(docs):7.3f} -> {1000 * new / len(docs):7.3f}")
