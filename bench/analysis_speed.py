@@ -52,6 +52,7 @@ def chain_field(field):
     plain TEXT analysed by Whoosh's generator chain; other fields as they are."""
     from whoosh.analysis import CompositeAnalyzer
     from whoosh.fields import ID, TEXT
+
     from indexer.fast_analysis import IndexedID, IndexedText
     kind = ID if isinstance(field, IndexedID) else TEXT if isinstance(field, IndexedText) else None
     if kind is None:
@@ -63,7 +64,8 @@ def chain_field(field):
     return plain
 
 
-def time_fields(docs: list[dict], repeat: int = 1, sides: tuple[int, ...] = (0, 1)) -> dict[str, tuple[float, float]]:
+def time_fields(docs: list[dict], repeat: int = 1,
+                sides: tuple[int, ...] = (0, 1)) -> dict[str, tuple[float, float]]:
     """Best-of-``repeat`` CPU seconds per indexed field for analysing every document:
     (with the generator chains, as the schema is now). The two alternate, so a busy
     machine slows both alike; ``sides`` (0 chains, 1 now) times only one of them, so that

@@ -7,8 +7,9 @@ and stemming redone for every occurrence of every word. Articles repeat their wo
 here each *raw token* is worked out once (:func:`token_plan`, kept in a bounded cache)
 and one loop per raw token replays the result.
 
-The analyzers here are the chains of :mod:`indexer.analyzers` (same items, same equality)
-with a faster ``__call__`` and a way to hand postings straight to :class:`IndexedText`,
+The analyzers here hold the chains of :mod:`indexer.analyzers` (the same items, from the
+same factories) and add a faster ``__call__`` or a way to hand postings straight to
+:class:`IndexedText`,
 a ``TEXT`` field whose ``index()`` builds the (term bytes, frequency, weight, encoded
 value) items without Token objects. Both give exactly what the chains give:
 ``tests/indexer/test_fast_analysis.py`` compares them with :meth:`reference`, the chain
@@ -40,9 +41,10 @@ from indexer.analyzers import (
     PAIR_RULES,
     SECTION_GAP,
     SECTION_MARK,
-    STOP_WORDS,
     TOKEN_RE,
     WEIGHT_MARK,
+    ArticleAnalyzer,
+    ContentAnalyzer,
     IdentifierFilter,
     IdentifierTokenizer,
     StemmingFilter,
@@ -184,13 +186,17 @@ class IdentifierAnalyzer(CompositeAnalyzer):
     """:func:`indexer.analyzers.ArticleAnalyzer` (``sections=False``) or
     :func:`~indexer.analyzers.ContentAnalyzer` (``sections=True``) in one loop.
 
-    ``items`` are the chain's own, so the analyzer compares equal to it and
-    :meth:`reference` runs it unchanged.
+    ``items`` are the chain's own and :meth:`reference` runs them unchanged; the loop
+    replays what each of them does, so the chain may not change without it.
     """
 
     def __init__(self, sections: bool = False) -> None:
-        tokenizer = WeightedSectionTokenizer() if sections else IdentifierTokenizer()
-        super().__init__(tokenizer, IdentifierFilter(), CharsetFilter(accent_map), StemmingFilter())
+        chain = ContentAnalyzer() if sections else ArticleAnalyzer()
+        expected = [WeightedSectionTokenizer if sections else IdentifierTokenizer, IdentifierFilter,
+                    CharsetFilter, StemmingFilter]
+        if [type(item) for item in chain.items] != expected or chain.items[2].charmap is not accent_map:
+            raise TypeError(f"IdentifierAnalyzer replays {expected}, not {chain!r}")
+        super().__init__(*chain.items)
         self.sections = sections
 
     def reference(self, value, **kwargs) -> Iterator[Token]:
@@ -336,19 +342,19 @@ class IdentifierAnalyzer(CompositeAnalyzer):
 
 
 class WordsAnalyzer(CompositeAnalyzer):
-    """A regex tokenizer then per-token filters (lowercase, stop words, accent folding):
-    the ``spell`` and ``title_words`` chains, with a fast way to count their terms.
+    """A chain of a regex tokenizer and per-token filters (lowercase, stop words, accent
+    folding), such as the ``spell`` and ``title_words`` ones, with a fast way to count terms.
 
     The token stream is the chain's own; only :meth:`frequencies` (for fields without
     positions) takes the shortcut of working out each distinct raw token once.
     """
 
-    def __init__(self, pattern: str, stoplist: frozenset[str] | None = None, minsize: int = 2) -> None:
-        items = [RegexTokenizer(pattern), LowercaseFilter()]
-        if stoplist is not None:
-            items.append(StopFilter(stoplist=stoplist, minsize=minsize))
-        items.append(CharsetFilter(accent_map))
-        super().__init__(*items)
+    def __init__(self, chain: CompositeAnalyzer) -> None:
+        tokenizer, *filters = chain.items
+        if type(tokenizer) is not RegexTokenizer or tokenizer.gaps \
+                or any(type(f) not in (LowercaseFilter, StopFilter, CharsetFilter) for f in filters):
+            raise TypeError(f"WordsAnalyzer takes a regex tokenizer and per-token filters, not {chain!r}")
+        super().__init__(*chain.items)
 
     def __getstate__(self) -> dict:
         # The schema is pickled into the index: the term cache stays out of it.
@@ -369,10 +375,8 @@ class WordsAnalyzer(CompositeAnalyzer):
                         and text not in item.stops):
                     text = None
                     break
-            elif isinstance(item, CharsetFilter):
+            else:  # CharsetFilter: the constructor lets no other filter in
                 text = text.translate(item.charmap)
-            else:  # pragma: no cover - the constructor builds only the filters above
-                raise TypeError(f"no shortcut for {item!r}")
         term = text.encode("utf-8") if text is not None else None
         if len(cache) >= PLAN_CACHE_SIZE:
             cache.clear()
@@ -410,16 +414,6 @@ class TermCache(dict):
 
 # Every live TermCache, so clear_caches() reaches them without keeping them alive.
 _term_caches: weakref.WeakSet[TermCache] = weakref.WeakSet()
-
-
-def SpellWordsAnalyzer():  # noqa: N802  (Whoosh's naming convention for analyzer factories)
-    """:func:`indexer.analyzers.SpellAnalyzer` as a :class:`WordsAnalyzer`."""
-    return WordsAnalyzer(r"[^\W_]{3,30}", stoplist=STOP_WORDS, minsize=3)
-
-
-def TitleWordsFastAnalyzer():  # noqa: N802
-    """:func:`indexer.analyzers.TitleWordsAnalyzer` as a :class:`WordsAnalyzer`."""
-    return WordsAnalyzer(r"\w+")
 
 
 _single_positions: dict[int, bytes] = {}

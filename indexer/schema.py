@@ -19,17 +19,13 @@ from whoosh.fields import COLUMN, KEYWORD, STORED, TEXT, SchemaClass
 
 from indexer.analyzers import (
     ExactAnalyzer,
+    SpellAnalyzer,
+    TitleWordsAnalyzer,
     normalize_code,
     title_key,
     weighted_sections,
 )
-from indexer.fast_analysis import (
-    IdentifierAnalyzer,
-    IndexedID,
-    IndexedText,
-    SpellWordsAnalyzer,
-    TitleWordsFastAnalyzer,
-)
+from indexer.fast_analysis import IdentifierAnalyzer, IndexedID, IndexedText, WordsAnalyzer
 from indexer.ranking import SECTION_WEIGHTS
 from kb.kcs.confidence import effective, last_verified
 from kb.model import FIELDS, Article
@@ -67,7 +63,7 @@ class ArticleSchema(SchemaClass):
     # Lowercased title as a column, for browse pages sorted by title.
     title_sort = IndexedID(sortable=True)
     # Unstemmed title words for autocomplete: typed words are matched as prefixes of these.
-    title_words = IndexedText(analyzer=TitleWordsFastAnalyzer(), phrase=False)
+    title_words = IndexedText(analyzer=WordsAnalyzer(TitleWordsAnalyzer()), phrase=False)
     # Error codes as whole normalized strings: an exact match gets a large boost.
     error_code = TEXT(analyzer=ExactAnalyzer(), phrase=False)
 
@@ -108,7 +104,7 @@ class ArticleSchema(SchemaClass):
     # Unstemmed vocabulary for "did you mean" and typo matching: the words of the title,
     # headings, tags, product, error codes and symptoms (the full body would double the
     # postings for little gain). Never stored, no positions.
-    spell = IndexedText(analyzer=SpellWordsAnalyzer(), phrase=False)
+    spell = IndexedText(analyzer=WordsAnalyzer(SpellAnalyzer()), phrase=False)
 
 
 COLUMN_FIELDS = frozenset(name for name, fieldtype in ArticleSchema().items() if fieldtype.column_type)
