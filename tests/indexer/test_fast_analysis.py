@@ -225,3 +225,23 @@ def test_query_words_are_unchanged_by_the_index_side() -> None:
 ])
 def test_lists_and_non_text_go_through_the_chain(field) -> None:
     assert list(field.index(["HTTP", "503"])) == list(reference_field(field).index(["HTTP", "503"]))
+
+
+def test_an_index_written_with_the_fast_fields_has_the_same_postings(sample_docs: list[dict],
+                                                                      synthetic_docs: list[dict]) -> None:
+    from whoosh.filedb.filestore import RamStorage
+
+    def postings(schema) -> tuple[list, list]:
+        ix = RamStorage().create_index(schema)
+        with ix.writer() as writer:
+            for doc in sample_docs + synthetic_docs[:150]:
+                writer.add_document(**doc)
+        with ix.reader() as reader:
+            lengths = [reader.doc_field_length(docnum, name) for docnum in range(reader.doc_count())
+                       for name in FAST_FIELDS]
+            return [(f, t, d, struct.pack("<d", w), v) for f, t, d, w, v in reader.iter_postings()], lengths
+
+    chains = ArticleSchema()
+    for name in FAST_FIELDS + ID_FIELDS:
+        chains._fields[name] = reference_field(chains[name])
+    assert postings(ArticleSchema()) == postings(chains)
