@@ -13,6 +13,11 @@ and renaming a class breaks existing indexes. Any change to what these produce m
 The same functions (:func:`expand`, :func:`stem_word`) serve the index side (through the
 Whoosh filters below) and the query side (``indexer.plan``), so a pasted log line is
 analysed exactly like the article that contains it.
+
+The chains below define the terms; the schema indexes with :mod:`indexer.fast_analysis`,
+which replays them once per distinct raw token instead of per token and per filter.
+A change here must be made there too: ``tests/indexer/test_fast_analysis.py`` fails
+until the two give the same terms again.
 """
 
 from __future__ import annotations

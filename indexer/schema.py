@@ -15,11 +15,9 @@ import json
 from datetime import date
 
 from whoosh.columns import NumericColumn
-from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, SchemaClass
+from whoosh.fields import COLUMN, KEYWORD, STORED, TEXT, SchemaClass
 
 from indexer.analyzers import (
-    ArticleAnalyzer,
-    ContentAnalyzer,
     ExactAnalyzer,
     SpellAnalyzer,
     TitleWordsAnalyzer,
@@ -27,13 +25,16 @@ from indexer.analyzers import (
     title_key,
     weighted_sections,
 )
+from indexer.fast_analysis import IdentifierAnalyzer, IndexedID, IndexedText, WordsAnalyzer
 from indexer.ranking import SECTION_WEIGHTS
 from kb.kcs.confidence import effective, last_verified
 from kb.model import FIELDS, Article
 
 # 5: the W3 codec subclass moved (indexer.engine.whoosh_adapter), pickled in segments;
-# 6: KCS confidence, verified and review_by columns.
-SCHEMA_VERSION = 6
+# 6: KCS confidence, verified and review_by columns;
+# 7: the analysed fields are IndexedText and IndexedID with indexer.fast_analysis analyzers
+#    (the same terms, but new classes in the pickled schema).
+SCHEMA_VERSION = 7
 
 
 class ArticleSchema(SchemaClass):
@@ -41,11 +42,11 @@ class ArticleSchema(SchemaClass):
 
     # Unique key: updates and deletes go by id; stored for hits; a column so incremental
     # builds can read every id without loading stored documents.
-    id = ID(stored=True, unique=True, sortable=True)
+    id = IndexedID(stored=True, unique=True, sortable=True)
     # File path relative to the articles folder: incremental builds diff and delete by path.
-    path = ID(stored=True, sortable=True)
+    path = IndexedID(stored=True, sortable=True)
     # sha256 of the file's bytes: "changed" means a different hash, nothing else.
-    content_hash = ID(stored=True, sortable=True)
+    content_hash = IndexedID(stored=True, sortable=True)
     # Size and modification time of the file when indexed (b"size:mtime_ns"): incremental
     # builds hash only files whose stamp changed. A column only.
     file_stamp = COLUMN()
@@ -53,45 +54,45 @@ class ArticleSchema(SchemaClass):
     # Everything searchable about the article in ONE field, each section's tokens weighted
     # (SECTION_WEIGHTS): BM25F by weighted term frequency. One posting list per word
     # instead of one per field keeps both queries and builds fast at 100k articles.
-    content = TEXT(analyzer=ContentAnalyzer())
+    content = IndexedText(analyzer=IdentifierAnalyzer(sections=True))
     # The title again, on its own, so a title match scores as its own (saturating) BM25
     # term on top of content; phrase positions for the exact-title-phrase boost. Stored.
-    title = TEXT(analyzer=ArticleAnalyzer(), stored=True)
+    title = IndexedText(analyzer=IdentifierAnalyzer(), stored=True)
     # Normalized words of the whole title, for "the query is the title" matching.
-    title_key = ID()
+    title_key = IndexedID()
     # Lowercased title as a column, for browse pages sorted by title.
-    title_sort = ID(sortable=True)
+    title_sort = IndexedID(sortable=True)
     # Unstemmed title words for autocomplete: typed words are matched as prefixes of these.
-    title_words = TEXT(analyzer=TitleWordsAnalyzer(), phrase=False)
+    title_words = IndexedText(analyzer=WordsAnalyzer(TitleWordsAnalyzer()), phrase=False)
     # Error codes as whole normalized strings: an exact match gets a large boost.
     error_code = TEXT(analyzer=ExactAnalyzer(), phrase=False)
 
     # Tags as exact, lowercased values: filters and facet counts.
     tag = KEYWORD(commas=True, lowercase=True, stored=True)
     # Product exactly as written ("SQL Server"): filters and facet values.
-    product = ID(stored=True)
+    product = IndexedID(stored=True)
     # Product and component as words, for the "product:sql" query filter.
-    product_text = TEXT(analyzer=ArticleAnalyzer(), phrase=False)
+    product_text = IndexedText(analyzer=IdentifierAnalyzer(), phrase=False)
     # Article type, audience and status: exact values for filters and facets. Audience and
     # status are columns too, so the public index can be derived from the internal one.
-    type = ID(stored=True)
-    audience = ID(stored=True, sortable=True)
-    status = ID(stored=True, sortable=True)
+    type = IndexedID(stored=True)
+    audience = IndexedID(stored=True, sortable=True)
+    status = IndexedID(stored=True, sortable=True)
     # Resolution codes: exact values for filters and facets.
     resolution_code = KEYWORD(commas=True, stored=True)
 
     # ISO date of the last meaningful change: a column for "recently updated" sorting.
-    updated = ID(stored=True, sortable=True)
+    updated = IndexedID(stored=True, sortable=True)
     # Times the article solved a case, as given to `kb index`. A column only (never
     # searched, so no postings): read for ranking and result lists.
     reuse_count = COLUMN(NumericColumn("i", default=0))
-    superseded_by = ID(stored=True)
+    superseded_by = IndexedID(stored=True)
     # KCS confidence (kb.kcs.confidence: work-in-progress, not-validated, validated,
     # archived), and the ISO dates the article was last verified and is due for review:
     # columns for the ranking's confidence and freshness factor.
-    confidence = ID(stored=True, sortable=True)
-    verified = ID(sortable=True)
-    review_by = ID(sortable=True)
+    confidence = IndexedID(stored=True, sortable=True)
+    verified = IndexedID(sortable=True)
+    review_by = IndexedID(sortable=True)
 
     # Plain text of the body, stored for snippets (never re-render Markdown per result).
     text = STORED()
@@ -103,7 +104,7 @@ class ArticleSchema(SchemaClass):
     # Unstemmed vocabulary for "did you mean" and typo matching: the words of the title,
     # headings, tags, product, error codes and symptoms (the full body would double the
     # postings for little gain). Never stored, no positions.
-    spell = TEXT(analyzer=SpellAnalyzer(), phrase=False)
+    spell = IndexedText(analyzer=WordsAnalyzer(SpellAnalyzer()), phrase=False)
 
 
 COLUMN_FIELDS = frozenset(name for name, fieldtype in ArticleSchema().items() if fieldtype.column_type)
