@@ -38,22 +38,28 @@ def summarized(problems) -> list[str]:
 
 
 class _Progress:
-    """A click progress bar that appears only once a build turns out to be long."""
+    """Click progress bars that appear only once a build turns out to be long: one for
+    parsing and indexing the files, one for the meaning vectors computed after them."""
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self._bar = None
+        self._phase = ""
         self._done = 0
 
     def __call__(self, done: int, total: int, label: str) -> None:
         if not self.enabled or total < PROGRESS_MIN_FILES:
             return
+        phase = "Meaning vectors" if label.startswith("meaning vectors") else "Indexing"
+        if self._bar is not None and phase != self._phase:
+            self.close()
         if self._bar is None:
-            self._bar = click.progressbar(length=total, label="Indexing", file=sys.stderr,
+            self._bar = click.progressbar(length=total, label=phase, file=sys.stderr,
                                           show_pos=True, item_show_func=lambda item: item)
             self._bar.__enter__()
-        self._bar.update(max(done - self._done, 0), label)
-        self._done = done
+            self._phase, self._done = phase, 0
+        self._bar.update(max(done - self._done, 0), label if phase == "Indexing" else None)
+        self._done = max(done, self._done)
 
     def close(self) -> None:
         if self._bar is not None:

@@ -171,3 +171,15 @@ def test_answer_quotes_and_cites_or_says_why_not(runner: CliRunner, sample_index
     assert off["abstained"] is True and "answer" not in off
     assert "No answer" in runner.invoke(main, ["answer", "best temperature to bake sourdough bread",
                                                "--index", str(sample_index)]).output
+
+
+def test_a_long_index_shows_a_bar_for_the_files_then_one_for_the_meaning_vectors(runner: CliRunner, corpus) -> None:
+    from cli.index import PROGRESS_MIN_FILES
+
+    files = {f"f{n:03}.md": tsg(f"A{n}", f"Printer queue {n} stops", symptoms=f"Spooler {n} stops.")
+             for n in range(PROGRESS_MIN_FILES + 10)}
+    articles, root = corpus(files)
+    result = runner.invoke(main, ["index", "--articles", str(articles), "--index", str(root)])
+    assert result.exit_code == 0, result.output
+    # Off a terminal a bar shows only its label; each phase has its own (with its own length).
+    assert result.stderr.split() == ["Indexing", "Meaning", "vectors"]
