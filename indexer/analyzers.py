@@ -313,6 +313,27 @@ def weighted_sections(sections: list[tuple[float, str]]) -> str:
     return "".join(f"{SECTION_MARK}{weight:g}{WEIGHT_MARK}{text}" for weight, text in sections if text)
 
 
+def parse_sections(value: str, start_char: int = 0) -> list[tuple[float, str, int]]:
+    """(weight, text, offset of the text) of each section of a :func:`weighted_sections`
+    value; a section without a readable weight weighs 1, text without markers is one section."""
+    sections = []
+    offset = start_char
+    for chunk in value.split(SECTION_MARK):
+        if not chunk:
+            offset += 1
+            continue
+        head, sep, text = chunk.partition(WEIGHT_MARK)
+        try:
+            weight = float(head) if sep else 1.0
+        except ValueError:
+            weight = 1.0
+        if not sep:
+            text = chunk
+        sections.append((weight, text, offset + (len(head) + 1 if sep else 0)))
+        offset += len(chunk) + 1
+    return sections
+
+
 class WeightedSectionTokenizer(Tokenizer):
     """Raw tokens of several weighted sections, each token's ``boost`` set to its section's weight.
 
@@ -330,19 +351,7 @@ class WeightedSectionTokenizer(Tokenizer):
                  mode: str = "", **kwargs) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
-        offset = start_char
-        for chunk in value.split(SECTION_MARK):
-            if not chunk:
-                offset += 1
-                continue
-            head, sep, text = chunk.partition(WEIGHT_MARK)
-            try:
-                weight = float(head) if sep else 1.0
-            except ValueError:
-                weight = 1.0
-            if not sep:
-                text = chunk
-            base = offset + (len(head) + 1 if sep else 0)
+        for weight, text, base in parse_sections(value, start_char):
             for match in TOKEN_RE.finditer(text):
                 t.text, t.boost, t.stopped = match.group(0), weight, False
                 if keeporiginal:
@@ -354,7 +363,6 @@ class WeightedSectionTokenizer(Tokenizer):
                     t.startchar, t.endchar = base + match.start(), base + match.end()
                 yield t
             pos += SECTION_GAP
-            offset += len(chunk) + 1
 
 
 def ContentAnalyzer():  # noqa: N802

@@ -40,9 +40,7 @@ from whoosh.system import emptybytes, pack_uint
 from indexer.analyzers import (
     PAIR_RULES,
     SECTION_GAP,
-    SECTION_MARK,
     TOKEN_RE,
-    WEIGHT_MARK,
     ArticleAnalyzer,
     ContentAnalyzer,
     IdentifierFilter,
@@ -52,6 +50,7 @@ from indexer.analyzers import (
     expand,
     is_stop,
     pair_term,
+    parse_sections,
     stem_word,
 )
 
@@ -159,27 +158,6 @@ def _stop_text(raw: str) -> str:
             _stop_texts.clear()
         text = _stop_texts[raw] = raw.translate(accent_map)
     return text
-
-
-def parse_sections(value: str, start_char: int) -> list[tuple[float, str, int]]:
-    """(weight, text, offset of text) of each non-empty section, as
-    :class:`WeightedSectionTokenizer` reads a ``content`` value."""
-    sections = []
-    offset = start_char
-    for chunk in value.split(SECTION_MARK):
-        if not chunk:
-            offset += 1
-            continue
-        head, sep, text = chunk.partition(WEIGHT_MARK)
-        try:
-            weight = float(head) if sep else 1.0
-        except ValueError:
-            weight = 1.0
-        if not sep:
-            text = chunk
-        sections.append((weight, text, offset + (len(head) + 1 if sep else 0)))
-        offset += len(chunk) + 1
-    return sections
 
 
 class IdentifierAnalyzer(CompositeAnalyzer):

@@ -168,7 +168,8 @@ class Rebuild(BuildSteps):
                     replacements.append(fields)
         if losers or replacements:
             self._replace(ix_int, losers, replacements)
-            self._replace(ix_pub, [o for o in losers if o.public], [f for f in replacements if self.is_public(f)])
+            self._replace(ix_pub, [o for o in losers if o.public],
+                          [f for f in replacements if self.is_public(f)])
         return owners
 
     def _replace(self, ix, losers: list[Outcome], replacements: list[dict]) -> None:

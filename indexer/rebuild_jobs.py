@@ -20,8 +20,8 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from indexer.article_files import ArticleFile
-from indexer.engine.whoosh_adapter import fast_path, finish_segment, segment_writer, writer_codec
 from indexer.build_steps import WRITER_MEMORY_MB, is_public, reuse_count
+from indexer.engine.whoosh_adapter import fast_path, finish_segment, segment_writer, writer_codec
 from indexer.manifest import Entry, fields_from_stored, narrowed
 from indexer.schema import document_fields
 from kb.articles import parse_article
@@ -108,8 +108,10 @@ class _LastGood:
 def document_for(shared: Shared, rel: str, file: ArticleFile, entry: Entry | None,
                  last_good: _LastGood) -> tuple[Outcome, dict | None]:
     """One file's outcome and the fields to index for it: freshly parsed, or its last good version."""
-    result = parse_article(file.path, shared.articles, file.data, mapping=shared.mapping, strict=shared.strict)
-    outcome = Outcome(rel, problems=list(result.problems), skipped=result.skipped, visibility=result.visibility)
+    result = parse_article(file.path, shared.articles, file.data, mapping=shared.mapping,
+                           strict=shared.strict)
+    outcome = Outcome(rel, problems=list(result.problems), skipped=result.skipped,
+                      visibility=result.visibility)
     if result.skipped:
         return outcome, None
     article = result.article if result.ok else None
@@ -194,8 +196,8 @@ def share_analysis(first, second) -> None:
         if not first[name].indexed or name not in second:
             continue
         remembered: list = [None, None]
-        for field in (first[name], second[name]):
-            field.index = _remembering(field.index, remembered)
+        for fieldtype in (first[name], second[name]):
+            fieldtype.index = _remembering(fieldtype.index, remembered)
 
 
 def _remembering(index, remembered: list):
@@ -220,7 +222,8 @@ def _worker_job(job: Job):
 Tick = Callable[[int, str], None]  # (files done, what is being done)
 
 
-def run_jobs(shared: Shared, jobs: list[Job], procs: int, tick: Tick) -> tuple[list[list[Outcome]], list, list]:
+def run_jobs(shared: Shared, jobs: list[Job], procs: int,
+             tick: Tick) -> tuple[list[list[Outcome]], list, list]:
     """Run the jobs, in ``procs`` processes when there are several; returns the outcomes of
     each job in order and the internal and public segments written (to be committed together)."""
     results = []
