@@ -160,6 +160,17 @@ def _stop_text(raw: str) -> str:
     return text
 
 
+def _add_term(poses: dict, weights: dict, term: bytes, position: int, weight: float) -> None:
+    """One occurrence of a term: its position appended, its boost added to the sum."""
+    found = poses.get(term)
+    if found is None:
+        poses[term] = [position]
+        weights[term] = 0.0 + weight
+    else:
+        found.append(position)
+        weights[term] += weight
+
+
 class IdentifierAnalyzer(CompositeAnalyzer):
     """:func:`indexer.analyzers.ArticleAnalyzer` (``sections=False``) or
     :func:`~indexer.analyzers.ContentAnalyzer` (``sections=True``) in one loop.
@@ -268,7 +279,8 @@ class IdentifierAnalyzer(CompositeAnalyzer):
                     previous = None
                     shift -= 1
                 elif plan.__class__ is bytes:
-                    # Most tokens: a plain word, one term at its own position.
+                    # Most tokens: a plain word, one term at its own position (what
+                    # _add_term does, written out: this is the loop's hottest line).
                     base = pos + shift
                     found = poses.get(plan)
                     if found is None:
@@ -284,13 +296,7 @@ class IdentifierAnalyzer(CompositeAnalyzer):
                     width, encoded, key = plan
                     base = pos + shift
                     for offset, term in encoded:
-                        found = poses.get(term)
-                        if found is None:
-                            poses[term] = [base + offset]
-                            weights[term] = 0.0 + weight
-                        else:
-                            found.append(base + offset)
-                            weights[term] += weight
+                        _add_term(poses, weights, term, base + offset, weight)
                     if previous is not None:
                         self._add_joined(poses, weights, previous, raw, base, weight)
                     shift += width - 1
@@ -304,14 +310,7 @@ class IdentifierAnalyzer(CompositeAnalyzer):
         """Add the "http503" term of a pair, if ``previous`` and ``raw`` make one."""
         joined = joined_term(previous, raw)
         if joined is not None:
-            term = joined[1]
-            found = poses.get(term)
-            if found is None:
-                poses[term] = [base]
-                weights[term] = 0.0 + weight
-            else:
-                found.append(base)
-                weights[term] += weight
+            _add_term(poses, weights, joined[1], base, weight)
 
     def frequencies(self, value: str) -> tuple[dict[bytes, int], dict[bytes, float]]:
         """Each term's count and summed boosts, as ``Frequency.word_values`` collects them."""
