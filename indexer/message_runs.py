@@ -17,12 +17,13 @@ from whoosh import query as wq
 MIN_RUNS = 2  # a query with fewer runs than this is too short to be quoted
 
 
-def quoted_share(ev, runs: list[tuple[str, ...]], docnum: int) -> float:
+def quoted_share(ev, runs: list[tuple[str, ...]], docnum: int, *, whole: bool = False) -> float:
     """The share of ``runs`` that occur in order (one word of slop) in document ``docnum``.
 
     :param ev: the engine's evaluation (:class:`indexer.engine.Evaluation`) of the version.
+    :param whole: the one run is a whole sentence's content words, enough to be quoted.
     """
-    if len(runs) < MIN_RUNS:
+    if len(runs) < (1 if whole else MIN_RUNS):
         return 0.0
     only = ev.v.mask_of([docnum])
     at = np.asarray([docnum], dtype=np.int64)

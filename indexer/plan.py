@@ -27,6 +27,7 @@ from indexer.ranking import (
     FIELD_WEIGHTS,
     FUZZY_FIELDS,
     MAX_RUNS,
+    MIN_SENTENCE_WORDS,
     PAIR_BOOST,
     RUN_BOOST,
     RUN_LENGTH,
@@ -142,6 +143,8 @@ class Plan:
     unit_weights: list[float] = field(default_factory=list)
     kind: str = ""  # the query's kind (:mod:`indexer.query_kind`), set by the search
     runs: list[tuple[str, ...]] = field(default_factory=list)  # the pasted-message runs of words
+    # A sentence whose content words make a single run: found whole, it is quoted (:mod:`indexer.message_runs`).
+    whole_run: bool = False
 
     @property
     def is_empty(self) -> bool:
@@ -345,9 +348,12 @@ def add_title_boosters(plan: Plan, text: str, title_exists) -> None:
     # RUN_LENGTH consecutive query words found as a phrase in the content adds a little.
     # Runs inside one identifier (the parts of System.IO.IOException) are left out: the
     # identifier already matches whole.
+    # A sentence of few content words ("Error with preview in a browser") is one run, whole.
+    sentence = len(stream) == RUN_LENGTH and len(text.split()) >= MIN_SENTENCE_WORDS
     runs = [tuple(stream[i:i + RUN_LENGTH]) for i in range(len(stream) - RUN_LENGTH + 1)
-            if len(stream) > RUN_LENGTH and owned[i][1] != owned[i + RUN_LENGTH - 1][1]]
+            if (len(stream) > RUN_LENGTH or sentence) and owned[i][1] != owned[i + RUN_LENGTH - 1][1]]
     plan.runs = list(dict.fromkeys(runs))[:MAX_RUNS]
+    plan.whole_run = sentence and bool(plan.runs)
     add_run_booster(plan, plan.runs)
 
 

@@ -75,6 +75,7 @@ class Plan(Protocol):
 
     exact_codes: list[str]
     runs: list[tuple[str, ...]]
+    whole_run: bool
 
     def unit_queries(self) -> list[wq.Query]: ...
 
@@ -119,6 +120,9 @@ TITLE_PHRASE_BOOST = 4.0
 TITLE_PHRASE_SLOP = 2
 PAIR_BOOST = 2.0
 RUN_LENGTH = 3  # words per run in the pasted-message booster
+# A query of this many words or more whose content words are a single run is a sentence: the
+# run is boosted, and an article that has it word for word quotes the query.
+MIN_SENTENCE_WORDS = 5
 RUN_BOOST = 1.0
 MAX_RUNS = 24
 PRODUCT_BOOST = 3.0
@@ -373,7 +377,7 @@ def rank_search(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, rewei
                 candidates += _scored(more, reweigh)
             if getattr(plan, "kind", "") in WHOLE_FIRST_KINDS:
                 candidates = _whole_first(ev, plan, candidates)
-            if by_meaning_too and candidates and quoted_share(ev, plan.runs, candidates[0].docnum) >= QUOTED_SHARE:
+            if by_meaning_too and candidates and quoted_share(ev, plan.runs, candidates[0].docnum, whole=plan.whole_run) >= QUOTED_SHARE:
                 # An article quotes the query (a pasted message, a copied sentence): a known item.
                 by_meaning_too = False
                 candidates, matched = _without_thin(candidates, matched, thin_ids)

@@ -105,3 +105,30 @@ def test_a_pasted_path_no_article_has_whole_still_finds_the_one_naming_its_rare_
     with Searcher(root) as searcher:
         page = searcher.search(pasted, explain=True)
         assert [h.id for h in page.hits][:2] == ["A", "B"], [(h.id, h.score) for h in page.hits]
+
+
+@pytest.mark.needs_model
+def test_a_sentence_of_few_content_words_finds_the_article_that_quotes_it_before_lookalikes(corpus) -> None:
+    """A copied heading or dialog line of five words or more whose content words are three:
+    the article that has them word for word answers it, not the articles most like it in
+    meaning."""
+    from indexer import Searcher, build_index
+    from tests.indexer.conftest import tsg
+
+    other_topics = " ".join(f"Section {n} lists what the web client cannot do with protected files." for n in range(30))
+    articles, root = corpus({
+        # Q quotes the line, deep in an article about something broader.
+        "q.md": tsg("Q", "Limits of the web client with protected files",
+                    symptoms=f"{other_topics}\n\n**Problem with sync on a tablet**\n\nThe web client shows an error."),
+        # The look-alikes are about tablets syncing, in titles and meaning, but never say "problem".
+        "l1.md": tsg("L1", "Tablet sync stops after an update", symptoms="The tablet does not sync mail."),
+        "l2.md": tsg("L2", "Sync a tablet with the calendar", symptoms="Calendar sync on a tablet is slow."),
+        "l3.md": tsg("L3", "Tablets sync only on Wi-Fi", symptoms="The tablet app syncs only on Wi-Fi."),
+    })
+    build_index(articles, root)
+    with Searcher(root) as searcher:
+        page = searcher.search("Problem with sync on a tablet", explain=True)
+        assert [h.id for h in page.hits][0] == "Q", [(h.id, h.score) for h in page.hits]
+        assert "meaning" not in page.hits[0].explanation, "a quoted sentence is ranked by words alone"
+        short = searcher.search("tablet sync problem", explain=True)
+        assert short.hits and "meaning" in short.hits[0].explanation, "three typed words are no sentence"
