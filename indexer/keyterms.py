@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from indexer.analyzers import Word, query_words
-from indexer.plan import Plan, Unit, exact_code_candidates
-from indexer.ranking import KEY_TERM_TITLE_WEIGHT, MIN_KEY_TERM_WEIGHT
+from indexer.plan import Plan, Unit, exact_code_candidates, word_runs
+from indexer.ranking import KEY_TERM_TITLE_WEIGHT, MAX_RUNS, MIN_KEY_TERM_WEIGHT
 from indexer.synonyms import Synonyms
 
 MAX_KEY_TERMS = 12
@@ -110,7 +110,20 @@ def plan_long_text(reader, title: str, description: str, synonyms: Synonyms | No
     text = f"{title}\n{description}"
     codes = [c for c in exact_code_candidates(text, limit=50_000) if has_code(c)]
     plan.exact_codes = codes[:MAX_CODES]
-    weighted = [(w, KEY_TERM_TITLE_WEIGHT) for w in query_words(title)] + [(w, 1.0) for w in query_words(description)]
+    said = query_words(description)
+    weighted = [(w, KEY_TERM_TITLE_WEIGHT) for w in query_words(title)] + [(w, 1.0) for w in said]
     terms = key_terms(reader, weighted, max_terms=max_terms)
     plan.units, plan.unit_weights = units_from_key_terms(terms, synonyms)
+    # Runs of the description around its key terms: template lines every report shares
+    # ("User Agent: Mozilla/5.0 ...", "Steps to reproduce") say nothing of which article it quotes.
+    keys = {p for k in terms for p in k.word.parts}
+    plan.runs = spread([run for run in word_runs(said) if keys.intersection(run)], MAX_RUNS)
     return plan, terms
+
+
+def spread(items: list, most: int) -> list:
+    """At most ``most`` of ``items``, evenly spaced from the first: runs from the whole text."""
+    if len(items) <= most:
+        return items
+    step = len(items) / most
+    return [items[int(i * step)] for i in range(most)]

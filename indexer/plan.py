@@ -340,21 +340,31 @@ def add_title_boosters(plan: Plan, text: str, title_exists) -> None:
         plan.exact_title = True
         plan.title_key = key
         plan.boosters.append(wq.Term("title_key", key, boost=EXACT_TITLE_BOOST))
-    owned = [(p, i) for i, w in enumerate(w for u in plan.units for w in u.words) for p in w.parts]
-    stream = [p for p, _ in owned]
+    words = [w for u in plan.units for w in u.words]
+    stream = [p for w in words for p in w.parts]
     if 2 <= len(stream) <= 12:
         plan.boosters.append(wq.Phrase("title", stream, slop=TITLE_PHRASE_SLOP, boost=TITLE_PHRASE_BOOST))
     # A pasted message occurs word for word in the article that explains it: every run of
-    # RUN_LENGTH consecutive query words found as a phrase in the content adds a little.
-    # Runs inside one identifier (the parts of System.IO.IOException) are left out: the
-    # identifier already matches whole.
+    # its words found as a phrase in the content adds a little.
     # A sentence of few content words ("Error with preview in a browser") is one run, whole.
     sentence = len(stream) == RUN_LENGTH and len(text.split()) >= MIN_SENTENCE_WORDS
-    runs = [tuple(stream[i:i + RUN_LENGTH]) for i in range(len(stream) - RUN_LENGTH + 1)
-            if (len(stream) > RUN_LENGTH or sentence) and owned[i][1] != owned[i + RUN_LENGTH - 1][1]]
-    plan.runs = list(dict.fromkeys(runs))[:MAX_RUNS]
+    plan.runs = word_runs(words, single=sentence)[:MAX_RUNS]
     plan.whole_run = sentence and bool(plan.runs)
     add_run_booster(plan, plan.runs)
+
+
+def word_runs(words: Iterable[Word], *, single: bool = False) -> list[tuple[str, ...]]:
+    """Every run of :data:`RUN_LENGTH` consecutive analysed words, in order, without repeats.
+
+    Runs inside one identifier (the parts of System.IO.IOException) are left out: the
+    identifier matches whole. Text of exactly one run has none, unless ``single``.
+    """
+    owned = [(p, i) for i, w in enumerate(words) for p in w.parts]
+    if len(owned) < RUN_LENGTH or (len(owned) == RUN_LENGTH and not single):
+        return []
+    runs = (tuple(p for p, _ in owned[i:i + RUN_LENGTH]) for i in range(len(owned) - RUN_LENGTH + 1)
+            if owned[i][1] != owned[i + RUN_LENGTH - 1][1])
+    return list(dict.fromkeys(runs))
 
 
 def add_run_booster(plan: Plan, runs: list[tuple[str, ...]]) -> None:

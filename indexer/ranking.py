@@ -30,7 +30,8 @@
    several (:func:`coverage` below :data:`MIN_COVERAGE`), or, when meaning re-ranks, that
    are unlike it (:data:`MIN_SIMILARITY`), leave the page when anything better matched.
    A query that its best match by words quotes (:data:`QUOTED_SHARE` of its runs,
-   :mod:`indexer.message_runs`) is ranked by words alone, whatever its kind. For a query
+   :mod:`indexer.message_runs`) is ranked by words alone, whatever its kind; a ticket that
+   one of its best matches by words quotes (:data:`QUOTE_CHECKS`) gets that article first. For a query
    that names an identifier (:data:`WHOLE_FIRST_KINDS`), articles that carry it whole come
    before those that only have its parts.
 
@@ -161,6 +162,9 @@ MIN_SIMILARITY = 0.3
 # A query whose runs of words (:data:`RUN_LENGTH`) occur, at least this share of them, in
 # order in its best match by words is quoted by that article: ranked by words alone.
 QUOTED_SHARE = 0.5
+# A ticket's best candidates by words that are checked for quoting it: the one that does
+# comes first, and meaning re-ranks the rest.
+QUOTE_CHECKS = 5
 # Kinds of query (:mod:`indexer.query_kind`) that name an identifier: articles that carry it
 # whole ("System.IO.IOException") stay ahead of those that only have its parts ("System.IO
 # ... Exception"), as an article that declares an error code stays ahead of the rest.
@@ -475,11 +479,22 @@ def rank_ticket(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, rewei
         core = ev.run(plan.core_any()).only(visible)
         candidates = _scored(tier(ev, plan, core, window, "key terms"), reweigh)
     if similarity is not None and len(candidates) >= 2:
+        # An article that quotes the ticket (a log or message pasted whole) is the answer
+        # whatever meaning says; the others are still re-ranked by it.
+        quoted = next((c for c in candidates[:QUOTE_CHECKS] if _quotes(ev, plan, c)), None)
         coded = ev.run(plan.code_query()).mask if plan.exact_codes else None
         with stage("meaning"):
             candidates = by_meaning(candidates, similarity(candidates), coded)
+        if quoted is not None:
+            candidates = [quoted, *(c for c in candidates if c is not quoted)]
     ids = np.asarray(sorted(c.docnum for c in candidates), dtype=np.int64)
     return Ranked(candidates, Matches(len(visible), ids=ids, scores=np.zeros(len(ids), dtype=np.float32)))
+
+
+def _quotes(ev: Evaluator, plan: Plan, best: Candidate) -> bool:
+    """Whether the best match by words quotes the text (:data:`QUOTED_SHARE` of its runs)."""
+    with stage("phrases"):
+        return quoted_share(ev, plan.runs, best.docnum) >= QUOTED_SHARE
 
 
 def _scored(candidates: list[Candidate], reweigh: Reweigh) -> list[Candidate]:

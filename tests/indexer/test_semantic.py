@@ -342,3 +342,55 @@ def test_a_query_vector_is_encoded_once_and_cannot_be_changed_by_its_users() -> 
     assert query_vector(ENCODER, "vpn keeps disconnecting") is first
     with pytest.raises(ValueError):
         first[0] = 1.0
+
+
+QUOTED_PASSAGE = ("Rules that move messages from the inbox into folders stop running once the mailbox has "
+                  "moved to the new tenant, and the messages stay in the inbox until someone moves them "
+                  "across by hand every morning.")
+
+
+@needs_model
+def test_an_article_that_a_ticket_quotes_comes_first_and_meaning_orders_the_rest(make_kb, tmp_path: Path):
+    articles = make_kb({
+        # The quoted article is about a migration at large; the passage is one paragraph of it.
+        "migration.md": how_to("KB-20", "Checklist after moving mailboxes to a new tenant",
+                               "Licences, shared calendars and delegates are checked first.\n\n"
+                               f"{QUOTED_PASSAGE}\n\nRecreate server-side rules after the move.\n"),
+        # The ticket's title word for word, and close to it in meaning, but it quotes little of it.
+        "rules.md": how_to("KB-21", "Inbox rules stopped moving messages into folders",
+                           "Rules that move messages from the inbox into folders do not run; the "
+                           "messages stay in the inbox.\n"),
+        "sorting.md": how_to("KB-22", "Sort the inbox by sender",
+                             "Arrange the messages in the inbox by sender or by folder.\n"),
+    })
+    root = tmp_path / "index"
+    build_index(articles, root)
+    title = "Inbox rules stopped moving messages into folders"
+    with Searcher(root) as s:
+        pasted = s.suggest(title, f"Hello, since last week: {QUOTED_PASSAGE} Please help.", explain=True)
+        own_words = s.suggest(title, "Since last week the rules for invoices do nothing. Please help.")
+    assert [h.id for h in pasted.hits][:2] == ["KB-20", "KB-21"], [(h.id, h.score) for h in pasted.hits]
+    assert "meaning" in pasted.hits[1].explanation, "the others are still ranked by words and meaning"
+    assert [h.id for h in own_words.hits][:1] == ["KB-21"], "a ticket in its own words quotes no article"
+
+
+def test_a_tickets_runs_leave_out_template_lines_every_article_shares(make_kb, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch):
+    from indexer.keyterms import plan_long_text
+    from indexer.search import Statistics
+
+    monkeypatch.setenv("KB_ENCODER_DIR", "off")
+    template = "User agent: Mozilla 5.0 on Windows. Steps to reproduce: open the app. Actual results: it fails."
+    files = {f"r{n}.md": how_to(f"R-{n}", f"Report {n} about widget {n}", f"{template} Widget {n} is broken.\n")
+             for n in range(30)}
+    files["cal.md"] = how_to("C-1", "Calendar sync crashes", "Sync crashes when a meeting repeats weekly.\n")
+    articles, root = make_kb(files), tmp_path / "index"
+    build_index(articles, root)
+    with Searcher(root) as s, s._versions.use("internal") as ctx:
+        plan, _ = plan_long_text(Statistics(ctx.engine, ctx.reader), "Calendar sync crashes",
+                                 f"{template} The calendar sync crashes when a meeting repeats weekly.",
+                                 None, ctx.view.has_code)
+    words = {w for run in plan.runs for w in run}
+    assert plan.runs and {"calendar", "sync", "crash", "meet"} & words, plan.runs
+    assert not any(set(run) <= {"user", "agent", "mozilla", "5", "0", "window", "step", "reproduc", "open", "app",
+                                "actual", "result", "it", "fail"} for run in plan.runs), plan.runs
