@@ -414,6 +414,31 @@ def officedocs_known_items(articles: list[dict], *, cap: int = 300, seed: int = 
     return KnownItems(_spread_sample(titles, cap, rng), _spread_sample(codes, cap, rng), messages)
 
 
+def officedocs_passage_tickets(articles: list[dict], *, cap: int = 300, seed: int = 0) \
+        -> list[tuple[str, str, str]]:
+    """Tickets that repeat a passage of the article that answers them: (title, description,
+    article id).
+
+    The description is 40-150 consecutive words of an article's visible text (articles of
+    at least 80 words), from a seeded random place; the title is its first ten words, as a
+    ticket without a subject is given one. A stand-in for tickets that paste what the
+    customer read or saw, each with one right answer.
+    """
+    rng = random.Random(f"officedocs-passage-tickets:{seed}")
+    tickets = []
+    for a in rng.sample(articles, min(len(articles), cap * 2)):
+        words = _visible_text(a["body"]).split()
+        if len(words) < 80:
+            continue
+        n = rng.randint(40, 150)
+        start = rng.randint(0, len(words) - n)
+        text = " ".join(words[start:start + n])
+        tickets.append((" ".join(text.split()[:10]), text, a["id"]))
+        if len(tickets) >= cap:
+            break
+    return tickets
+
+
 # --------------------------------------------------------------------------------------
 # gitbugs-seamonkey
 # --------------------------------------------------------------------------------------

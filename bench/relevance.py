@@ -14,6 +14,9 @@ audience "public". The references (bench/references.py) index the same id/title/
     Each is sent to search() (limit 10); success@1 and MRR@10. Stock Whoosh is used as a
     newcomer uses it: MultifieldParser over title+body, default AND grouping. tantivy:
     BM25, conjunction by default (syntax characters stripped, as in references.py).
+    Then tickets that repeat a passage of their article (officedocs_passage_tickets: 40-150
+    words, the first ten as the title) through suggest(limit 10); success@1 and MRR@10.
+    The references suggest with every word of the ticket, OR'ed.
 
 (b) ticket-to-article suggestions
     SeaMonkey duplicates (judged pairs, bench/datasets.py load_seamonkey): all 1,076 reports indexed; each of
@@ -64,7 +67,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from datasets import (DatasetMissing, load_officedocs, load_seamonkey, load_stackfaq,  # noqa: E402
-                      officedocs_known_items, write_kb)
+                      officedocs_known_items, officedocs_passage_tickets, write_kb)
 from provenance import code_state  # noqa: E402
 from metrics import average_precision, mean, mrr_at_k, ndcg_at_k, percentile, recall_at_k, success_at_1  # noqa: E402
 from references import StockWhoosh, Tantivy  # noqa: E402
@@ -270,6 +273,21 @@ def run_officedocs(work: Path, make_engines=engines_for) -> dict:
             out[(kind, e.name)] = mean(s1)
             out[("ms", kind, e.name)] = (percentile(ms, 50), percentile(ms, 95))
     by_kind(engines, [(q, {aid}) for q, aid in known.titles + known.error_codes + known.messages])
+    tickets = officedocs_passage_tickets(articles)
+    emit(f"\ntickets repeating a passage of their article via suggest(limit 10): {len(tickets)} tickets, "
+         "40-150 words, title = first ten words")
+    table_header(["s@1", "MRR@10"])
+    for e in engines:
+        before = e.failed
+        s1, mrr, ms = [], [], []
+        for title, description, aid in tickets:
+            ids, t = timed(e.suggest, title, description, 10)
+            ms.append(t)
+            s1.append(success_at_1(ids, {aid}))
+            mrr.append(mrr_at_k(ids, {aid}, 10))
+        table_row(e.name, [mean(s1), mean(mrr)], ms, e.failed - before)
+        out[("passage tickets", e.name)] = mean(s1)
+        out[("ms", "passage tickets", e.name)] = (percentile(ms, 50), percentile(ms, 95))
     kb_ok = {k: v for k, v in out.items() if k[1] == "kb"}
     emit("\ntargets: kb success@1 = 1.0 titles: %s (%.3f), = 1.0 error codes: %s (%.3f), "
          ">= 0.99 pasted messages: %s (%.3f)" % (
