@@ -430,7 +430,7 @@ def officedocs_passage_tickets(articles: list[dict], *, cap: int = 300, seed: in
         words = _visible_text(a["body"]).split()
         if len(words) < 80:
             continue
-        n = rng.randint(40, 150)
+        n = rng.randint(40, min(150, len(words)))
         start = rng.randint(0, len(words) - n)
         text = " ".join(words[start:start + n])
         tickets.append((" ".join(text.split()[:10]), text, a["id"]))
