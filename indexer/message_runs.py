@@ -12,7 +12,6 @@ checked as phrases in one candidate, the best by words.
 from __future__ import annotations
 
 import numpy as np
-from whoosh import query as wq
 
 MIN_RUNS = 2  # a query with fewer runs than this is too short to be quoted
 
@@ -25,10 +24,18 @@ def quoted_share(ev, runs: list[tuple[str, ...]], docnum: int, *, whole: bool = 
     """
     if len(runs) < (1 if whole else MIN_RUNS):
         return 0.0
-    only = ev.v.mask_of([docnum])
-    at = np.asarray([docnum], dtype=np.int64)
-    found = sum(bool(ev.run(wq.Phrase("content", list(run), slop=1), restrict=only).at(at)[0][0]) for run in runs)
-    return found / len(runs)
+    return float(ev.phrases_in("content", runs, 1, np.asarray([docnum])).mean())
 
 
-__all__ = ["MIN_RUNS", "quoted_share"]
+def quoted_shares(ev, runs: list[tuple[str, ...]], docnums: list[int]) -> np.ndarray:
+    """For each of ``docnums``: the share of ``runs`` it has in order (one word of slop),
+    from the index's positions alone."""
+    if len(runs) < MIN_RUNS or not docnums:
+        return np.zeros(len(docnums))
+    order = np.argsort(docnums)
+    shares = np.empty(len(docnums))
+    shares[order] = ev.phrases_in("content", runs, 1, np.asarray(docnums, dtype=np.int64)[order]).mean(axis=0)
+    return shares
+
+
+__all__ = ["MIN_RUNS", "quoted_share", "quoted_shares"]

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from indexer.engine.matches import Matches, all_of, any_of
-from indexer.message_runs import quoted_share
+from indexer.message_runs import quoted_share, quoted_shares
 from indexer.stages import stage
 from kb.kcs.confidence import is_stale
 
@@ -68,6 +68,9 @@ class Evaluator(Protocol):
 
     def run(self, q: wq.Query | None, restrict: np.ndarray | None = None, *,
             optimistic: bool = False) -> Matches: ...
+
+    def phrases_in(self, fieldname: str, phrases: list[tuple[str, ...]], slop: int,
+                   docs: np.ndarray) -> np.ndarray: ...
 
 
 class Plan(Protocol):
@@ -481,7 +484,7 @@ def rank_ticket(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, rewei
     if similarity is not None and len(candidates) >= 2:
         # An article that quotes the ticket (a log or message pasted whole) is the answer
         # whatever meaning says; the others are still re-ranked by it.
-        quoted = next((c for c in candidates[:QUOTE_CHECKS] if _quotes(ev, plan, c)), None)
+        quoted = _quoting(ev, plan, candidates[:QUOTE_CHECKS])
         coded = ev.run(plan.code_query()).mask if plan.exact_codes else None
         with stage("meaning"):
             candidates = by_meaning(candidates, similarity(candidates), coded)
@@ -491,10 +494,11 @@ def rank_ticket(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, rewei
     return Ranked(candidates, Matches(len(visible), ids=ids, scores=np.zeros(len(ids), dtype=np.float32)))
 
 
-def _quotes(ev: Evaluator, plan: Plan, best: Candidate) -> bool:
-    """Whether the best match by words quotes the text (:data:`QUOTED_SHARE` of its runs)."""
+def _quoting(ev: Evaluator, plan: Plan, candidates: list[Candidate]) -> Candidate | None:
+    """The first of ``candidates`` that quotes the text (:data:`QUOTED_SHARE` of its runs)."""
     with stage("phrases"):
-        return quoted_share(ev, plan.runs, best.docnum) >= QUOTED_SHARE
+        shares = quoted_shares(ev, plan.runs, [c.docnum for c in candidates])
+    return next((c for c, share in zip(candidates, shares, strict=True) if share >= QUOTED_SHARE), None)
 
 
 def _scored(candidates: list[Candidate], reweigh: Reweigh) -> list[Candidate]:

@@ -242,6 +242,18 @@ class Evaluation:
         keep = self._phrase_in(q.fieldname, words, q.slop, docs, within if within is not None else docs)
         return self._dense(Matches(self.v.size, ids=docs[keep], scores=scores[keep]), q.fieldname)
 
+    def phrases_in(self, fieldname: str, phrases: list[tuple[str, ...]], slop: int,
+                   docs: np.ndarray) -> np.ndarray:
+        """Which of ``docs`` (sorted global ids) hold each phrase of analysed words, as
+        ``Phrase`` queries would find them: a (phrases x docs) boolean array. Positions only:
+        nothing is scored, and each word is looked up once for all the phrases."""
+        docs = np.asarray(docs, dtype=np.int64)
+        found = np.zeros((len(phrases), len(docs)), dtype=bool)
+        for i, words in enumerate(phrases):
+            if words and len(docs):
+                found[i] = phrase_found([self._word_keys(fieldname, w, docs) for w in words], slop, len(docs))
+        return found
+
     def _within(self, restrict: np.ndarray | None) -> np.ndarray | None:
         """The documents of a selective ``restrict`` mask (listed once per mask), else None."""
         if restrict is None:

@@ -354,6 +354,11 @@ _ITEM_WIDTH = np.zeros(256, dtype=np.int64)  # bytes after each int opcode, 0 fo
 _ITEM_WIDTH[ord("K")], _ITEM_WIDTH[ord("M")], _ITEM_WIDTH[ord("J")] = 1, 2, 4
 
 
+# Fewer posting values than this (a phrase checked in one or two documents) are decoded by
+# Whoosh one by one: the vectorized decoder's numpy step per position costs more.
+_FEW_VALUES = 4
+
+
 def decode_positions(values) -> Positions:
     """Positions of a run of posting values in Whoosh's ``Positions`` encoding.
 
@@ -365,16 +370,18 @@ def decode_positions(values) -> Positions:
     """
     if not len(values):
         return EMPTY_POSITIONS
-    try:
-        return _decode_positions(values)
-    except (ValueError, IndexError):  # another layout (IndexError: a count read past the end)
-        from whoosh.formats import Positions as PositionsFormat
+    if len(values) >= _FEW_VALUES:
+        try:
+            return _decode_positions(values)
+        except (ValueError, IndexError):  # another layout (IndexError: a count read past the end)
+            pass
+    from whoosh.formats import Positions as PositionsFormat
 
-        decode = PositionsFormat().decode_positions
-        lists = [decode(v) for v in values]
-        counts = np.fromiter(map(len, lists), dtype=np.int32, count=len(lists))
-        flat = np.fromiter((p for one in lists for p in one), dtype=np.int32, count=int(counts.sum()))
-        return counts, flat
+    decode = PositionsFormat().decode_positions
+    lists = [decode(v) for v in values]
+    counts = np.fromiter(map(len, lists), dtype=np.int32, count=len(lists))
+    flat = np.fromiter((p for one in lists for p in one), dtype=np.int32, count=int(counts.sum()))
+    return counts, flat
 
 
 def _decode_positions(values) -> Positions:

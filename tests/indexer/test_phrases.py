@@ -174,6 +174,35 @@ def test_phrases_checked_in_a_few_documents_are_checked_in_those_only(whoosh_sea
         assert found.at(np.asarray(few))[1].tolist() == whole.at(np.asarray(few))[1].tolist()
 
 
+@pytest.mark.parametrize("source", ["sidecars and term tables", "whoosh blocks"])
+def test_many_phrases_checked_by_positions_alone_are_found_where_whoosh_finds_them(whoosh_searcher,
+                                                                                   source) -> None:
+    """``phrases_in`` (a ticket's runs in its best candidates) checks positions without
+    scoring: it must hold exactly where Whoosh's phrase matcher does, for one document or a
+    few, a word looked up once for every phrase that has it."""
+    folder = whoosh_searcher.folder if source.startswith("sidecars") else None
+    ev = Evaluation(IndexVersion(whoosh_searcher, folder, SegmentCache()), whoosh_searcher)
+    rng = random.Random(5)
+    phrases = [q for q in _phrases(whoosh_searcher, 240, seed=5) if q.fieldname == "content"]
+    held = 0
+    for start in range(0, len(phrases), 24):
+        batch = phrases[start:start + 24]
+        slop = batch[0].slop
+        expected = [set(whoosh_searcher.docs_for_query(wq.Phrase("content", q.words, slop=slop))) for q in batch]
+        likely = sorted({d for docs in expected for d in docs})
+        # Documents with every word of a phrase, in order or not: where slop and order decide.
+        near = sorted({d for q in batch for d in whoosh_searcher.docs_for_query(
+            wq.And([wq.Term("content", w) for w in q.words]))} - set(likely))
+        docs = sorted(set(rng.sample(likely, min(3, len(likely)))) | set(rng.sample(near, min(3, len(near))))
+                      | {rng.randrange(ev.v.size)})
+        found = ev.phrases_in("content", [tuple(q.words) for q in batch], slop, np.asarray(docs))
+        assert found.shape == (len(batch), len(docs))
+        for row, q, want in zip(found, batch, expected, strict=True):
+            assert {d for d, hit in zip(docs, row.tolist(), strict=True) if hit} == want & set(docs), q
+            held += bool(want & set(docs))
+    assert held > 10
+
+
 def test_a_phrase_is_its_words_in_order_within_the_slop() -> None:
     # Two candidates: "a b x c" and "c b a".
     a = position_keys((np.array([1, 1]), np.array([0, 2])))
