@@ -11,6 +11,8 @@ checked as phrases in one candidate, the best by words.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 MIN_RUNS = 2  # a query with fewer runs than this is too short to be quoted
@@ -27,15 +29,25 @@ def quoted_share(ev, runs: list[tuple[str, ...]], docnum: int, *, whole: bool = 
     return float(ev.phrases_in("content", runs, 1, np.asarray([docnum])).mean())
 
 
-def quoted_shares(ev, runs: list[tuple[str, ...]], docnums: list[int]) -> np.ndarray:
-    """For each of ``docnums``: the share of ``runs`` it has in order (one word of slop),
-    from the index's positions alone."""
+def first_quoting(ev, runs: list[tuple[str, ...]], docnums: list[int], share: float) -> int | None:
+    """Where in ``docnums`` the first document is that has at least ``share`` of ``runs`` in
+    order (one word of slop), or None. Runs are checked one by one in all the documents,
+    until the first document that may still quote the text does, or none may: about half
+    the runs settle it either way."""
     if len(runs) < MIN_RUNS or not docnums:
-        return np.zeros(len(docnums))
-    order = np.argsort(docnums)
-    shares = np.empty(len(docnums))
-    shares[order] = ev.phrases_in("content", runs, 1, np.asarray(docnums, dtype=np.int64)[order]).mean(axis=0)
-    return shares
+        return None
+    need = math.ceil(share * len(runs))
+    place = np.argsort(np.argsort(docnums))  # each document's place among the sorted ids
+    universe = np.sort(np.asarray(docnums, dtype=np.int64))  # one array: each word is read once
+    found = np.zeros(len(docnums), dtype=np.int64)
+    for checked, run in enumerate(runs, start=1):
+        found += ev.phrases_in("content", [run], 1, universe)[0][place]
+        may = np.flatnonzero(found + (len(runs) - checked) >= need)
+        if not len(may):
+            return None
+        if found[may[0]] >= need:
+            return int(may[0])
+    return None
 
 
-__all__ = ["MIN_RUNS", "quoted_share", "quoted_shares"]
+__all__ = ["MIN_RUNS", "first_quoting", "quoted_share"]

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from indexer.engine.matches import Matches, all_of, any_of
-from indexer.message_runs import quoted_share, quoted_shares
+from indexer.message_runs import first_quoting, quoted_share
 from indexer.stages import stage
 from kb.kcs.confidence import is_stale
 
@@ -497,8 +497,8 @@ def rank_ticket(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, rewei
 def _quoting(ev: Evaluator, plan: Plan, candidates: list[Candidate]) -> Candidate | None:
     """The first of ``candidates`` that quotes the text (:data:`QUOTED_SHARE` of its runs)."""
     with stage("phrases"):
-        shares = quoted_shares(ev, plan.runs, [c.docnum for c in candidates])
-    return next((c for c, share in zip(candidates, shares, strict=True) if share >= QUOTED_SHARE), None)
+        at = first_quoting(ev, plan.runs, [c.docnum for c in candidates], QUOTED_SHARE)
+    return None if at is None else candidates[at]
 
 
 def _scored(candidates: list[Candidate], reweigh: Reweigh) -> list[Candidate]:

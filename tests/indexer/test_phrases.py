@@ -339,3 +339,34 @@ def test_a_sidecar_written_before_positions_still_serves_and_is_rewritten(corpus
     (articles / "a0.md").write_text(tsg("A0", "Login timeout again"), encoding="utf-8")
     build_index(articles, root)
     assert not missing_sidecars(whoosh_index.open_dir(str(generation(root))))
+
+
+def test_the_first_document_in_the_given_order_that_quotes_the_runs_is_named(make_kb, tmp_path) -> None:
+    """A ticket's best candidates are asked in their order by words: the first of them that
+    has half of the runs or more is the one, whatever its place in the index."""
+    from indexer import Searcher, build_index
+    from indexer.analyzers import query_words
+    from indexer.engine import Evaluation
+    from indexer.message_runs import first_quoting
+    from indexer.plan import word_runs
+    from tests.indexer.conftest import tsg
+
+    passage = "the sync agent stops after the nightly certificate rotation and queues every change locally"
+    articles = make_kb({
+        "a.md": tsg("A", "Agent notes", symptoms=f"Seen in March: {passage}."),
+        "b.md": tsg("B", "Rotation notes", symptoms=f"{passage}, as support found."),
+        "c.md": tsg("C", "Half of it", symptoms="The sync agent stops after the nightly backup."),
+        "d.md": tsg("D", "Unrelated", symptoms="Printers queue jobs locally."),
+    })
+    root = tmp_path / "index"
+    build_index(articles, root)
+    runs = word_runs(query_words(passage))
+    assert len(runs) >= 6
+    with Searcher(root) as s, s._versions.use("internal") as ctx:
+        ev = Evaluation(ctx.engine, ctx.searcher)
+        doc = {ctx.searcher.stored_fields(n)["id"]: n for n in range(ctx.searcher.doc_count_all())}
+        assert first_quoting(ev, runs, [doc["B"], doc["A"]], 0.5) == 0
+        assert first_quoting(ev, runs, [doc["D"], doc["C"], doc["A"], doc["B"]], 0.5) == 2
+        assert first_quoting(ev, runs, [doc["C"], doc["D"]], 0.5) is None, "C has only the opening runs"
+        assert first_quoting(ev, runs, [doc["C"]], 0.2) == 0
+        assert first_quoting(ev, runs[:1], [doc["A"]], 0.5) is None, "one run is too short to be quoted"
