@@ -129,6 +129,8 @@ def _print_explanation(ex: dict) -> None:
                 f"{meaning['best_words_score']:.2f} (best) + {meaning['weight']:g} × similarity "
                 f"{meaning['similarity']:.3f} = ")
     click.echo(f"{why}{ex['score']:.2f}")
+    if ex.get("quotes_ticket"):
+        click.echo("       first: it quotes the ticket (half of its runs of words or more, in order)")
     if ex.get("query_kind"):
         shares = f"; matched {ex['coverage']:.0%} of the query's distinctive words" if "coverage" in ex else ""
         leans = f"words {1:g} + meaning {meaning['weight']:g}" if meaning else "words only"

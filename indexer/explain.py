@@ -108,6 +108,8 @@ class Explainer:
                 "similarity": round(c.similarity, 4), "weight": c.meaning_weight,
                 "words_score": round(c.by_words, 4), "best_words_score": round(c.best_by_words, 4),
                 "formula": "words_score / best_words_score + weight * similarity"}
+        if c.quotes:
+            out["quotes_ticket"] = True  # first whatever its score: it has the ticket's words in order
         return out
 
     def _matched_terms(self, docnum: int) -> list[tuple[str, str]]:

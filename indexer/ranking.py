@@ -190,6 +190,7 @@ class Candidate:
     by_words: float = 0.0  # the final score before the blend with meaning
     best_by_words: float = 0.0  # the best such score among the re-ranked candidates
     final: float = 0.0
+    quotes: bool = False  # it quotes the ticket (:data:`QUOTE_CHECKS`): first whatever its score
 
     @property
     def text(self) -> float:
@@ -489,6 +490,7 @@ def rank_ticket(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, rewei
         with stage("meaning"):
             candidates = by_meaning(candidates, similarity(candidates), coded)
         if quoted is not None:
+            quoted.quotes = True
             candidates = [quoted, *(c for c in candidates if c is not quoted)]
     ids = np.asarray(sorted(c.docnum for c in candidates), dtype=np.int64)
     return Ranked(candidates, Matches(len(visible), ids=ids, scores=np.zeros(len(ids), dtype=np.float32)))

@@ -370,7 +370,9 @@ def test_an_article_that_a_ticket_quotes_comes_first_and_meaning_orders_the_rest
         pasted = s.suggest(title, f"Hello, since last week: {QUOTED_PASSAGE} Please help.", explain=True)
         own_words = s.suggest(title, "Since last week the rules for invoices do nothing. Please help.")
     assert [h.id for h in pasted.hits][:2] == ["KB-20", "KB-21"], [(h.id, h.score) for h in pasted.hits]
+    assert pasted.hits[0].explanation.get("quotes_ticket") is True, "--explain says why it is first"
     assert "meaning" in pasted.hits[1].explanation, "the others are still ranked by words and meaning"
+    assert "quotes_ticket" not in pasted.hits[1].explanation
     assert [h.id for h in own_words.hits][:1] == ["KB-21"], "a ticket in its own words quotes no article"
 
 
