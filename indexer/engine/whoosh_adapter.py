@@ -30,6 +30,7 @@ a rebuild writes its segments in one process, through Whoosh's locked writers.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import pickle
@@ -371,10 +372,9 @@ def decode_positions(values) -> Positions:
     if not len(values):
         return EMPTY_POSITIONS
     if len(values) >= _FEW_VALUES:
-        try:
+        # Another layout falls through to Whoosh (IndexError: a count read past the end).
+        with contextlib.suppress(ValueError, IndexError):
             return _decode_positions(values)
-        except (ValueError, IndexError):  # another layout (IndexError: a count read past the end)
-            pass
     from whoosh.formats import Positions as PositionsFormat
 
     decode = PositionsFormat().decode_positions
