@@ -6,7 +6,8 @@ occurrence to the next (a timestamp, a process id, a path, a user name). Such a 
 known item however it is worded, so it is ranked by words even when it reads like a
 question or a description: meaning would only blur an exact answer. The plan's runs
 (:attr:`indexer.plan.Plan.runs`, :data:`~indexer.ranking.RUN_LENGTH` words each) are
-checked as phrases in one candidate, the best by words.
+checked as phrases in the best candidate by words (a search) or in the few best (a
+ticket), on the index's positions alone.
 """
 
 from __future__ import annotations
@@ -18,23 +19,17 @@ import numpy as np
 MIN_RUNS = 2  # a query with fewer runs than this is too short to be quoted
 
 
-def quoted_share(ev, runs: list[tuple[str, ...]], docnum: int, *, whole: bool = False) -> float:
-    """The share of ``runs`` that occur in order (one word of slop) in document ``docnum``.
+def first_quoting(ev, runs: list[tuple[str, ...]], docnums: list[int], share: float, *,
+                  whole: bool = False) -> int | None:
+    """Where in ``docnums`` the first document is that has at least ``share`` of ``runs`` in
+    order (one word of slop), or None. Runs are checked one by one in all the documents,
+    until the first document that may still quote the text does, or none may: about half
+    the runs settle it either way.
 
     :param ev: the engine's evaluation (:class:`indexer.engine.Evaluation`) of the version.
     :param whole: the one run is a whole sentence's content words, enough to be quoted.
     """
-    if len(runs) < (1 if whole else MIN_RUNS):
-        return 0.0
-    return float(ev.phrases_in("content", runs, 1, np.asarray([docnum])).mean())
-
-
-def first_quoting(ev, runs: list[tuple[str, ...]], docnums: list[int], share: float) -> int | None:
-    """Where in ``docnums`` the first document is that has at least ``share`` of ``runs`` in
-    order (one word of slop), or None. Runs are checked one by one in all the documents,
-    until the first document that may still quote the text does, or none may: about half
-    the runs settle it either way."""
-    if len(runs) < MIN_RUNS or not docnums:
+    if len(runs) < (1 if whole else MIN_RUNS) or not docnums:
         return None
     need = math.ceil(share * len(runs))
     place = np.argsort(np.argsort(docnums))  # each document's place among the sorted ids
@@ -50,4 +45,4 @@ def first_quoting(ev, runs: list[tuple[str, ...]], docnums: list[int], share: fl
     return None
 
 
-__all__ = ["MIN_RUNS", "first_quoting", "quoted_share"]
+__all__ = ["MIN_RUNS", "first_quoting"]

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from indexer.engine.matches import Matches, all_of, any_of
-from indexer.message_runs import first_quoting, quoted_share
+from indexer.message_runs import first_quoting
 from indexer.stages import stage
 from kb.kcs.confidence import is_stale
 
@@ -385,7 +385,8 @@ def rank_search(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, rewei
                 candidates += _scored(more, reweigh)
             if getattr(plan, "kind", "") in WHOLE_FIRST_KINDS:
                 candidates = _whole_first(ev, plan, candidates)
-            if by_meaning_too and candidates and quoted_share(ev, plan.runs, candidates[0].docnum, whole=plan.whole_run) >= QUOTED_SHARE:
+            if by_meaning_too and candidates and first_quoting(
+                    ev, plan.runs, [candidates[0].docnum], QUOTED_SHARE, whole=plan.whole_run) == 0:
                 # An article quotes the query (a pasted message, a copied sentence): a known item.
                 by_meaning_too = False
                 candidates, matched = _without_thin(candidates, matched, thin_ids)
