@@ -2,10 +2,14 @@
 
 Whoosh's ``groupedby`` rebuilds per-document value lists for multi-valued fields on every
 search, which is too slow at 100k articles. Here value lists are built once per *segment*
-(one pass over each facet field's postings) and kept while the segment exists; counting
-is a gather and a segmented sum over (document, value) pairs grouped by value. An
+(one pass over each facet field's postings) and kept while the segment exists. An
 incremental build adds a small segment and leaves the others alone, so a new index
 version only pays for what changed instead of rebuilding everything for 100k articles.
+
+Counting over many matches: a value that many documents have keeps its documents as a
+bitset, and its count is the popcount of that bitset and the matches' (one vectorized
+step for all such values); the rarer values are a gather and a segmented sum over their
+(document, value) pairs. A few matches are counted by their own values instead.
 
 Cached sets may still include documents deleted later in a segment; that is harmless
 because every result set they are combined with comes from postings, which exclude them.
@@ -28,6 +32,12 @@ from indexer.engine.version import SegmentCache, SegmentData, leaves, mask_of
 FACET_FIELDS = {"type": "type", "product": "product", "tag": "tag", "resolution_code": "resolution_code"}
 MAX_FACET_VALUES = 30
 MAX_CACHED_FILTERS = 128
+# Counted by their own values when the matches are fewer than the (document, value) pairs
+# divided by this; else over the whole table.
+SPARSE_SHARE = 4
+# A value of at least this share of the documents keeps a bitset (at most 1/share of
+# the field's pairs per document can be such values, so the bitsets stay small).
+BITSET_SHARE = 1 / 32
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,7 @@ class IndexCaches:
         self._filters: dict[tuple, set[int]] = {}
         self._pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
         self._by_doc: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._tables: dict[str, ValueTable] = {}
         self._codes: frozenset[str] | None = None  # every exact error code of the version
         self.size = max((offset + count for _k, _s, offset, count, _d in self._leaves), default=0)
 
@@ -124,6 +135,13 @@ class IndexCaches:
             if candidate.casefold() == folded:
                 return candidate
         return None
+
+    def _table(self, fieldname: str) -> ValueTable:
+        found = self._tables.get(fieldname)
+        if found is None:
+            values, docs, starts = self._global_pairs(fieldname)
+            found = self._tables[fieldname] = ValueTable(values, docs, starts, self.size)
+        return found
 
     def _global_pairs(self, fieldname: str) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(values, documents grouped by value, where each value's group starts) for a facet field."""
@@ -172,19 +190,23 @@ class IndexCaches:
         else:
             mask = docs if isinstance(docs, np.ndarray) else self.mask_of(docs)
         out: dict[str, list[Facet]] = {}
+        packed = None
         for name, fieldname in FACET_FIELDS.items():
-            values, doc_ids, starts = self._global_pairs(fieldname)
+            values, doc_ids, _starts = self._global_pairs(fieldname)
             if not len(doc_ids) or (sparse is not None and not len(sparse)) or (mask is not None and not mask.any()):
                 out[name] = []
                 continue
-            if sparse is not None and len(sparse) * 4 < len(doc_ids):
+            if sparse is not None and len(sparse) * SPARSE_SHARE < len(doc_ids):
                 begins, by_doc = self._values_by_doc(fieldname)
                 lengths = begins[sparse + 1] - begins[sparse]
                 at = np.repeat(begins[sparse] - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
                 hits = np.bincount(by_doc[at], minlength=len(values))
             else:
-                hits = np.add.reduceat((mask if mask is not None else docs.mask)[doc_ids].view(np.uint8),
-                                       starts, dtype=np.int64)
+                if mask is None:
+                    mask = docs.mask
+                if packed is None:
+                    packed = _packed(mask, self.size)
+                hits = self._table(fieldname).count(mask, packed)
             nonzero = np.flatnonzero(hits)
             if len(nonzero) > limit:  # only values that can make the list need sorting by name
                 cut = np.partition(hits[nonzero], len(nonzero) - limit)[len(nonzero) - limit]
@@ -253,6 +275,48 @@ class IndexCaches:
                 docs.mask = self.mask_of(docs)
             return docs.mask
         return self.mask_of(docs)
+
+
+class ValueTable:
+    """One facet field's (document, value) pairs over a version, ready to count a mask of
+    matches: the frequent values as bitsets, the rest as pairs grouped by value."""
+
+    def __init__(self, values: list[str], docs: np.ndarray, starts: np.ndarray, size: int):
+        ends = np.append(starts[1:], len(docs)).astype(np.int64)
+        lengths = ends - starts
+        self.size = len(values)
+        frequent = lengths >= max(1, size * BITSET_SHARE)
+        self.frequent = np.flatnonzero(frequent)
+        words = (size + 63) // 64
+        self.bits = np.zeros((len(self.frequent), words), dtype=np.uint64)
+        for row, value in enumerate(self.frequent):
+            member = np.zeros(words * 64, dtype=bool)
+            member[docs[starts[value]:ends[value]]] = True
+            self.bits[row] = np.packbits(member, bitorder="little").view(np.uint64)
+        self.rare = np.flatnonzero(~frequent)
+        parts = [docs[starts[v]:ends[v]] for v in self.rare]
+        self.rare_docs = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+        self.rare_starts = np.cumsum([0, *(len(p) for p in parts[:-1])]).astype(np.int64) if parts else None
+
+    def count(self, mask: np.ndarray, packed: np.ndarray) -> np.ndarray:
+        """How many documents of ``mask`` (``packed``: the same as 64-bit words) have each value."""
+        hits = np.zeros(self.size, dtype=np.int64)
+        if len(self.frequent):
+            hits[self.frequent] = np.bitwise_count(self.bits & packed).sum(axis=1, dtype=np.int64)
+        if self.rare_starts is not None:
+            found = mask[self.rare_docs].view(np.uint8)
+            hits[self.rare] = np.add.reduceat(found, self.rare_starts, dtype=np.int64)
+        return hits
+
+
+def _packed(mask: np.ndarray, size: int) -> np.ndarray:
+    """The first ``size`` documents of a boolean mask as 64-bit words (the layout of
+    :class:`ValueTable`'s bitsets)."""
+    words = (size + 63) // 64
+    padded = np.zeros(words * 64, dtype=bool)
+    n = min(size, len(mask))
+    padded[:n] = mask[:n]
+    return np.packbits(padded, bitorder="little").view(np.uint64)
 
 
 class DocSet(set):
