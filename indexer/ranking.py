@@ -378,9 +378,9 @@ def rank_search(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, rewei
                     some, matched = some.only(keep), matched.only(keep)
                     cover = cover[~thin]
                 more = tier(ev, plan, some, wanted, "some terms", shown=enough - total_every, spread=spread)
-                where = dict(zip(some.ids.tolist(), cover.tolist(), strict=True))
-                for c in more:
-                    c.coverage = where[c.docnum]
+                at = np.searchsorted(some.ids, [c.docnum for c in more])
+                for c, i in zip(more, at.tolist(), strict=True):
+                    c.coverage = float(cover[i])
                 relaxed = total_every == 0
                 candidates += _scored(more, reweigh)
             if getattr(plan, "kind", "") in WHOLE_FIRST_KINDS:
