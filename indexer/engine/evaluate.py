@@ -283,8 +283,17 @@ class Evaluation:
                     self._segments.append((segment, sub.reader(), data.sidecar, int(low), local))
         found = self._keys.get((fieldname, word))
         if found is None:
-            parts = [position_keys(positions, low) for positions, low in self._positions(fieldname, word)]
-            found = np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else np.zeros(0, np.int64)
+            # Every segment's counts in one array over the universe, so that the keys are
+            # made (and sorted) once for the word instead of once per segment.
+            counts = np.zeros(len(universe), dtype=np.int32)
+            flats = []
+            for (part_counts, flat), low in self._positions(fieldname, word):
+                counts[low:low + len(part_counts)] = part_counts
+                flats.append(flat)
+            if not flats:
+                found = np.zeros(0, np.int64)
+            else:
+                found = position_keys((counts, np.concatenate(flats) if len(flats) > 1 else flats[0]))
             self._keys[(fieldname, word)] = found
         return found
 
