@@ -26,7 +26,8 @@ from indexer.analyzers import TOKEN_RE, token_forms
 
 _CONNECTORS = frozenset(".-/\\:@")
 # Where "-" or "_" joins two words ("Wi-Fi", "E_FAIL"): the index also has them joined up ("wifi").
-_JOINT = re.compile(r"[^\W_][-_]+[^\W_]")
+# The joiners come first so that the scan skips to them; the word before is checked after.
+_JOINERS = re.compile(r"[-_]+(?=[^\W_])")
 
 
 def required_text(term: str) -> str:
@@ -61,8 +62,15 @@ class TermFinder:
                 self._anycase = re.compile(self._source, re.IGNORECASE)
             found = [m.start() for m in self._anycase.finditer(text)]
         joined = []
-        for m in _JOINT.finditer(text):
-            start = token_start(text, m.start())
+        checked = -1
+        for m in _JOINERS.finditer(text):
+            at = m.start() - 1
+            if at < 0 or not text[at].isalnum():
+                continue
+            start = token_start(text, at)
+            if start == checked:  # another joiner of a token already looked at
+                continue
+            checked = start
             token = TOKEN_RE.match(text, start)
             if token is not None and not self.terms.isdisjoint(token_forms(token.group(0))[0]):
                 joined.append(start)

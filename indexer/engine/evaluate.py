@@ -83,6 +83,8 @@ class Evaluation:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
         ids = np.concatenate(id_parts) if len(id_parts) > 1 else id_parts[0]
         weights = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
+        if self.v.all_live:
+            return ids, weights
         keep = self.v.live[ids]
         return (ids[keep], weights[keep]) if not keep.all() else (ids, weights)
 

@@ -121,6 +121,7 @@ class IndexVersion:
             if deleted:
                 live[np.asarray(deleted, dtype=np.int64) + offset] = False
         self.live = live
+        self.all_live = bool(live.all())  # no deletions: posting lists need no filtering
         for (_key, sub, _offset, _count), (*_, data) in zip(found, self.leaves, strict=True):
             if not data.sidecar_checked:
                 data.sidecar = Sidecar.open(folder, sub.reader())
