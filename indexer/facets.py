@@ -35,8 +35,8 @@ MAX_CACHED_FILTERS = 128
 # Counted by their own values when the matches are fewer than the (document, value) pairs
 # divided by this; else over the whole table.
 SPARSE_SHARE = 4
-# A value of at least this share of the documents keeps a bitset (at most 1/share of
-# the field's pairs per document can be such values, so the bitsets stay small).
+# A value of at least this share of the documents keeps a bitset. Few values can be that
+# common (32 times a document's average number of values at most), so the bitsets stay small.
 BITSET_SHARE = 1 / 32
 
 
@@ -284,7 +284,7 @@ class ValueTable:
     def __init__(self, values: list[str], docs: np.ndarray, starts: np.ndarray, size: int):
         ends = np.append(starts[1:], len(docs)).astype(np.int64)
         lengths = ends - starts
-        self.size = len(values)
+        self.value_count = len(values)
         frequent = lengths >= max(1, size * BITSET_SHARE)
         self.frequent = np.flatnonzero(frequent)
         words = (size + 63) // 64
@@ -300,7 +300,7 @@ class ValueTable:
 
     def count(self, mask: np.ndarray, packed: np.ndarray) -> np.ndarray:
         """How many documents of ``mask`` (``packed``: the same as 64-bit words) have each value."""
-        hits = np.zeros(self.size, dtype=np.int64)
+        hits = np.zeros(self.value_count, dtype=np.int64)
         if len(self.frequent):
             hits[self.frequent] = np.bitwise_count(self.bits & packed).sum(axis=1, dtype=np.int64)
         if self.rare_starts is not None:
