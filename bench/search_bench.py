@@ -32,6 +32,7 @@ taken under load are noisy. Output goes to stdout and to WORK/search_bench-<corp
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -194,6 +195,11 @@ class KbRunner:
 
         self.failed_notice = FAILED_NOTICE
         self.searcher = Searcher(self.index)
+        # As `kb serve` opens it (web/server.py): what searches load, loaded first, and the
+        # collector kept from walking those caches again and again.
+        self.searcher.warm()
+        gc.collect()
+        gc.freeze()
 
     def _ids(self, page) -> list[str]:
         if page.notice and self.failed_notice in page.notice:
