@@ -253,7 +253,7 @@ class Evaluation:
         found = np.zeros((len(phrases), len(docs)), dtype=bool)
         for i, words in enumerate(phrases):
             if words and len(docs):
-                found[i] = phrase_found([self._word_keys(fieldname, w, docs) for w in words], slop, len(docs))
+                found[i] = self._phrase_in(fieldname, list(words), slop, docs, docs)
         return found
 
     def _within(self, restrict: np.ndarray | None) -> np.ndarray | None:
