@@ -19,12 +19,16 @@ import numpy as np
 MIN_RUNS = 2  # a query with fewer runs than this is too short to be quoted
 
 
-def first_quoting(ev, runs: list[tuple[str, ...]], docnums: list[int], share: float, *,
-                  whole: bool = False) -> int | None:
-    """Where in ``docnums`` the first document is that has at least ``share`` of ``runs`` in
-    order (one word of slop), or None. Runs are checked one by one in all the documents,
-    until the first document that may still quote the text does, or none may: about half
-    the runs settle it either way.
+def most_quoting(ev, runs: list[tuple[str, ...]], docnums: list[int], share: float, *,
+                 whole: bool = False) -> int | None:
+    """Where in ``docnums`` the document is that has the most of ``runs`` in order (one word
+    of slop), at least ``share`` of them; on a tie the earlier one; None when none has enough.
+
+    Articles often share a passage (a disclaimer, a message two products print), so more
+    than one candidate may quote part of a ticket; the one that quotes most of it is its
+    source. Runs are checked one by one in all the documents at once, and checking stops
+    as soon as the leader is settled (no other document could still pass it) or no
+    document could still reach ``share``.
 
     :param ev: the engine's evaluation (:class:`indexer.engine.Evaluation`) of the version.
     :param whole: the one run is a whole sentence's content words, enough to be quoted.
@@ -35,14 +39,21 @@ def first_quoting(ev, runs: list[tuple[str, ...]], docnums: list[int], share: fl
     place = np.argsort(np.argsort(docnums))  # each document's place among the sorted ids
     universe = np.sort(np.asarray(docnums, dtype=np.int64))  # one array: each word is read once
     found = np.zeros(len(docnums), dtype=np.int64)
+    order = np.arange(len(docnums))
     for checked, run in enumerate(runs, start=1):
         found += ev.phrases_in("content", [run], 1, universe)[0][place]
-        may = np.flatnonzero(found + (len(runs) - checked) >= need)
-        if not len(may):
+        left = len(runs) - checked
+        if not (found + left >= need).any():
             return None
-        if found[may[0]] >= need:
-            return int(may[0])
+        leader = int(np.argmax(found))  # the first of the most
+        if found[leader] < need:
+            continue
+        # An earlier document passes the leader by equalling it; a later one must exceed it.
+        reach = found + left + (order < leader)
+        reach[leader] = 0
+        if (reach <= found[leader]).all():
+            return leader
     return None
 
 
-__all__ = ["MIN_RUNS", "first_quoting"]
+__all__ = ["MIN_RUNS", "most_quoting"]

@@ -30,8 +30,8 @@
    several (:func:`coverage` below :data:`MIN_COVERAGE`), or, when meaning re-ranks, that
    are unlike it (:data:`MIN_SIMILARITY`), leave the page when anything better matched.
    A query that its best match by words quotes (:data:`QUOTED_SHARE` of its runs,
-   :mod:`indexer.message_runs`) is ranked by words alone, whatever its kind; a ticket that
-   one of its best matches by words quotes (:data:`QUOTE_CHECKS`) gets that article first. For a query
+   :mod:`indexer.message_runs`) is ranked by words alone, whatever its kind; of a ticket's
+   best matches by words (:data:`QUOTE_CHECKS`), the one that quotes most of it comes first. For a query
    that names an identifier (:data:`WHOLE_FIRST_KINDS`), articles that carry it whole come
    before those that only have its parts.
 
@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from indexer.engine.matches import Matches, all_of, any_of
-from indexer.message_runs import first_quoting
+from indexer.message_runs import most_quoting
 from indexer.stages import stage
 from kb.kcs.confidence import is_stale
 
@@ -165,8 +165,8 @@ MIN_SIMILARITY = 0.3
 # A query whose runs of words (:data:`RUN_LENGTH`) occur, at least this share of them, in
 # order in its best match by words is quoted by that article: ranked by words alone.
 QUOTED_SHARE = 0.5
-# A ticket's best candidates by words that are checked for quoting it: the one that does
-# comes first, and meaning re-ranks the rest.
+# A ticket's best candidates by words that are checked for quoting it: the one that quotes
+# most of it comes first, and meaning re-ranks the rest.
 QUOTE_CHECKS = 5
 # Kinds of query (:mod:`indexer.query_kind`) that name an identifier: articles that carry it
 # whole ("System.IO.IOException") stay ahead of those that only have its parts ("System.IO
@@ -385,7 +385,7 @@ def rank_search(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, rewei
                 candidates += _scored(more, reweigh)
             if getattr(plan, "kind", "") in WHOLE_FIRST_KINDS:
                 candidates = _whole_first(ev, plan, candidates)
-            if by_meaning_too and candidates and first_quoting(
+            if by_meaning_too and candidates and most_quoting(
                     ev, plan.runs, [candidates[0].docnum], QUOTED_SHARE, whole=plan.whole_run) == 0:
                 # An article quotes the query (a pasted message, a copied sentence): a known item.
                 by_meaning_too = False
@@ -498,9 +498,9 @@ def rank_ticket(ev: Evaluator, plan: Plan, visible: np.ndarray, need: int, rewei
 
 
 def _quoting(ev: Evaluator, plan: Plan, candidates: list[Candidate]) -> Candidate | None:
-    """The first of ``candidates`` that quotes the text (:data:`QUOTED_SHARE` of its runs)."""
+    """The one of ``candidates`` that quotes most of the text, at least :data:`QUOTED_SHARE` of its runs."""
     with stage("phrases"):
-        at = first_quoting(ev, plan.runs, [c.docnum for c in candidates], QUOTED_SHARE)
+        at = most_quoting(ev, plan.runs, [c.docnum for c in candidates], QUOTED_SHARE)
     return None if at is None else candidates[at]
 
 

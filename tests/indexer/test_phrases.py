@@ -341,32 +341,37 @@ def test_a_sidecar_written_before_positions_still_serves_and_is_rewritten(corpus
     assert not missing_sidecars(whoosh_index.open_dir(str(generation(root))))
 
 
-def test_the_first_document_in_the_given_order_that_quotes_the_runs_is_named(make_kb, tmp_path) -> None:
-    """A ticket's best candidates are asked in their order by words: the first of them that
-    has half of the runs or more is the one, whatever its place in the index."""
+def test_the_document_that_quotes_most_of_the_runs_is_named_and_ties_go_to_the_earlier(make_kb, tmp_path) -> None:
+    """A ticket's best candidates are asked in their order by words: the one with the most of
+    the runs (half or more) is the one, an earlier candidate winning a tie, whatever their
+    places in the index."""
     from indexer import Searcher, build_index
     from indexer.analyzers import query_words
     from indexer.engine import Evaluation
-    from indexer.message_runs import first_quoting
+    from indexer.message_runs import most_quoting
     from indexer.plan import word_runs
     from tests.indexer.conftest import tsg
 
-    passage = "the sync agent stops after the nightly certificate rotation and queues every change locally"
+    opening = "the sync agent stops after the nightly certificate rotation"
+    passage = f"{opening} and queues every change locally until an administrator restarts the service"
     articles = make_kb({
         "a.md": tsg("A", "Agent notes", symptoms=f"Seen in March: {passage}."),
         "b.md": tsg("B", "Rotation notes", symptoms=f"{passage}, as support found."),
         "c.md": tsg("C", "Half of it", symptoms="The sync agent stops after the nightly backup."),
         "d.md": tsg("D", "Unrelated", symptoms="Printers queue jobs locally."),
+        "e.md": tsg("E", "Opening only", symptoms=f"Known: {opening} and more, then it recovers."),
     })
     root = tmp_path / "index"
     build_index(articles, root)
     runs = word_runs(query_words(passage))
-    assert len(runs) >= 6
+    assert len(runs) >= 10
     with Searcher(root) as s, s._versions.use("internal") as ctx:
         ev = Evaluation(ctx.engine, ctx.searcher)
         doc = {ctx.searcher.stored_fields(n)["id"]: n for n in range(ctx.searcher.doc_count_all())}
-        assert first_quoting(ev, runs, [doc["B"], doc["A"]], 0.5) == 0
-        assert first_quoting(ev, runs, [doc["D"], doc["C"], doc["A"], doc["B"]], 0.5) == 2
-        assert first_quoting(ev, runs, [doc["C"], doc["D"]], 0.5) is None, "C has only the opening runs"
-        assert first_quoting(ev, runs, [doc["C"]], 0.2) == 0
-        assert first_quoting(ev, runs[:1], [doc["A"]], 0.5) is None, "one run is too short to be quoted"
+        assert most_quoting(ev, runs, [doc["B"], doc["A"]], 0.5) == 0
+        assert most_quoting(ev, runs, [doc["D"], doc["C"], doc["A"], doc["B"]], 0.5) == 2
+        assert most_quoting(ev, runs, [doc["C"], doc["D"]], 0.5) is None, "C has only the opening runs"
+        assert most_quoting(ev, runs, [doc["C"]], 0.15) == 0
+        assert most_quoting(ev, runs[:1], [doc["A"]], 0.5) is None, "one run is too short to be quoted"
+        assert most_quoting(ev, runs, [doc["E"]], 0.3) == 0, "E quotes the opening: enough at 0.3"
+        assert most_quoting(ev, runs, [doc["E"], doc["D"], doc["B"]], 0.3) == 2, "B quotes more than E"

@@ -376,6 +376,31 @@ def test_an_article_that_a_ticket_quotes_comes_first_and_meaning_orders_the_rest
     assert [h.id for h in own_words.hits][:1] == ["KB-21"], "a ticket in its own words quotes no article"
 
 
+SHARED_NOTICE = ("Sample code is provided for illustration only, without warranty of any kind, either "
+                 "expressed or implied, including the implied warranties of fitness for a particular purpose; "
+                 "support engineers can explain what a procedure does but will not modify it.")
+
+
+@needs_model
+def test_of_articles_that_share_a_passage_the_one_a_ticket_quotes_most_of_comes_first(make_kb, tmp_path: Path):
+    """Articles often repeat a notice word for word; a ticket that pastes it together with the
+    paragraph after it came from the article that has both, not from the first one by words."""
+    articles = make_kb({
+        "export.md": how_to("KB-30", "Export a workbook to a network drive with a macro",
+                            f"{SHARED_NOTICE}\n\nThe macro below exports a workbook to a network drive.\n"),
+        "save.md": how_to("KB-31", "Save a copy of the open workbook",
+                          f"{SHARED_NOTICE}\n\nThe SaveCopyAs method writes the workbook under another name "
+                          "while the original stays open, so an unsaved workbook keeps its changes.\n"),
+    })
+    root = tmp_path / "index"
+    build_index(articles, root)
+    ticket = f"{SHARED_NOTICE} The SaveCopyAs method writes the workbook."
+    with Searcher(root) as s:
+        page = s.suggest("Export a workbook to a network drive with a macro", ticket, explain=True)
+    assert [h.id for h in page.hits][:2] == ["KB-31", "KB-30"], [(h.id, h.score) for h in page.hits]
+    assert page.hits[0].explanation.get("quotes_ticket") is True
+
+
 def test_a_tickets_runs_leave_out_template_lines_every_article_shares(make_kb, tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch):
     from indexer.keyterms import plan_long_text
