@@ -25,7 +25,9 @@ Speed takes kb past Whoosh's public API in a few places, all of them here:
    redone) and handed to the postings writer a block at a time (its ``_ids``, ``_weights``,
    ``_values`` and ``_maxweight``).
 
-Everything else kb asks of Whoosh goes through its public API. On any other Whoosh than
+Sections 5 and 7 (writing) are in :mod:`indexer.engine.whoosh_adapter.writing`, the version
+check in :mod:`indexer.engine.whoosh_adapter.guard`, the others here. Everything else kb
+asks of Whoosh goes through its public API. On any other Whoosh than
 :data:`WRITTEN_FOR`, or with ``KB_WHOOSH_FAST=0`` in the environment, every function here
 takes the slow public path instead (matchers stepped one posting at a time, one length
 per document, Whoosh's own codec, the latest reader) and one warning says so: searches
@@ -36,7 +38,6 @@ a rebuild writes its segments in one process, through Whoosh's locked writers.
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import logging
 import pickle
@@ -45,70 +46,26 @@ import zlib
 from collections.abc import Iterator
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PostingsWriter
 from whoosh.reading import TermNotFound
-from whoosh.util.numeric import length_to_byte
 
-from kb import settings
+from indexer.engine.whoosh_adapter.guard import WRITTEN_FOR as WRITTEN_FOR
+from indexer.engine.whoosh_adapter.guard import decide as decide
+from indexer.engine.whoosh_adapter.guard import fast_path
+from indexer.engine.whoosh_adapter.guard import installed_version as installed_version
+from indexer.engine.whoosh_adapter.guard import set_fast_path as set_fast_path
+from indexer.engine.whoosh_adapter.writing import KbCodec as KbCodec
+from indexer.engine.whoosh_adapter.writing import commit_segments as commit_segments
+from indexer.engine.whoosh_adapter.writing import finish_segment as finish_segment
+from indexer.engine.whoosh_adapter.writing import segment_writer as segment_writer
+from indexer.engine.whoosh_adapter.writing import writer_codec as writer_codec
 
 log = logging.getLogger(__name__)
 
-# The distribution and version every access below was written for and tested against.
-WRITTEN_FOR = ("whoosh-reloaded", "2.7.5")
+
 
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
 _INT = struct.Struct(">i")
-
-
-def installed_version() -> tuple[str, str]:
-    """(distribution, version) of the Whoosh that is imported."""
-    from importlib import metadata
-
-    for name in ("whoosh-reloaded", "whoosh", "Whoosh"):
-        try:
-            return name, metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    import whoosh
-
-    return "whoosh", ".".join(str(n) for n in whoosh.__version__[:3])
-
-
-def decide(installed: tuple[str, str] | None = None, allowed: bool | None = None) -> bool:
-    """Whether the fast path may be used: only on :data:`WRITTEN_FOR`, and not when the
-    ``whoosh_fast`` setting (``KB_WHOOSH_FAST``) is off. Says why (once per call) when it may not."""
-    installed = installed or installed_version()
-    if allowed is None:
-        allowed = bool(settings.get("whoosh_fast"))
-    if not allowed:
-        log.warning("%s is off: reading Whoosh through its public API only (slower searches and builds)",
-                    settings.setting("whoosh_fast").env)
-        return False
-    if installed != WRITTEN_FOR:
-        log.warning("Whoosh is %s %s, but kb's fast posting and length readers were written for %s %s: "
-                    "using Whoosh's public API instead (same results, slower searches and builds). "
-                    "Check indexer/engine/whoosh_adapter.py against the new version, then update WRITTEN_FOR.",
-                    installed[0], installed[1], WRITTEN_FOR[0], WRITTEN_FOR[1])
-        return False
-    return True
-
-
-_fast = decide()
-
-
-def fast_path() -> bool:
-    """Whether the private-internals path is in use."""
-    return _fast
-
-
-def set_fast_path(enabled: bool) -> bool:
-    """Switch the fast path on or off (it can only be on for :data:`WRITTEN_FOR`); returns the
-    previous setting. Searchers and indexes opened afterwards follow the new setting."""
-    global _fast
-    previous = _fast
-    _fast = bool(enabled) and installed_version() == WRITTEN_FOR
-    return previous
 
 
 # -- 1. posting lists ----------------------------------------------------------------------
@@ -116,7 +73,7 @@ def set_fast_path(enabled: bool) -> bool:
 
 def _terms_reader(reader):
     """Whoosh's per-segment terms reader, or None (slow path, or not a W3 segment reader)."""
-    if not _fast:
+    if not fast_path():
         return None
     terms = getattr(reader, "_terms", None)
     if terms is None or not hasattr(terms, "_postfile") or not hasattr(terms, "term_info"):
@@ -244,7 +201,7 @@ def long_lists(reader, fieldname: str, min_df: int) -> Iterator[tuple[int, np.nd
 def field_lengths(reader, fieldname: str, count: int) -> np.ndarray:
     """Every document's length in a field as Whoosh scores it (its one-byte approximation)."""
     column = None
-    perdoc = getattr(reader, "_perdoc", None) if _fast else None
+    perdoc = getattr(reader, "_perdoc", None) if fast_path() else None
     if perdoc is not None and hasattr(perdoc, "_cached_reader"):
         from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 
@@ -288,7 +245,7 @@ def deleted_docs(reader, count: int) -> list[int]:
     """Local numbers of a segment's deleted documents."""
     if not reader.has_deletions():
         return []
-    if _fast and hasattr(reader, "deleted_docs_set"):
+    if fast_path() and hasattr(reader, "deleted_docs_set"):
         return list(reader.deleted_docs_set)
     return [d for d in range(count) if reader.is_deleted(d)]
 
@@ -304,7 +261,7 @@ def pinned_searcher(ix, generation: int):
     """
     from whoosh.searching import Searcher as WhooshSearcher
 
-    if not _fast:
+    if not fast_path():
         searcher = ix.searcher()
         if searcher.reader().generation() != generation:
             searcher.close()
@@ -315,66 +272,6 @@ def pinned_searcher(ix, generation: int):
     info = TOC.read(ix.storage, ix.indexname, generation)
     reader = FileIndex._reader(ix.storage, info.schema, info.segments, info.generation)
     return WhooshSearcher(reader, fromindex=ix)
-
-
-# -- 5. writing ------------------------------------------------------------------------------
-
-
-# Blocks whose pickle is shorter than this are written uncompressed (the block's info says
-# so, and every W3 reader honours it): zlib sets up some 260 KB of state per call, which
-# costs more than the pickling, and gains nothing on the few dozen bytes of most terms.
-COMPRESS_FROM = 256
-
-
-class _KbFieldWriter(W3FieldWriter):
-    def add_postings(self, schema, lengths, items):
-        return super().add_postings(schema, None, items)
-
-
-class _KbPostingsWriter(W3PostingsWriter):
-    def _write_block(self, last=False):
-        """W3's block (a length, negative for a term's last; the pickled info tuple; the
-        pickled ids, weights and values), compressed from :data:`COMPRESS_FROM` bytes only."""
-        if not self._blockcount:
-            self._postfile.write(WHOOSH3_HEADER_MAGIC)
-        self._terminfo.add_block(self)
-        data = pickle.dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), 2)
-        compression = self._compression if len(data) >= COMPRESS_FROM else 0
-        if compression:
-            data = zlib.compress(data, compression)
-        ids = self._ids
-        info = pickle.dumps((len(ids), ids[-1], self._maxweight, compression,
-                             length_to_byte(self._minlength), length_to_byte(self._maxlength)), 2)
-        size = len(info) + len(data)
-        self._postfile.write_int(-size if last else size)
-        self._postfile.write(info)
-        self._postfile.write(data)
-        self._blockcount += 1
-        self._new_block()
-
-
-class KbCodec(W3Codec):
-    """Whoosh's W3 codec minus two costs kb never benefits from; readers are W3's own.
-
-    While writing postings, W3 looks up every posting's field length (a read from the
-    lengths column just written) to record each block's shortest and longest document.
-    Those only serve Whoosh's block skipping, which kb does not use (searches read whole
-    posting lists); the lookups were about a tenth of a build's time. And it compresses
-    every block, most of them a few dozen bytes that zlib cannot shorten
-    (:data:`COMPRESS_FROM`).
-    """
-
-    def field_writer(self, storage, segment):
-        return _KbFieldWriter(self, storage, segment)
-
-    def postings_writer(self, dbfile, byteids=False):
-        return _KbPostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
-                                 compression=self._compression, inlinelimit=self._inlinelimit)
-
-
-def writer_codec():
-    """The codec index writers should use: kb's on the fast path, Whoosh's default otherwise."""
-    return KbCodec() if _fast else None
 
 
 # -- 6. positions ---------------------------------------------------------------------------
@@ -524,139 +421,3 @@ def matcher_on(matcher, docs: list[int]) -> Iterator[tuple[int, int]]:
                 return
         if matcher.id() == d:
             yield i, d
-
-
-# -- 7. segments written in worker processes ------------------------------------------------
-
-
-def segment_writer(ix, *, limitmb: int, codec):
-    """A writer of one new segment that takes no lock, for a worker process of a rebuild:
-    the building process holds the lock and commits every worker's segment at once
-    (:func:`commit_segments`), as Whoosh's own multiprocessing writer does. Fast path only.
-
-    Its postings are grouped by term as documents are added and written term by term in
-    whole blocks (``_bulk_segment_writer()``), when the schema allows it."""
-    from whoosh.writing import SegmentWriter
-
-    writer_class = _bulk_segment_writer() if _bulk_writes(ix.schema, codec) else SegmentWriter
-    return writer_class(ix, _lk=False, limitmb=limitmb, compound=False, codec=codec)
-
-
-def _bulk_writes(schema, codec) -> bool:
-    """Whether the bulk segment writer writes what Whoosh's own writer would for this
-    schema: kb's codec (no field lengths in blocks), no term vectors or separate spelling
-    fields, and formats whose postings either all have a value or none does."""
-    from whoosh.formats import Existence, Frequency, Positions
-
-    return _fast and isinstance(codec, KbCodec) and all(
-        not f.vector and not f.separate_spelling() and type(f.format) in (Existence, Frequency, Positions)
-        for _, f in schema.items() if f.indexed)
-
-
-@functools.lru_cache(maxsize=1)
-def _bulk_segment_writer():
-    """:class:`whoosh.writing.SegmentWriter` whose postings skip the sorting pool.
-
-    Whoosh's writer hands every posting to a pool as a tuple, sorts them all by field and
-    term when the segment is finished, then feeds them one at a time to the postings
-    writer, which cuts them into blocks: some 10 µs of Python per posting, and an article
-    has hundreds. This one keeps each term's document numbers, weights and values in
-    arrays as documents are added (in document order, so already sorted), and writes each
-    term's blocks with W3's own block writer from slices of them. The files are the same,
-    byte for byte (``tests/indexer/test_bulk_segments.py`` compares them).
-    """
-    from array import array
-
-    from whoosh.codec.whoosh3 import W3TermInfo
-    from whoosh.writing import SegmentWriter
-
-    class BulkSegmentWriter(SegmentWriter):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._postings: dict[str, dict[bytes, tuple]] = {}
-
-        def add_document(self, **fields):
-            self._check_state()
-            perdocwriter, schema, docnum = self.perdocwriter, self.schema, self.docnum
-            docboost = self._doc_boost(fields)
-            names = sorted(name for name in fields if not name.startswith("_"))
-            self._check_fields(schema, names)
-            perdocwriter.start_doc(docnum)
-            try:
-                for name in names:
-                    value = fields[name]
-                    if value is None:
-                        continue
-                    field = schema[name]
-                    length = 0
-                    if field.indexed:
-                        boost = self._field_boost(fields, name, docboost)
-                        terms = self._postings.get(name)
-                        if terms is None:
-                            terms = self._postings[name] = {}
-                        scorable = field.scorable
-                        for tbytes, freq, weight, vbytes in field.index(value):
-                            if scorable:
-                                length += freq
-                            lists = terms.get(tbytes)
-                            if lists is None:
-                                lists = terms[tbytes] = (array("I"), [], [])
-                            lists[0].append(docnum)
-                            lists[1].append(weight * boost)
-                            if vbytes:
-                                lists[2].append(vbytes)
-                    stored = fields.get(f"_stored_{name}", value)
-                    perdocwriter.add_field(name, field, stored if field.stored else None, length)
-                    if field.column_type and stored is not None:
-                        perdocwriter.add_column_value(name, field.column_type, field.to_column_value(stored))
-            except Exception:
-                perdocwriter.cancel_doc()
-                raise
-            perdocwriter.finish_doc()
-            self._added = True
-            self.docnum += 1
-
-        def _flush_segment(self):
-            self.perdocwriter.close()
-            writer = self.fieldwriter
-            for name in sorted(self._postings):
-                writer.start_field(name, self.schema[name])
-                postings, fmt = writer._postwriter, writer._format
-                limit = postings._blocklimit
-                terms = self._postings[name]
-                for btext in sorted(terms):
-                    ids, weights, values = terms[btext]
-                    writer._btext = btext
-                    postings.start_postings(fmt, W3TermInfo())
-                    count = len(ids)
-                    for start in range(0, count, limit):
-                        end = min(count, start + limit)
-                        block = weights[start:end]  # as W3: its maximum before float32 rounding
-                        postings._ids, postings._weights = ids[start:end], array("f", block)
-                        postings._values = values[start:end] if values else []
-                        postings._maxweight = max(block)
-                        if end < count:
-                            postings._write_block()
-                    writer.finish_term()  # writes the last block, then the term's entry
-                writer.finish_field()
-            self._postings.clear()
-            writer.close()
-
-    return BulkSegmentWriter
-
-
-def finish_segment(writer):
-    """Write out a :func:`segment_writer`'s segment and return it (None when it holds nothing).
-    The writer's temporary folder is shared with the other workers, so it stays."""
-    if writer._added:
-        return writer._finalize_segment()
-    writer._close_segment()
-    return None
-
-
-def commit_segments(writer, segments: list) -> None:
-    """Commit segments written by :func:`segment_writer` as the index's whole content, with a
-    locked writer of the same index that wrote nothing itself (which it then closes)."""
-    writer._close_segment()
-    writer._commit_toc(segments)
-    writer._finish()

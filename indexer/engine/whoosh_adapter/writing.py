@@ -1,0 +1,212 @@
+"""The adapter's writing half (sections 5 and 7 of :mod:`indexer.engine.whoosh_adapter`):
+kb's codec, and the segments a rebuild's worker processes write without the lock.
+
+Like the rest of the adapter, it uses Whoosh internals only on the fast path
+(:func:`indexer.engine.whoosh_adapter.fast_path`), for the Whoosh it was written for.
+"""
+
+from __future__ import annotations
+
+import functools
+import pickle
+import zlib
+
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PostingsWriter
+from whoosh.util.numeric import length_to_byte
+
+from indexer.engine.whoosh_adapter.guard import fast_path
+
+# -- 5. writing ------------------------------------------------------------------------------
+
+
+# Blocks whose pickle is shorter than this are written uncompressed (the block's info says
+# so, and every W3 reader honours it): zlib sets up some 260 KB of state per call, which
+# costs more than the pickling, and gains nothing on the few dozen bytes of most terms.
+COMPRESS_FROM = 256
+
+
+class _KbFieldWriter(W3FieldWriter):
+    def add_postings(self, schema, lengths, items):
+        return super().add_postings(schema, None, items)
+
+
+class _KbPostingsWriter(W3PostingsWriter):
+    def _write_block(self, last=False):
+        """W3's block (a length, negative for a term's last; the pickled info tuple; the
+        pickled ids, weights and values), compressed from :data:`COMPRESS_FROM` bytes only."""
+        if not self._blockcount:
+            self._postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        data = pickle.dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), 2)
+        compression = self._compression if len(data) >= COMPRESS_FROM else 0
+        if compression:
+            data = zlib.compress(data, compression)
+        ids = self._ids
+        info = pickle.dumps((len(ids), ids[-1], self._maxweight, compression,
+                             length_to_byte(self._minlength), length_to_byte(self._maxlength)), 2)
+        size = len(info) + len(data)
+        self._postfile.write_int(-size if last else size)
+        self._postfile.write(info)
+        self._postfile.write(data)
+        self._blockcount += 1
+        self._new_block()
+
+
+class KbCodec(W3Codec):
+    """Whoosh's W3 codec minus two costs kb never benefits from; readers are W3's own.
+
+    While writing postings, W3 looks up every posting's field length (a read from the
+    lengths column just written) to record each block's shortest and longest document.
+    Those only serve Whoosh's block skipping, which kb does not use (searches read whole
+    posting lists); the lookups were about a tenth of a build's time. And it compresses
+    every block, most of them a few dozen bytes that zlib cannot shorten
+    (:data:`COMPRESS_FROM`).
+    """
+
+    def field_writer(self, storage, segment):
+        return _KbFieldWriter(self, storage, segment)
+
+    def postings_writer(self, dbfile, byteids=False):
+        return _KbPostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
+                                 compression=self._compression, inlinelimit=self._inlinelimit)
+
+
+def writer_codec():
+    """The codec index writers should use: kb's on the fast path, Whoosh's default otherwise."""
+    return KbCodec() if fast_path() else None
+
+
+# -- 7. segments written in worker processes ------------------------------------------------
+
+
+def segment_writer(ix, *, limitmb: int, codec):
+    """A writer of one new segment that takes no lock, for a worker process of a rebuild:
+    the building process holds the lock and commits every worker's segment at once
+    (:func:`commit_segments`), as Whoosh's own multiprocessing writer does. Fast path only.
+
+    Its postings are grouped by term as documents are added and written term by term in
+    whole blocks (``_bulk_segment_writer()``), when the schema allows it."""
+    from whoosh.writing import SegmentWriter
+
+    writer_class = _bulk_segment_writer() if _bulk_writes(ix.schema, codec) else SegmentWriter
+    return writer_class(ix, _lk=False, limitmb=limitmb, compound=False, codec=codec)
+
+
+def _bulk_writes(schema, codec) -> bool:
+    """Whether the bulk segment writer writes what Whoosh's own writer would for this
+    schema: kb's codec (no field lengths in blocks), no term vectors or separate spelling
+    fields, and formats whose postings either all have a value or none does."""
+    from whoosh.formats import Existence, Frequency, Positions
+
+    return fast_path() and isinstance(codec, KbCodec) and all(
+        not f.vector and not f.separate_spelling() and type(f.format) in (Existence, Frequency, Positions)
+        for _, f in schema.items() if f.indexed)
+
+
+@functools.lru_cache(maxsize=1)
+def _bulk_segment_writer():
+    """:class:`whoosh.writing.SegmentWriter` whose postings skip the sorting pool.
+
+    Whoosh's writer hands every posting to a pool as a tuple, sorts them all by field and
+    term when the segment is finished, then feeds them one at a time to the postings
+    writer, which cuts them into blocks: some 10 µs of Python per posting, and an article
+    has hundreds. This one keeps each term's document numbers, weights and values in
+    arrays as documents are added (in document order, so already sorted), and writes each
+    term's blocks with W3's own block writer from slices of them. The files are the same,
+    byte for byte (``tests/indexer/test_bulk_segments.py`` compares them).
+    """
+    from array import array
+
+    from whoosh.codec.whoosh3 import W3TermInfo
+    from whoosh.writing import SegmentWriter
+
+    class BulkSegmentWriter(SegmentWriter):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._postings: dict[str, dict[bytes, tuple]] = {}
+
+        def add_document(self, **fields):
+            self._check_state()
+            perdocwriter, schema, docnum = self.perdocwriter, self.schema, self.docnum
+            docboost = self._doc_boost(fields)
+            names = sorted(name for name in fields if not name.startswith("_"))
+            self._check_fields(schema, names)
+            perdocwriter.start_doc(docnum)
+            try:
+                for name in names:
+                    value = fields[name]
+                    if value is None:
+                        continue
+                    field = schema[name]
+                    length = 0
+                    if field.indexed:
+                        boost = self._field_boost(fields, name, docboost)
+                        terms = self._postings.get(name)
+                        if terms is None:
+                            terms = self._postings[name] = {}
+                        scorable = field.scorable
+                        for tbytes, freq, weight, vbytes in field.index(value):
+                            if scorable:
+                                length += freq
+                            lists = terms.get(tbytes)
+                            if lists is None:
+                                lists = terms[tbytes] = (array("I"), [], [])
+                            lists[0].append(docnum)
+                            lists[1].append(weight * boost)
+                            if vbytes:
+                                lists[2].append(vbytes)
+                    stored = fields.get(f"_stored_{name}", value)
+                    perdocwriter.add_field(name, field, stored if field.stored else None, length)
+                    if field.column_type and stored is not None:
+                        perdocwriter.add_column_value(name, field.column_type, field.to_column_value(stored))
+            except Exception:
+                perdocwriter.cancel_doc()
+                raise
+            perdocwriter.finish_doc()
+            self._added = True
+            self.docnum += 1
+
+        def _flush_segment(self):
+            self.perdocwriter.close()
+            writer = self.fieldwriter
+            for name in sorted(self._postings):
+                writer.start_field(name, self.schema[name])
+                postings, fmt = writer._postwriter, writer._format
+                limit = postings._blocklimit
+                terms = self._postings[name]
+                for btext in sorted(terms):
+                    ids, weights, values = terms[btext]
+                    writer._btext = btext
+                    postings.start_postings(fmt, W3TermInfo())
+                    count = len(ids)
+                    for start in range(0, count, limit):
+                        end = min(count, start + limit)
+                        block = weights[start:end]  # as W3: its maximum before float32 rounding
+                        postings._ids, postings._weights = ids[start:end], array("f", block)
+                        postings._values = values[start:end] if values else []
+                        postings._maxweight = max(block)
+                        if end < count:
+                            postings._write_block()
+                    writer.finish_term()  # writes the last block, then the term's entry
+                writer.finish_field()
+            self._postings.clear()
+            writer.close()
+
+    return BulkSegmentWriter
+
+
+def finish_segment(writer):
+    """Write out a :func:`segment_writer`'s segment and return it (None when it holds nothing).
+    The writer's temporary folder is shared with the other workers, so it stays."""
+    if writer._added:
+        return writer._finalize_segment()
+    writer._close_segment()
+    return None
+
+
+def commit_segments(writer, segments: list) -> None:
+    """Commit segments written by :func:`segment_writer` as the index's whole content, with a
+    locked writer of the same index that wrote nothing itself (which it then closes)."""
+    writer._close_segment()
+    writer._commit_toc(segments)
+    writer._finish()
