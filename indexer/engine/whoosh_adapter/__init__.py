@@ -22,8 +22,8 @@ Speed takes kb past Whoosh's public API in a few places, all of them here:
    with ``_lk=False``, ``_finalize_segment``) and committed together by the building process
    (``_commit_toc``), as Whoosh's own multiprocessing writer does; their postings grouped
    by term as documents are added (``SegmentWriter.add_document`` and ``_flush_segment``
-   redone) and handed to the postings writer a block at a time (its ``_ids``, ``_weights``,
-   ``_values`` and ``_maxweight``).
+   redone) and written a block at a time in W3's block layout, with the W3 field writer's
+   ``_tindex``, ``_fieldid`` and postings file and ``W3TermInfo``'s packed form.
 
 Sections 5 and 7 (writing) are in :mod:`indexer.engine.whoosh_adapter.writing`, the version
 check in :mod:`indexer.engine.whoosh_adapter.guard`, the others here. Everything else kb

@@ -8,10 +8,14 @@ Like the rest of the adapter, it uses Whoosh internals only on the fast path
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 import pickle
 import zlib
+from array import array
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PostingsWriter
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PostingsWriter, W3TermInfo
+from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
 from indexer.engine.whoosh_adapter.guard import fast_path
@@ -109,15 +113,12 @@ def _bulk_segment_writer():
 
     Whoosh's writer hands every posting to a pool as a tuple, sorts them all by field and
     term when the segment is finished, then feeds them one at a time to the postings
-    writer, which cuts them into blocks: some 10 µs of Python per posting, and an article
-    has hundreds. This one keeps each term's document numbers, weights and values in
-    arrays as documents are added (in document order, so already sorted), and writes each
-    term's blocks with W3's own block writer from slices of them. The files are the same,
-    byte for byte (``tests/indexer/test_bulk_segments.py`` compares them).
+    writer, which cuts them into blocks. This one keeps each term's document numbers,
+    weights and values in arrays as documents are added (in document order, so already
+    sorted), and writes each term's blocks from slices of them (:func:`_write_term`). The
+    files are those of Whoosh's own writer with kb's codec, byte for byte
+    (``tests/indexer/test_bulk_segments.py`` compares them).
     """
-    from array import array
-
-    from whoosh.codec.whoosh3 import W3TermInfo
     from whoosh.writing import SegmentWriter
 
     class BulkSegmentWriter(SegmentWriter):
@@ -171,28 +172,62 @@ def _bulk_segment_writer():
             writer = self.fieldwriter
             for name in sorted(self._postings):
                 writer.start_field(name, self.schema[name])
-                postings, fmt = writer._postwriter, writer._format
-                limit = postings._blocklimit
+                postings, field_id = writer._postwriter, pack_ushort(writer._fieldid)
+                fixed = writer._format.fixed_value_size()
                 terms = self._postings[name]
                 for btext in sorted(terms):
-                    ids, weights, values = terms[btext]
-                    writer._btext = btext
-                    postings.start_postings(fmt, W3TermInfo())
-                    count = len(ids)
-                    for start in range(0, count, limit):
-                        end = min(count, start + limit)
-                        block = weights[start:end]  # as W3: its maximum before float32 rounding
-                        postings._ids, postings._weights = ids[start:end], array("f", block)
-                        postings._values = values[start:end] if values else []
-                        postings._maxweight = max(block)
-                        if end < count:
-                            postings._write_block()
-                    writer.finish_term()  # writes the last block, then the term's entry
+                    info = _write_term(postings._postfile, *terms[btext], fixed, postings._blocklimit,
+                                       postings._compression)
+                    writer._tindex.add(field_id + btext, info)
                 writer.finish_field()
             self._postings.clear()
             writer.close()
 
     return BulkSegmentWriter
+
+
+def _write_term(postfile, ids, weights: list[float], values: list[bytes], fixed: int | None,
+                limit: int, compression: int) -> bytes:
+    """Write one term's blocks as kb's codec writes them (:class:`_KbPostingsWriter`, whose
+    bookkeeping is done here once per block instead of once per posting); returns the
+    term's entry for the terms table (a ``W3TermInfo``'s bytes)."""
+    offset = postfile.tell()
+    postfile.write(WHOOSH3_HEADER_MAGIC)
+    count, total, top = len(ids), 0.0, 0
+    for start in range(0, count, limit):
+        end = min(count, start + limit)
+        block_ids, block_weights = ids[start:end], weights[start:end]
+        rounded = array("f", block_weights)
+        high = max(block_weights)  # W3 keeps the maximum before float32 rounding
+        total += sum(rounded)
+        top = max(top, high)
+        n = end - start
+        if rounded.count(1.0) == n:
+            mini_weights = None
+        elif rounded.count(rounded[0]) == n:
+            mini_weights = rounded[0]
+        else:
+            mini_weights = tuple(rounded)
+        if fixed is None or fixed < 0:
+            mini_values = tuple(values[start:end])
+        else:
+            mini_values = None if fixed == 0 else b"".join(values[start:end])
+        deltas = tuple(map(operator.sub, block_ids, itertools.chain((0,), block_ids)))
+        data = pickle.dumps((deltas, mini_weights, mini_values), 2)
+        level = compression if len(data) >= COMPRESS_FROM else 0
+        if level:
+            data = zlib.compress(data, level)
+        info = pickle.dumps((n, block_ids[-1], high, level, _NO_LENGTH, _NO_LENGTH), 2)
+        size = len(info) + len(data)
+        postfile.write_int(-size if end == count else size)
+        postfile.write(info)
+        postfile.write(data)
+    length = postfile.tell() - offset
+    return (W3TermInfo._struct.pack(False, total, count, _NO_LENGTH, _NO_LENGTH, top, ids[0], ids[-1])
+            + pack_long(offset) + pack_int(length))
+
+
+_NO_LENGTH = length_to_byte(0)  # kb's codec records no field lengths in blocks or terms
 
 
 def finish_segment(writer):
