@@ -23,10 +23,13 @@ from indexer.engine.sidecars import Sidecar
 from indexer.engine.term_table import TermTable, VersionTerms, term_key
 from indexer.engine.vocabulary import Vocabulary
 
-# Scored posting lists kept per index version (ids + scores, 8 bytes a posting): the words
-# people search for recur, and a cached word costs one scatter instead of a dozen
-# term-dictionary lookups and a BM25 pass.
-MAX_CACHED_POSTINGS = 3_000_000
+# Scored posting lists kept per index version (ids + scores, 8 bytes a posting: at most
+# 96 MB): the words people search for recur, and a cached word costs one scatter instead
+# of a dozen term-dictionary lookups and a BM25 pass. At 100,000 articles, 12 million
+# instead of 3 took 10-20% off every kind of search in bench/search_bench.py's mix (pasted
+# messages p95 44 -> 36 ms) for about 50 MB more per process; 24 and 48 million gained
+# nothing more there.
+MAX_CACHED_POSTINGS = 12_000_000
 # Common words' matches kept whole (a mask and a score per document, 5 bytes a document):
 # building them from the posting list is a scatter over the whole version each time.
 MAX_DENSE_BYTES = 64 * 2**20
