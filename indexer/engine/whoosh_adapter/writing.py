@@ -36,24 +36,31 @@ class _KbFieldWriter(W3FieldWriter):
 
 class _KbPostingsWriter(W3PostingsWriter):
     def _write_block(self, last=False):
-        """W3's block (a length, negative for a term's last; the pickled info tuple; the
-        pickled ids, weights and values), compressed from :data:`COMPRESS_FROM` bytes only."""
+        """W3's block, compressed from :data:`COMPRESS_FROM` bytes only (:func:`_write_block`)."""
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
-        data = pickle.dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), 2)
-        compression = self._compression if len(data) >= COMPRESS_FROM else 0
-        if compression:
-            data = zlib.compress(data, compression)
-        ids = self._ids
-        info = pickle.dumps((len(ids), ids[-1], self._maxweight, compression,
-                             length_to_byte(self._minlength), length_to_byte(self._maxlength)), 2)
-        size = len(info) + len(data)
-        self._postfile.write_int(-size if last else size)
-        self._postfile.write(info)
-        self._postfile.write(data)
+        _write_block(self._postfile, (self._mini_ids(), self._mini_weights(), self._mini_values()),
+                     len(self._ids), self._ids[-1], self._maxweight, self._compression, last,
+                     length_to_byte(self._minlength), length_to_byte(self._maxlength))
         self._blockcount += 1
         self._new_block()
+
+
+def _write_block(postfile, data: tuple, count: int, last_id: int, top: float, compression: int,
+                 last: bool, shortest: int = 0, longest: int = 0) -> None:
+    """One W3 block: its length (negative for a term's last block), the pickled info tuple,
+    then the pickled (ids, weights, values), compressed when at least :data:`COMPRESS_FROM`
+    bytes long (the info tuple says which)."""
+    pickled = pickle.dumps(data, 2)
+    level = compression if len(pickled) >= COMPRESS_FROM else 0
+    if level:
+        pickled = zlib.compress(pickled, level)
+    info = pickle.dumps((count, last_id, top, level, shortest, longest), 2)
+    size = len(info) + len(pickled)
+    postfile.write_int(-size if last else size)
+    postfile.write(info)
+    postfile.write(pickled)
 
 
 class KbCodec(W3Codec):
@@ -213,15 +220,8 @@ def _write_term(postfile, ids, weights: list[float], values: list[bytes], fixed:
         else:
             mini_values = None if fixed == 0 else b"".join(values[start:end])
         deltas = tuple(map(operator.sub, block_ids, itertools.chain((0,), block_ids)))
-        data = pickle.dumps((deltas, mini_weights, mini_values), 2)
-        level = compression if len(data) >= COMPRESS_FROM else 0
-        if level:
-            data = zlib.compress(data, level)
-        info = pickle.dumps((n, block_ids[-1], high, level, _NO_LENGTH, _NO_LENGTH), 2)
-        size = len(info) + len(data)
-        postfile.write_int(-size if end == count else size)
-        postfile.write(info)
-        postfile.write(data)
+        _write_block(postfile, (deltas, mini_weights, mini_values), n, block_ids[-1], high, compression,
+                     end == count, _NO_LENGTH, _NO_LENGTH)
     length = postfile.tell() - offset
     return (W3TermInfo._struct.pack(False, total, count, _NO_LENGTH, _NO_LENGTH, top, ids[0], ids[-1])
             + pack_long(offset) + pack_int(length))
