@@ -3,6 +3,7 @@ writer writes for the same documents."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,11 @@ def _segment_files(folder: Path, writer_of, copies: int = 3) -> dict[str, bytes]
     folder.mkdir()
     ix = whoosh_index.create_in(str(folder), ArticleSchema())
     writer = writer_of(ix)
-    articles = _sample_articles()
-    for copy in range(copies):
+    articles = _sample_articles() if copies else []
+    # A product of punctuation only and no component: its word field gets no terms here.
+    articles.append(dataclasses.replace(_sample_articles()[0], id="KB-PUNCT", path="punct.md", product="—",
+                                        component=None))
+    for copy in range(max(copies, 1)):
         for n, article in enumerate(articles):
             writer.add_document(**document_fields(article, reuse_count=(n + copy) % 3))
     segment = adapter.finish_segment(writer)
@@ -55,6 +59,14 @@ def test_the_bulk_writer_writes_whoosh_s_own_files_byte_for_byte(tmp_path: Path)
     for ext in ours:
         assert ours[ext] == whooshs[ext], f"the {ext} files differ"
     assert len(ours[".pst"]) > 10_000, "the postings file holds the articles' postings"
+
+    # A segment in which a field has no term at all: Whoosh leaves the field out.
+    alone = _segment_files(tmp_path / "bulk-alone", lambda ix: adapter.segment_writer(ix, limitmb=64, codec=codec),
+                           copies=0)
+    whoosh_alone = _segment_files(
+        tmp_path / "whoosh-alone", lambda ix: SegmentWriter(ix, _lk=False, limitmb=64, compound=False, codec=codec),
+        copies=0)
+    assert alone == whoosh_alone
 
 
 def test_a_schema_the_bulk_writer_cannot_copy_gets_whoosh_s_own_writer(tmp_path: Path) -> None:

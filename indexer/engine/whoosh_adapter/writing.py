@@ -177,8 +177,8 @@ def _bulk_segment_writer():
         def _flush_segment(self):
             self.perdocwriter.close()
             writer = self.fieldwriter
-            for name in sorted(self._postings):
-                writer.start_field(name, self.schema[name])
+            for name in sorted(name for name, terms in self._postings.items() if terms):
+                writer.start_field(name, self.schema[name])  # (Whoosh starts no field without terms)
                 postings, field_id = writer._postwriter, pack_ushort(writer._fieldid)
                 fixed = writer._format.fixed_value_size()
                 terms = self._postings[name]
