@@ -61,8 +61,6 @@ from indexer.engine.whoosh_adapter.writing import writer_codec as writer_codec
 
 log = logging.getLogger(__name__)
 
-
-
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
 _INT = struct.Struct(">i")
