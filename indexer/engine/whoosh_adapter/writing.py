@@ -121,8 +121,9 @@ def _bulk_segment_writer():
     Whoosh's writer hands every posting to a pool as a tuple, sorts them all by field and
     term when the segment is finished, then feeds them one at a time to the postings
     writer, which cuts them into blocks. This one keeps each term's document numbers,
-    weights and values in arrays as documents are added (in document order, so already
-    sorted), and writes each term's blocks from slices of them (:func:`_write_term`). The
+    weights and values as documents are added (in document order, so already sorted; the
+    numbers in arrays, eight bytes or less a posting instead of a Python object each), and
+    writes each term's blocks from slices of them (:func:`_write_term`). The
     files are those of Whoosh's own writer with kb's codec, byte for byte
     (``tests/indexer/test_bulk_segments.py`` compares them).
     """
@@ -158,7 +159,7 @@ def _bulk_segment_writer():
                                 length += freq
                             lists = terms.get(tbytes)
                             if lists is None:
-                                lists = terms[tbytes] = (array("I"), [], [])
+                                lists = terms[tbytes] = (array("I"), array("d"), [])
                             lists[0].append(docnum)
                             lists[1].append(weight * boost)
                             if vbytes:
@@ -193,7 +194,7 @@ def _bulk_segment_writer():
     return BulkSegmentWriter
 
 
-def _write_term(postfile, ids, weights: list[float], values: list[bytes], fixed: int | None,
+def _write_term(postfile, ids: array, weights: array, values: list[bytes], fixed: int | None,
                 limit: int, compression: int) -> bytes:
     """Write one term's blocks as kb's codec writes them (:class:`_KbPostingsWriter`, whose
     bookkeeping is done here once per block instead of once per posting); returns the
