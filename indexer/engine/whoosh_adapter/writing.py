@@ -36,19 +36,20 @@ class _KbFieldWriter(W3FieldWriter):
 
 class _KbPostingsWriter(W3PostingsWriter):
     def _write_block(self, last=False):
-        """W3's block, compressed from :data:`COMPRESS_FROM` bytes only (:func:`_write_block`)."""
+        """W3's block, compressed from :data:`COMPRESS_FROM` bytes only (:func:`_block_bytes`)."""
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
-        _write_block(self._postfile, (self._mini_ids(), self._mini_weights(), self._mini_values()),
-                     len(self._ids), self._ids[-1], self._maxweight, self._compression, last,
-                     length_to_byte(self._minlength), length_to_byte(self._maxlength))
+        data = (self._mini_ids(), self._mini_weights(), self._mini_values())
+        lengths = length_to_byte(self._minlength), length_to_byte(self._maxlength)
+        self._postfile.write(_block_bytes(data, len(self._ids), self._ids[-1], self._maxweight,
+                                          self._compression, last, *lengths))
         self._blockcount += 1
         self._new_block()
 
 
-def _write_block(postfile, data: tuple, count: int, last_id: int, top: float, compression: int,
-                 last: bool, shortest: int = 0, longest: int = 0) -> None:
+def _block_bytes(data: tuple, count: int, last_id: int, top: float, compression: int,
+                 last: bool, shortest: int = 0, longest: int = 0) -> bytes:
     """One W3 block: its length (negative for a term's last block), the pickled info tuple,
     then the pickled (ids, weights, values), compressed when at least :data:`COMPRESS_FROM`
     bytes long (the info tuple says which)."""
@@ -58,9 +59,7 @@ def _write_block(postfile, data: tuple, count: int, last_id: int, top: float, co
         pickled = zlib.compress(pickled, level)
     info = pickle.dumps((count, last_id, top, level, shortest, longest), 2)
     size = len(info) + len(pickled)
-    postfile.write_int(-size if last else size)
-    postfile.write(info)
-    postfile.write(pickled)
+    return pack_int(-size if last else size) + info + pickled
 
 
 class KbCodec(W3Codec):
@@ -123,7 +122,7 @@ def _bulk_segment_writer():
     writer, which cuts them into blocks. This one keeps each term's document numbers,
     weights and values as documents are added (in document order, so already sorted; the
     numbers in arrays, eight bytes or less a posting instead of a Python object each), and
-    writes each term's blocks from slices of them (:func:`_write_term`). The
+    writes each term's blocks from slices of them (:func:`_term_blocks`). The
     files are those of Whoosh's own writer with kb's codec, byte for byte
     (``tests/indexer/test_bulk_segments.py`` compares them).
     """
@@ -183,10 +182,16 @@ def _bulk_segment_writer():
                 postings, field_id = writer._postwriter, pack_ushort(writer._fieldid)
                 fixed = writer._format.fixed_value_size()
                 terms = self._postings[name]
+                # The postings file's position is counted here: asking the file costs a
+                # system call, twice a term.
+                postfile = postings._postfile
+                at = postfile.tell()
                 for btext in sorted(terms):
-                    info = _write_term(postings._postfile, *terms[btext], fixed, postings._blocklimit,
-                                       postings._compression)
-                    writer._tindex.add(field_id + btext, info)
+                    blocks, entry = _term_blocks(*terms[btext], fixed, postings._blocklimit,
+                                                 postings._compression)
+                    postfile.write(blocks)
+                    writer._tindex.add(field_id + btext, entry + pack_long(at) + pack_int(len(blocks)))
+                    at += len(blocks)
                 writer.finish_field()
             self._postings.clear()
             writer.close()
@@ -194,13 +199,12 @@ def _bulk_segment_writer():
     return BulkSegmentWriter
 
 
-def _write_term(postfile, ids: array, weights: array, values: list[bytes], fixed: int | None,
-                limit: int, compression: int) -> bytes:
-    """Write one term's blocks as kb's codec writes them (:class:`_KbPostingsWriter`, whose
-    bookkeeping is done here once per block instead of once per posting); returns the
-    term's entry for the terms table (a ``W3TermInfo``'s bytes)."""
-    offset = postfile.tell()
-    postfile.write(WHOOSH3_HEADER_MAGIC)
+def _term_blocks(ids: array, weights: array, values: list[bytes], fixed: int | None,
+                 limit: int, compression: int) -> tuple[bytes, bytes]:
+    """One term's blocks as kb's codec writes them (:class:`_KbPostingsWriter`, whose
+    bookkeeping is done here once per block instead of once per posting), and the start of
+    its entry for the terms table (a ``W3TermInfo``'s bytes, without where the blocks are)."""
+    chunks = [WHOOSH3_HEADER_MAGIC]
     count, total, top = len(ids), 0.0, 0
     for start in range(0, count, limit):
         end = min(count, start + limit)
@@ -221,11 +225,10 @@ def _write_term(postfile, ids: array, weights: array, values: list[bytes], fixed
         else:
             mini_values = None if fixed == 0 else b"".join(values[start:end])
         deltas = tuple(map(operator.sub, block_ids, itertools.chain((0,), block_ids)))
-        _write_block(postfile, (deltas, mini_weights, mini_values), n, block_ids[-1], high, compression,
-                     end == count, _NO_LENGTH, _NO_LENGTH)
-    length = postfile.tell() - offset
-    return (W3TermInfo._struct.pack(False, total, count, _NO_LENGTH, _NO_LENGTH, top, ids[0], ids[-1])
-            + pack_long(offset) + pack_int(length))
+        chunks.append(_block_bytes((deltas, mini_weights, mini_values), n, block_ids[-1], high, compression,
+                                   end == count, _NO_LENGTH, _NO_LENGTH))
+    entry = W3TermInfo._struct.pack(False, total, count, _NO_LENGTH, _NO_LENGTH, top, ids[0], ids[-1])
+    return b"".join(chunks), entry
 
 
 _NO_LENGTH = length_to_byte(0)  # kb's codec records no field lengths in blocks or terms
