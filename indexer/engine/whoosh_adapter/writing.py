@@ -11,6 +11,7 @@ import functools
 import itertools
 import operator
 import pickle
+import struct
 import zlib
 from array import array
 
@@ -182,21 +183,38 @@ def _bulk_segment_writer():
                 postings, field_id = writer._postwriter, pack_ushort(writer._fieldid)
                 fixed = writer._format.fixed_value_size()
                 terms = self._postings[name]
-                # The postings file's position is counted here: asking the file costs a
-                # system call, twice a term.
-                postfile = postings._postfile
-                at = postfile.tell()
+                # Both files' positions are counted here: asking a file costs a system
+                # call, and Whoosh's writers ask twice a term.
+                postfile, table = postings._postfile, writer._tindex
+                at, table_at = postfile.tell(), table.dbfile.tell()
                 for btext in sorted(terms):
                     blocks, entry = _term_blocks(*terms[btext], fixed, postings._blocklimit,
                                                  postings._compression)
                     postfile.write(blocks)
-                    writer._tindex.add(field_id + btext, entry + pack_long(at) + pack_int(len(blocks)))
+                    table_at = _add_term(table, table_at, field_id + btext,
+                                         entry + pack_long(at) + pack_int(len(blocks)))
                     at += len(blocks)
                 writer.finish_field()
             self._postings.clear()
             writer.close()
 
     return BulkSegmentWriter
+
+
+def _add_term(table, at: int, key: bytes, value: bytes) -> int:
+    """``OrderedHashWriter.add`` for a terms table whose file is at ``at``; returns where
+    the file is after the entry."""
+    if key <= table.lastkey:
+        raise ValueError(f"Keys must increase: {table.lastkey!r}..{key!r}")
+    table.index.append(at)
+    table.dbfile.write(_ENTRY_LENGTHS.pack(len(key), len(value)) + key + value)
+    h = table.hashfn(key)
+    table.buckets[h & 255].append((h, at))
+    table.lastkey = key
+    return at + _ENTRY_LENGTHS.size + len(key) + len(value)
+
+
+_ENTRY_LENGTHS = struct.Struct("!ii")  # a hash file entry's key and value lengths
 
 
 def _term_blocks(ids: array, weights: array, values: list[bytes], fixed: int | None,
