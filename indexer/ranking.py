@@ -295,17 +295,22 @@ def tier(ev: Evaluator, plan: Plan, members: Matches, limit: int, label: str, *,
         upper = ev.run(booster, restrict=in_pool, optimistic=True).at(pool)[1]
         boosters = lower.copy()
         exact = upper <= lower  # nothing to check: no phrase can add anything here
+        whole_pool = None
         while True:
             todo = _worth_checking(words, boosters, upper, exact, shown, spread)
             if not todo.any():
                 break
             exact |= todo
             # Phrases hold or not in each document on its own: checking them in the whole
-            # pool (one mask for every round, so positions are read once) gives the checked
-            # documents the same values as checking those alone, unless the pool is so deep
-            # that the number of phrase checks is capped.
-            checked_in = in_pool if len(pool) <= MAX_PHRASE_CHECKS else ev.v.mask_of(pool[exact])
-            checked = ev.run(booster, restrict=checked_in).at(pool)[1]
+            # pool once gives the checked documents of every round the same values as
+            # checking those alone, unless the pool is so deep that the number of phrase
+            # checks is capped.
+            if len(pool) > MAX_PHRASE_CHECKS:
+                checked = ev.run(booster, restrict=ev.v.mask_of(pool[exact])).at(pool)[1]
+            else:
+                if whole_pool is None:
+                    whole_pool = ev.run(booster, restrict=in_pool).at(pool)[1]
+                checked = whole_pool
             boosters = np.where(exact, checked, lower)
     return [Candidate(d, float(words[i]), label, boosters=float(boosters[i]))
             for i, d, _value in _top_indexed(pool, words + boosters, limit)]
