@@ -443,12 +443,11 @@ def _whole_first(ev: Evaluator, plan: Plan, candidates: list[Candidate]) -> list
 
 def _without_thin(candidates: list[Candidate], matched: Matches, thin: np.ndarray) -> tuple[list[Candidate], Matches]:
     """Leave off the poorly covered some-terms matches (``thin``), when something else matched."""
-    gone = set(thin.tolist())
-    if not gone or len(gone) >= len(candidates):
+    if not len(thin) or len(thin) >= len(candidates):  # (``thin`` holds distinct documents)
         return candidates, matched
     keep = np.ones(matched.size, dtype=bool)
     keep[thin] = False
-    return [c for c in candidates if c.docnum not in gone], matched.only(keep)
+    return [c for c in candidates if keep[c.docnum]], matched.only(keep)
 
 
 def _with_meaning(ev: Evaluator, plan: Plan, candidates: list[Candidate], matched: Matches, window: int,
@@ -466,14 +465,15 @@ def _with_meaning(ev: Evaluator, plan: Plan, candidates: list[Candidate], matche
               and c.similarity < MIN_SIMILARITY]
     if len(unlike) == len(head):
         unlike = []  # nothing is like the query: words alone must do
-    judged = {c.docnum for c in head}
-    gone = set(unlike) | {d for d in thin.tolist() if d not in judged}
-    if gone:
-        head = [c for c in head if c.docnum not in gone]
-        tail = [c for c in tail if c.docnum not in gone]
-        keep = np.ones(matched.size, dtype=bool)
-        keep[np.fromiter(gone, dtype=np.int64, count=len(gone))] = False
-        matched = matched.only(keep)
+    # Masks rather than sets: ``thin`` can hold tens of thousands of documents.
+    gone = np.zeros(matched.size, dtype=bool)
+    gone[thin] = True
+    gone[[c.docnum for c in head]] = False
+    gone[unlike] = True
+    if gone.any():
+        head = [c for c in head if not gone[c.docnum]]
+        tail = [c for c in tail if not gone[c.docnum]]
+        matched = matched.only(~gone)
     return head + tail, matched
 
 
