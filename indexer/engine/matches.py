@@ -92,13 +92,23 @@ class Matches:
         """(matches, scores) at the documents ``docs``: whether each matches and its score (0 if not)."""
         if self._ids is None:
             return self._mask[docs], self._score[docs]
+        if not len(self._ids):
+            return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=SCORE)
+        found, where = self._locate(docs)
+        return found, np.where(found, self._scores[where], SCORE(0))
+
+    def has(self, docs: np.ndarray) -> np.ndarray:
+        """Whether each of ``docs`` matches: :meth:`at` without the scores."""
+        return self._mask[docs] if self._ids is None else self._locate(docs)[0]
+
+    def _locate(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each of ``docs`` is among the (sparse) ids, and where it is (or 0)."""
         ids = self._ids
         if not len(ids):
-            return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=SCORE)
+            return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=np.intp)
         where = np.searchsorted(ids, docs)
         where[where == len(ids)] = 0
-        found = ids[where] == docs
-        return found, np.where(found, self._scores[where], SCORE(0))
+        return ids[where] == docs, where
 
     def times(self, boost: float) -> Matches:
         fields = None if self.fields is None else {k: v * boost for k, v in self.fields.items()}
