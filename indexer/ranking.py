@@ -425,10 +425,10 @@ def coverage(units: list[Matches], codes: list[Matches], docs: np.ndarray,
     if not units:
         return np.ones(len(docs)), np.zeros(len(docs), dtype=int)
     idf = np.array([math.log(1 + (live - u.count() + 0.5) / (u.count() + 0.5)) for u in units])
-    found = np.array([u.has(docs) for u in units], dtype=float)
+    found = np.array([u.has(docs, ascending=True) for u in units], dtype=float)
     share = (idf @ found) / (idf.sum() or 1.0)
     for code in codes:
-        share = np.where(code.has(docs), 1.0, share)
+        share = np.where(code.has(docs, ascending=True), 1.0, share)
     return share, found.sum(axis=0).astype(int)
 
 

@@ -97,9 +97,21 @@ class Matches:
         found, where = self._locate(docs)
         return found, np.where(found, self._scores[where], SCORE(0))
 
-    def has(self, docs: np.ndarray) -> np.ndarray:
-        """Whether each of ``docs`` matches: :meth:`at` without the scores."""
-        return self._mask[docs] if self._ids is None else self._locate(docs)[0]
+    def has(self, docs: np.ndarray, *, ascending: bool = False) -> np.ndarray:
+        """Whether each of ``docs`` matches: :meth:`at` without the scores. With ``ascending``
+        (``docs`` sorted, each once), far fewer matches than ``docs`` are looked up among them
+        instead: the cost follows the shorter list."""
+        if self._ids is None:
+            return self._mask[docs]
+        ids = self._ids
+        if not ascending or len(ids) * 4 >= len(docs):
+            return self._locate(docs)[0]
+        found = np.zeros(len(docs), dtype=bool)
+        where = np.searchsorted(docs, ids)
+        inside = where < len(docs)
+        where = where[inside]
+        found[where[docs[where] == ids[inside]]] = True
+        return found
 
     def _locate(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Whether each of ``docs`` is among the (sparse) ids, and where it is (or 0)."""

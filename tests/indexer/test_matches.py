@@ -24,4 +24,6 @@ def test_membership_and_scores_at_any_documents_are_the_same_sparse_or_dense(mem
         found, score = form.at(docs)
         assert found.tolist() == expected.tolist()
         assert form.has(docs).tolist() == expected.tolist()
+        distinct = np.unique(docs)
+        assert form.has(distinct, ascending=True).tolist() == np.isin(distinct, ids).tolist()
         assert score.tolist() == np.where(expected, docs + 1, 0).astype(np.float32).tolist()
