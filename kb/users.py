@@ -161,16 +161,20 @@ def create_token(engine: Engine, name: str, label: str = "") -> str:
     return token
 
 
+# Built once (as _SESSION_OWNER below): every request asks, and building the statement cost
+# more than running it.
+_TOKEN_OWNER = (sa.select(users, api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at)
+                .join(api_tokens, api_tokens.c.user_id == users.c.id)
+                .where(api_tokens.c.token_hash == sa.bindparam("digest"), api_tokens.c.revoked.is_(False),
+                       users.c.disabled.is_(False)))
+
+
 def user_for_token(engine: Engine, token: str) -> User | None:
     """The enabled user a valid, unrevoked token belongs to."""
     if not token or len(token) > 200:
         return None
-    query = (sa.select(users, api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at)
-             .join(api_tokens, api_tokens.c.user_id == users.c.id)
-             .where(api_tokens.c.token_hash == _digest(token), api_tokens.c.revoked.is_(False),
-                    users.c.disabled.is_(False)))
     with engine.connect() as conn:
-        row = conn.execute(query).first()
+        row = conn.execute(_TOKEN_OWNER, {"digest": _digest(token)}).first()
     if row is None:
         return None
     now = utcnow()
@@ -212,13 +216,16 @@ def session_user(engine: Engine, key: str) -> User | None:
     """The enabled user a live session key belongs to; None when ended, expired or unknown."""
     if not isinstance(key, str) or not key or len(key) > MAX_SESSION_KEY_LENGTH:
         return None
-    query = (sa.select(users.c.id, users.c.name, users.c.role)
-             .join(user_sessions, user_sessions.c.user_id == users.c.id)
-             .where(user_sessions.c.key_hash == _digest(key), user_sessions.c.expires_at > utcnow(),
-                    users.c.disabled.is_(False)))
     with engine.connect() as conn:
-        row = conn.execute(query).first()
+        row = conn.execute(_SESSION_OWNER, {"digest": _digest(key), "now": utcnow()}).first()
     return _user(row) if row else None
+
+
+_SESSION_OWNER = (sa.select(users.c.id, users.c.name, users.c.role)
+                  .join(user_sessions, user_sessions.c.user_id == users.c.id)
+                  .where(user_sessions.c.key_hash == sa.bindparam("digest"),
+                         user_sessions.c.expires_at > sa.bindparam("now"),
+                         users.c.disabled.is_(False)))
 
 
 def end_session(engine: Engine, key: str) -> None:
