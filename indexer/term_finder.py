@@ -49,6 +49,9 @@ class TermFinder:
         self._source = "|".join(re.escape(head) for head in heads if head)
         self._lower = re.compile(self._source) if self._source else None
         self._anycase: re.Pattern | None = None
+        # A joined spelling has only letters and digits: (such a term, whether it can overlap itself).
+        self._joinable = [(t, any(t[:k] == t[-k:] for k in range(1, len(t))))
+                          for t in self.terms if t.isalnum()]
 
     def _hits(self, text: str) -> list[int]:
         """Where the text holds what a term's token must contain, ascending."""
@@ -63,6 +66,8 @@ class TermFinder:
             found = [m.start() for m in self._anycase.finditer(text)]
         joined = []
         checked = -1
+        if len(low) == len(text) and not self._may_be_joined(low):
+            return found
         for m in _JOINERS.finditer(text):
             at = m.start() - 1
             if at < 0 or not text[at].isalnum():
@@ -75,6 +80,18 @@ class TermFinder:
             if token is not None and not self.terms.isdisjoint(token_forms(token.group(0))[0]):
                 joined.append(start)
         return sorted(found + joined) if joined else found
+
+    def _may_be_joined(self, low: str) -> bool:
+        """Whether a term can be the joined spelling of a token of the (lowercased) text. It
+        then occurs more often in the text without its joiners than in the text: each of its
+        occurrences in the text is one there too, and the joined token adds one."""
+        if not self._joinable:
+            return False
+        bare = low.replace("-", "").replace("_", "")
+        if len(bare) == len(low):
+            return False
+        return any(_occurrences(bare, term, overlaps) > _occurrences(low, term, overlaps)
+                   for term, overlaps in self._joinable)
 
     def tokens(self, text: str) -> Iterator[tuple[int, int, str]]:
         """(start, end, raw token) of every token that contains what one of the terms needs,
@@ -89,6 +106,16 @@ class TermFinder:
                 continue
             last_end = token.end()
             yield start, token.end(), token.group(0)
+
+
+def _occurrences(text: str, term: str, overlaps: bool) -> int:
+    """How many times ``term`` occurs in ``text``, overlapping occurrences included."""
+    if not overlaps:
+        return text.count(term)
+    count, at = 0, text.find(term)
+    while at >= 0:
+        count, at = count + 1, text.find(term, at + 1)
+    return count
 
 
 def _is_word(char: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import glob
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -44,3 +45,14 @@ def test_token_start_finds_the_beginning_of_an_identifier() -> None:
     assert token_start(text, at) == text.index("System")
     assert TOKEN_RE.match(text, token_start(text, at)).group(0) == "System.IO.IOException"
     assert token_positions("System.IO.IOException")[0] == 4
+
+
+@pytest.mark.parametrize(("text", "term"), [
+    ("use Wi-Fi now", "wifi"), ("got E_FAIL back", "efail"), ("ORA-12154 again", "ora12154"),
+    ("a time-out, and a sign_in", "signin"), ("abab ab-ab", "abab"), ("x-y z-x-y", "xy"),
+])
+def test_a_joined_spelling_is_found_whatever_else_the_text_holds(text, term) -> None:
+    expected = [(m.start(), m.end()) for m in TOKEN_RE.finditer(text) if term in token_forms(m.group(0))[0]]
+    assert expected, "the example must hold the joined spelling"
+    found = [(s, e) for s, e, raw in TermFinder({term}).tokens(text) if term in token_forms(raw)[0]]
+    assert found == expected
