@@ -56,6 +56,8 @@ class Evaluation:
         self._universe: np.ndarray | None = None  # the documents phrase words were last looked up in
         self._segments: list[tuple[int, object, object, int, np.ndarray]] = []
         self._keys: dict[tuple[str, str], np.ndarray] = {}
+        self._within_of: np.ndarray | None = None  # the documents words were last looked up at
+        self._at_within: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self.optimistic = False
         self.schema = searcher.schema
         self.reader = searcher.reader()
@@ -224,8 +226,8 @@ class Evaluation:
                 return self._dense(self.empty())
             keep = np.ones(len(within), dtype=bool)
             score = np.zeros(len(within), dtype=SCORE)
-            for part in [self._term(q.fieldname, w) for w in words]:
-                found, part_score = part.at(within)
+            for word in words:
+                found, part_score = self._word_within(q.fieldname, word, within)
                 keep &= found
                 score += part_score  # in the words' order, as all_of sums them
             docs, scores = within[keep], score[keep]
@@ -243,6 +245,17 @@ class Evaluation:
             return self._dense(Matches(self.v.size, ids=docs, scores=scores), q.fieldname)
         keep = self._phrase_in(q.fieldname, words, q.slop, docs, within if within is not None else docs)
         return self._dense(Matches(self.v.size, ids=docs[keep], scores=scores[keep]), q.fieldname)
+
+    def _word_within(self, fieldname: str, word: str, within: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A word's matches and scores at the documents of a selective mask, once per mask:
+        a pasted message's runs share their words, and each round of a booster check
+        asks again."""
+        if within is not self._within_of:
+            self._within_of, self._at_within = within, {}
+        found = self._at_within.get((fieldname, word))
+        if found is None:
+            found = self._at_within[(fieldname, word)] = self._term(fieldname, word).at(within)
+        return found
 
     def phrases_in(self, fieldname: str, phrases: list[tuple[str, ...]], slop: int,
                    docs: np.ndarray) -> np.ndarray:
