@@ -192,7 +192,7 @@ class Evaluation:
         elif q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
             return self._dense(self.empty())
         else:
-            result = self._dense(self._by_whoosh(q))
+            result = self._dense(_by_whoosh(self.searcher, self.v.size, q))
         boost = getattr(q, "boost", 1.0)
         if boost != 1.0 and not isinstance(q, wq.MultiTerm):
             result = result.times(boost)
@@ -247,9 +247,8 @@ class Evaluation:
         return self._dense(Matches(self.v.size, ids=docs[keep], scores=scores[keep]), q.fieldname)
 
     def _word_within(self, fieldname: str, word: str, within: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """A word's matches and scores at the documents of a selective mask, once per mask:
-        a pasted message's runs share their words, and each round of a booster check
-        asks again."""
+        """A word's matches and scores at a selective mask's documents, once per mask (a pasted
+        message's runs share their words, and each pass of a booster check asks again)."""
         if within is not self._within_of:
             self._within_of, self._at_within = within, {}
         found = self._at_within.get((fieldname, word))
@@ -339,14 +338,15 @@ class Evaluation:
             return _any_term(q.fieldname, words[:MAX_EXPANSIONS], q.boost)
         return _expand(q, self.reader)
 
-    def _by_whoosh(self, q: wq.Query) -> Matches:
-        """Any other query kind: Whoosh finds and scores it (rare, small)."""
-        docs = list(self.searcher.docs_for_query(q))
-        if not docs:
-            return self.empty()
-        scores = score_docs(self.searcher, q, docs)
-        ids = np.fromiter(sorted(scores), dtype=np.int64, count=len(scores))
-        return Matches.sparse(self.v.size, ids, np.asarray([scores[d] for d in ids.tolist()], dtype=SCORE))
+
+def _by_whoosh(searcher, size: int, q: wq.Query) -> Matches:
+    """Any other query kind: Whoosh finds and scores it (rare, small)."""
+    docs = list(searcher.docs_for_query(q))
+    if not docs:
+        return Matches.none(size)
+    scores = score_docs(searcher, q, docs)
+    ids = np.fromiter(sorted(scores), dtype=np.int64, count=len(scores))
+    return Matches.sparse(size, ids, np.asarray([scores[d] for d in ids.tolist()], dtype=SCORE))
 
 
 def _maybe(required: Matches, optional: Matches, dense: bool) -> Matches:
