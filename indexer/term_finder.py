@@ -64,10 +64,10 @@ class TermFinder:
             if self._anycase is None:
                 self._anycase = re.compile(self._source, re.IGNORECASE)
             found = [m.start() for m in self._anycase.finditer(text)]
-        joined = []
-        checked = -1
         if len(low) == len(text) and not self._may_be_joined(low):
             return found
+        joined = []
+        checked = -1
         for m in _JOINERS.finditer(text):
             at = m.start() - 1
             if at < 0 or not text[at].isalnum():

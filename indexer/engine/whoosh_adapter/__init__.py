@@ -23,7 +23,9 @@ Speed takes kb past Whoosh's public API in a few places, all of them here:
    (``_commit_toc``), as Whoosh's own multiprocessing writer does; their postings grouped
    by term as documents are added (``SegmentWriter.add_document`` and ``_flush_segment``
    redone) and written a block at a time in W3's block layout, with the W3 field writer's
-   ``_tindex``, ``_fieldid`` and postings file and ``W3TermInfo``'s packed form.
+   ``_tindex`` (its entries added as ``OrderedHashWriter.add`` does, in the
+   ``filetables._lengths`` layout), ``_fieldid`` and postings file and ``W3TermInfo``'s
+   packed form.
 
 Sections 5 and 7 (writing) are in :mod:`indexer.engine.whoosh_adapter.writing`, the version
 check in :mod:`indexer.engine.whoosh_adapter.guard`, the others here. Everything else kb

@@ -11,11 +11,11 @@ import functools
 import itertools
 import operator
 import pickle
-import struct
 import zlib
 from array import array
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PostingsWriter, W3TermInfo
+from whoosh.filedb.filetables import _lengths as _entry_lengths  # a hash file entry's key and value lengths
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
@@ -207,14 +207,11 @@ def _add_term(table, at: int, key: bytes, value: bytes) -> int:
     if key <= table.lastkey:
         raise ValueError(f"Keys must increase: {table.lastkey!r}..{key!r}")
     table.index.append(at)
-    table.dbfile.write(_ENTRY_LENGTHS.pack(len(key), len(value)) + key + value)
+    table.dbfile.write(_entry_lengths.pack(len(key), len(value)) + key + value)
     h = table.hashfn(key)
     table.buckets[h & 255].append((h, at))
     table.lastkey = key
-    return at + _ENTRY_LENGTHS.size + len(key) + len(value)
-
-
-_ENTRY_LENGTHS = struct.Struct("!ii")  # a hash file entry's key and value lengths
+    return at + _entry_lengths.size + len(key) + len(value)
 
 
 def _term_blocks(ids: array, weights: array, values: list[bytes], fixed: int | None,
