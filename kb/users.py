@@ -161,8 +161,7 @@ def create_token(engine: Engine, name: str, label: str = "") -> str:
     return token
 
 
-# Built once (as _SESSION_OWNER below): every request asks, and building the statement cost
-# more than running it.
+# Built once: every API request asks, and building the statement cost more than running it.
 _TOKEN_OWNER = (sa.select(users, api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at)
                 .join(api_tokens, api_tokens.c.user_id == users.c.id)
                 .where(api_tokens.c.token_hash == sa.bindparam("digest"), api_tokens.c.revoked.is_(False),
@@ -212,6 +211,14 @@ def start_session(engine: Engine, user_id: int, lifetime: timedelta) -> str:
     return key
 
 
+# Built once, as _TOKEN_OWNER: every signed-in page asks.
+_SESSION_OWNER = (sa.select(users.c.id, users.c.name, users.c.role)
+                  .join(user_sessions, user_sessions.c.user_id == users.c.id)
+                  .where(user_sessions.c.key_hash == sa.bindparam("digest"),
+                         user_sessions.c.expires_at > sa.bindparam("now"),
+                         users.c.disabled.is_(False)))
+
+
 def session_user(engine: Engine, key: str) -> User | None:
     """The enabled user a live session key belongs to; None when ended, expired or unknown."""
     if not isinstance(key, str) or not key or len(key) > MAX_SESSION_KEY_LENGTH:
@@ -219,13 +226,6 @@ def session_user(engine: Engine, key: str) -> User | None:
     with engine.connect() as conn:
         row = conn.execute(_SESSION_OWNER, {"digest": _digest(key), "now": utcnow()}).first()
     return _user(row) if row else None
-
-
-_SESSION_OWNER = (sa.select(users.c.id, users.c.name, users.c.role)
-                  .join(user_sessions, user_sessions.c.user_id == users.c.id)
-                  .where(user_sessions.c.key_hash == sa.bindparam("digest"),
-                         user_sessions.c.expires_at > sa.bindparam("now"),
-                         users.c.disabled.is_(False)))
 
 
 def end_session(engine: Engine, key: str) -> None:
