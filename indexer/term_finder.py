@@ -46,8 +46,8 @@ class TermFinder:
     def __init__(self, terms: Collection[str]):
         self.terms = frozenset(t for t in terms if t)
         heads = sorted({required_text(t) for t in self.terms}, key=len, reverse=True)
+        self._heads = [head for head in heads if head]
         self._source = "|".join(re.escape(head) for head in heads if head)
-        self._lower = re.compile(self._source) if self._source else None
         self._anycase: re.Pattern | None = None
         # A joined spelling has only letters and digits: (such a term, whether it can overlap itself).
         self._joinable = [(t, any(t[:k] == t[-k:] for k in range(1, len(t))))
@@ -55,11 +55,11 @@ class TermFinder:
 
     def _hits(self, text: str) -> list[int]:
         """Where the text holds what a term's token must contain, ascending."""
-        if self._lower is None:
+        if not self._source:
             return []
         low = text.lower()
         if len(low) == len(text):
-            found = [m.start() for m in self._lower.finditer(low)]
+            found = _starts(low, self._heads)
         else:  # lowercasing changed the length of some non-ASCII character: search the text itself
             if self._anycase is None:
                 self._anycase = re.compile(self._source, re.IGNORECASE)
@@ -106,6 +106,22 @@ class TermFinder:
                 continue
             last_end = token.end()
             yield start, token.end(), token.group(0)
+
+
+def _starts(text: str, heads: list[str]) -> list[int]:
+    """Where any of ``heads`` occurs in ``text``, ascending, each place once. One plain
+    substring search per head: many times faster than a regular expression of alternatives,
+    which tries each of them at every character."""
+    found: list[int] = []
+    for head in heads:
+        find = text.find
+        at = find(head)
+        while at >= 0:
+            found.append(at)
+            at = find(head, at + 1)
+    if len(heads) > 1:
+        found = sorted(set(found))
+    return found
 
 
 def _occurrences(text: str, term: str, overlaps: bool) -> int:
