@@ -3,8 +3,8 @@
 Snippets need to know where a query's terms occur in an article's stored text, as the
 index analyzer would see them. Analysing every token of a long
 article costs a millisecond or more; the tokens that can yield a term are few. So a
-:class:`TermFinder` first looks for what such a token must contain (one regular
-expression over the lowercased text), then analyses only the tokens it finds
+:class:`TermFinder` first looks for what such a token must contain (a substring search
+of the lowercased text for each term), then analyses only the tokens it finds
 (:func:`indexer.analyzers.token_forms`): the answer is the same as analysing all.
 
 What a token must contain, for each kind of term (tested over real vocabularies):
