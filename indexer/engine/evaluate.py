@@ -24,9 +24,10 @@ from whoosh import query as wq
 
 from indexer.engine import whoosh_adapter as adapter
 from indexer.engine.matches import DENSE_FRACTION, SCORE, Matches, all_of, any_of
-from indexer.engine.phrases import phrase_found, position_keys
+from indexer.engine.phrases import phrase_found
+from indexer.engine.positions import WordPositions
 from indexer.engine.query_tree import normalized
-from indexer.engine.sidecars import segment_positions, segment_postings
+from indexer.engine.sidecars import segment_postings
 from indexer.engine.term_table import NOT_IN_SIDECAR, term_key
 from indexer.engine.version import IndexVersion
 from indexer.engine.vocabulary import near
@@ -53,12 +54,11 @@ class Evaluation:
         self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._restrict: np.ndarray | None = None  # the last restrict mask of a phrase, and its documents
         self._restrict_ids: np.ndarray | None = None
-        self._universe: np.ndarray | None = None  # the documents phrase words were last looked up in
-        self._segments: list[tuple[int, object, object, int, np.ndarray]] = []
-        self._keys: dict[tuple[str, str], np.ndarray] = {}
+        self._word_positions = WordPositions(version, searcher, self._rows)
         self._within_of: np.ndarray | None = None  # the documents words were last looked up at
         self._at_within: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self.optimistic = False
+        self._phrase_words: dict[str, list[str]] = {}  # a restricted run's phrase words, by field
         self.schema = searcher.schema
         self.reader = searcher.reader()
 
@@ -160,10 +160,15 @@ class Evaluation:
             return self.empty()
         q = normalized(q)
         self.optimistic = optimistic
+        if not optimistic and self._within(restrict) is not None:
+            # Every phrase of the query is checked in the same few documents: their words'
+            # positions are read together the first time one is needed.
+            self._phrase_words = _phrase_words(q)
         try:
             return self._eval(q, restrict)
         finally:
             self.optimistic = False
+            self._phrase_words = {}
 
     def _eval(self, q: wq.Query, restrict: np.ndarray | None) -> Matches:
         dense = self.by_field
@@ -253,8 +258,19 @@ class Evaluation:
             self._within_of, self._at_within = within, {}
         found = self._at_within.get((fieldname, word))
         if found is None:
-            found = self._at_within[(fieldname, word)] = self._term(fieldname, word).at(within)
+            found = self._at_within[(fieldname, word)] = self._term_at(fieldname, word, within)
         return found
+
+    def _term_at(self, fieldname: str, word: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A term's matches and scores at a few documents, looked up in its list: a common
+        word's whole-version arrays are built only for evaluations that need them all."""
+        if fieldname not in self.schema:
+            return self.empty().at(docs)
+        kept = self.v.dense_if_kept((fieldname, word))
+        if kept is not None:
+            return kept.at(docs)
+        ids, scores = self.scored(fieldname, word)
+        return Matches(self.v.size, ids=ids, scores=scores).at(docs)
 
     def phrases_in(self, fieldname: str, phrases: list[tuple[str, ...]], slop: int,
                    docs: np.ndarray) -> np.ndarray:
@@ -282,52 +298,9 @@ class Evaluation:
         """Which of ``docs`` (sorted global ids, within the sorted ``universe``) hold the phrase.
         Word positions are looked up for the whole universe, once for all the phrases that
         share it (the boosters checked in the same few documents)."""
-        found = phrase_found([self._word_keys(fieldname, w, universe) for w in words], slop, len(universe))
+        also = self._phrase_words.get(fieldname, ()) if universe is self._restrict_ids else ()
+        found = phrase_found(self._word_positions.keys(fieldname, words, universe, also), slop, len(universe))
         return found if universe is docs else found[np.searchsorted(universe, docs)]
-
-    def _word_keys(self, fieldname: str, word: str, universe: np.ndarray) -> np.ndarray:
-        """:func:`~indexer.engine.phrases.position_keys` of a word in ``universe``, segment by segment."""
-        if universe is not self._universe:
-            self._universe, self._keys, self._segments = universe, {}, []
-            for segment, ((sub, offset), (*_, data)) in enumerate(
-                    zip(self.searcher.leaf_searchers(), self.v.leaves, strict=True)):
-                low, high = np.searchsorted(universe, (offset, offset + sub.doc_count_all()))
-                if low < high:
-                    local = (universe[low:high] - offset).astype(np.int32)
-                    self._segments.append((segment, sub.reader(), data.sidecar, int(low), local))
-        found = self._keys.get((fieldname, word))
-        if found is None:
-            # Every segment's counts in one array over the universe, so that the keys are
-            # made (and sorted) once for the word instead of once per segment.
-            counts = np.zeros(len(universe), dtype=np.int32)
-            flats = []
-            for (part_counts, flat), low in self._positions(fieldname, word):
-                counts[low:low + len(part_counts)] = part_counts
-                flats.append(flat)
-            if not flats:
-                found = np.zeros(0, np.int64)
-            else:
-                found = position_keys((counts, np.concatenate(flats) if len(flats) > 1 else flats[0]))
-            self._keys[(fieldname, word)] = found
-        return found
-
-    def _positions(self, fieldname: str, word: str):
-        """(positions, first universe index) of a word in each segment of the universe that
-        has it: rows of the posting sidecars found through the merged term table (one
-        lookup), else segment by segment."""
-        rows = self._rows(fieldname, word)
-        if rows is not None:
-            for segment, reader, sidecar, low, local in self._segments:
-                row = rows.get(segment)
-                if row is None:
-                    continue
-                if row != NOT_IN_SIDECAR and sidecar.positions is not None:
-                    yield sidecar.positions_at(row, local), low
-                else:
-                    yield adapter.read_positions(reader, fieldname, word, local), low
-            return
-        for _segment, reader, sidecar, low, local in self._segments:
-            yield segment_positions(reader, sidecar, fieldname, word, local), low
 
     def _expand(self, q: wq.MultiTerm) -> wq.Query:
         """The terms a fuzzy, prefix or wildcard query stands for (at most :data:`MAX_EXPANSIONS`,
@@ -347,6 +320,21 @@ def _by_whoosh(searcher, size: int, q: wq.Query) -> Matches:
     scores = score_docs(searcher, q, docs)
     ids = np.fromiter(sorted(scores), dtype=np.int64, count=len(scores))
     return Matches.sparse(size, ids, np.asarray([scores[d] for d in ids.tolist()], dtype=SCORE))
+
+
+def _phrase_words(q: wq.Query) -> dict[str, list[str]]:
+    """The words of every phrase in a query tree, by field, each once."""
+    found: dict[str, dict[str, None]] = {}
+    stack = [q]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, wq.Phrase):
+            found.setdefault(node.fieldname, {}).update(dict.fromkeys(w for w in node.words if w))
+        elif isinstance(node, wq.CompoundQuery):
+            stack.extend(node.subqueries)
+        elif isinstance(node, (wq.AndMaybe, wq.AndNot)):
+            stack.extend((node.a, node.b))
+    return {field: list(words) for field, words in found.items()}
 
 
 def _maybe(required: Matches, optional: Matches, dense: bool) -> Matches:

@@ -213,6 +213,26 @@ class Sidecar:
             flat = self.positions[_ranges(first, counts)]
         return counts, flat.astype(np.int32)
 
+    def positions_of_rows(self, rows: list[int], docs: np.ndarray) -> list[adapter.Positions]:
+        """:meth:`positions_at` for several rows at the same ``docs``: a phrase check asks
+        for each of its words in the same few documents, and one set of array operations
+        for them all costs what one word's did."""
+        lows = self.starts[rows]
+        sizes = self.starts[np.asarray(rows) + 1] - lows
+        at = np.empty((len(rows), len(docs)), dtype=np.int64)
+        ids = self.ids
+        for i, (low, high) in enumerate(zip(lows.tolist(), (lows + sizes).tolist(), strict=True)):
+            at[i] = ids[low:high].searchsorted(docs)
+        np.minimum(at, (sizes - 1)[:, None], out=at)
+        at += lows[:, None]
+        present = ids[at] == docs
+        first = self.position_starts[at].astype(np.int64)
+        counts = np.where(present, self.position_starts[at + 1].astype(np.int64) - first, 0)
+        flat = self.positions[_ranges(first.ravel(), counts.ravel())].astype(np.int32)
+        bounds = [0, *np.cumsum(counts.sum(axis=1)).tolist()]
+        counts = counts.astype(np.int32)
+        return [(counts[i], flat[bounds[i]:bounds[i + 1]]) for i in range(len(rows))]
+
 
 def segment_postings(reader, sidecar: Sidecar | None, fieldname: str,
                      text: str | bytes) -> tuple[np.ndarray, np.ndarray]:

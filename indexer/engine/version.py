@@ -15,12 +15,16 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from indexer.engine import whoosh_adapter as adapter
 from indexer.engine.sidecars import Sidecar
 from indexer.engine.term_table import TermTable, VersionTerms, term_key
+
+if TYPE_CHECKING:
+    from indexer.engine.matches import Matches
 from indexer.engine.vocabulary import Vocabulary
 
 # Scored posting lists kept per index version (ids + scores, 8 bytes a posting: at most
@@ -250,6 +254,11 @@ class IndexVersion:
             while self._scored_size > MAX_CACHED_POSTINGS and self._scored:
                 _old, (ids, _scores) = self._scored.popitem(last=False)
                 self._scored_size -= len(ids)
+
+    def dense_if_kept(self, key: tuple[str, str]) -> Matches | None:
+        """A common word's whole-version matches if :meth:`dense` keeps them, else None."""
+        with self._lock:
+            return self._dense.get(key)
 
     def dense(self, key: tuple[str, str], build):
         """A common word's whole-version matches, built by ``build()`` once while they fit in

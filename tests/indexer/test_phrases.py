@@ -174,6 +174,48 @@ def test_phrases_checked_in_a_few_documents_are_checked_in_those_only(whoosh_sea
         assert found.at(np.asarray(few))[1].tolist() == whole.at(np.asarray(few))[1].tolist()
 
 
+def test_positions_of_several_words_read_together_are_each_words_own(whoosh_searcher) -> None:
+    rng = random.Random(9)
+    for sub, _offset in whoosh_searcher.leaf_searchers():
+        reader = sub.reader()
+        sidecar = Sidecar.open(whoosh_searcher.folder, reader)
+        rows = rng.sample(range(len(sidecar.offsets)), min(12, len(sidecar.offsets)))
+        for size in (1, 5, 40):
+            docs = np.asarray(sorted(rng.sample(range(reader.doc_count_all()), min(size, reader.doc_count_all()))),
+                              dtype=np.int32)
+            together = sidecar.positions_of_rows(rows, docs)
+            for row, (counts, flat) in zip(rows, together, strict=True):
+                alone_counts, alone_flat = sidecar.positions_at(row, docs)
+                assert counts.tolist() == alone_counts.tolist()
+                assert flat.tolist() == alone_flat.tolist()
+
+
+@pytest.mark.parametrize("source", ["sidecars and term tables", "sidecars alone", "whoosh blocks"])
+def test_a_querys_phrases_checked_in_the_same_few_documents_hold_where_each_holds_alone(whoosh_searcher,
+                                                                                       source) -> None:
+    """A query's phrases checked in a few documents have every word's positions read at once:
+    each phrase still holds, and scores, as it does checked on its own."""
+    folder = whoosh_searcher.folder if source.startswith("sidecars") else None
+    ev = Evaluation(IndexVersion(whoosh_searcher, folder, SegmentCache()), whoosh_searcher)
+    if source == "sidecars alone":
+        ev.v.terms = None
+    rng = random.Random(17)
+    phrases = _phrases(whoosh_searcher, 120, seed=17)
+    held = 0
+    for start in range(0, len(phrases), 12):
+        batch = phrases[start:start + 12]
+        likely = sorted({d for q in batch for d in whoosh_searcher.docs_for_query(q)})
+        few = np.asarray(sorted(set(rng.sample(likely, min(4, len(likely)))) | {rng.randrange(ev.v.size)}))
+        together = ev.run(wq.Or(batch), restrict=ev.v.mask_of(few))
+        alone = [Evaluation(ev.v, whoosh_searcher).run(q, restrict=ev.v.mask_of(few)) for q in batch]
+        expected = set().union(*(set(np.flatnonzero(m.mask).tolist()) for m in alone))
+        assert set(np.flatnonzero(together.mask).tolist()) == expected
+        score = sum((m.at(few)[1].astype(np.float64) for m in alone), np.zeros(len(few)))
+        assert np.allclose(together.at(few)[1], score, rtol=1e-5)
+        held += len(expected)
+    assert held > 10
+
+
 @pytest.mark.parametrize("source", ["sidecars and term tables", "whoosh blocks"])
 def test_many_phrases_checked_by_positions_alone_are_found_where_whoosh_finds_them(whoosh_searcher,
                                                                                    source) -> None:
