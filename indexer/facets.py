@@ -297,7 +297,8 @@ class ValueTable:
             self.bits[row] = np.packbits(member, bitorder="little").view(np.uint64)
         self.rare = np.flatnonzero(~frequent)
         parts = [docs[starts[v]:ends[v]] for v in self.rare]
-        self.rare_docs = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+        # numpy's own index type: gathered at every count, and converted each time otherwise
+        self.rare_docs = (np.concatenate(parts) if parts else np.zeros(0)).astype(np.intp)
         self.rare_starts = np.cumsum([0, *(len(p) for p in parts[:-1])]).astype(np.int64) if parts else None
 
     def count(self, mask: np.ndarray, packed: np.ndarray) -> np.ndarray:

@@ -70,6 +70,17 @@ def test_matches_and_scores_equal_whooshs_own(whoosh_searcher, text: str) -> Non
             assert result.score[docnum] == pytest.approx(score, rel=1e-6), (q, docnum)
 
 
+def test_a_terms_documents_come_as_numpy_index_arrays(whoosh_searcher) -> None:
+    """Posting ids index the version's arrays in every And, Or and score lookup; ids of any
+    other integer type are converted again at each of them (two to three times slower)."""
+    ev = _evaluation(whoosh_searcher)
+    reader = whoosh_searcher.reader()
+    for fieldname in ("content", "title"):
+        for btext in list(reader.lexicon(fieldname))[:50]:
+            ids, _scores = ev.scored(fieldname, btext.decode("utf-8"))
+            assert len(ids) and ids.dtype == np.intp
+
+
 def test_sidecar_lists_equal_the_decoded_postings(whoosh_searcher) -> None:
     checked = 0
     for sub, _offset in whoosh_searcher.leaf_searchers():
