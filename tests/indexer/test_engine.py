@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -19,6 +18,7 @@ from indexer.analyzers import (
     token_positions,
 )
 from indexer.engine import Evaluation, IndexVersion, SegmentCache, score_docs
+from indexer.engine import whoosh_adapter as adapter
 from indexer.engine.sidecars import (
     SIDECAR_EXT,
     Sidecar,
@@ -26,7 +26,6 @@ from indexer.engine.sidecars import (
     segment_postings,
     write_sidecars,
 )
-from indexer.engine import whoosh_adapter as adapter
 from indexer.engine.whoosh_adapter import read_postings
 from indexer.plan import build_plan
 from indexer.query import parse_query
