@@ -345,14 +345,16 @@ def _maybe(required: Matches, optional: Matches, dense: bool) -> Matches:
         _found, extra = optional.at(required.ids)
         return Matches(required.size, ids=required.ids, scores=required.scores + extra)
     mask = required.mask
-    score = required.score + np.where(optional.mask & mask, optional.score, SCORE(0))
+    both = optional.mask & mask
+    score = required.score + optional.score * both
     fields = None
     if dense:
         fields = dict(required.fields or {})
         for name, part in (optional.fields or {}).items():
-            extra = np.where(optional.mask & mask, part, SCORE(0))
+            extra = part * both
             fields[name] = fields[name] + extra if name in fields else extra
-    return Matches(required.size, mask=mask, score=np.where(mask, score, SCORE(0)), fields=fields)
+    score *= mask
+    return Matches(required.size, mask=mask, score=score, fields=fields)
 
 
 def _expand(q: wq.MultiTerm, reader) -> wq.Query:

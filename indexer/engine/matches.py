@@ -6,7 +6,9 @@ and cost in proportion to their length. Common words and wide OR queries become 
 a match mask and a score per document of the version, where numpy's whole-array
 operations are cheapest. Every operation takes either form and picks the cheaper result;
 scores are summed in single precision in the same order either way, so both forms give
-the same numbers.
+the same numbers. Scores are zeroed outside a mask by multiplying by it: the same numbers
+as ``np.where`` (scores are finite and not negative), at a tenth of its cost on masks
+without long runs.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ class Matches:
         if not len(self._ids):
             return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=SCORE)
         found, where = self._locate(docs)
-        return found, np.where(found, self._scores[where], SCORE(0))
+        return found, self._scores[where] * found
 
     def has(self, docs: np.ndarray, *, ascending: bool = False) -> np.ndarray:
         """Whether each of ``docs`` matches: :meth:`at` without the scores. With ``ascending``
@@ -135,12 +137,12 @@ class Matches:
             return Matches(self.size, ids=self._ids[inside], scores=self._scores[inside],
                            fields=_masked_fields(self.fields, keep))
         mask = self._mask & keep
-        return Matches(self.size, mask=mask, score=np.where(mask, self._score, SCORE(0)),
+        return Matches(self.size, mask=mask, score=self._score * mask,
                        fields=_masked_fields(self.fields, keep))
 
 
 def _masked_fields(fields, keep):
-    return None if fields is None else {k: np.where(keep, v, SCORE(0)) for k, v in fields.items()}
+    return None if fields is None else {k: v * keep for k, v in fields.items()}
 
 
 def all_of(parts: list[Matches], dense: bool = False) -> Matches:
@@ -173,7 +175,8 @@ def all_of(parts: list[Matches], dense: bool = False) -> Matches:
     score = parts[0].score.copy()
     for p in parts[1:]:
         score += p.score
-    return Matches(size, mask=mask, score=np.where(mask, score, SCORE(0)), fields=fields)
+    score *= mask
+    return Matches(size, mask=mask, score=score, fields=fields)
 
 
 def any_of(parts: list[Matches], dense: bool = False) -> Matches:
@@ -211,5 +214,5 @@ def _sum_fields(parts: list[Matches], mask: np.ndarray | None) -> dict[str, np.n
         for name, part in (p.fields or {}).items():
             out[name] = out[name] + part if name in out else part.copy()
     if mask is not None:
-        out = {k: np.where(mask, v, SCORE(0)) for k, v in out.items()}
+        out = {k: v * mask for k, v in out.items()}
     return out
