@@ -207,8 +207,9 @@ def any_of(parts: list[Matches], dense: bool = False) -> Matches:
 
 
 def _union(parts: list[Matches]) -> np.ndarray:
-    """The sorted, distinct ids of sparse parts: ``np.unique`` of them, by a stable (radix)
-    sort and a neighbour comparison, which is 5-20 times faster for these lengths."""
+    """The sorted, distinct ids of sparse parts: ``np.unique`` of them, 5-20 times faster for
+    these lengths. Each part is sorted already, which a stable (merge) sort uses: it only
+    merges the parts."""
     ids = np.concatenate([p.ids for p in parts])
     ids.sort(kind="stable")
     if len(ids) > 1:
