@@ -3,7 +3,7 @@
 Whoosh stores each posting block as a zlib-compressed pickle of ids, weights and positions.
 Decoding costs about 0.7 µs per posting in Python, so a word found in 90,000 of 100,000
 articles costs some 65 ms before any scoring. Every long list (:data:`SIDECAR_MIN_DF`
-postings or more) of the fields searched by default is therefore also written, after each
+postings or more; every list of the title) of the fields searched by default is therefore also written, after each
 commit, as flat arrays in a sidecar file next to the segment (``MAIN_<segment>.kbp``; the
 name makes Whoosh delete it together with its segment). Reading a list from the sidecar is
 an array slice of a memory map. Lists too short for the sidecar, and segments whose
@@ -34,7 +34,11 @@ from indexer.engine import whoosh_adapter as adapter
 from indexer.engine.term_table import open_beside, table_path, write_term_table
 
 SIDECAR_FIELDS = ("content", "title")
-SIDECAR_MIN_DF = 24
+# Lists with at least this many postings per field. Titles are short, so all of their
+# lists together are small (about 14 bytes a posting), and a title word is looked up in
+# every search and phrase check of the title: each list kept there saves a decode of
+# Whoosh's blocks in Python (about 120 us a segment).
+SIDECAR_MIN_DF = {"content": 24, "title": 1}
 SIDECAR_EXT = ".kbp"
 _MAGIC = b"KBP2"  # with positions
 _OLDER = (b"KBP1",)  # postings only: still read, and rewritten by the next build
@@ -59,7 +63,7 @@ def sidecar_path(folder: Path | None, reader) -> Path | None:
 
 
 def write_sidecar(folder: Path | None, reader, fields: tuple[str, ...] = SIDECAR_FIELDS,
-                  min_df: int = SIDECAR_MIN_DF) -> Path | None:
+                  min_df: int | None = None) -> Path | None:
     """Write the long posting lists of one segment to its sidecar (atomically). Returns its
     path, or None when there is nothing to write it for (public path, not on disk)."""
     path = sidecar_path(folder, reader)
@@ -72,7 +76,8 @@ def write_sidecar(folder: Path | None, reader, fields: tuple[str, ...] = SIDECAR
     position_parts: list[np.ndarray] = []
     pending: list = []  # encoded positions not yet decoded
     for fieldname in fields:
-        for offset, ids, weights, values in adapter.long_lists(reader, fieldname, min_df):
+        shortest = min_df if min_df is not None else SIDECAR_MIN_DF.get(fieldname, 1)
+        for offset, ids, weights, values in adapter.long_lists(reader, fieldname, shortest):
             keys.append(offset)
             id_parts.append(ids)
             weight_parts.append(weights)
