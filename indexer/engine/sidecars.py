@@ -3,11 +3,12 @@
 Whoosh stores each posting block as a zlib-compressed pickle of ids, weights and positions.
 Decoding costs about 0.7 µs per posting in Python, so a word found in 90,000 of 100,000
 articles costs some 65 ms before any scoring. Every long list (:data:`SIDECAR_MIN_DF`
-postings or more; every list of the title) of the fields searched by default is therefore also written, after each
-commit, as flat arrays in a sidecar file next to the segment (``MAIN_<segment>.kbp``; the
-name makes Whoosh delete it together with its segment). Reading a list from the sidecar is
-an array slice of a memory map. Lists too short for the sidecar, and segments whose
-sidecar is missing, are decoded from Whoosh's blocks (:func:`segment_postings`).
+postings or more; every list of the title) of the fields searched by default is therefore
+also written, after each commit, as flat arrays in a sidecar file next to the segment
+(``MAIN_<segment>.kbp``; the name makes Whoosh delete it together with its segment).
+Reading a list from the sidecar is an array slice of a memory map. Lists too short for
+the sidecar, and segments whose sidecar is missing, are decoded from Whoosh's blocks
+(:func:`segment_postings`).
 
 The sidecar holds each long list's positions too (what phrases are checked on): all of
 them one posting after the other, and where each posting's start. The positions of a
@@ -65,7 +66,8 @@ def sidecar_path(folder: Path | None, reader) -> Path | None:
 def write_sidecar(folder: Path | None, reader, fields: tuple[str, ...] = SIDECAR_FIELDS,
                   min_df: int | None = None) -> Path | None:
     """Write the long posting lists of one segment to its sidecar (atomically). Returns its
-    path, or None when there is nothing to write it for (public path, not on disk)."""
+    path, or None when there is nothing to write it for (public path, not on disk).
+    ``min_df``: the shortest list kept in every field, instead of :data:`SIDECAR_MIN_DF`."""
     path = sidecar_path(folder, reader)
     if path is None or not adapter.fast_path():
         return None
