@@ -165,7 +165,7 @@ def all_of(parts: list[Matches], dense: bool = False) -> Matches:
     for p in parts[1:]:
         mask &= p.mask
     fields = _sum_fields(parts, mask)
-    if fields is None and np.count_nonzero(mask) * DENSE_FRACTION <= size:
+    if not dense and fields is None and np.count_nonzero(mask) * DENSE_FRACTION <= size:
         # Few documents have every part: add up their scores alone (same parts, same order).
         ids = np.flatnonzero(mask)
         score = parts[0].score[ids]
