@@ -28,8 +28,9 @@ if TYPE_CHECKING:
     from indexer.engine.matches import Matches
 
 # Scored posting lists kept per index version (ids + scores, 12 bytes a posting: at most
-# 144 MB; ids as numpy's index type, see Evaluation._read_postings): the words people search for recur, and a cached word costs one scatter instead
-# of a dozen term-dictionary lookups and a BM25 pass. At 100,000 articles, 12 million
+# 144 MB; ids as numpy's index type, see Evaluation._read_postings): the words people
+# search for recur, and a cached word costs one scatter instead of a dozen
+# term-dictionary lookups and a BM25 pass. At 100,000 articles, 12 million
 # instead of 3 took 10-20% off every kind of search in bench/search_bench.py's mix (pasted
 # messages p95 44 -> 36 ms) for about 50 MB more per process; 24 and 48 million gained
 # nothing more there.

@@ -43,8 +43,8 @@ def _reference(parts: list[dict[int, float]], every: bool) -> dict[int, np.float
     return out
 
 
-_PART = st.tuples(st.dictionaries(st.integers(0, SIZE - 1), st.floats(2.0 ** -20, 2.0 ** 20, width=32), max_size=SIZE),
-                  st.booleans())
+_SCORE = st.floats(2.0 ** -20, 2.0 ** 20, width=32)
+_PART = st.tuples(st.dictionaries(st.integers(0, SIZE - 1), _SCORE, max_size=SIZE), st.booleans())
 
 
 @settings(max_examples=300, deadline=None)
@@ -55,7 +55,8 @@ def test_all_of_and_any_of_sum_each_documents_scores_in_the_parts_order_whatever
     matches = []
     for scores, dense in parts:
         ids = np.array(sorted(scores), dtype=np.int64)
-        sparse = Matches(SIZE, ids=ids, scores=np.array([scores[d] for d in sorted(scores)], dtype=np.float32))
+        values = np.array([scores[d] for d in sorted(scores)], dtype=np.float32)
+        sparse = Matches(SIZE, ids=ids, scores=values)
         matches.append(Matches(SIZE, mask=sparse.mask, score=sparse.score) if dense else sparse)
     plain = [scores for scores, _ in parts]
     for combine, every in ((all_of, True), (any_of, False)):

@@ -180,9 +180,9 @@ def test_positions_of_several_words_read_together_are_each_words_own(whoosh_sear
         reader = sub.reader()
         sidecar = Sidecar.open(whoosh_searcher.folder, reader)
         rows = rng.sample(range(len(sidecar.offsets)), min(12, len(sidecar.offsets)))
+        n = reader.doc_count_all()
         for size in (1, 5, 40):
-            docs = np.asarray(sorted(rng.sample(range(reader.doc_count_all()), min(size, reader.doc_count_all()))),
-                              dtype=np.int32)
+            docs = np.asarray(sorted(rng.sample(range(n), min(size, n))), dtype=np.int32)
             together = sidecar.positions_of_rows(rows, docs)
             for row, (counts, flat) in zip(rows, together, strict=True):
                 alone_counts, alone_flat = sidecar.positions_at(row, docs)

@@ -41,6 +41,7 @@ def test_the_indexers_snippets_come_out_as_the_sanitizer_gives_them(text: str, t
 
 
 def test_markup_other_than_mark_never_survives() -> None:
-    for attack in ('<img src=x onerror=alert(1)>', '<mark onclick="x()">a</mark>', "<script>alert(1)</script>",
-                   "<mark><a href='javascript:x'>a</a></mark>", "a &lt;b&gt; <mark>c</mark><svg/onload=x>"):
+    attacks = ('<img src=x onerror=alert(1)>', '<mark onclick="x()">a</mark>', "<script>alert(1)</script>",
+               "<mark><a href='javascript:x'>a</a></mark>", "a &lt;b&gt; <mark>c</mark><svg/onload=x>")
+    for attack in attacks:
         assert set(re.findall(r"<[^>]*>", str(clean_snippet(attack)))) <= {"<mark>", "</mark>"}, attack
