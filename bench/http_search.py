@@ -259,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     queries, tickets = load_inputs(args.synthetic, args.seed, args.mix)
+    sys.path.insert(0, str(HERE))
+    from provenance import code_state, machine_speed
+
+    speed_before = machine_speed()
     workdir = Path(tempfile.mkdtemp(prefix="kb-http-bench-"))
     proc = None
     url = args.url
@@ -278,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+    print(f"{code_state()}; before: {speed_before}; after: {machine_speed()}")
     print(f"as {'an engineer (internal index)' if AUTH else 'an anonymous customer (public index)'}")
     print(f"{'endpoint':16} {'clients':>7} {'requests':>9} {'errors':>6} {'req/s':>8} {'p50 ms':>8} "
           f"{'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from metrics import mean, percentile, success_at_1  # noqa: E402
-from provenance import code_state  # noqa: E402
+from provenance import code_state, machine_speed  # noqa: E402
 from query_mix import KINDS, load_markdown, make_mix  # noqa: E402
 
 KB_AUDIENCE = "internal"
@@ -733,6 +733,7 @@ def main(argv=None) -> int:
         emit(f"search_bench {time.strftime('%Y-%m-%d %H:%M:%S')}  python {sys.version.split()[0]}  "
              f"cpus={os.cpu_count()}  {code_state()}  load average {load_average()} "
              "(other work may share this machine; timings are wall-clock)")
+        emit(f"before: {machine_speed()}")
         if dataset:
             corpus = ensure_dataset(dataset, work)
         else:
@@ -740,6 +741,7 @@ def main(argv=None) -> int:
             (corpus / ".synthetic").touch()
         try:
             bench_corpus(label, corpus, work, args, emit)
+            emit(f"after: {machine_speed()}")
         finally:
             (work / f"search_bench-{label}.txt").write_text("\n".join(lines) + "\n")
     return 0
