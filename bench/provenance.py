@@ -33,14 +33,14 @@ def machine_speed() -> str:
     """
     started = time.perf_counter()
     total = 0
-    for i in range(1_000_000):
+    for i in range(3_000_000):
         total += i * i
     python = time.perf_counter() - started
-    values = np.random.default_rng(0).random(1_000_000).astype(np.float32)
+    values = np.random.default_rng(0).random(2_000_000).astype(np.float32)
     mask = values > 0.5
     started = time.perf_counter()
-    for _ in range(20):
-        np.sort(values[:100_000])
+    for _ in range(50):
+        np.sort(values[:200_000])
         values * mask  # noqa: B018 - the work being timed
     numbers = time.perf_counter() - started
     return f"machine speed: python loop {python * 1000:.0f} ms, numpy loop {numbers * 1000:.0f} ms (lower is faster)"
