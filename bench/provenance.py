@@ -43,4 +43,5 @@ def machine_speed() -> str:
         np.sort(values[:200_000])
         values * mask  # noqa: B018 - the work being timed
     numbers = time.perf_counter() - started
-    return f"machine speed: python loop {python * 1000:.0f} ms, numpy loop {numbers * 1000:.0f} ms (lower is faster)"
+    return (f"machine speed: python loop {python * 1000:.0f} ms, numpy loop {numbers * 1000:.0f} ms "
+            "(lower is faster)")
