@@ -46,7 +46,6 @@ _OLDER = (b"KBP1",)  # postings only: still read, and rewritten by the next buil
 _HEADER = struct.Struct("<4sqq")  # magic, number of lists, number of postings
 _POSITIONS_HEADER = struct.Struct("<qq")  # number of positions (-1: none), bytes per position
 _DECODE_BATCH = 200_000  # posting values decoded per numpy pass when writing (bounded memory)
-_FEW_DOCS = 16  # positions of this many documents or fewer are sliced one by one (fewer numpy calls)
 
 
 def index_folder(ix) -> Path | None:
@@ -202,26 +201,10 @@ class Sidecar:
     def positions_at(self, row: int, docs: np.ndarray) -> adapter.Positions:
         """Positions of the list in a row of this sidecar (which must hold positions) in each
         of ``docs`` (sorted local ids; none in a document the list does not hold)."""
-        start, end = int(self.starts[row]), int(self.starts[row + 1])
-        ids = self.ids[start:end]
-        at = ids.searchsorted(docs)
-        np.minimum(at, end - start - 1, out=at)
-        present = ids[at] == docs
-        at += start
-        first = self.position_starts[at].astype(np.int64)
-        last = self.position_starts[at + 1].astype(np.int64)
-        if not present.all():  # usually every candidate has every word
-            last[~present] = first[~present]
-        counts = (last - first).astype(np.int32)
-        if len(docs) <= _FEW_DOCS:
-            found = [self.positions[a:b] for a, b in zip(first.tolist(), last.tolist(), strict=True)]
-            flat = np.concatenate(found) if found else self.positions[:0]
-        else:
-            flat = self.positions[_ranges(first, counts)]
-        return counts, flat.astype(np.int32)
+        return self.positions_of_rows([row], docs)[0]
 
     def positions_of_rows(self, rows: list[int], docs: np.ndarray) -> list[adapter.Positions]:
-        """:meth:`positions_at` for several rows at the same ``docs``: a phrase check asks
+        """:meth:`positions_at` of several rows at the same ``docs``: a phrase check asks
         for each of its words in the same few documents, and one set of array operations
         for them all costs what one word's did."""
         lows = self.starts[rows]
