@@ -85,8 +85,19 @@ def section_key(heading: str) -> str:
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
+    return build_parser()
+
+
+def build_parser(quick_text: bool = True) -> MarkdownIt:
+    """kb's markdown-it parser. ``quick_text`` gives the very same tokens faster: plain text
+    is read in runs up to :data:`_INLINE_MARKUP` instead of stopping at every character some
+    inline rule of another configuration reacts to (``-``, ``:``, ``=``...), and inline
+    content with none of it at all is not handed to the inline parser (:func:`_inline_rule`)."""
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False, "alerts": True})
     md.enable(["table", "strikethrough"])
+    if quick_text:
+        md.inline.terminator_re = _INLINE_MARKUP  # a plugin's add_terminator_char() widens it again
+        md.core.ruler.at("inline", _inline_rule)
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify, permalink=False)
     md.use(admon_plugin)
     md.use(container_plugin, "admonition", validate=_is_admonition, render=_render_container)
@@ -94,6 +105,31 @@ def _parser() -> MarkdownIt:
     md.block.ruler.before("paragraph", "kb_ms_image", _ms_image_rule)
     md.add_render_rule("kb_include", lambda self, tokens, idx, options, env: _missing_include(tokens[idx]))
     return md
+
+
+# Where an inline rule of this parser can start anything but text: a line break, an escape,
+# code, strike through, emphasis, a link or image (and a link label's end), an autolink, an
+# entity. Raw HTML and linkify are off, so "<" only starts an autolink and ":" nothing.
+_INLINE_MARKUP = re.compile(r"[\n\\`~*_\[\]!<&]")
+
+
+def _inline_rule(state) -> None:
+    """markdown-it's core "inline" rule, except that a paragraph, heading or cell with none of
+    :data:`_INLINE_MARKUP` becomes the one text token the inline parser would make of it
+    (most of an article's inline runs are such plain text)."""
+    md = state.md
+    for token in state.tokens:
+        if token.type != "inline":
+            continue
+        if token.children is None:
+            token.children = []
+        content = token.content
+        if content and _INLINE_MARKUP.search(content) is None:
+            text = Token("text", "", 0)
+            text.content = content
+            token.children.append(text)
+        else:
+            md.inline.parse(content, md, state.env, token.children)
 
 
 def _is_admonition(params: str, *args) -> bool:

@@ -5,7 +5,8 @@ from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.markdown import outline, render, section_key, slugify
+from kb.markdown import build_parser, outline, render, section_key, slugify
+from tests.conftest import ARTICLES
 
 
 def resolver(article_id, anchor):
@@ -195,3 +196,51 @@ def test_relative_links_and_images_resolve_or_lose_their_link():
     assert {s.get_text() for s in page.select("span.kb-link-unavailable")} == {"gone", "outside", "file"}
     assert [i["src"] for i in page.find_all("img")] == ["/img/guides/shot.png"]
     assert "[absent]" in page.get_text()
+
+
+# -- reading plain text quickly gives the very tokens markdown-it's own rules give ----------
+
+_TRICKY = [
+    "Plain words - with: dashes = and % signs + a #hash @at ^caret {braces} $dollar",
+    "A [link](https://example.com/a_b) and ![an image](x.png \"t\") and [kb](kb:KB0042#sec-cause)",
+    "Escapes \\*not emphasis\\* and \\[not a link\\] and a trailing backslash\\\nnext line",
+    "Hard break with two spaces  \nand a soft one\nhere; entities &amp; &copy; &#65; &bogus;",
+    "Autolinks <https://example.com> <user@example.com> <not a link> a < b > c",
+    "*em* **strong** _under_ snake_case_name __dunder__ ~~gone~~ ~single~ 2*3*4",
+    "Code `a - b: c` and ``double `tick` code`` and an `unclosed tick",
+    "Brackets ] alone [ alone ]] [[ and ![ alone and ! alone! and [label]: not a ref",
+    "| a | b: c |\n|---|---|\n| `x|y` | [l](u) - *e* |\n| plain - text | 3 |\n",
+    "# Heading - with: punctuation\n\n## Another *one*\n\ntext\n===\n",
+    "- item one - two\n- [ ] task\n  - nested: `code`\n1. first\n2) second\n",
+    "> [!NOTE]\n> A callout - with: text\n\n!!! warning \"Title - here\"\n    body: text\n",
+    "[ref]\n\n[ref]: https://example.com \"Title\"\n",
+    "http://example.com/path_with_underscores and www.example.com - no linkify",
+]
+
+_PIECES = [*"ab -:=#\n*_`~[]()!<>&;\\|.1", "  \n", "\n\n", "](u)", "&amp;", "<a@b.c>", "    ", "|---|"]
+_MARKDOWNISH = st.lists(st.sampled_from(_PIECES), max_size=60).map("".join)
+
+
+QUICK, STOCK = build_parser(quick_text=True), build_parser(quick_text=False)
+
+
+def _tokens(md, source: str) -> list[dict]:
+    return [token.as_dict() for token in md.parse(source)]
+
+
+@pytest.mark.parametrize("source", _TRICKY)
+def test_quick_text_reading_gives_markdown_its_own_tokens(source):
+    assert _tokens(QUICK, source) == _tokens(STOCK, source)
+    assert QUICK.render(source) == STOCK.render(source)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_MARKDOWNISH)
+def test_quick_text_reading_gives_the_same_tokens_for_any_text(source):
+    assert _tokens(QUICK, source) == _tokens(STOCK, source)
+
+
+def test_the_sample_articles_parse_the_same_with_quick_text_reading():
+    bodies = [path.read_text(encoding="utf-8") for path in sorted(ARTICLES.rglob("*.md"))]
+    assert len(bodies) > 20
+    assert all(_tokens(QUICK, body) == _tokens(STOCK, body) for body in bodies)
