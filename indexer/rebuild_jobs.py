@@ -21,7 +21,14 @@ from whoosh import index as whoosh_index
 
 from indexer.article_files import ArticleFile
 from indexer.build_steps import WRITER_MEMORY_MB, is_public, reuse_count
-from indexer.engine.whoosh_adapter import fast_path, finish_segment, segment_writer, writer_codec
+from indexer.engine.sidecars import SIDECAR_FIELDS, write_sidecar
+from indexer.engine.whoosh_adapter import (
+    fast_path,
+    finish_segment,
+    segment_writer,
+    writer_codec,
+    written_lists,
+)
 from indexer.manifest import Entry, fields_from_stored, narrowed
 from indexer.schema import document_fields
 from kb.articles import parse_article
@@ -33,6 +40,7 @@ from kb.model import Problem
 # larger segments make searches cheaper, since much of a search is done once per segment
 # (100k articles in 4 segments instead of 10: 12% less CPU a search on the query mix).
 JOB_FILES = 25_000
+INDEXES = ("internal", "public")  # the two indexes of a generation, each job a segment in both
 
 
 @dataclass(frozen=True)
@@ -173,15 +181,25 @@ def _start_worker(shared: Shared, counter) -> None:
 
 
 def write_segments(shared: Shared, job: Job, done: Callable[[str], None] | None = None):
-    """(outcomes, internal segment, public segment) of a job; a segment is None when empty."""
+    """(outcomes, internal segment, public segment) of a job; a segment is None when empty.
+
+    Each segment's sidecar is written here too, from the posting lists the writer just
+    wrote, rather than decoded back from the segment's files after the commit."""
     writers = []
     try:
-        for name in ("internal", "public"):
+        for name in INDEXES:
             ix = whoosh_index.open_dir(str(shared.gen_dir / name))
-            writers.append(segment_writer(ix, limitmb=WRITER_MEMORY_MB, codec=writer_codec()))
+            writers.append(segment_writer(ix, limitmb=WRITER_MEMORY_MB, codec=writer_codec(), keep=SIDECAR_FIELDS))
         share_analysis(writers[0].schema, writers[1].schema)
         outcomes = fill(shared, job, writers[0], writers[1], done)
-        return outcomes, finish_segment(writers[0]), finish_segment(writers[1])
+        segments = []
+        for name, writer in zip(INDEXES, writers, strict=True):
+            segment = finish_segment(writer)
+            lists = written_lists(writer, segment)
+            if lists is not None:
+                write_sidecar(shared.gen_dir / name, lists)
+            segments.append(segment)
+        return outcomes, *segments
     except BaseException:
         for writer in writers:
             with contextlib.suppress(Exception):

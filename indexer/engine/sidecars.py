@@ -4,8 +4,9 @@ Whoosh stores each posting block as a zlib-compressed pickle of ids, weights and
 Decoding costs about 0.7 µs per posting in Python, so a word found in 90,000 of 100,000
 articles costs some 65 ms before any scoring. Every long list (:data:`SIDECAR_MIN_DF`
 postings or more; every list of the title) of the fields searched by default is therefore
-also written, after each commit, as flat arrays in a sidecar file next to the segment
-(``MAIN_<segment>.kbp``; the name makes Whoosh delete it together with its segment).
+also written as flat arrays in a sidecar file next to the segment (``MAIN_<segment>.kbp``;
+the name makes Whoosh delete it together with its segment): by a rebuild's jobs from the
+lists they have just written, by other builds after their commit from the segment's files.
 Reading a list from the sidecar is an array slice of a memory map. Lists too short for
 the sidecar, and segments whose sidecar is missing, are decoded from Whoosh's blocks
 (:func:`segment_postings`).

@@ -123,3 +123,32 @@ def test_files_are_split_in_path_order_one_slice_per_process_at_least() -> None:
     assert [len(j.files) for j in jobs] == [13, 12]
     assert [rel for j in jobs for rel, _ in j.files] == [rel for rel, _ in files]
     assert len(split(files, {}, procs=1)) == 1 and split([], {}, procs=2) == []
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_each_job_writes_its_segments_sidecars_as_the_segments_files_give_them(make_kb, tmp_path, procs) -> None:
+    from whoosh import index as whoosh_index
+
+    from indexer.engine.sidecars import sidecar_path, write_sidecar
+    from indexer.engine.term_table import table_path
+
+    articles = make_kb({**FIRST, **{f"f/extra{n}.md": tsg(f"X{n}", f"Login timeout variant {n}",
+                                                           symptoms=f"Login timeout number {n} expired.")
+                                     for n in range(30)}})
+    root = tmp_path / "index"
+    labels = []
+    build_index(articles, root, rebuild=True, embed=False, procs=procs,
+                progress=lambda done, total, label: labels.append(label))
+    assert not [label for label in labels if label.startswith("fast postings")], \
+        "no sidecar is left to write after the commit"
+    checked = 0
+    for audience in ("internal", "public"):
+        folder = generation(root, audience)
+        with whoosh_index.open_dir(str(folder)).reader() as reader:
+            for sub, _offset in reader.leaf_readers():
+                sidecar, table = sidecar_path(folder, sub), table_path(folder, sub)
+                written = sidecar.read_bytes(), table.read_bytes()
+                write_sidecar(folder, sub)  # again, from the segment's files
+                assert (sidecar.read_bytes(), table.read_bytes()) == written
+                checked += 1
+    assert checked == 2 * max(procs, 1)

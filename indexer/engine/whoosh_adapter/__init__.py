@@ -25,7 +25,8 @@ Speed takes kb past Whoosh's public API in a few places, all of them here:
    redone) and written a block at a time in W3's block layout, with the W3 field writer's
    ``_tindex`` (its entries added as ``OrderedHashWriter.add`` does, in the
    ``filetables._lengths`` layout), ``_fieldid`` and postings file and ``W3TermInfo``'s
-   packed form.
+   packed form; the lists of the sidecars' fields kept after the flush
+   (:class:`WrittenLists`), for the job to write its segment's sidecar from them.
 
 Sections 5 and 7 (writing) are in :mod:`indexer.engine.whoosh_adapter.writing`, the version
 check in :mod:`indexer.engine.whoosh_adapter.guard`, the others here. Everything else kb
@@ -56,10 +57,12 @@ from indexer.engine.whoosh_adapter.guard import fast_path
 from indexer.engine.whoosh_adapter.guard import installed_version as installed_version
 from indexer.engine.whoosh_adapter.guard import set_fast_path as set_fast_path
 from indexer.engine.whoosh_adapter.writing import KbCodec as KbCodec
+from indexer.engine.whoosh_adapter.writing import WrittenLists
 from indexer.engine.whoosh_adapter.writing import commit_segments as commit_segments
 from indexer.engine.whoosh_adapter.writing import finish_segment as finish_segment
 from indexer.engine.whoosh_adapter.writing import segment_writer as segment_writer
 from indexer.engine.whoosh_adapter.writing import writer_codec as writer_codec
+from indexer.engine.whoosh_adapter.writing import written_lists as written_lists
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +172,11 @@ def _postings_by_matcher(reader, fieldname: str, btext: bytes) -> tuple[np.ndarr
 
 def term_infos(reader, fieldname: str) -> Iterator[tuple[bytes, int, int | None]]:
     """(term, document frequency, list offset or None when inlined) of every term of a
-    field, in term order, for writing a term table. Nothing on the public path."""
+    field, in term order, for writing a term table. Nothing on the public path. ``reader``
+    may also be the :class:`WrittenLists` of a segment just written."""
+    if isinstance(reader, WrittenLists):
+        yield from reader.term_infos(fieldname) if fast_path() else ()
+        return
     terms = _terms_reader(reader)
     if terms is None or fieldname not in reader.schema:
         return
@@ -183,11 +190,15 @@ def long_lists(reader, fieldname: str, min_df: int) -> Iterator[tuple[int, np.nd
     """(offset, ids, weights, values) of every posting list of a field with ``min_df``
     documents or more, for writing a sidecar: ``values`` are the postings' encoded positions
     (read them with :func:`decode_positions`), None when the field has none. Nothing on the
-    public path (sidecars are not used there)."""
+    public path (sidecars are not used there). ``reader`` may also be the
+    :class:`WrittenLists` of a segment just written."""
+    with_positions = has_positions(reader, fieldname)
+    if isinstance(reader, WrittenLists):
+        yield from reader.long_lists(fieldname, min_df, with_positions) if fast_path() else ()
+        return
     terms = _terms_reader(reader)
     if terms is None:
         return
-    with_positions = has_positions(reader, fieldname)
     for _btext, frequency, offset in term_infos(reader, fieldname):
         if frequency >= min_df and offset is not None:
             values: list | None = [] if with_positions else None
