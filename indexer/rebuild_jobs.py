@@ -21,7 +21,7 @@ from whoosh import index as whoosh_index
 
 from indexer.article_files import ArticleFile
 from indexer.build_steps import WRITER_MEMORY_MB, is_public, reuse_count
-from indexer.engine.sidecars import SIDECAR_FIELDS, write_sidecar
+from indexer.engine.sidecars import SIDECAR_MIN_DF, write_sidecar
 from indexer.engine.whoosh_adapter import (
     fast_path,
     finish_segment,
@@ -189,7 +189,7 @@ def write_segments(shared: Shared, job: Job, done: Callable[[str], None] | None 
     try:
         for name in INDEXES:
             ix = whoosh_index.open_dir(str(shared.gen_dir / name))
-            writers.append(segment_writer(ix, limitmb=WRITER_MEMORY_MB, codec=writer_codec(), keep=SIDECAR_FIELDS))
+            writers.append(segment_writer(ix, limitmb=WRITER_MEMORY_MB, codec=writer_codec(), keep=SIDECAR_MIN_DF))
         share_analysis(writers[0].schema, writers[1].schema)
         outcomes = fill(shared, job, writers[0], writers[1], done)
         segments = []

@@ -91,19 +91,20 @@ def writer_codec():
 # -- 7. segments written in worker processes ------------------------------------------------
 
 
-def segment_writer(ix, *, limitmb: int, codec, keep: tuple[str, ...] = ()):
+def segment_writer(ix, *, limitmb: int, codec, keep: dict[str, int] | None = None):
     """A writer of one new segment that takes no lock, for a worker process of a rebuild:
     the building process holds the lock and commits every worker's segment at once
     (:func:`commit_segments`), as Whoosh's own multiprocessing writer does. Fast path only.
 
     Its postings are grouped by term as documents are added and written term by term in
-    whole blocks (``_bulk_segment_writer()``), when the schema allows it; the lists of the
-    ``keep`` fields are then kept for :func:`written_lists`."""
+    whole blocks (``_bulk_segment_writer()``), when the schema allows it. ``keep``: field ->
+    fewest documents of a list kept for :func:`written_lists` (every term's frequency and
+    offset is kept for those fields)."""
     from whoosh.writing import SegmentWriter
 
     if _bulk_writes(ix.schema, codec):
         writer = _bulk_segment_writer()(ix, _lk=False, limitmb=limitmb, compound=False, codec=codec)
-        writer.keep = frozenset(keep)
+        writer.keep = dict(keep or {})
         return writer
     return SegmentWriter(ix, _lk=False, limitmb=limitmb, compound=False, codec=codec)
 
@@ -111,34 +112,42 @@ def segment_writer(ix, *, limitmb: int, codec, keep: tuple[str, ...] = ()):
 class WrittenLists:
     """The posting lists of some fields of a segment just written, as the adapter's
     ``long_lists`` and ``term_infos`` would read them back from the segment's files: a
-    sidecar written from them skips decoding every block again (a tenth of a rebuild)."""
+    sidecar written from them skips decoding its lists again. Each list is given once (and
+    let go of), in term order."""
 
-    def __init__(self, segment, schema, fields: dict[str, list[tuple[bytes, int, array, array, list]]]):
+    def __init__(self, segment, schema, fields: dict[str, list[list]], shortest: dict[str, int]):
         self._segment = segment
         self.schema = schema
-        self._fields = fields  # field -> (term, list offset, ids, weights, values) in term order
+        self._fields = fields  # field -> [term, list offset, documents, (ids, weights, values) or None]
+        self._shortest = shortest  # field -> the fewest documents of a list kept
 
     def segment(self):
         return self._segment
 
     def long_lists(self, fieldname: str, min_df: int, with_positions: bool):
-        for _btext, offset, ids, weights, values in self._fields.get(fieldname, ()):
-            if len(ids) >= min_df:
-                # Whoosh keeps a weight in single precision (``array("f")`` of the sum).
-                yield (offset, np.frombuffer(ids, dtype=f"u{ids.itemsize}").astype(np.int32),
-                       np.frombuffer(weights, dtype=np.float64).astype(np.float32),
-                       list(values) if with_positions else None)
+        if min_df < self._shortest.get(fieldname, min_df):
+            raise ValueError(f"lists of {fieldname} under {self._shortest[fieldname]} documents were not kept")
+        for entry in self._fields.get(fieldname, ()):
+            _btext, offset, count, lists = entry
+            if lists is None or count < min_df:
+                continue
+            entry[3] = None
+            ids, weights, values = lists
+            # Whoosh keeps a weight in single precision (``array("f")`` of the sum).
+            yield (offset, np.frombuffer(ids, dtype=f"u{ids.itemsize}").astype(np.int32),
+                   np.frombuffer(weights, dtype=np.float64).astype(np.float32),
+                   values if with_positions else None)
 
     def term_infos(self, fieldname: str):
-        for btext, offset, ids, _weights, _values in self._fields.get(fieldname, ()):
-            yield btext, len(ids), offset
+        for btext, offset, count, _lists in self._fields.get(fieldname, ()):
+            yield btext, count, offset
 
 
 def written_lists(writer, segment) -> WrittenLists | None:
     """The kept lists of a :func:`segment_writer` whose ``segment`` was just finished; None
     when it kept none (Whoosh's own writer, or nothing asked)."""
     kept = getattr(writer, "kept", None)
-    return WrittenLists(segment, writer.schema, kept) if kept and segment is not None else None
+    return WrittenLists(segment, writer.schema, kept, writer.keep) if kept and segment is not None else None
 
 
 def _bulk_writes(schema, codec) -> bool:
@@ -171,7 +180,7 @@ def _bulk_segment_writer():
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._postings: dict[str, dict[bytes, tuple]] = {}
-            self.keep: frozenset[str] = frozenset()  # fields whose lists outlive the flush
+            self.keep: dict[str, int] = {}  # field -> fewest documents of a list that outlives the flush
             self.kept: dict[str, list] = {}
 
         def add_document(self, **fields):
@@ -228,6 +237,7 @@ def _bulk_segment_writer():
                 postfile, table = postings._postfile, writer._tindex
                 at, table_at = postfile.tell(), table.dbfile.tell()
                 kept = self.kept.setdefault(name, []) if name in self.keep else None
+                shortest = self.keep.get(name, 0)
                 for btext in sorted(terms):
                     lists = terms[btext]
                     blocks, entry = _term_blocks(*lists, fixed, postings._blocklimit, postings._compression)
@@ -235,7 +245,8 @@ def _bulk_segment_writer():
                     table_at = _add_term(table, table_at, field_id + btext,
                                          entry + pack_long(at) + pack_int(len(blocks)))
                     if kept is not None:
-                        kept.append((btext, at, *lists))
+                        count = len(lists[0])
+                        kept.append([btext, at, count, lists if count >= shortest else None])
                     at += len(blocks)
                 writer.finish_field()
             self._postings.clear()
