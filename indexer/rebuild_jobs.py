@@ -37,7 +37,7 @@ from kb.model import Problem
 
 # At most this many files per job, so per segment. A job holds its segment's postings in
 # memory (some 40 KB an article with its public copies and the lists its sidecar is written
-# from: about 1 GB at this size); fewer, larger segments make searches cheaper, since much
+# from: about 1.1 GB at this size); fewer, larger segments make searches cheaper, since much
 # of a search is done once per segment (100k articles in 4 segments instead of 10: 12% less
 # CPU a search on the query mix).
 JOB_FILES = 25_000

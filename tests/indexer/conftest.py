@@ -11,7 +11,6 @@ import pytest
 from whoosh import index as whoosh_index
 
 from indexer import Searcher, build_index
-from indexer.engine.sidecars import write_sidecar
 from tests.conftest import ARTICLES
 
 
@@ -72,15 +71,12 @@ def generation(root: Path, audience: str = "internal") -> Path:
 
 @pytest.fixture(scope="module")
 def whoosh_searcher(tmp_path_factory):
-    """A Whoosh searcher on the sample articles' internal index whose sidecars hold every
-    posting list, short ones too (so the sidecar path is what is exercised); ``.folder``
-    is the index folder."""
+    """A Whoosh searcher on the sample articles' internal index (whose sidecars hold every
+    posting list); ``.folder`` is the index folder."""
     root = tmp_path_factory.mktemp("engine")
     build_index(ARTICLES, root)
     folder = generation(root)
     ix = whoosh_index.open_dir(str(folder))
     with ix.searcher() as s:
-        for sub, _offset in s.leaf_searchers():
-            write_sidecar(folder, sub.reader(), min_df=1)
         s.folder = folder
         yield s

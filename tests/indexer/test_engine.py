@@ -21,7 +21,7 @@ from indexer.engine import Evaluation, IndexVersion, SegmentCache, score_docs
 from indexer.engine import whoosh_adapter as adapter
 from indexer.engine.sidecars import (
     SIDECAR_EXT,
-    SIDECAR_MIN_DF,
+    SIDECAR_FIELDS,
     Sidecar,
     missing_sidecars,
     segment_postings,
@@ -115,26 +115,27 @@ def test_a_missing_sidecar_changes_nothing_but_speed(corpus) -> None:
     assert before[0].total == before[1].total == 5
 
 
-def test_sidecars_hold_every_title_list_and_the_long_content_lists(corpus) -> None:
-    files = {f"a{i}.md": tsg(f"A{i}", f"Printer offline {i % 7} tray {i % 3}", symptoms=f"Queue stuck {i}.")
+def test_sidecars_hold_every_list_of_the_searched_fields(corpus) -> None:
+    files = {f"a{i}.md": tsg(f"A{i}", f"Printer offline {i % 7} tray {i % 3}", symptoms=f"Queue stuck {i}.",
+                             extra=f'error_codes: ["0x8007{i:04d}"]\n' if i % 2 else "")
              for i in range(40)}
     articles, root = corpus(files)
     build_index(articles, root)
     folder = generation(root)
     ix = whoosh_index.open_dir(str(folder))
-    kept = {"title": 0, "content": 0}
+    kept = dict.fromkeys(SIDECAR_FIELDS, 0)
     with ix.reader() as reader:
         for sub, _offset in reader.leaf_readers():
             sidecar = Sidecar.open(folder, sub)
-            for fieldname in ("title", "content"):
-                for _btext, frequency, offset in adapter.term_infos(sub, fieldname):
+            for fieldname in SIDECAR_FIELDS:
+                for btext, frequency, offset in adapter.term_infos(sub, fieldname):
                     if offset is None:  # inlined in the term dictionary: nothing to copy
                         continue
-                    held = sidecar.lookup(offset) is not None
-                    assert held == (fieldname == "title" or frequency >= SIDECAR_MIN_DF["content"]), (
-                        fieldname, _btext, frequency)
-                    kept[fieldname] += held
-    assert kept["title"] and kept["content"]
+                    ids, _weights = sidecar.lookup(offset)
+                    assert len(ids) == frequency, (fieldname, btext, frequency)
+                    kept[fieldname] += 1
+    assert all(kept.values()), kept
+    assert kept["error_code"] >= 20  # each code a list of one
 
 
 def test_every_segment_gets_a_sidecar_and_whoosh_removes_it_with_the_segment(corpus) -> None:
