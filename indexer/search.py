@@ -166,7 +166,8 @@ class Searcher:
         reader = ctx.reader
         with stage("parse"):
             allow = allowed(ctx, audience, statuses, api_filters, parsed.filters)
-            plan = build_plan(parsed, ctx.synonyms, ctx.view.has_code, lambda key: ("title_key", key) in reader)
+            plan = build_plan(parsed, ctx.synonyms, ctx.view.has_code,
+                              lambda key: ctx.engine.doc_frequency(reader, "title_key", key) > 0)
             plan.kind = classify(parsed, plan)
             notice = parsed.notice
             if len(plan.units) > MAX_QUERY_UNITS:
