@@ -9,7 +9,8 @@ version only pays for what changed instead of rebuilding everything for 100k art
 Counting over many matches: a value that many documents have keeps its documents as a
 bitset, and its count is the popcount of that bitset and the matches' (one vectorized
 step for all such values); the rarer values are a gather and a segmented sum over their
-(document, value) pairs. A few matches are counted by their own values instead.
+(document, value) pairs. A few matches are counted by their own values instead. The four
+facets share one value space (each a range of it), so a search counts them in one pass.
 
 Cached sets may still include documents deleted later in a segment; that is harmless
 because every result set they are combined with comes from postings, which exclude them.
@@ -34,8 +35,8 @@ MAX_FACET_VALUES = 30
 MAX_CACHED_FILTERS = 128
 # Counted by their own values when the matches are fewer than the documents divided by this;
 # else over the whole table, whose cost hardly depends on the matches (at 100k articles,
-# the four facets of 500 matches 0.2 ms and of 80,000 4.9 ms by their values, 0.54 ms over
-# the tables at any count: even at about 4,700 matches).
+# the four facets of 500 matches 0.11 ms and of 4,600 0.29 ms by their values, 0.36-0.40 ms
+# over the table at any count, on a machine at about half its best speed: even at some 6,000).
 SPARSE_SHARE = 20
 # A value of at least this share of the documents keeps a bitset. Few values can be that
 # common (32 times a document's average number of values at most), so the bitsets stay small.
@@ -90,8 +91,7 @@ class IndexCaches:
         self._values: dict[str, dict[str, int]] = {}
         self._filters: dict[tuple, set[int]] = {}
         self._pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
-        self._by_doc: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._tables: dict[str, ValueTable] = {}
+        self._all: AllValues | None = None  # the four facets' values side by side
         self._codes: frozenset[str] | None = None  # every exact error code of the version
         self.size = max((offset + count for _k, _s, offset, count, _d in self._leaves), default=0)
 
@@ -138,11 +138,28 @@ class IndexCaches:
                 return candidate
         return None
 
-    def _table(self, fieldname: str) -> ValueTable:
-        found = self._tables.get(fieldname)
+    def _table(self) -> ValueTable:
+        return self._every_value().table
+
+    def _every_value(self) -> AllValues:
+        """Every facet's values in one value space (each facet a range of it), so that the
+        four facets of a search are counted in one pass instead of four."""
+        found = self._all
         if found is None:
-            values, docs, starts = self._global_pairs(fieldname)
-            found = self._tables[fieldname] = ValueTable(values, docs, starts, self.size)
+            values: list[str] = []
+            doc_parts, start_parts, ranges = [], [], {}
+            placed = 0
+            for name, fieldname in FACET_FIELDS.items():
+                field_values, docs, starts = self._global_pairs(fieldname)
+                ranges[name] = (len(values), len(values) + len(field_values))
+                values.extend(field_values)
+                doc_parts.append(docs)
+                start_parts.append(np.asarray(starts, dtype=np.int64) + placed)
+                placed += len(docs)
+            docs = np.concatenate(doc_parts)
+            starts = np.concatenate(start_parts)
+            found = self._all = AllValues(values, ranges, ValueTable(values, docs, starts, self.size),
+                                          *_by_document(docs, starts, len(values), self.size))
         return found
 
     def _global_pairs(self, fieldname: str) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -169,17 +186,6 @@ class IndexCaches:
         found = self._pairs[fieldname] = (values, docs, starts)
         return found
 
-    def _values_by_doc(self, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
-        """(where each document's values start, value ids grouped by document) for a facet field."""
-        found = self._by_doc.get(fieldname)
-        if found is None:
-            values, docs, starts = self._global_pairs(fieldname)
-            value_ids = np.repeat(np.arange(len(values), dtype=np.int32), np.diff(np.append(starts, len(docs))))
-            order = np.argsort(docs, kind="stable")
-            begins = np.searchsorted(docs[order], np.arange(self.size + 1))
-            found = self._by_doc[fieldname] = (begins, value_ids[order])
-        return found
-
     def counts(self, docs, limit: int = MAX_FACET_VALUES) -> dict[str, list[Facet]]:
         """Facet counts over matching documents (:class:`~indexer.engine.Matches`, a boolean
         mask over global docnums, or a collection of docnums). Most frequent first, then
@@ -191,29 +197,26 @@ class IndexCaches:
             mask = None if sparse is not None else docs.mask
         else:
             mask = docs if isinstance(docs, np.ndarray) else self.mask_of(docs)
+        every = self._every_value()
+        if (sparse is not None and not len(sparse)) or (mask is not None and not mask.any()):
+            return {name: [] for name in FACET_FIELDS}
+        if sparse is not None and len(sparse) * SPARSE_SHARE < self.size:
+            begins, by_doc = every.begins, every.by_doc
+            lengths = begins[sparse + 1] - begins[sparse]
+            at = np.repeat(begins[sparse] - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+            hits = np.bincount(by_doc[at], minlength=len(every.values))
+        else:
+            if mask is None:
+                mask = docs.mask
+            hits = every.table.count(mask, _packed(mask, self.size))
         out: dict[str, list[Facet]] = {}
-        packed = None
-        for name, fieldname in FACET_FIELDS.items():
-            values, doc_ids, _starts = self._global_pairs(fieldname)
-            if not len(doc_ids) or (sparse is not None and not len(sparse)) or (mask is not None and not mask.any()):
-                out[name] = []
-                continue
-            if sparse is not None and len(sparse) * SPARSE_SHARE < self.size:
-                begins, by_doc = self._values_by_doc(fieldname)
-                lengths = begins[sparse + 1] - begins[sparse]
-                at = np.repeat(begins[sparse] - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-                hits = np.bincount(by_doc[at], minlength=len(values))
-            else:
-                if mask is None:
-                    mask = docs.mask
-                if packed is None:
-                    packed = _packed(mask, self.size)
-                hits = self._table(fieldname).count(mask, packed)
-            nonzero = np.flatnonzero(hits)
+        for name, (low, high) in every.ranges.items():
+            nonzero = np.flatnonzero(hits[low:high]) + low
             if len(nonzero) > limit:  # only values that can make the list need sorting by name
                 cut = np.partition(hits[nonzero], len(nonzero) - limit)[len(nonzero) - limit]
                 nonzero = nonzero[hits[nonzero] >= cut]
-            ranked = sorted(((values[i], int(hits[i])) for i in nonzero), key=lambda kv: (-kv[1], kv[0].casefold()))
+            ranked = sorted(((every.values[i], int(hits[i])) for i in nonzero.tolist()),
+                            key=lambda kv: (-kv[1], kv[0].casefold()))
             out[name] = [Facet(v, n) for v, n in ranked[:limit]]
         return out
 
@@ -277,6 +280,28 @@ class IndexCaches:
                 docs.mask = self.mask_of(docs)
             return docs.mask
         return self.mask_of(docs)
+
+
+@dataclass(frozen=True)
+class AllValues:
+    """The facets' values of a version in one value space: ``ranges`` gives each facet's
+    slice of ``values``; ``table`` counts a mask of matches, ``begins``/``by_doc`` (each
+    document's value ids, grouped by document) a few matches."""
+
+    values: list[str]
+    ranges: dict[str, tuple[int, int]]
+    table: ValueTable
+    begins: np.ndarray
+    by_doc: np.ndarray
+
+
+def _by_document(docs: np.ndarray, starts: np.ndarray, value_count: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(where each document's value ids start, the value ids grouped by document) of
+    (document, value) pairs grouped by value (``starts``: where each value's group starts)."""
+    value_ids = np.repeat(np.arange(value_count, dtype=np.int32), np.diff(np.append(starts, len(docs))))
+    order = np.argsort(docs, kind="stable")
+    begins = np.searchsorted(docs[order], np.arange(size + 1))
+    return begins, value_ids[order]
 
 
 class ValueTable:
