@@ -94,7 +94,9 @@ class ArticleSchema(SchemaClass):
     verified = IndexedID(sortable=True)
     review_by = IndexedID(sortable=True)
 
-    # Plain text of the body, stored for snippets (never re-render Markdown per result).
+    # Plain text of the body, stored for snippets (never re-render Markdown per result), its
+    # whitespace collapsed as snippets show it. (Snippets still collapse text indexed before
+    # it was, so an older index needs no rebuild.)
     text = STORED()
     # Full front matter as JSON and the raw Markdown body: get_article() rebuilds the
     # Article from these alone (never from the file), so a broken file keeps serving.
@@ -158,7 +160,7 @@ def document_fields(article: Article, reuse_count: int = 0) -> dict:
         "confidence": effective(article.status, article.confidence),
         "verified": verified.isoformat() if (verified := last_verified(article)) else "",
         "review_by": article.review_by.isoformat() if article.review_by else "",
-        "text": article.outline.text,
+        "text": " ".join(article.outline.text.split()),
         "meta": json.dumps(article.metadata(), ensure_ascii=False),
         "markdown": article.body,
         "spell": "\n".join(sections[name] for name in SPELL_SECTIONS),

@@ -64,7 +64,7 @@ def make_snippet(text: str, terms: Collection[str], width: int = SNIPPET_CHARS,
     >>> make_snippet("The <b>login</b> timed out", {"login"})
     'The &lt;b&gt;<mark>login</mark>&lt;/b&gt; timed out'
     """
-    text = " ".join(text[:MAX_SCAN_CHARS].split())
+    text = collapsed(text[:MAX_SCAN_CHARS])
     spans = _matches(text, set(terms), set(strong)) if terms else []
     if not spans:
         return _escape_cut(text, 0, width)
@@ -91,6 +91,16 @@ def make_snippet(text: str, terms: Collection[str], width: int = SNIPPET_CHARS,
     return "".join(out)
 
 
+def collapsed(text: str) -> str:
+    """``text`` with each run of whitespace one space and none at either end. The index
+    stores text collapsed already (:func:`indexer.schema.document_fields`): such text is
+    only checked, in a fraction of the time collapsing takes. A character that is not
+    printable may be whitespace: then the text is collapsed."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
+
+
 def _escape_cut(text: str, start: int, width: int) -> str:
     end = min(len(text), start + width)
     if end < len(text):
@@ -101,7 +111,7 @@ def _escape_cut(text: str, start: int, width: int) -> str:
 
 def plain_excerpt(text: str, width: int = SNIPPET_CHARS) -> str:
     """The start of ``text`` as escaped HTML, for browse lists without a query."""
-    return _escape_cut(" ".join(text[:MAX_SCAN_CHARS].split()), 0, width)
+    return _escape_cut(collapsed(text[:MAX_SCAN_CHARS]), 0, width)
 
 
 _TAG = re.compile(r"<[^>]*>")

@@ -1,0 +1,46 @@
+"""Snippets read stored text collapsed at indexing, and text stored before that alike."""
+
+from __future__ import annotations
+
+import sys
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexer.schema import document_fields
+from indexer.snippets import collapsed, make_snippet, plain_excerpt
+from kb.articles import parse_article
+
+SPACES = " \t\n\r\x0b\x0c\x1c\x85\xa0\u2003\u2028\u3000"
+
+
+def test_every_whitespace_character_but_the_space_is_unprintable() -> None:
+    # What lets collapsed() check text instead of collapsing it.
+    odd = [hex(c) for c in range(sys.maxunicode + 1) if chr(c).isspace() and c != 0x20 and chr(c).isprintable()]
+    assert odd == []
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(f"ab.\u200b{SPACES}"), max_size=30) | st.text(max_size=30))
+def test_collapsed_text_is_the_text_split_and_joined(text: str) -> None:
+    assert collapsed(text) == " ".join(text.split())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["login", "timeout", "ORA-12154", "the", "Login.Timeout", "x", "\n\n", "\t", "  ",
+                                 "\u00a0", "<b>"]), max_size=60))
+def test_stored_text_collapsed_or_not_gives_the_same_snippet(pieces: list[str]) -> None:
+    text = " ".join(pieces)
+    terms, strong = {"login", "timeout", "ora-12154", "ora"}, {"login", "timeout", "ora-12154"}
+    assert make_snippet(text, terms, strong=strong) == make_snippet(collapsed(text), terms, strong=strong)
+    assert plain_excerpt(text) == plain_excerpt(collapsed(text))
+
+
+def test_the_index_stores_an_articles_text_collapsed(tmp_path) -> None:
+    path = tmp_path / "KB-1.md"
+    path.write_text("---\nid: KB-1\ntitle: Login fails\ntype: tsg\n---\n\n## Symptoms\n\nThe  login\tfails.\n\n"
+                    "## Resolution\n\n1. Restart\n2. Retry\n", encoding="utf-8")
+    article = parse_article(path, tmp_path).article
+    text = document_fields(article)["text"]
+    assert text == " ".join(article.outline.text.split())
+    assert "\n" in article.outline.text and "\n" not in text
