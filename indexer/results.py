@@ -72,13 +72,27 @@ def empty_page(query: str, limit: int, offset: int, notice: str | None) -> Searc
                       limit=limit, took_ms=0.0, notice=notice)
 
 
-def make_hit(stored: dict, c: Candidate, plan: Plan | None, explainer: Explainer | None,
+@dataclass(frozen=True)
+class SnippetTerms:
+    """What the snippets of a page mark: the query's index terms, and those that name a
+    query word whole (worked out once a page, not once a hit)."""
+
+    terms: frozenset[str]
+    strong: frozenset[str]
+
+    @classmethod
+    def of(cls, plan: Plan) -> SnippetTerms:
+        return cls(frozenset(plan.terms()), frozenset(plan.strong_terms()))
+
+
+def make_hit(stored: dict, c: Candidate, terms: SnippetTerms | None, explainer: Explainer | None,
              signals: Mapping[str, Signals], stored_reuse: int) -> SearchHit:
-    """A result from a document's stored fields: snippet around the query's terms, live reuse count."""
+    """A result from a document's stored fields: snippet around the query's ``terms`` (the
+    text's opening without them), live reuse count."""
     meta = _meta(stored)
     text = stored.get("text", "")
-    if plan is not None:
-        snippet = make_snippet(text, set(plan.terms()), strong=plan.strong_terms())
+    if terms is not None:
+        snippet = make_snippet(text, terms.terms, strong=terms.strong)
     else:
         snippet = plain_excerpt(text)
     live = signals.get(stored.get("id", ""))
@@ -91,7 +105,7 @@ def make_hit(stored: dict, c: Candidate, plan: Plan | None, explainer: Explainer
         status=stored.get("status", ""),
         path=stored.get("path", ""),
         snippet=snippet,
-        score=round(c.final if plan is not None else 0.0, 4),
+        score=round(c.final if terms is not None else 0.0, 4),
         tags=list(meta.get("tags") or []),
         error_codes=list(meta.get("error_codes") or []),
         updated=stored.get("updated") or None,

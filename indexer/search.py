@@ -46,7 +46,7 @@ from indexer.ranking import (
     rank_ticket,
     signals_reweigher,
 )
-from indexer.results import SearchHit, SearchPage, Signals, empty_page, make_hit
+from indexer.results import SearchHit, SearchPage, Signals, SnippetTerms, empty_page, make_hit
 from indexer.schema import article_from_stored
 from indexer.semantic import VectorStore, similarities, ticket_text
 from indexer.spelling import SPELL_FIELD, corrections, did_you_mean, vocabulary
@@ -220,7 +220,8 @@ class Searcher:
         with stage("snippets"):
             explainer = Explainer(ev, plan, [c.docnum for c in shown]) if explain else None
             reuse = ctx.column("reuse_count")
-            hits = [make_hit(ctx.searcher.stored_fields(c.docnum), c, plan, explainer, signals,
+            terms = SnippetTerms.of(plan)
+            hits = [make_hit(ctx.searcher.stored_fields(c.docnum), c, terms, explainer, signals,
                              int(reuse[c.docnum] or 0)) for c in shown]
         with stage("facets"):
             # Suggestions for a ticket are a short list with no facets to narrow it by.
