@@ -138,9 +138,6 @@ class IndexCaches:
                 return candidate
         return None
 
-    def _table(self) -> ValueTable:
-        return self._every_value().table
-
     def _every_value(self) -> AllValues:
         """Every facet's values in one value space (each facet a range of it), so that the
         four facets of a search are counted in one pass instead of four."""
@@ -295,7 +292,8 @@ class AllValues:
     by_doc: np.ndarray
 
 
-def _by_document(docs: np.ndarray, starts: np.ndarray, value_count: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+def _by_document(docs: np.ndarray, starts: np.ndarray, value_count: int,
+                 size: int) -> tuple[np.ndarray, np.ndarray]:
     """(where each document's value ids start, the value ids grouped by document) of
     (document, value) pairs grouped by value (``starts``: where each value's group starts)."""
     value_ids = np.repeat(np.arange(value_count, dtype=np.int32), np.diff(np.append(starts, len(docs))))

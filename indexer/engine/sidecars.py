@@ -46,7 +46,8 @@ SIDECAR_FIELDS = ("content", "title", "error_code", "title_key")
 SIDECAR_MIN_DF = dict.fromkeys(SIDECAR_FIELDS, 1)
 SIDECAR_EXT = ".kbp"
 _MAGIC = b"KBP3"  # every list of the sidecar fields, with positions
-_OLDER = (b"KBP1", b"KBP2")  # postings only; long lists of two fields: still read, rewritten by the next build
+# Still read, and rewritten by the next build: postings only (1); the long lists of two fields (2).
+_OLDER = (b"KBP1", b"KBP2")
 _HEADER = struct.Struct("<4sqq")  # magic, number of lists, number of postings
 _POSITIONS_HEADER = struct.Struct("<qq")  # number of positions (-1: none), bytes per position
 _DECODE_BATCH = 200_000  # posting values decoded per numpy pass when writing (bounded memory)

@@ -39,7 +39,7 @@ def version(sample_index):
 
 def test_the_sample_holds_values_counted_by_bitset_and_by_pairs(version) -> None:
     facets, _stored = version
-    table = facets._table()
+    table = facets._every_value().table
     assert len(table.frequent) and len(table.rare), "both ways of counting must be exercised"
 
 

@@ -16,7 +16,8 @@ SPACES = " \t\n\r\x0b\x0c\x1c\x85\xa0\u2003\u2028\u3000"
 
 def test_every_whitespace_character_but_the_space_is_unprintable() -> None:
     # What lets collapsed() check text instead of collapsing it.
-    odd = [hex(c) for c in range(sys.maxunicode + 1) if chr(c).isspace() and c != 0x20 and chr(c).isprintable()]
+    odd = [hex(c) for c in range(sys.maxunicode + 1)
+           if chr(c).isspace() and c != 0x20 and chr(c).isprintable()]
     assert odd == []
 
 
@@ -27,8 +28,8 @@ def test_collapsed_text_is_the_text_split_and_joined(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["login", "timeout", "ORA-12154", "the", "Login.Timeout", "x", "\n\n", "\t", "  ",
-                                 "\u00a0", "<b>"]), max_size=60))
+@given(st.lists(st.sampled_from(["login", "timeout", "ORA-12154", "the", "Login.Timeout", "x", "\n\n", "\t",
+                                 "  ", "\u00a0", "<b>"]), max_size=60))
 def test_stored_text_collapsed_or_not_gives_the_same_snippet(pieces: list[str]) -> None:
     text = " ".join(pieces)
     terms, strong = {"login", "timeout", "ora-12154", "ora"}, {"login", "timeout", "ora-12154"}
@@ -38,8 +39,9 @@ def test_stored_text_collapsed_or_not_gives_the_same_snippet(pieces: list[str]) 
 
 def test_the_index_stores_an_articles_text_collapsed(tmp_path) -> None:
     path = tmp_path / "KB-1.md"
-    path.write_text("---\nid: KB-1\ntitle: Login fails\ntype: tsg\n---\n\n## Symptoms\n\nThe  login\tfails.\n\n"
-                    "## Resolution\n\n1. Restart\n2. Retry\n", encoding="utf-8")
+    source = ("---\nid: KB-1\ntitle: Login fails\ntype: tsg\n---\n\n"
+              "## Symptoms\n\nThe  login\tfails.\n\n## Resolution\n\n1. Restart\n2. Retry\n")
+    path.write_text(source, encoding="utf-8")
     article = parse_article(path, tmp_path).article
     text = document_fields(article)["text"]
     assert text == " ".join(article.outline.text.split())
