@@ -18,7 +18,7 @@ from whoosh.formats import Positions as PositionsFormat
 
 from indexer import Searcher, build_index
 from indexer.analyzers import TOKEN_RE, query_words, token_positions
-from indexer.engine import Evaluation, IndexVersion, SegmentCache
+from indexer.engine import Evaluation, IndexVersion, SegmentCache, sidecars
 from indexer.engine import whoosh_adapter as adapter
 from indexer.engine.phrases import phrase_found, position_keys
 from indexer.engine.sidecars import SIDECAR_EXT, Sidecar, missing_sidecars, segment_positions
@@ -374,6 +374,35 @@ def test_a_sidecar_written_before_positions_still_serves_and_is_rewritten(corpus
             current.offsets, current.starts, current.ids, current.weights)))
         older = Sidecar(path)
         assert older.positions is None and len(older.ids) == len(current.ids)
+    ix = whoosh_index.open_dir(str(folder))
+    assert len(missing_sidecars(ix)) == len(list(folder.glob(f"*{SIDECAR_EXT}")))
+    with Searcher(root) as s:
+        assert [[(h.id, h.score) for h in s.search(q, audience="internal").hits] for q in queries] == before
+    (articles / "a0.md").write_text(tsg("A0", "Login timeout again"), encoding="utf-8")
+    build_index(articles, root)
+    assert not missing_sidecars(whoosh_index.open_dir(str(generation(root))))
+
+
+def test_a_sidecar_of_two_fields_long_lists_serves_and_is_rewritten(corpus, monkeypatch) -> None:
+    # The layout before every list was kept: positions, but only the content lists of 24
+    # postings or more and the title's; short lists and error codes are read from Whoosh.
+    files = {f"a{i}.md": tsg(f"A{i}", f"Login timeout {i}", symptoms=f"Login timeout expired on host{i}.",
+                             extra=f'error_codes: ["0x8007{i:04d}"]\n')
+             for i in range(30)}
+    articles, root = corpus(files)
+    build_index(articles, root)
+    folder = generation(root)
+    queries = ('"login timeout"', "login timeout expired", "host7", "0x80070003", '"expired on host12"')
+    with Searcher(root) as s:
+        before = [[(h.id, h.score) for h in s.search(q, audience="internal").hits] for q in queries]
+    assert all(before)
+    with monkeypatch.context() as m:
+        m.setattr(sidecars, "_MAGIC", b"KBP2")
+        m.setitem(sidecars.SIDECAR_MIN_DF, "content", 24)
+        ix = whoosh_index.open_dir(str(folder))
+        with ix.reader() as reader:
+            for sub, _offset in reader.leaf_readers():
+                sidecars.write_sidecar(folder, sub, ("content", "title"))
     ix = whoosh_index.open_dir(str(folder))
     assert len(missing_sidecars(ix)) == len(list(folder.glob(f"*{SIDECAR_EXT}")))
     with Searcher(root) as s:
