@@ -359,14 +359,30 @@ def test_phrases_stay_exact_through_updates_deletions_and_merges(corpus) -> None
     assert not missing_sidecars(whoosh_index.open_dir(str(generation(root))))
 
 
+def _results(root, queries) -> list[list[tuple[str, float]]]:
+    with Searcher(root) as s:
+        return [[(h.id, h.score) for h in s.search(q, audience="internal").hits] for q in queries]
+
+
+def _older_sidecars_serve_and_are_rewritten(articles, root, queries, before) -> None:
+    """Every sidecar of the index is of an older layout: searches find what they found
+    before, and the next build rewrites them all."""
+    folder = generation(root)
+    older = missing_sidecars(whoosh_index.open_dir(str(folder)))
+    assert len(older) == len(list(folder.glob(f"*{SIDECAR_EXT}")))
+    assert _results(root, queries) == before
+    (articles / "a0.md").write_text(tsg("A0", "Login timeout again"), encoding="utf-8")
+    build_index(articles, root)
+    assert not missing_sidecars(whoosh_index.open_dir(str(generation(root))))
+
+
 def test_a_sidecar_written_before_positions_still_serves_and_is_rewritten(corpus) -> None:
     files = {f"a{i}.md": tsg(f"A{i}", f"Login timeout {i}", symptoms="Login timeout expired.") for i in range(30)}
     articles, root = corpus(files)
     build_index(articles, root)
     folder = generation(root)
     queries = ('"login timeout"', "login timeout expired", "A3 login timeout")
-    with Searcher(root) as s:
-        before = [[(h.id, h.score) for h in s.search(q, audience="internal").hits] for q in queries]
+    before = _results(root, queries)
     for path in folder.glob(f"*{SIDECAR_EXT}"):  # the postings-only layout of earlier versions
         current = Sidecar(path)
         head = struct.pack("<4sqq", b"KBP1", len(current.offsets), len(current.ids))
@@ -374,13 +390,7 @@ def test_a_sidecar_written_before_positions_still_serves_and_is_rewritten(corpus
             current.offsets, current.starts, current.ids, current.weights)))
         older = Sidecar(path)
         assert older.positions is None and len(older.ids) == len(current.ids)
-    ix = whoosh_index.open_dir(str(folder))
-    assert len(missing_sidecars(ix)) == len(list(folder.glob(f"*{SIDECAR_EXT}")))
-    with Searcher(root) as s:
-        assert [[(h.id, h.score) for h in s.search(q, audience="internal").hits] for q in queries] == before
-    (articles / "a0.md").write_text(tsg("A0", "Login timeout again"), encoding="utf-8")
-    build_index(articles, root)
-    assert not missing_sidecars(whoosh_index.open_dir(str(generation(root))))
+    _older_sidecars_serve_and_are_rewritten(articles, root, queries, before)
 
 
 def test_a_sidecar_of_two_fields_long_lists_serves_and_is_rewritten(corpus, monkeypatch) -> None:
@@ -393,8 +403,7 @@ def test_a_sidecar_of_two_fields_long_lists_serves_and_is_rewritten(corpus, monk
     build_index(articles, root)
     folder = generation(root)
     queries = ('"login timeout"', "login timeout expired", "host7", "0x80070003", '"expired on host12"')
-    with Searcher(root) as s:
-        before = [[(h.id, h.score) for h in s.search(q, audience="internal").hits] for q in queries]
+    before = _results(root, queries)
     assert all(before)
     with monkeypatch.context() as m:
         m.setattr(sidecars, "_MAGIC", b"KBP2")
@@ -403,13 +412,7 @@ def test_a_sidecar_of_two_fields_long_lists_serves_and_is_rewritten(corpus, monk
         with ix.reader() as reader:
             for sub, _offset in reader.leaf_readers():
                 sidecars.write_sidecar(folder, sub, ("content", "title"))
-    ix = whoosh_index.open_dir(str(folder))
-    assert len(missing_sidecars(ix)) == len(list(folder.glob(f"*{SIDECAR_EXT}")))
-    with Searcher(root) as s:
-        assert [[(h.id, h.score) for h in s.search(q, audience="internal").hits] for q in queries] == before
-    (articles / "a0.md").write_text(tsg("A0", "Login timeout again"), encoding="utf-8")
-    build_index(articles, root)
-    assert not missing_sidecars(whoosh_index.open_dir(str(generation(root))))
+    _older_sidecars_serve_and_are_rewritten(articles, root, queries, before)
 
 
 def test_the_document_that_quotes_most_of_the_runs_is_named_and_ties_go_to_the_earlier(make_kb, tmp_path) -> None:
