@@ -90,7 +90,6 @@ class IndexCaches:
                         for key, sub, offset, count in leaves(searcher, folder)]
         self._values: dict[str, dict[str, int]] = {}
         self._filters: dict[tuple, set[int]] = {}
-        self._pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
         self._all: AllValues | None = None  # the four facets' values side by side
         self._codes: frozenset[str] | None = None  # every exact error code of the version
         self.size = max((offset + count for _k, _s, offset, count, _d in self._leaves), default=0)
@@ -160,10 +159,8 @@ class IndexCaches:
         return found
 
     def _global_pairs(self, fieldname: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """(values, documents grouped by value, where each value's group starts) for a facet field."""
-        found = self._pairs.get(fieldname)
-        if found is not None:
-            return found
+        """(values, documents grouped by value, where each value's group starts) for a facet
+        field (made once a version, for :meth:`_every_value`)."""
         self._ensure(fieldname)
         index: dict[str, int] = {}
         doc_parts, value_parts = [], []
@@ -180,8 +177,7 @@ class IndexCaches:
         order = np.argsort(value_ids, kind="stable")
         docs, value_ids = docs[order].astype(np.int32), value_ids[order]
         starts = np.searchsorted(value_ids, np.arange(len(values)))
-        found = self._pairs[fieldname] = (values, docs, starts)
-        return found
+        return values, docs, starts
 
     def counts(self, docs, limit: int = MAX_FACET_VALUES) -> dict[str, list[Facet]]:
         """Facet counts over matching documents (:class:`~indexer.engine.Matches`, a boolean

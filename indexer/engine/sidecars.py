@@ -46,9 +46,9 @@ SIDECAR_FIELDS = ("content", "title", "error_code", "title_key")
 SIDECAR_MIN_DF = dict.fromkeys(SIDECAR_FIELDS, 1)
 SIDECAR_EXT = ".kbp"
 _MAGIC = b"KBP3"  # every list of the sidecar fields, with positions
-# Still read, and rewritten by the next build: postings only (1); the long lists of two fields (2).
-_OLDER = (b"KBP1", b"KBP2")
 _NO_POSITIONS = b"KBP1"  # the one layout without the positions header
+# Still read, and rewritten by the next build: postings only (1); the long lists of two fields (2).
+_OLDER = (_NO_POSITIONS, b"KBP2")
 _HEADER = struct.Struct("<4sqq")  # magic, number of lists, number of postings
 _POSITIONS_HEADER = struct.Struct("<qq")  # number of positions (-1: none), bytes per position
 _DECODE_BATCH = 200_000  # posting values decoded per numpy pass when writing (bounded memory)
@@ -159,7 +159,6 @@ class Sidecar:
         magic, lists, postings = _HEADER.unpack(bytes(raw[:_HEADER.size]))
         if magic != _MAGIC and magic not in _OLDER:
             raise ValueError(f"{path} is not a kb posting sidecar")
-        self.current = magic == _MAGIC
         positioned = magic != _NO_POSITIONS
         at = _HEADER.size
         count, width = _POSITIONS_HEADER.unpack(bytes(raw[at:at + _POSITIONS_HEADER.size])) if positioned else (-1, 0)
