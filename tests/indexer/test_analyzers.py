@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whoosh.filedb.filestore import RamStorage
 from whoosh.query import Phrase, Term
 
@@ -13,9 +15,11 @@ from indexer.analyzers import (
     TitleWordsAnalyzer,
     analyse,
     analyse_positions,
+    _split_scan,
     expand,
     normalize_code,
     query_words,
+    subwords,
     title_key,
     weighted_sections,
 )
@@ -100,6 +104,17 @@ def test_expand_describes_wholes_parts_and_alternates() -> None:
     exp = expand("ORA-12154")
     assert (exp.whole, exp.parts, exp.alternates) == ("ora-12154", ("ora", "12154"), ((0, "ora12154"),))
     assert expand("odbc").whole is None
+
+
+# Letters of every case kind (upper, lower, title case, uncased), digits of several scripts,
+# and characters that are numeric without being digits: where the quick answer could differ.
+_PIECE_CHARS = "aZkKßİıǅǈΣσςªµ漢字٣²ⅫＡａ09_"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=_PIECE_CHARS, min_size=1, max_size=10) | st.text(min_size=1, max_size=10))
+def test_pieces_without_a_boundary_are_told_apart_without_a_scan(piece: str) -> None:
+    assert subwords(piece) == _split_scan(piece)
 
 
 def test_exact_analyzer_gives_one_term_per_line() -> None:
