@@ -34,6 +34,7 @@ from web.payloads import (
     MAX_DESCRIPTION_CHARS,
     MAX_QUESTION_CHARS,
     MAX_SUGGEST_LIMIT,
+    article_urls,
     hit_json,
     json_body,
 )
@@ -191,11 +192,12 @@ def api_answer():
     card, page = card_for(g.reader, question, description, product, surface="api", limit=limit, external=True)
     if card is None:
         raise IndexMissing(catalog().index_dir)
+    urls = article_urls(g.reader)
     out = {"question": question, "abstained": card.abstained,
            "reason": card.reason if card.abstained else None,
            "answer": None if card.abstained else card.as_json(),
            "confidence": round(card.confidence, 4),
-           "results": [hit_json(hit, g.reader) for hit in page.hits],
+           "results": [hit_json(hit, g.reader, url=urls) for hit in page.hits],
            "took_ms": round((time.perf_counter() - started) * 1000, 3)}
     if explain:
         out["considered"] = card.evidence

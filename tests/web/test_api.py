@@ -82,6 +82,21 @@ def test_explain_adds_explanations(client, document):
     assert all("explanation" not in r for r in plain["results"])
 
 
+@pytest.mark.parametrize("article_id", ["vpn-drops", "KB5003637.v2", "a~b_c", "kb-article-id", "..",
+                                        "two words", "café", "x/y", "50%", "a?b#c"])
+@pytest.mark.parametrize("audience", ["public", "internal"])
+def test_result_urls_are_the_article_pages_the_reader_may_open(app, article_id, audience):
+    from flask import url_for
+
+    from kb.visibility import Reader
+    from web.payloads import article_endpoint, article_urls
+
+    reader = Reader(audience, ("published",))
+    with app.test_request_context("/api/search", base_url="https://kb.example.com:8443/support/"):
+        expected = url_for(article_endpoint(reader), article_id=article_id, _external=True)
+        assert article_urls(reader)(article_id) == expected
+
+
 def test_paging(client):
     first = client.get("/api/search", query_string={"q": "error", "limit": 2}).get_json()
     second = client.get("/api/search", query_string={"q": "error", "limit": 2, "offset": 2}).get_json()
