@@ -128,18 +128,42 @@ class Evaluation:
         if found is not None:
             return found
         ids, weights = self.postings(fieldname, text)
-        if not len(ids) or not self.schema[fieldname].scorable:
-            found = (ids, weights.astype(SCORE))
-        else:
-            df = self.doc_frequency(fieldname, text)
-            idf = math.log(self.v.size / (df + 1)) + 1
-            lengths = self.v.lengths(fieldname, self.searcher)[ids]
-            avg = self.v.avg_length(fieldname)
-            w = weights.astype(np.float64)
-            norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / avg)
-            found = (ids, (idf * (w * (BM25_K1 + 1)) / (w + norm)).astype(SCORE))
+        found = (ids, self._bm25(fieldname, text, ids, weights))
         self.v.remember(key, found)
         return found
+
+    def _bm25(self, fieldname: str, text: str, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """BM25F scores of a term in documents ``ids`` where it has ``weights`` (each score
+        depends on its own document only: any subset of a list scores as in the whole list)."""
+        if not len(ids) or not self.schema[fieldname].scorable:
+            return weights.astype(SCORE)
+        df = self.doc_frequency(fieldname, text)
+        idf = math.log(self.v.size / (df + 1)) + 1
+        lengths = self.v.lengths(fieldname, self.searcher)[ids]
+        avg = self.v.avg_length(fieldname)
+        w = weights.astype(np.float64)
+        norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / avg)
+        return (idf * (w * (BM25_K1 + 1)) / (w + norm)).astype(SCORE)
+
+    def _every_term(self, terms: list[wq.Term]) -> Matches | None:
+        """An And of plain terms, one of them rare, matched on ids and scored only where every
+        term is: the numbers :func:`~indexer.engine.matches.all_of` gives, without scoring
+        the whole lists of common words (a name matched by its parts). None without a rare term."""
+        if any(t.fieldname not in self.schema for t in terms):
+            return None
+        keys = [(t.fieldname, t.text.decode("utf-8") if isinstance(t.text, bytes) else t.text) for t in terms]
+        # Each term's ids, with its scores when the version keeps them, else with its weights.
+        lists = [(*found, True) if (found := self.v.cached(key)) is not None else (*self.postings(*key), False)
+                 for key in keys]
+        if min(len(ids) for ids, _, _ in lists) * DENSE_FRACTION > self.v.size:
+            return None
+        ids = _in_every([all_ids for all_ids, _, _ in lists])
+        score = np.zeros(len(ids), dtype=SCORE)
+        for t, key, (all_ids, values, scored) in zip(terms, keys, lists, strict=True):
+            at = np.searchsorted(all_ids, ids)
+            part = values[at] if scored else self._bm25(*key, ids, values[at])
+            score += part * t.boost if t.boost != 1.0 else part  # as Matches.times, then all_of's sum
+        return Matches(self.v.size, ids=ids, scores=score)
 
     # -- evaluation -----------------------------------------------------------------------
 
@@ -177,7 +201,10 @@ class Evaluation:
         if isinstance(q, wq.Term):
             result = self._term(q.fieldname, q.text)
         elif isinstance(q, wq.And):
-            result = all_of([self._eval(s, restrict) for s in q.subqueries], dense)
+            every = None
+            if not dense and len(q.subqueries) > 1 and all(type(s) is wq.Term for s in q.subqueries):
+                every = self._every_term(q.subqueries)
+            result = every if every is not None else all_of([self._eval(s, restrict) for s in q.subqueries], dense)
         elif isinstance(q, wq.Or):
             result = any_of([self._eval(s, restrict) for s in q.subqueries], dense)
         elif isinstance(q, wq.AndMaybe):
@@ -312,6 +339,19 @@ class Evaluation:
             words = sorted(near(self.v.vocabularies(q.fieldname, self.searcher), q.text, q.maxdist))
             return _any_term(q.fieldname, words[:MAX_EXPANSIONS], q.boost)
         return _expand(q, self.reader)
+
+
+def _in_every(lists: list[np.ndarray]) -> np.ndarray:
+    """The ids in every one of ``lists`` (each sorted), looked up from the shortest."""
+    lists = sorted(lists, key=len)
+    ids = lists[0]
+    for other in lists[1:]:
+        if not len(ids):
+            break
+        at = np.searchsorted(other, ids)
+        at[at == len(other)] = 0
+        ids = ids[other[at] == ids]
+    return ids
 
 
 def _by_whoosh(searcher, size: int, q: wq.Query) -> Matches:

@@ -70,6 +70,40 @@ def test_matches_and_scores_equal_whooshs_own(whoosh_searcher, text: str) -> Non
             assert result.score[docnum] == pytest.approx(score, rel=1e-6), (q, docnum)
 
 
+def _vocabulary(searcher, fieldname: str) -> list[tuple[str, int]]:
+    reader = searcher.reader()
+    return [(t.decode("utf-8"), reader.doc_frequency(fieldname, t)) for t in reader.lexicon(fieldname)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_an_and_of_terms_scores_as_each_term_summed(whoosh_searcher, data) -> None:
+    # An And of plain terms with a rare one is matched on the ids and scored only where
+    # every term is: exactly the numbers of scoring each whole list and summing them.
+    from whoosh import query as wq
+
+    from indexer.engine.matches import all_of
+
+    s = whoosh_searcher
+    fieldname = data.draw(st.sampled_from(["content", "title"]))
+    words = _vocabulary(s, fieldname)
+    rare = [w for w, df in words if df * 16 <= s.doc_count_all()]
+    common = sorted(words, key=lambda wd: -wd[1])[:40]
+    picked = [data.draw(st.sampled_from(rare))]
+    picked += data.draw(st.lists(st.sampled_from([w for w, _ in common if w != picked[0]]),
+                                 min_size=1, max_size=3, unique=True))
+    picked = data.draw(st.permutations(picked))
+    boosts = data.draw(st.lists(st.sampled_from([1.0, 1.5, 3.0]), min_size=len(picked), max_size=len(picked)))
+    q = wq.And([wq.Term(fieldname, w, boost=b) for w, b in zip(picked, boosts, strict=True)])
+    ev = _evaluation(s)
+    if data.draw(st.booleans()):
+        ev.run(wq.Term(fieldname, picked[-1]))  # one term's scores kept by the version first
+    fast = ev.run(q)
+    whole = all_of([_evaluation(s).run(t) for t in q.subqueries])
+    assert fast.ids.tolist() == whole.ids.tolist() == sorted(s.docs_for_query(q))
+    assert fast.scores.tolist() == whole.scores.tolist()
+
+
 def test_a_terms_documents_come_as_numpy_index_arrays(whoosh_searcher) -> None:
     """Posting ids index the version's arrays in every And, Or and score lookup; ids of any
     other integer type are converted again at each of them (two to three times slower)."""
