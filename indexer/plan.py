@@ -212,11 +212,14 @@ class Plan:
         subs = [wq.Term("error_code", c, boost=EXACT_CODE_BOOST) for c in self.exact_codes]
         return subs[0] if len(subs) == 1 else wq.Or(subs)
 
+    def identifiers(self) -> list[str]:
+        """The whole terms of the query's identifiers (words with parts: ``System.IO.IOException``)."""
+        return list(dict.fromkeys(w.whole for u in self.units for w in u.words
+                                  if w.whole is not None and len(set(w.parts)) > 1))
+
     def whole_query(self) -> wq.Query | None:
-        """The query's identifiers (words with parts: ``System.IO.IOException``) whole, in any
-        field; None when it has none."""
-        subs = [wq.Term(name, w.whole) for u in self.units for w in u.words
-                if w.whole is not None and len(set(w.parts)) > 1 for name in self.fields]
+        """The query's identifiers whole, in any field; None when it has none."""
+        subs = [wq.Term(name, whole) for whole in self.identifiers() for name in self.fields]
         return (subs[0] if len(subs) == 1 else wq.Or(subs)) if subs else None
 
     def fuzzy_query(self) -> wq.Query | None:

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from indexer.explain import Explainer
 from indexer.facets import FACET_FIELDS, Facet
 from indexer.plan import Plan
-from indexer.ranking import Candidate
+from indexer.ranking import WHOLE_FIRST_KINDS, Candidate
 from indexer.snippets import make_snippet, plain_excerpt
 
 
@@ -74,15 +74,18 @@ def empty_page(query: str, limit: int, offset: int, notice: str | None) -> Searc
 
 @dataclass(frozen=True)
 class SnippetTerms:
-    """What the snippets of a page mark: the query's index terms, and those that name a
-    query word whole (worked out once a page, not once a hit)."""
+    """What the snippets of a page mark: the query's index terms, those that name a query
+    word whole, and the identifiers a text that has them whole is marked on (a query that
+    names one: :data:`~indexer.ranking.WHOLE_FIRST_KINDS`). Worked out once a page."""
 
     terms: frozenset[str]
     strong: frozenset[str]
+    names: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, plan: Plan) -> SnippetTerms:
-        return cls(frozenset(plan.terms()), frozenset(plan.strong_terms()))
+        names = plan.identifiers() if getattr(plan, "kind", "") in WHOLE_FIRST_KINDS else ()
+        return cls(frozenset(plan.terms()), frozenset(plan.strong_terms()), frozenset(names))
 
 
 def make_hit(stored: dict, c: Candidate, terms: SnippetTerms | None, explainer: Explainer | None,
@@ -92,7 +95,7 @@ def make_hit(stored: dict, c: Candidate, terms: SnippetTerms | None, explainer: 
     meta = _meta(stored)
     text = stored.get("text", "")
     if terms is not None:
-        snippet = make_snippet(text, terms.terms, strong=terms.strong)
+        snippet = make_snippet(text, terms.terms, strong=terms.strong, names=terms.names)
     else:
         snippet = plain_excerpt(text)
     live = signals.get(stored.get("id", ""))

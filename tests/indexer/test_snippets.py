@@ -1,4 +1,4 @@
-"""Snippets read stored text collapsed at indexing, and text stored before that alike."""
+"""Snippets: stored text collapsed at indexing (older text alike), and what a snippet marks."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ import sys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from indexer.plan import build_plan
+from indexer.query import parse_query
+from indexer.results import SnippetTerms
 from indexer.schema import document_fields
 from indexer.snippets import collapsed, make_snippet, plain_excerpt
+from indexer.synonyms import Synonyms
 from kb.articles import parse_article
 
 SPACES = " \t\n\r\x0b\x0c\x1c\x85\xa0\u2003\u2028\u3000"
@@ -46,3 +50,32 @@ def test_the_index_stores_an_articles_text_collapsed(tmp_path) -> None:
     text = document_fields(article)["text"]
     assert text == " ".join(article.outline.text.split())
     assert "\n" in article.outline.text and "\n" not in text
+
+
+
+def _snippet_terms(query: str, kind: str = "code") -> SnippetTerms:
+    plan = build_plan(parse_query(query), Synonyms(), lambda code: False, lambda key: False)
+    plan.kind = kind
+    return SnippetTerms.of(plan)
+
+
+def test_a_text_with_the_identifier_whole_is_marked_on_it_alone() -> None:
+    terms = _snippet_terms("AdventureWorks.Orders.Api.CursorUndeliveredException")
+    text = ("Check that the session works. The log shows AdventureWorks.Orders.Api.CursorUndeliveredException: "
+            "the token has expired. Orders placed through the API wait.")
+    snippet = make_snippet(text, terms.terms, strong=terms.strong, names=terms.names)
+    assert snippet.count("<mark>") == 1
+    assert "<mark>AdventureWorks.Orders.Api.CursorUndeliveredException</mark>" in snippet
+
+
+def test_a_text_with_only_the_identifiers_parts_is_marked_on_them() -> None:
+    terms = _snippet_terms("AdventureWorks.Orders.Api.CursorUndeliveredException")
+    text = "Orders placed through the API wait when a cursor is undelivered."
+    snippet = make_snippet(text, terms.terms, strong=terms.strong, names=terms.names)
+    assert "<mark>Orders</mark>" in snippet and "<mark>API</mark>" in snippet
+
+
+def test_only_a_query_that_names_an_identifier_marks_it_alone() -> None:
+    assert _snippet_terms("ERROR_ACCESS_DENIED").names == {"error_access_denied"}
+    assert _snippet_terms("0x80070005").names == frozenset()  # a single part: nothing to tell apart
+    assert _snippet_terms("ERROR_ACCESS_DENIED when saving", kind="words").names == frozenset()
