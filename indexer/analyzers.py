@@ -138,6 +138,12 @@ def _keep_part(text: str) -> bool:
     return len(text) > 1 or text.isdigit()
 
 
+def name_pieces(raw: str) -> list[str]:
+    """The pieces a token's connectors and underscores separate (``System.IO.IOException``:
+    ``System``, ``IO``, ``IOException``)."""
+    return [p for p in _SPLIT.split(raw) if p]
+
+
 @lru_cache(maxsize=65536)
 def expand(raw: str) -> Expansion:
     """Break a raw token into its whole form, its parts and alternate forms.
@@ -148,7 +154,7 @@ def expand(raw: str) -> Expansion:
     ((0, '80070005'),)
     """
     low = raw.lower()
-    pieces = [p for p in _SPLIT.split(raw) if p]
+    pieces = name_pieces(raw)
     parts: list[str] = []
     alternates: list[tuple[int, str]] = []
     for piece in pieces:

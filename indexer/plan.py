@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from indexer.analyzers import Word, code_tokens, query_words, title_key
+from indexer.analyzers import Word, code_tokens, name_pieces, query_words, subwords, title_key
 from indexer.engine.query_tree import boosted
 from indexer.query import Clause, ParsedQuery
 from indexer.ranking import (
@@ -213,9 +213,8 @@ class Plan:
         return subs[0] if len(subs) == 1 else wq.Or(subs)
 
     def identifiers(self) -> list[str]:
-        """The whole terms of the query's identifiers (words with parts: ``System.IO.IOException``)."""
-        return list(dict.fromkeys(w.whole for u in self.units for w in u.words
-                                  if w.whole is not None and len(set(w.parts)) > 1))
+        """The whole terms of the query's identifiers (:func:`identifiers`)."""
+        return identifiers(w for u in self.units for w in u.words)
 
     def whole_query(self) -> wq.Query | None:
         """The query's identifiers whole, in any field; None when it has none."""
@@ -376,3 +375,37 @@ def add_run_booster(plan: Plan, runs: list[tuple[str, ...]]) -> None:
     if runs:
         plan.boosters.append(wq.Or([wq.Phrase("content", list(run), slop=1) for run in runs], boost=RUN_BOOST))
 
+
+
+def identifiers(words: Iterable[Word]) -> list[str]:
+    """The whole terms of the identifiers among ``words``: words with several parts
+    (``System.IO.IOException``, ``ERROR_ACCESS_DENIED``), each once."""
+    return list(dict.fromkeys(w.whole for w in words if w.whole is not None and len(set(w.parts)) > 1))
+
+
+def names_shortened(parsed: ParsedQuery) -> ParsedQuery | None:
+    """The query with each name of worded pieces (``System.Runtime.InteropServices.COMException``,
+    ``ERROR_ACCESS_DENIED``) without its first piece, or None when no name can be shortened.
+
+    A name that no article has, whole or with all its parts, is most often a class or a
+    constant under a namespace or prefix the articles do not write: the pieces at its end
+    say what it is. A name is shortened down to two pieces, or to its last piece when that is
+    a name itself (``COMException``); codes with a number (``ORA-12154``) are left as typed.
+    """
+    clauses, shortened = [], False
+    for clause in parsed.clauses:
+        rest = None if clause.phrase or clause.negated else _without_first_piece(clause.text)
+        clauses.append(Clause(rest) if rest else clause)
+        shortened = shortened or bool(rest)
+    if not shortened:
+        return None
+    return ParsedQuery(raw=parsed.raw, clauses=clauses, filters=parsed.filters, notice=parsed.notice)
+
+
+def _without_first_piece(text: str) -> str | None:
+    pieces = name_pieces(text)
+    if len(pieces) < 2 or not all(p.isalpha() for p in pieces):
+        return None  # a word, or a code (ORA-12154): its pieces are not names
+    if len(pieces) == 2 and len(subwords(pieces[1])) < 2:
+        return None  # one plain word would be left (ACCESS_DENIED: not DENIED)
+    return text[text.index(pieces[1], len(pieces[0])):]

@@ -8,8 +8,11 @@
    whole scores :data:`WHOLE_BONUS` times its parts.
 2. **Tiers.** Articles with every unit ("all terms") rank above those with some ("some
    terms"); when nothing matches, plain words are matched within one or two edits
-   ("fuzzy", :data:`FUZZY_FIELDS`). Tickets and overlong queries are searched by their key
-   terms ("key terms", each weighted by its tf-idf, at least :data:`MIN_KEY_TERM_WEIGHT`).
+   ("fuzzy", :data:`FUZZY_FIELDS`), and a pasted name that still finds nothing is searched
+   without its first pieces while articles have the shorter name whole
+   (``Contoso.Net.WebException`` as ``WebException``: :func:`indexer.plan.names_shortened`).
+   Tickets and overlong queries are searched by their key terms ("key terms", each
+   weighted by its tf-idf, at least :data:`MIN_KEY_TERM_WEIGHT`).
 3. **Boosters**, added to the text score of a tier's best candidates: an exact error code
    (:data:`EXACT_CODE_BOOST`), the query being the title (:data:`EXACT_TITLE_BOOST`), the
    query as a phrase in the title (:data:`TITLE_PHRASE_BOOST`), joined pairs such as

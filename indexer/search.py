@@ -20,7 +20,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 
 from whoosh import query as wq
@@ -33,7 +33,15 @@ from indexer.explain import Explainer
 from indexer.facets import Facet
 from indexer.filters import allowed, denied, run_whoosh, visible
 from indexer.keyterms import MAX_DESCRIPTION_CHARS, MAX_KEY_TERMS, plan_long_text
-from indexer.plan import Plan, add_run_booster, build_plan, fuzz_unknown_words, word_query
+from indexer.plan import (
+    Plan,
+    add_run_booster,
+    build_plan,
+    fuzz_unknown_words,
+    identifiers,
+    names_shortened,
+    word_query,
+)
 from indexer.query import MAX_QUERY_CHARS, ParsedQuery, clean_text, parse_query
 from indexer.query_kind import classify
 from indexer.ranking import (
@@ -162,7 +170,7 @@ class Searcher:
         return page
 
     def _search(self, ctx: Context, parsed: ParsedQuery, audience: str, statuses: Collection[str],
-                api_filters: dict, limit: int, offset: int, explain: bool) -> SearchPage:
+                api_filters: dict, limit: int, offset: int, explain: bool, shorten: bool = True) -> SearchPage:
         reader = ctx.reader
         with stage("parse"):
             allow = allowed(ctx, audience, statuses, api_filters, parsed.filters)
@@ -175,17 +183,17 @@ class Searcher:
                 notice = _join(notice, f"Long query: searched for its {len(plan.units)} most distinctive terms.")
             deny = denied(ctx, plan)
         if plan.is_empty:
-            if parsed.positive:
-                notice = _join(notice, "Nothing searchable in the query; showing all articles.")
-            total, docs, hits = sorted_page(ctx, allow, deny, "title", limit, offset, self._live_signals())
-            return SearchPage(query=parsed.display(), total=total, hits=hits,
-                              facets=ctx.view.facets.counts(docs), did_you_mean=None, offset=offset,
-                              limit=limit, took_ms=0.0, notice=notice)
+            return _every_article(ctx, parsed, allow, deny, limit, offset, self._live_signals(), notice)
         with stage("spelling"):
             # The merged term table answers in one lookup what Whoosh asks every segment.
             fuzzed = fuzz_unknown_words(plan, lambda term: ctx.engine.doc_frequency(reader, "content", term) > 0,
                                         lambda word: corrections(reader, vocabulary(ctx), fold(word)))
         page = self._page(ctx, plan, allow, deny, limit, offset, explain, boosts=None, query=parsed.text)
+        for shorter in _shorter_names(ctx, parsed) if not page.total and shorten else ():
+            found = self._search(ctx, shorter, audience, statuses, api_filters, limit, offset, explain, shorten=False)
+            if found.total:
+                found.notice = _join(notice, f"Nothing matches {parsed.display()}; showing results for {found.query}.")
+                return found
         page.query, page.kind = parsed.display(), plan.kind
         page.fuzzy = page.fuzzy or (fuzzed and page.total > 0)
         page.notice = notice
@@ -416,6 +424,27 @@ def _int(value, default: int) -> int:
 def _clamp(limit, offset) -> tuple[int, int]:
     """Page size within 0..MAX_LIMIT and offset within 0..MAX_OFFSET, whatever was passed."""
     return max(0, min(_int(limit, 10), MAX_LIMIT)), max(0, min(_int(offset, 0), MAX_OFFSET))
+
+
+def _every_article(ctx: Context, parsed: ParsedQuery, allow: set[int] | None, deny: frozenset[int], limit: int,
+                   offset: int, signals: Mapping[str, Signals], notice: str | None) -> SearchPage:
+    """The page for a query with nothing searchable in it: every article, by title."""
+    if parsed.positive:
+        notice = _join(notice, "Nothing searchable in the query; showing all articles.")
+    total, docs, hits = sorted_page(ctx, allow, deny, "title", limit, offset, signals)
+    return SearchPage(query=parsed.display(), total=total, hits=hits, facets=ctx.view.facets.counts(docs),
+                      did_you_mean=None, offset=offset, limit=limit, took_ms=0.0, notice=notice)
+
+
+def _shorter_names(ctx: Context, parsed: ParsedQuery) -> Iterator[ParsedQuery]:
+    """The query with its pasted names shortened (:func:`~indexer.plan.names_shortened`),
+    longest first, where articles have every shorter name whole: the parts of a name that
+    nothing has would only match at random."""
+    shorter: ParsedQuery | None = parsed
+    while (shorter := names_shortened(shorter)) is not None:
+        names = identifiers(query_words(shorter.text))
+        if names and all(ctx.engine.doc_frequency(ctx.reader, "content", n) > 0 for n in names):
+            yield shorter
 
 
 def _join(*notices: str | None) -> str | None:
