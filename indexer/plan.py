@@ -376,7 +376,6 @@ def add_run_booster(plan: Plan, runs: list[tuple[str, ...]]) -> None:
         plan.boosters.append(wq.Or([wq.Phrase("content", list(run), slop=1) for run in runs], boost=RUN_BOOST))
 
 
-
 def identifiers(words: Iterable[Word]) -> list[str]:
     """The whole terms of the identifiers among ``words``: words with several parts
     (``System.IO.IOException``, ``ERROR_ACCESS_DENIED``), each once."""
