@@ -401,10 +401,13 @@ def names_shortened(parsed: ParsedQuery) -> ParsedQuery | None:
     return ParsedQuery(raw=parsed.raw, clauses=clauses, filters=parsed.filters, notice=parsed.notice)
 
 
+MAX_NAME_PIECES = 12  # longer runs of dotted words are not a name someone pasted
+
+
 def _without_first_piece(text: str) -> str | None:
     pieces = name_pieces(text)
-    if len(pieces) < 2 or not all(p.isalpha() for p in pieces):
-        return None  # a word, or a code (ORA-12154): its pieces are not names
+    if not 2 <= len(pieces) <= MAX_NAME_PIECES or not all(p.isalpha() for p in pieces):
+        return None  # a word, a code (ORA-12154) or no name at all: nothing to shorten
     if len(pieces) == 2 and len(subwords(pieces[1])) < 2:
         return None  # one plain word would be left (ACCESS_DENIED: not DENIED)
     return text[text.index(pieces[1], len(pieces[0])):]

@@ -50,6 +50,11 @@ def test_codes_words_and_phrases_are_never_shortened() -> None:
     assert shortened('"Contoso.Billing.WebException"') == []
 
 
+def test_a_run_of_dotted_words_longer_than_any_name_is_left_as_typed() -> None:
+    assert len(shortened(".".join(["Contoso"] * 11) + ".WebException")) == 11
+    assert shortened(".".join(["Contoso"] * 12) + ".WebException") == []
+
+
 def test_a_name_no_article_has_finds_the_articles_with_its_class(searcher) -> None:
     page = searcher.search("Contoso.Billing.Net.WebException")
     assert [h.id for h in page.hits] == ["KB-PROXY"]
