@@ -84,7 +84,7 @@ class SnippetTerms:
 
     @classmethod
     def of(cls, plan: Plan) -> SnippetTerms:
-        names = plan.identifiers() if getattr(plan, "kind", "") in WHOLE_FIRST_KINDS else ()
+        names = plan.identifiers() if plan.kind in WHOLE_FIRST_KINDS else ()
         return cls(frozenset(plan.terms()), frozenset(plan.strong_terms()), frozenset(names))
 
 

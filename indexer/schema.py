@@ -27,6 +27,7 @@ from indexer.analyzers import (
 )
 from indexer.fast_analysis import IdentifierAnalyzer, IndexedID, IndexedText, WordsAnalyzer
 from indexer.ranking import SECTION_WEIGHTS
+from indexer.snippets import collapsed
 from kb.kcs.confidence import effective, last_verified
 from kb.model import FIELDS, Article
 
@@ -160,7 +161,7 @@ def document_fields(article: Article, reuse_count: int = 0) -> dict:
         "confidence": effective(article.status, article.confidence),
         "verified": verified.isoformat() if (verified := last_verified(article)) else "",
         "review_by": article.review_by.isoformat() if article.review_by else "",
-        "text": " ".join(article.outline.text.split()),
+        "text": collapsed(article.outline.text),
         "meta": json.dumps(article.metadata(), ensure_ascii=False),
         "markdown": article.body,
         "spell": "\n".join(sections[name] for name in SPELL_SECTIONS),

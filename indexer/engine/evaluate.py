@@ -151,7 +151,7 @@ class Evaluation:
         the whole lists of common words (a name matched by its parts). None without a rare term."""
         if any(t.fieldname not in self.schema for t in terms):
             return None
-        keys = [(t.fieldname, t.text.decode("utf-8") if isinstance(t.text, bytes) else t.text) for t in terms]
+        keys = [(t.fieldname, _text(t.text)) for t in terms]
         # Each term's ids, with its scores when the version keeps them, else with its weights.
         lists = [(*found, True) if (found := self.v.cached(key)) is not None else (*self.postings(*key), False)
                  for key in keys]
@@ -233,8 +233,7 @@ class Evaluation:
         return result
 
     def _term(self, fieldname: str, text) -> Matches:
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
+        text = _text(text)
         if fieldname not in self.schema:
             return self._dense(self.empty())
         ids, scores = self.scored(fieldname, text)
@@ -341,6 +340,11 @@ class Evaluation:
         return _expand(q, self.reader)
 
 
+def _text(text: str | bytes) -> str:
+    """A term's text as a string (Whoosh gives expanded and parsed terms as bytes)."""
+    return text.decode("utf-8") if isinstance(text, bytes) else text
+
+
 def _in_every(lists: list[np.ndarray]) -> np.ndarray:
     """The ids in every one of ``lists`` (each sorted), looked up from the shortest."""
     lists = sorted(lists, key=len)
@@ -402,8 +406,7 @@ def _expand(q: wq.MultiTerm, reader) -> wq.Query:
     for fieldname, btext in sorted(set(q.expanded_terms(reader))):
         if fieldname not in reader.schema:
             continue
-        terms.append(wq.Term(fieldname, btext.decode("utf-8") if isinstance(btext, bytes) else btext,
-                             boost=q.boost))
+        terms.append(wq.Term(fieldname, _text(btext), boost=q.boost))
         if len(terms) >= MAX_EXPANSIONS:
             break
     return _one_of(terms)
